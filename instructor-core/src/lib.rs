@@ -1,0 +1,19 @@
+//! Runtime of instructor: the [`Extract`] trait, the schema IR and its provider
+//! dialects, typed partials for streaming, and validation.
+//!
+//! Most users depend on the `instructor` facade crate instead of this one.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod extract;
+pub mod partial;
+pub mod schema;
+pub mod validate;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use extract::{DeserializeError, Extract, from_json_str, from_json_value};
+pub use partial::{Event, HasPartial, Partial, PartialError, PartialSink, PathSegment, Scratch};
+pub use schema::{Dialect, DialectError, ExtractSchema, RootSchema, Schema, SchemaGenerator};
+pub use validate::{AsyncValidator, Context, Validate, ValidationError, ValidationErrors};

@@ -1,0 +1,400 @@
+//! Partials of the standard leaf types and containers.
+
+use super::{Changed, Event, HasPartial, PartialError, PathSegment, Scratch};
+use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, LinkedList, VecDeque};
+use std::sync::Arc;
+
+/// Buffers a value in the scratch and deserializes it with serde once complete: the
+/// partial of every complete-only type (enums, dates, `serde_json::Value`, ...).
+pub fn apply_complete<T: DeserializeOwned>(
+    path: &[PathSegment],
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+) -> Result<Option<T>, PartialError> {
+    match scratch.value.push(path, event)? {
+        None => Ok(None),
+        Some(value) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(|error| PartialError::Invalid {
+                path: super::display_path(path),
+                message: error.to_string(),
+            }),
+    }
+}
+
+/// A value that arrives after its partial is already complete: a protocol error.
+fn already_complete(path: &[PathSegment], event: &Event<'_>) -> Result<Changed, PartialError> {
+    Err(PartialError::mismatch(path, "nothing more for a finished value", event))
+}
+
+impl HasPartial for String {
+    type Partial = String;
+
+    fn apply_new(
+        path: &[PathSegment],
+        event: &Event<'_>,
+        _: &mut Scratch,
+    ) -> Result<Option<String>, PartialError> {
+        match event {
+            _ if !path.is_empty() => Err(PartialError::mismatch(path, "a string", event)),
+            Event::BeginString | Event::EndString => Ok(Some(String::new())),
+            Event::StringFragment(fragment) => Ok(Some((*fragment).to_owned())),
+            _ => Err(PartialError::mismatch(path, "a string", event)),
+        }
+    }
+
+    fn apply_existing(
+        partial: &mut String,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        _: &mut Scratch,
+    ) -> Result<Changed, PartialError> {
+        match event {
+            _ if !path.is_empty() => Err(PartialError::mismatch(path, "a string", event)),
+            Event::StringFragment(fragment) => {
+                partial.push_str(fragment);
+                Ok(!fragment.is_empty())
+            }
+            Event::EndString | Event::BeginString => Ok(false),
+            _ => Err(PartialError::mismatch(path, "a string", event)),
+        }
+    }
+}
+
+macro_rules! scalar {
+    ($expected:literal => $($t:ty),*) => {$(
+        impl HasPartial for $t {
+            type Partial = $t;
+
+            fn apply_new(
+                path: &[PathSegment],
+                event: &Event<'_>,
+                _: &mut Scratch,
+            ) -> Result<Option<$t>, PartialError> {
+                match event {
+                    Event::Number(raw) if path.is_empty() => raw
+                        .parse::<$t>()
+                        .map(Some)
+                        .map_err(|_| PartialError::Mismatch {
+                            path: String::new(),
+                            expected: format!("{} ({})", $expected, stringify!($t)),
+                            found: format!("`{raw}`"),
+                        }),
+                    _ => Err(PartialError::mismatch(path, $expected, event)),
+                }
+            }
+
+            fn apply_existing(
+                _: &mut $t,
+                path: &[PathSegment],
+                event: &Event<'_>,
+                _: &mut Scratch,
+            ) -> Result<Changed, PartialError> {
+                already_complete(path, event)
+            }
+        }
+    )*};
+}
+scalar!("an integer in range" => i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+scalar!("a number" => f32, f64);
+
+macro_rules! complete_only {
+    ($($t:ty),* $(,)?) => {$(
+        impl HasPartial for $t {
+            type Partial = $t;
+
+            fn apply_new(
+                path: &[PathSegment],
+                event: &Event<'_>,
+                scratch: &mut Scratch,
+            ) -> Result<Option<$t>, PartialError> {
+                apply_complete::<$t>(path, event, scratch)
+            }
+
+            fn apply_existing(
+                _: &mut $t,
+                path: &[PathSegment],
+                event: &Event<'_>,
+                _: &mut Scratch,
+            ) -> Result<Changed, PartialError> {
+                already_complete(path, event)
+            }
+        }
+    )*};
+}
+complete_only!(
+    bool,
+    char,
+    (),
+    serde_json::Value,
+    serde_json::Map<String, serde_json::Value>,
+    std::num::NonZeroU8,
+    std::num::NonZeroU16,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64,
+    std::num::NonZeroUsize,
+);
+#[cfg(feature = "chrono")]
+complete_only!(
+    chrono::DateTime<chrono::Utc>,
+    chrono::DateTime<chrono::FixedOffset>,
+    chrono::NaiveDate,
+    chrono::NaiveTime,
+    chrono::NaiveDateTime,
+);
+#[cfg(feature = "time")]
+complete_only!(
+    time::Date,
+    time::Time,
+    time::PrimitiveDateTime,
+    time::OffsetDateTime
+);
+#[cfg(feature = "uuid")]
+complete_only!(uuid::Uuid);
+#[cfg(feature = "url")]
+complete_only!(url::Url);
+#[cfg(feature = "rust_decimal")]
+complete_only!(rust_decimal::Decimal);
+
+impl<T: HasPartial> HasPartial for Option<T> {
+    type Partial = Option<T::Partial>;
+
+    fn accepts_key(key: &str) -> bool {
+        T::accepts_key(key)
+    }
+
+    fn apply_new(
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Option<Self::Partial>, PartialError> {
+        if path.is_empty() && matches!(event, Event::Null) && !scratch.value.is_active() {
+            return Ok(Some(None));
+        }
+        Ok(T::apply_new(path, event, scratch)?.map(Some))
+    }
+
+    fn apply_existing(
+        partial: &mut Self::Partial,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError> {
+        match partial {
+            Some(inner) => T::apply_existing(inner, path, event, scratch),
+            None => already_complete(path, event),
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($($w:ident),*) => {$(
+        impl<T: HasPartial> HasPartial for $w<T> {
+            type Partial = T::Partial;
+
+            fn accepts_key(key: &str) -> bool {
+                T::accepts_key(key)
+            }
+
+            fn apply_new(
+                path: &[PathSegment],
+                event: &Event<'_>,
+                scratch: &mut Scratch,
+            ) -> Result<Option<T::Partial>, PartialError> {
+                T::apply_new(path, event, scratch)
+            }
+
+            fn apply_existing(
+                partial: &mut T::Partial,
+                path: &[PathSegment],
+                event: &Event<'_>,
+                scratch: &mut Scratch,
+            ) -> Result<Changed, PartialError> {
+                T::apply_existing(partial, path, event, scratch)
+            }
+        }
+    )*};
+}
+delegate!(Box, Arc);
+
+/// The partial of every list type: a `Vec` of element partials in arrival order.
+pub fn list_apply_new<P>(
+    path: &[PathSegment],
+    event: &Event<'_>,
+) -> Result<Option<Vec<P>>, PartialError> {
+    match event {
+        Event::BeginArray if path.is_empty() => Ok(Some(Vec::new())),
+        _ => Err(PartialError::mismatch(path, "an array", event)),
+    }
+}
+
+/// Applies an event to a list partial; elements appear as their partials do.
+pub fn list_apply_existing<T: HasPartial + ?Sized>(
+    items: &mut Vec<T::Partial>,
+    path: &[PathSegment],
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+) -> Result<Changed, PartialError>
+where
+    T: Sized,
+{
+    match path.split_first() {
+        None => match event {
+            Event::EndArray => Ok(false),
+            _ => Err(PartialError::mismatch(path, "an array", event)),
+        },
+        Some((PathSegment::Index(index), rest)) => {
+            if let Some(item) = items.get_mut(*index) {
+                T::apply_existing(item, rest, event, scratch)
+            } else {
+                match T::apply_new(rest, event, scratch)? {
+                    Some(item) => {
+                        items.push(item);
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            }
+        }
+        Some((PathSegment::Key(_), _)) => Err(PartialError::mismatch(path, "an array", event)),
+    }
+}
+
+macro_rules! list {
+    ($($l:ident),*) => {$(
+        impl<T: HasPartial> HasPartial for $l<T> {
+            type Partial = Vec<T::Partial>;
+
+            fn apply_new(
+                path: &[PathSegment],
+                event: &Event<'_>,
+                _: &mut Scratch,
+            ) -> Result<Option<Self::Partial>, PartialError> {
+                list_apply_new(path, event)
+            }
+
+            fn apply_existing(
+                partial: &mut Self::Partial,
+                path: &[PathSegment],
+                event: &Event<'_>,
+                scratch: &mut Scratch,
+            ) -> Result<Changed, PartialError> {
+                list_apply_existing::<T>(partial, path, event, scratch)
+            }
+        }
+    )*};
+}
+list!(Vec, VecDeque, LinkedList, BTreeSet);
+
+impl<T: HasPartial, S> HasPartial for HashSet<T, S> {
+    type Partial = Vec<T::Partial>;
+
+    fn apply_new(
+        path: &[PathSegment],
+        event: &Event<'_>,
+        _: &mut Scratch,
+    ) -> Result<Option<Self::Partial>, PartialError> {
+        list_apply_new(path, event)
+    }
+
+    fn apply_existing(
+        partial: &mut Self::Partial,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError> {
+        list_apply_existing::<T>(partial, path, event, scratch)
+    }
+}
+
+impl<T: HasPartial, const N: usize> HasPartial for [T; N] {
+    type Partial = Vec<T::Partial>;
+
+    fn apply_new(
+        path: &[PathSegment],
+        event: &Event<'_>,
+        _: &mut Scratch,
+    ) -> Result<Option<Self::Partial>, PartialError> {
+        list_apply_new(path, event)
+    }
+
+    fn apply_existing(
+        partial: &mut Self::Partial,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError> {
+        list_apply_existing::<T>(partial, path, event, scratch)
+    }
+}
+
+/// Applies an event to a map partial; entries keep the order the model wrote them in.
+pub fn map_apply_existing<V: HasPartial>(
+    entries: &mut IndexMap<String, V::Partial>,
+    path: &[PathSegment],
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+) -> Result<Changed, PartialError> {
+    match path.split_first() {
+        None => match event {
+            Event::EndObject => Ok(false),
+            _ => Err(PartialError::mismatch(path, "an object", event)),
+        },
+        Some((PathSegment::Key(key), rest)) => {
+            if let Some(value) = entries.get_mut(key.as_str()) {
+                V::apply_existing(value, rest, event, scratch)
+            } else {
+                match V::apply_new(rest, event, scratch)? {
+                    Some(value) => {
+                        entries.insert(key.clone(), value);
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            }
+        }
+        Some((PathSegment::Index(_), _)) => Err(PartialError::mismatch(path, "an object", event)),
+    }
+}
+
+fn map_apply_new<P>(
+    path: &[PathSegment],
+    event: &Event<'_>,
+) -> Result<Option<IndexMap<String, P>>, PartialError> {
+    match event {
+        Event::BeginObject if path.is_empty() => Ok(Some(IndexMap::new())),
+        _ => Err(PartialError::mismatch(path, "an object", event)),
+    }
+}
+
+macro_rules! map {
+    ($($m:ident < K, V $(, $s:ident)? >),*) => {$(
+        impl<K, V: HasPartial $(, $s)?> HasPartial for $m<K, V $(, $s)?> {
+            type Partial = IndexMap<String, V::Partial>;
+
+            fn accepts_key(_: &str) -> bool {
+                true
+            }
+
+            fn apply_new(
+                path: &[PathSegment],
+                event: &Event<'_>,
+                _: &mut Scratch,
+            ) -> Result<Option<Self::Partial>, PartialError> {
+                map_apply_new(path, event)
+            }
+
+            fn apply_existing(
+                partial: &mut Self::Partial,
+                path: &[PathSegment],
+                event: &Event<'_>,
+                scratch: &mut Scratch,
+            ) -> Result<Changed, PartialError> {
+                map_apply_existing::<V>(partial, path, event, scratch)
+            }
+        }
+    )*};
+}
+map!(HashMap<K, V, S>, BTreeMap<K, V>, IndexMap<K, V, S>);

@@ -1,0 +1,226 @@
+//! Typed partials: values that fill in while a JSON document streams.
+//!
+//! A parser (the streaming engine) turns bytes into path-addressed [`Event`]s; the
+//! partial of a type applies them in place. Strings grow fragment by fragment;
+//! numbers, booleans, enums and other "complete-only" values appear only once their
+//! last byte has arrived, so a reader never sees `4` on the way to `42`.
+//!
+//! The protocol is split in two so that complete-only values need no placeholder:
+//! [`HasPartial::apply_new`] receives events for a value that is not visible yet and
+//! returns it once it is, and [`HasPartial::apply_existing`] updates a visible one.
+//! While a complete-only value is in flight its bytes live in the [`Scratch`] that the
+//! caller owns; JSON nests, so one scratch serves a whole document.
+
+pub(crate) mod leaf;
+mod value;
+
+use serde::{Serialize, de::DeserializeOwned};
+use std::fmt;
+
+pub use value::ValueBuilder;
+
+/// One step of a path from the root of a document to a value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathSegment {
+    /// An object key, as written on the wire.
+    Key(String),
+    /// An array index.
+    Index(usize),
+}
+
+impl fmt::Display for PathSegment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathSegment::Key(key) => f.write_str(key),
+            PathSegment::Index(index) => write!(f, "[{index}]"),
+        }
+    }
+}
+
+/// Formats a path the way error messages and re-asks show it: `items[0].title`.
+pub fn display_path(path: &[PathSegment]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            PathSegment::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            PathSegment::Index(index) => {
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// What happened at a path in the document. Events are addressed by the path of the
+/// value they concern, relative to the sink that receives them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Event<'a> {
+    /// `{` of the value at the path.
+    BeginObject,
+    /// `}` of the value at the path.
+    EndObject,
+    /// `[` of the value at the path.
+    BeginArray,
+    /// `]` of the value at the path.
+    EndArray,
+    /// The opening quote of a string value.
+    BeginString,
+    /// More characters of the string value (escapes already decoded).
+    StringFragment(&'a str),
+    /// The closing quote of a string value.
+    EndString,
+    /// A complete number, as written (`-12.5e3`).
+    Number(&'a str),
+    /// A complete `true` or `false`.
+    Bool(bool),
+    /// A complete `null`.
+    Null,
+}
+
+impl Event<'_> {
+    /// Whether this event finishes the value at its path.
+    pub fn completes_value(&self) -> bool {
+        matches!(
+            self,
+            Event::EndObject
+                | Event::EndArray
+                | Event::EndString
+                | Event::Number(_)
+                | Event::Bool(_)
+                | Event::Null
+        )
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Event::BeginObject | Event::EndObject => "an object",
+            Event::BeginArray | Event::EndArray => "an array",
+            Event::BeginString | Event::StringFragment(_) | Event::EndString => "a string",
+            Event::Number(_) => "a number",
+            Event::Bool(_) => "a boolean",
+            Event::Null => "null",
+        }
+    }
+}
+
+/// Why an event could not be applied to a partial.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PartialError {
+    /// The value at `path` has the wrong JSON type or an unparseable content.
+    #[error("{path}: expected {expected}, found {found}")]
+    Mismatch {
+        /// Path in wire names, relative to the sink that reported it.
+        path: String,
+        /// What the type wanted.
+        expected: String,
+        /// What arrived.
+        found: String,
+    },
+    /// A complete value was buffered but serde rejected it.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// Path in wire names.
+        path: String,
+        /// serde's message.
+        message: String,
+    },
+}
+
+impl PartialError {
+    /// A type mismatch at `path`.
+    pub fn mismatch(path: &[PathSegment], expected: &str, event: &Event<'_>) -> Self {
+        PartialError::Mismatch {
+            path: display_path(path),
+            expected: expected.to_owned(),
+            found: event.kind().to_owned(),
+        }
+    }
+}
+
+/// The in-flight buffer for complete-only values. Owned by whoever drives the events
+/// (one per document); sinks use it between the first and the last event of a value.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Characters of a string value that is shown only once complete (enums, dates).
+    pub text: String,
+    /// A whole JSON value that is shown only once complete (data-carrying enums,
+    /// `serde_json::Value`).
+    pub value: ValueBuilder,
+}
+
+/// Whether applying an event made a visible difference.
+pub type Changed = bool;
+
+/// A value type with a partial mirror that streaming events fill in.
+///
+/// `Partial` is what a reader sees while the value streams: a growing `String`, a
+/// `Vec` of element partials, a `PartialX` struct with optional fields, or the
+/// finished value for complete-only types.
+pub trait HasPartial {
+    /// The partial mirror.
+    type Partial: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static;
+
+    /// Applies an event to a value that is not visible yet; returns the partial once it
+    /// becomes visible (at once for containers and strings, at the end for
+    /// complete-only values).
+    fn apply_new(
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Option<Self::Partial>, PartialError>;
+
+    /// Applies an event to a visible partial.
+    fn apply_existing(
+        partial: &mut Self::Partial,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError>;
+
+    /// Whether a `#[serde(flatten)]` field of this type takes the object key `key`.
+    fn accepts_key(key: &str) -> bool {
+        let _ = key;
+        false
+    }
+
+    /// Applies an event to an optional slot, creating the partial when it appears.
+    fn apply_slot(
+        slot: &mut Option<Self::Partial>,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError> {
+        match slot {
+            Some(partial) => Self::apply_existing(partial, path, event, scratch),
+            None => {
+                let created = Self::apply_new(path, event, scratch)?;
+                let changed = created.is_some();
+                *slot = created;
+                Ok(changed)
+            }
+        }
+    }
+}
+
+/// The partial of an extracted type (`Partial<Ticket>` is `PartialTicket`).
+pub type Partial<T> = <T as HasPartial>::Partial;
+
+/// A partial that receives events addressed relative to itself: the generated
+/// `PartialX` structs, which exist (empty) before the first event.
+pub trait PartialSink {
+    /// Applies one event; `path` is relative to this value.
+    fn apply(
+        &mut self,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError>;
+}

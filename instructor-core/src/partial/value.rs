@@ -1,0 +1,102 @@
+//! Assembles a `serde_json::Value` from events, for values shown only once complete.
+
+use super::{Event, PartialError, PathSegment};
+use serde_json::{Map, Number, Value};
+
+/// Builds one JSON value from the events of its subtree.
+///
+/// The paths it receives are relative to the value being built, so the key of a member
+/// is the last path segment.
+#[derive(Debug, Default)]
+pub struct ValueBuilder {
+    stack: Vec<(Option<String>, Value)>,
+    text: String,
+    in_string: bool,
+}
+
+impl ValueBuilder {
+    /// Whether a value is being assembled.
+    pub fn is_active(&self) -> bool {
+        !self.stack.is_empty() || self.in_string
+    }
+
+    /// Feeds one event; returns the value once its last event arrived.
+    pub fn push(
+        &mut self,
+        path: &[PathSegment],
+        event: &Event<'_>,
+    ) -> Result<Option<Value>, PartialError> {
+        let key = match path.last() {
+            Some(PathSegment::Key(key)) if path.len() == self.stack.len() => Some(key.clone()),
+            _ => None,
+        };
+        match event {
+            Event::BeginObject => {
+                self.stack.push((key, Value::Object(Map::new())));
+                Ok(None)
+            }
+            Event::BeginArray => {
+                self.stack.push((key, Value::Array(Vec::new())));
+                Ok(None)
+            }
+            Event::EndObject | Event::EndArray => match self.stack.pop() {
+                Some((key, value)) => Ok(self.attach(key, value)),
+                None => Err(PartialError::Invalid {
+                    path: super::display_path(path),
+                    message: "container closed before it was opened".to_owned(),
+                }),
+            },
+            Event::BeginString => {
+                self.text.clear();
+                self.in_string = true;
+                Ok(None)
+            }
+            Event::StringFragment(fragment) => {
+                self.in_string = true;
+                self.text.push_str(fragment);
+                Ok(None)
+            }
+            Event::EndString => {
+                self.in_string = false;
+                let text = std::mem::take(&mut self.text);
+                Ok(self.attach(key, Value::String(text)))
+            }
+            Event::Number(raw) => {
+                let number = parse_number(raw).ok_or_else(|| PartialError::Invalid {
+                    path: super::display_path(path),
+                    message: format!("`{raw}` is not a JSON number"),
+                })?;
+                Ok(self.attach(key, Value::Number(number)))
+            }
+            Event::Bool(value) => Ok(self.attach(key, Value::Bool(*value))),
+            Event::Null => Ok(self.attach(key, Value::Null)),
+        }
+    }
+
+    /// Puts a finished value into its parent, or returns it when it is the root.
+    fn attach(&mut self, key: Option<String>, value: Value) -> Option<Value> {
+        match self.stack.last_mut() {
+            None => Some(value),
+            Some((_, Value::Object(map))) => {
+                map.insert(key.unwrap_or_default(), value);
+                None
+            }
+            Some((_, Value::Array(items))) => {
+                items.push(value);
+                None
+            }
+            Some(_) => None,
+        }
+    }
+}
+
+/// Parses a JSON number the way serde_json does (integers stay integers).
+pub(crate) fn parse_number(raw: &str) -> Option<Number> {
+    if let Ok(v) = raw.parse::<u64>() {
+        return Some(Number::from(v));
+    }
+    if let Ok(v) = raw.parse::<i64>() {
+        return Some(Number::from(v));
+    }
+    raw.parse::<f64>().ok().and_then(Number::from_f64)
+}

@@ -1,0 +1,329 @@
+//! Schemas of the standard leaf types and containers, and of the feature-gated crates.
+
+use super::{
+    ArraySchema, Bound, ExtractSchema, Schema, SchemaFacts, SchemaGenerator, SchemaKind,
+    StringRules,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, LinkedList, VecDeque};
+use std::sync::Arc;
+
+impl ExtractSchema for String {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::string()
+    }
+}
+
+impl ExtractSchema for str {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::string()
+    }
+}
+
+impl ExtractSchema for char {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::new(SchemaKind::String(StringRules {
+            min_length: Some(1),
+            max_length: Some(1),
+            ..StringRules::default()
+        }))
+    }
+}
+
+impl ExtractSchema for bool {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::new(SchemaKind::Boolean)
+    }
+}
+
+impl ExtractSchema for () {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::new(SchemaKind::Null)
+    }
+}
+
+macro_rules! signed {
+    ($($t:ty),*) => {$(
+        impl ExtractSchema for $t {
+            fn schema(_: &mut SchemaGenerator) -> Schema {
+                Schema::integer(Some(Bound::Int(<$t>::MIN as i128)), Some(Bound::Int(<$t>::MAX as i128)))
+            }
+        }
+    )*};
+}
+signed!(i8, i16, i32, i64, i128, isize);
+
+macro_rules! unsigned {
+    ($($t:ty),*) => {$(
+        impl ExtractSchema for $t {
+            fn schema(_: &mut SchemaGenerator) -> Schema {
+                Schema::integer(Some(Bound::Int(0)), Some(Bound::UInt(<$t>::MAX as u128)))
+            }
+        }
+    )*};
+}
+unsigned!(u8, u16, u32, u64, u128, usize);
+
+macro_rules! non_zero {
+    ($($t:ty => $min:expr, $max:expr);* $(;)?) => {$(
+        impl ExtractSchema for $t {
+            fn schema(_: &mut SchemaGenerator) -> Schema {
+                Schema::integer(Some($min), Some($max))
+            }
+        }
+    )*};
+}
+non_zero!(
+    std::num::NonZeroU8 => Bound::Int(1), Bound::UInt(u8::MAX as u128);
+    std::num::NonZeroU16 => Bound::Int(1), Bound::UInt(u16::MAX as u128);
+    std::num::NonZeroU32 => Bound::Int(1), Bound::UInt(u32::MAX as u128);
+    std::num::NonZeroU64 => Bound::Int(1), Bound::UInt(u64::MAX as u128);
+    std::num::NonZeroUsize => Bound::Int(1), Bound::UInt(usize::MAX as u128);
+);
+
+impl ExtractSchema for f32 {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::number()
+    }
+}
+
+impl ExtractSchema for f64 {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::number()
+    }
+}
+
+impl<T: ExtractSchema> ExtractSchema for Option<T> {
+    fn schema(generator: &mut SchemaGenerator) -> Schema {
+        Schema::nullable(generator.subschema_for::<T>())
+    }
+    const FACTS: SchemaFacts = T::FACTS;
+    const MAY_BE_MISSING: bool = true;
+}
+
+macro_rules! wrapper {
+    ($($w:ident),*) => {$(
+        impl<T: ExtractSchema + ?Sized> ExtractSchema for $w<T> {
+            fn schema(generator: &mut SchemaGenerator) -> Schema {
+                generator.subschema_for::<T>()
+            }
+            const FACTS: SchemaFacts = T::FACTS;
+            const MAY_BE_MISSING: bool = T::MAY_BE_MISSING;
+        }
+    )*};
+}
+wrapper!(Box, Arc);
+
+macro_rules! list {
+    ($($l:ident => $unique:expr),*) => {$(
+        impl<T: ExtractSchema> ExtractSchema for $l<T> {
+            fn schema(generator: &mut SchemaGenerator) -> Schema {
+                let mut schema = Schema::array(generator.subschema_for::<T>());
+                if let SchemaKind::Array(array) = &mut schema.kind {
+                    array.unique_items = $unique;
+                }
+                schema
+            }
+            const FACTS: SchemaFacts = T::FACTS;
+        }
+    )*};
+}
+list!(Vec => false, VecDeque => false, LinkedList => false, BTreeSet => true);
+
+impl<T: ExtractSchema, S> ExtractSchema for HashSet<T, S> {
+    fn schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = Schema::array(generator.subschema_for::<T>());
+        if let SchemaKind::Array(array) = &mut schema.kind {
+            array.unique_items = true;
+        }
+        schema
+    }
+    const FACTS: SchemaFacts = T::FACTS;
+}
+
+impl<T: ExtractSchema> ExtractSchema for [T] {
+    fn schema(generator: &mut SchemaGenerator) -> Schema {
+        Schema::array(generator.subschema_for::<T>())
+    }
+    const FACTS: SchemaFacts = T::FACTS;
+}
+
+impl<T: ExtractSchema, const N: usize> ExtractSchema for [T; N] {
+    fn schema(generator: &mut SchemaGenerator) -> Schema {
+        Schema::new(SchemaKind::Array(ArraySchema {
+            items: Box::new(generator.subschema_for::<T>()),
+            min_items: Some(N as u64),
+            max_items: Some(N as u64),
+            unique_items: false,
+        }))
+    }
+    const FACTS: SchemaFacts = T::FACTS;
+}
+
+/// A type that serde_json reads from a JSON object key.
+///
+/// Only string keys are supported: a map's keys become property names the model
+/// writes, and a number-like key would be a string the model must quote anyway.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a map key in an extracted type: map keys must be strings",
+    label = "use `String` keys (or a `Vec` of key/value structs)"
+)]
+pub trait MapKey {}
+impl MapKey for String {}
+impl MapKey for Box<str> {}
+impl MapKey for Arc<str> {}
+
+const MAP_FACTS: SchemaFacts = SchemaFacts {
+    has_map: true,
+    has_any: false,
+};
+
+impl<K: MapKey, V: ExtractSchema, S> ExtractSchema for HashMap<K, V, S> {
+    fn schema(generator: &mut SchemaGenerator) -> Schema {
+        Schema::map(generator.subschema_for::<V>())
+    }
+    const FACTS: SchemaFacts = MAP_FACTS.merge(V::FACTS);
+}
+
+impl<K: MapKey, V: ExtractSchema> ExtractSchema for BTreeMap<K, V> {
+    fn schema(generator: &mut SchemaGenerator) -> Schema {
+        Schema::map(generator.subschema_for::<V>())
+    }
+    const FACTS: SchemaFacts = MAP_FACTS.merge(V::FACTS);
+}
+
+impl<K: MapKey, V: ExtractSchema, S> ExtractSchema for indexmap::IndexMap<K, V, S> {
+    fn schema(generator: &mut SchemaGenerator) -> Schema {
+        Schema::map(generator.subschema_for::<V>())
+    }
+    const FACTS: SchemaFacts = MAP_FACTS.merge(V::FACTS);
+}
+
+impl ExtractSchema for serde_json::Value {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::new(SchemaKind::Any)
+    }
+    const FACTS: SchemaFacts = SchemaFacts {
+        has_map: false,
+        has_any: true,
+    };
+}
+
+impl ExtractSchema for serde_json::Map<String, serde_json::Value> {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::map(Schema::new(SchemaKind::Any))
+    }
+    const FACTS: SchemaFacts = SchemaFacts {
+        has_map: true,
+        has_any: true,
+    };
+}
+
+#[cfg(any(feature = "chrono", feature = "time", feature = "rust_decimal"))]
+/// A string matched by `pattern` (for formats JSON Schema has no name for).
+fn string_pattern(pattern: &str, description: &str) -> Schema {
+    Schema::new(SchemaKind::String(StringRules {
+        pattern: Some(pattern.to_owned()),
+        ..StringRules::default()
+    }))
+    .with_description(description)
+}
+
+#[cfg(feature = "chrono")]
+mod chrono_impls {
+    use super::*;
+
+    impl<Tz: chrono::TimeZone> ExtractSchema for chrono::DateTime<Tz> {
+        fn schema(_: &mut SchemaGenerator) -> Schema {
+            Schema::string_format("date-time")
+        }
+    }
+
+    impl ExtractSchema for chrono::NaiveDate {
+        fn schema(_: &mut SchemaGenerator) -> Schema {
+            Schema::string_format("date")
+        }
+    }
+
+    impl ExtractSchema for chrono::NaiveTime {
+        fn schema(_: &mut SchemaGenerator) -> Schema {
+            string_pattern(
+                r"^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$",
+                "time of day, HH:MM:SS",
+            )
+        }
+    }
+
+    impl ExtractSchema for chrono::NaiveDateTime {
+        fn schema(_: &mut SchemaGenerator) -> Schema {
+            string_pattern(
+                r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$",
+                "date and time without offset, YYYY-MM-DDTHH:MM:SS",
+            )
+        }
+    }
+}
+
+#[cfg(feature = "time")]
+mod time_impls {
+    use super::*;
+
+    // Without `#[serde(with = ...)]`, the `time` crate's human-readable serde format is
+    // not RFC 3339; these patterns describe the format it actually accepts.
+    impl ExtractSchema for time::Date {
+        fn schema(_: &mut SchemaGenerator) -> Schema {
+            Schema::string_format("date")
+        }
+    }
+
+    impl ExtractSchema for time::Time {
+        fn schema(_: &mut SchemaGenerator) -> Schema {
+            string_pattern(
+                r"^[0-9]{1,2}:[0-9]{2}:[0-9]{2}\.[0-9]{1,9}$",
+                "time of day, H:MM:SS.fraction",
+            )
+        }
+    }
+
+    impl ExtractSchema for time::PrimitiveDateTime {
+        fn schema(_: &mut SchemaGenerator) -> Schema {
+            string_pattern(
+                r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{1,2}:[0-9]{2}:[0-9]{2}\.[0-9]{1,9}$",
+                "date and time without offset, YYYY-MM-DD H:MM:SS.fraction",
+            )
+        }
+    }
+
+    impl ExtractSchema for time::OffsetDateTime {
+        fn schema(_: &mut SchemaGenerator) -> Schema {
+            string_pattern(
+                r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{1,2}:[0-9]{2}:[0-9]{2}\.[0-9]{1,9} [+-][0-9]{2}:[0-9]{2}:[0-9]{2}$",
+                "date and time with offset, YYYY-MM-DD H:MM:SS.fraction +HH:MM:SS",
+            )
+        }
+    }
+}
+
+#[cfg(feature = "uuid")]
+impl ExtractSchema for uuid::Uuid {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::string_format("uuid")
+    }
+}
+
+#[cfg(feature = "url")]
+impl ExtractSchema for url::Url {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::string_format("uri")
+    }
+}
+
+#[cfg(feature = "rust_decimal")]
+impl ExtractSchema for rust_decimal::Decimal {
+    fn schema(_: &mut SchemaGenerator) -> Schema {
+        // rust_decimal's serde accepts a number or a decimal string.
+        Schema::new(SchemaKind::AnyOf(vec![
+            Schema::number(),
+            string_pattern(r"^-?[0-9]+(\.[0-9]+)?$", ""),
+        ]))
+    }
+}

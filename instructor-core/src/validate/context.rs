@@ -1,0 +1,76 @@
+//! The context handed to validators (and, later, to prompt templates).
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Runtime data for validators: typed values (a database handle, the source text to
+/// check citations against) and named JSON variables (the same ones templates see).
+///
+/// ```
+/// use instructor_core::validate::Context;
+///
+/// struct Banned(Vec<String>);
+/// let context = Context::new()
+///     .with(Banned(vec!["spam".into()]))
+///     .with_var("source", "the original document");
+/// assert_eq!(context.get::<Banned>().map(|b| b.0.len()), Some(1));
+/// assert_eq!(context.var("source").and_then(|v| v.as_str()), Some("the original document"));
+/// ```
+#[derive(Clone, Default)]
+pub struct Context {
+    typed: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    vars: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Self {
+        Context::default()
+    }
+
+    /// Adds a typed value (one per type; a second replaces the first).
+    pub fn with<T: Any + Send + Sync>(mut self, value: T) -> Self {
+        self.insert(value);
+        self
+    }
+
+    /// Inserts a typed value.
+    pub fn insert<T: Any + Send + Sync>(&mut self, value: T) {
+        self.typed.insert(TypeId::of::<T>(), Arc::new(value));
+    }
+
+    /// The typed value of type `T`, if one was added.
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.typed
+            .get(&TypeId::of::<T>())
+            .and_then(|value| value.downcast_ref::<T>())
+    }
+
+    /// Adds a named JSON variable.
+    pub fn with_var(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.vars.insert(name.into(), value.into());
+        self
+    }
+
+    /// A named JSON variable.
+    pub fn var(&self, name: &str) -> Option<&serde_json::Value> {
+        self.vars.get(name)
+    }
+
+    /// All named variables.
+    pub fn vars(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.vars
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Typed values may hold secrets (clients with keys): show only how many.
+        f.debug_struct("Context")
+            .field("typed_values", &self.typed.len())
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}

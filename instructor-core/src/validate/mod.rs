@@ -1,0 +1,380 @@
+//! Validation: garde rules, custom validators and async validators, with errors
+//! addressed by wire-name field paths so a re-ask can tell the model what to fix.
+
+mod context;
+pub mod rules;
+
+use crate::partial::PathSegment;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, LinkedList, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub use context::Context;
+
+/// One failed rule: where (in wire names) and what is wrong, phrased for the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// Path from the root in wire names (`addresses[0].zip`); empty for the whole value.
+    pub path: Vec<PathSegment>,
+    /// What is wrong, meant to be read by the model in a re-ask.
+    pub message: String,
+}
+
+impl ValidationError {
+    /// An error about the value itself (a custom validator prefixes the path later).
+    pub fn new(message: impl Into<String>) -> Self {
+        ValidationError {
+            path: Vec::new(),
+            message: message.into(),
+        }
+    }
+
+    /// An error about a sub-path of the validated value.
+    pub fn at(path: Vec<PathSegment>, message: impl Into<String>) -> Self {
+        ValidationError {
+            path,
+            message: message.into(),
+        }
+    }
+
+    /// The path as text: `addresses[0].zip`.
+    pub fn path_string(&self) -> String {
+        crate::partial::display_path(&self.path)
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path_string(), self.message)
+        }
+    }
+}
+
+impl From<String> for ValidationError {
+    fn from(message: String) -> Self {
+        ValidationError::new(message)
+    }
+}
+
+impl From<&str> for ValidationError {
+    fn from(message: &str) -> Self {
+        ValidationError::new(message)
+    }
+}
+
+/// Every failed rule of one value.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ValidationErrors {
+    errors: Vec<ValidationError>,
+}
+
+impl ValidationErrors {
+    /// No errors yet.
+    pub fn new() -> Self {
+        ValidationErrors::default()
+    }
+
+    /// Adds an error at `path` (absolute).
+    pub fn push(&mut self, path: &[PathSegment], message: impl Into<String>) {
+        self.errors.push(ValidationError::at(path.to_vec(), message));
+    }
+
+    /// Adds errors reported relative to `prefix` (by a custom validator).
+    pub fn extend_at(&mut self, prefix: &[PathSegment], errors: ValidationErrors) {
+        for mut error in errors.errors {
+            let mut path = prefix.to_vec();
+            path.append(&mut error.path);
+            error.path = path;
+            self.errors.push(error);
+        }
+    }
+
+    /// Whether there is no error.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The errors, in the order they were found.
+    pub fn errors(&self) -> &[ValidationError] {
+        &self.errors
+    }
+
+    /// `Ok(())` when empty.
+    pub fn into_result(self) -> Result<(), ValidationErrors> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl From<ValidationError> for ValidationErrors {
+    fn from(error: ValidationError) -> Self {
+        ValidationErrors {
+            errors: vec![error],
+        }
+    }
+}
+
+impl From<String> for ValidationErrors {
+    fn from(message: String) -> Self {
+        ValidationError::new(message).into()
+    }
+}
+
+impl From<&str> for ValidationErrors {
+    fn from(message: &str) -> Self {
+        ValidationError::new(message).into()
+    }
+}
+
+impl IntoIterator for ValidationErrors {
+    type Item = ValidationError;
+    type IntoIter = std::vec::IntoIter<ValidationError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.into_iter()
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// Runs the validation rules of a value and of everything inside it.
+///
+/// Implemented by the derive (garde rules and `#[extract(validate = ...)]`) and by
+/// containers, which descend into their elements; leaves have no rules of their own.
+pub trait Validate {
+    /// Checks `self`, which sits at `path`, and records failures in `errors`.
+    fn validate_into(
+        &self,
+        context: &Context,
+        path: &mut Vec<PathSegment>,
+        errors: &mut ValidationErrors,
+    );
+}
+
+macro_rules! no_rules {
+    ($($t:ty),* $(,)?) => {$(
+        impl Validate for $t {
+            fn validate_into(&self, _: &Context, _: &mut Vec<PathSegment>, _: &mut ValidationErrors) {}
+        }
+    )*};
+}
+no_rules!(
+    String, str, char, bool, (), i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize,
+    f32, f64, serde_json::Value, serde_json::Map<String, serde_json::Value>,
+    std::num::NonZeroU8, std::num::NonZeroU16, std::num::NonZeroU32, std::num::NonZeroU64,
+    std::num::NonZeroUsize,
+);
+#[cfg(feature = "chrono")]
+impl<Tz: chrono::TimeZone> Validate for chrono::DateTime<Tz> {
+    fn validate_into(&self, _: &Context, _: &mut Vec<PathSegment>, _: &mut ValidationErrors) {}
+}
+#[cfg(feature = "chrono")]
+no_rules!(chrono::NaiveDate, chrono::NaiveTime, chrono::NaiveDateTime);
+#[cfg(feature = "time")]
+no_rules!(
+    time::Date,
+    time::Time,
+    time::PrimitiveDateTime,
+    time::OffsetDateTime
+);
+#[cfg(feature = "uuid")]
+no_rules!(uuid::Uuid);
+#[cfg(feature = "url")]
+no_rules!(url::Url);
+#[cfg(feature = "rust_decimal")]
+no_rules!(rust_decimal::Decimal);
+
+impl<T: Validate> Validate for Option<T> {
+    fn validate_into(
+        &self,
+        context: &Context,
+        path: &mut Vec<PathSegment>,
+        errors: &mut ValidationErrors,
+    ) {
+        if let Some(value) = self {
+            value.validate_into(context, path, errors);
+        }
+    }
+}
+
+macro_rules! wrapper {
+    ($($w:ident),*) => {$(
+        impl<T: Validate + ?Sized> Validate for $w<T> {
+            fn validate_into(&self, context: &Context, path: &mut Vec<PathSegment>, errors: &mut ValidationErrors) {
+                (**self).validate_into(context, path, errors);
+            }
+        }
+    )*};
+}
+wrapper!(Box, Arc);
+
+fn validate_items<'a, T: Validate + 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+    context: &Context,
+    path: &mut Vec<PathSegment>,
+    errors: &mut ValidationErrors,
+) {
+    for (index, item) in items.into_iter().enumerate() {
+        path.push(PathSegment::Index(index));
+        item.validate_into(context, path, errors);
+        path.pop();
+    }
+}
+
+macro_rules! list {
+    ($($l:ident),*) => {$(
+        impl<T: Validate> Validate for $l<T> {
+            fn validate_into(&self, context: &Context, path: &mut Vec<PathSegment>, errors: &mut ValidationErrors) {
+                validate_items(self.iter(), context, path, errors);
+            }
+        }
+    )*};
+}
+list!(Vec, VecDeque, LinkedList, BTreeSet);
+
+impl<T: Validate, S> Validate for HashSet<T, S> {
+    fn validate_into(
+        &self,
+        context: &Context,
+        path: &mut Vec<PathSegment>,
+        errors: &mut ValidationErrors,
+    ) {
+        validate_items(self.iter(), context, path, errors);
+    }
+}
+
+impl<T: Validate> Validate for [T] {
+    fn validate_into(
+        &self,
+        context: &Context,
+        path: &mut Vec<PathSegment>,
+        errors: &mut ValidationErrors,
+    ) {
+        validate_items(self.iter(), context, path, errors);
+    }
+}
+
+impl<T: Validate, const N: usize> Validate for [T; N] {
+    fn validate_into(
+        &self,
+        context: &Context,
+        path: &mut Vec<PathSegment>,
+        errors: &mut ValidationErrors,
+    ) {
+        validate_items(self.iter(), context, path, errors);
+    }
+}
+
+fn validate_entries<'a, K: AsRef<str> + 'a, V: Validate + 'a>(
+    entries: impl IntoIterator<Item = (&'a K, &'a V)>,
+    context: &Context,
+    path: &mut Vec<PathSegment>,
+    errors: &mut ValidationErrors,
+) {
+    for (key, value) in entries {
+        path.push(PathSegment::Key(key.as_ref().to_owned()));
+        value.validate_into(context, path, errors);
+        path.pop();
+    }
+}
+
+impl<K: AsRef<str>, V: Validate, S> Validate for HashMap<K, V, S> {
+    fn validate_into(
+        &self,
+        context: &Context,
+        path: &mut Vec<PathSegment>,
+        errors: &mut ValidationErrors,
+    ) {
+        validate_entries(self.iter(), context, path, errors);
+    }
+}
+
+impl<K: AsRef<str>, V: Validate> Validate for BTreeMap<K, V> {
+    fn validate_into(
+        &self,
+        context: &Context,
+        path: &mut Vec<PathSegment>,
+        errors: &mut ValidationErrors,
+    ) {
+        validate_entries(self.iter(), context, path, errors);
+    }
+}
+
+impl<K: AsRef<str>, V: Validate, S> Validate for indexmap::IndexMap<K, V, S> {
+    fn validate_into(
+        &self,
+        context: &Context,
+        path: &mut Vec<PathSegment>,
+        errors: &mut ValidationErrors,
+    ) {
+        validate_entries(self.iter(), context, path, errors);
+    }
+}
+
+/// A future returned by an async validator.
+pub type ValidationFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<(), ValidationErrors>> + Send + 'a>>;
+
+/// A validator that may await, such as one that asks an LLM whether a field is
+/// acceptable. Runs after the synchronous rules pass; its errors feed the re-ask just
+/// like theirs.
+///
+/// ```
+/// use instructor_core::validate::{AsyncValidator, Context, ValidationErrors, ValidationFuture};
+///
+/// struct NotEmpty;
+/// impl AsyncValidator<String> for NotEmpty {
+///     fn validate<'a>(&'a self, value: &'a String, _: &'a Context) -> ValidationFuture<'a> {
+///         Box::pin(async move {
+///             if value.is_empty() { Err("must not be empty".into()) } else { Ok(()) }
+///         })
+///     }
+/// }
+/// ```
+pub trait AsyncValidator<T: ?Sized>: Send + Sync {
+    /// Checks `value`; errors are relative to the value's root.
+    fn validate<'a>(&'a self, value: &'a T, context: &'a Context) -> ValidationFuture<'a>;
+}
+
+impl<T, F, Fut> AsyncValidator<T> for F
+where
+    T: ?Sized + Sync,
+    F: Fn(&T, &Context) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<(), ValidationErrors>> + Send + 'static,
+{
+    fn validate<'a>(&'a self, value: &'a T, context: &'a Context) -> ValidationFuture<'a> {
+        Box::pin(self(value, context))
+    }
+}
+
+/// Runs the synchronous rules of `value`, then (only if they pass) each async validator
+/// in turn, collecting every error.
+pub async fn validate_all<T: crate::Extract>(
+    value: &T,
+    context: &Context,
+    validators: &[Arc<dyn AsyncValidator<T>>],
+) -> Result<(), ValidationErrors> {
+    value.validate(context)?;
+    let mut errors = ValidationErrors::new();
+    for validator in validators {
+        if let Err(found) = validator.validate(value, context).await {
+            errors.extend_at(&[], found);
+        }
+    }
+    errors.into_result()
+}
