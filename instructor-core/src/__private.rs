@@ -8,7 +8,7 @@ pub use crate::partial::{
     Changed, Event, HasPartial, PartialError, PartialSink, PathSegment, Scratch,
 };
 pub use crate::schema::{
-    AdditionalProperties, ExtractSchema, ObjectSchema, Property, Schema, SchemaFacts,
+    AdditionalProperties, ExtractSchema, ObjectSchema, Property, Schema, StrictSchema, assert_strict,
     SchemaGenerator, SchemaKind,
 };
 pub use crate::validate::rules;
@@ -23,7 +23,17 @@ pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};
 pub use std::string::String;
 pub use std::vec::Vec;
-pub use std::{concat, format, stringify};
+pub use std::{assert, concat, format, stringify};
+
+#[cfg(feature = "schemars")]
+/// The schema of a field type from `schemars::JsonSchema` (`#[extract(schemars)]`).
+pub fn schemars_schema<T: schemars::JsonSchema>() -> Schema {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator();
+    let schema = generator.into_root_schema_for::<T>();
+    crate::schema::from_json::schema_from_json(schema.as_value())
+}
 
 use serde::de::DeserializeOwned;
 

@@ -189,10 +189,12 @@ impl<T: HasPartial> HasPartial for Option<T> {
     }
 }
 
-macro_rules! delegate {
+macro_rules! boxed {
     ($($w:ident),*) => {$(
+        // Boxed, so that a recursive type (`struct Node { next: Box<Node> }`) has a
+        // partial of finite size.
         impl<T: HasPartial> HasPartial for $w<T> {
-            type Partial = T::Partial;
+            type Partial = Box<T::Partial>;
 
             fn accepts_key(key: &str) -> bool {
                 T::accepts_key(key)
@@ -202,12 +204,12 @@ macro_rules! delegate {
                 path: &[PathSegment],
                 event: &Event<'_>,
                 scratch: &mut Scratch,
-            ) -> Result<Option<T::Partial>, PartialError> {
-                T::apply_new(path, event, scratch)
+            ) -> Result<Option<Box<T::Partial>>, PartialError> {
+                Ok(T::apply_new(path, event, scratch)?.map(Box::new))
             }
 
             fn apply_existing(
-                partial: &mut T::Partial,
+                partial: &mut Box<T::Partial>,
                 path: &[PathSegment],
                 event: &Event<'_>,
                 scratch: &mut Scratch,
@@ -217,7 +219,7 @@ macro_rules! delegate {
         }
     )*};
 }
-delegate!(Box, Arc);
+boxed!(Box, Arc);
 
 /// The partial of every list type: a `Vec` of element partials in arrival order.
 pub fn list_apply_new<P>(

@@ -1,7 +1,7 @@
 //! Schemas of the standard leaf types and containers, and of the feature-gated crates.
 
 use super::{
-    ArraySchema, Bound, ExtractSchema, Schema, SchemaFacts, SchemaGenerator, SchemaKind,
+    ArraySchema, Bound, ExtractSchema, Schema, SchemaGenerator, SchemaKind,
     StringRules,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, LinkedList, VecDeque};
@@ -96,7 +96,6 @@ impl<T: ExtractSchema> ExtractSchema for Option<T> {
     fn schema(generator: &mut SchemaGenerator) -> Schema {
         Schema::nullable(generator.subschema_for::<T>())
     }
-    const FACTS: SchemaFacts = T::FACTS;
     const MAY_BE_MISSING: bool = true;
 }
 
@@ -106,7 +105,6 @@ macro_rules! wrapper {
             fn schema(generator: &mut SchemaGenerator) -> Schema {
                 generator.subschema_for::<T>()
             }
-            const FACTS: SchemaFacts = T::FACTS;
             const MAY_BE_MISSING: bool = T::MAY_BE_MISSING;
         }
     )*};
@@ -123,7 +121,6 @@ macro_rules! list {
                 }
                 schema
             }
-            const FACTS: SchemaFacts = T::FACTS;
         }
     )*};
 }
@@ -137,14 +134,12 @@ impl<T: ExtractSchema, S> ExtractSchema for HashSet<T, S> {
         }
         schema
     }
-    const FACTS: SchemaFacts = T::FACTS;
 }
 
 impl<T: ExtractSchema> ExtractSchema for [T] {
     fn schema(generator: &mut SchemaGenerator) -> Schema {
         Schema::array(generator.subschema_for::<T>())
     }
-    const FACTS: SchemaFacts = T::FACTS;
 }
 
 impl<T: ExtractSchema, const N: usize> ExtractSchema for [T; N] {
@@ -156,7 +151,6 @@ impl<T: ExtractSchema, const N: usize> ExtractSchema for [T; N] {
             unique_items: false,
         }))
     }
-    const FACTS: SchemaFacts = T::FACTS;
 }
 
 /// A type that serde_json reads from a JSON object key.
@@ -172,50 +166,34 @@ impl MapKey for String {}
 impl MapKey for Box<str> {}
 impl MapKey for Arc<str> {}
 
-const MAP_FACTS: SchemaFacts = SchemaFacts {
-    has_map: true,
-    has_any: false,
-};
-
 impl<K: MapKey, V: ExtractSchema, S> ExtractSchema for HashMap<K, V, S> {
     fn schema(generator: &mut SchemaGenerator) -> Schema {
         Schema::map(generator.subschema_for::<V>())
     }
-    const FACTS: SchemaFacts = MAP_FACTS.merge(V::FACTS);
 }
 
 impl<K: MapKey, V: ExtractSchema> ExtractSchema for BTreeMap<K, V> {
     fn schema(generator: &mut SchemaGenerator) -> Schema {
         Schema::map(generator.subschema_for::<V>())
     }
-    const FACTS: SchemaFacts = MAP_FACTS.merge(V::FACTS);
 }
 
 impl<K: MapKey, V: ExtractSchema, S> ExtractSchema for indexmap::IndexMap<K, V, S> {
     fn schema(generator: &mut SchemaGenerator) -> Schema {
         Schema::map(generator.subschema_for::<V>())
     }
-    const FACTS: SchemaFacts = MAP_FACTS.merge(V::FACTS);
 }
 
 impl ExtractSchema for serde_json::Value {
     fn schema(_: &mut SchemaGenerator) -> Schema {
         Schema::new(SchemaKind::Any)
     }
-    const FACTS: SchemaFacts = SchemaFacts {
-        has_map: false,
-        has_any: true,
-    };
 }
 
 impl ExtractSchema for serde_json::Map<String, serde_json::Value> {
     fn schema(_: &mut SchemaGenerator) -> Schema {
         Schema::map(Schema::new(SchemaKind::Any))
     }
-    const FACTS: SchemaFacts = SchemaFacts {
-        has_map: true,
-        has_any: true,
-    };
 }
 
 #[cfg(any(feature = "chrono", feature = "time", feature = "rust_decimal"))]

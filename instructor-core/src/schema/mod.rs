@@ -408,31 +408,52 @@ pub fn visit(schema: &Schema, f: &mut impl FnMut(&Schema)) {
     }
 }
 
-/// What the schema of a type may contain, known at compile time so that
-/// `#[extract(strict)]` can reject a type that some dialect cannot express.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SchemaFacts {
-    /// A map with free-form keys (`HashMap`, `BTreeMap`, `IndexMap`).
-    pub has_map: bool,
-    /// A free-form JSON value (`serde_json::Value`).
-    pub has_any: bool,
-}
+/// A type that every strict dialect (OpenAI strict, Anthropic structured outputs,
+/// Gemini `responseSchema`) can express: no free-form maps, no free-form values.
+///
+/// `#[derive(Extract)]` implements it for types marked `#[extract(strict)]`, after
+/// checking their fields at compile time; a strict type whose field is not
+/// `StrictSchema` does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of an `#[extract(strict)]` type",
+    label = "not expressible in every strict dialect",
+    note = "maps and `serde_json::Value` have no fixed shape; nested types must be marked `#[extract(strict)]` too"
+)]
+pub trait StrictSchema {}
 
-impl SchemaFacts {
-    /// No limitation at all.
-    pub const NONE: SchemaFacts = SchemaFacts {
-        has_map: false,
-        has_any: false,
-    };
-
-    /// Both sets of facts together.
-    pub const fn merge(self, other: SchemaFacts) -> SchemaFacts {
-        SchemaFacts {
-            has_map: self.has_map || other.has_map,
-            has_any: self.has_any || other.has_any,
-        }
-    }
+macro_rules! strict_leaf {
+    ($($t:ty),* $(,)?) => {$( impl StrictSchema for $t {} )*};
 }
+strict_leaf!(
+    String, char, bool, (), i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32,
+    f64, std::num::NonZeroU8, std::num::NonZeroU16, std::num::NonZeroU32, std::num::NonZeroU64,
+    std::num::NonZeroUsize,
+);
+impl<T: StrictSchema> StrictSchema for Option<T> {}
+impl<T: StrictSchema + ?Sized> StrictSchema for Box<T> {}
+impl<T: StrictSchema + ?Sized> StrictSchema for std::sync::Arc<T> {}
+impl<T: StrictSchema> StrictSchema for Vec<T> {}
+impl<T: StrictSchema> StrictSchema for std::collections::VecDeque<T> {}
+impl<T: StrictSchema> StrictSchema for std::collections::LinkedList<T> {}
+impl<T: StrictSchema> StrictSchema for std::collections::BTreeSet<T> {}
+impl<T: StrictSchema, S> StrictSchema for std::collections::HashSet<T, S> {}
+impl<T: StrictSchema, const N: usize> StrictSchema for [T; N] {}
+#[cfg(feature = "chrono")]
+impl<Tz: chrono::TimeZone> StrictSchema for chrono::DateTime<Tz> {}
+#[cfg(feature = "chrono")]
+strict_leaf!(chrono::NaiveDate, chrono::NaiveTime, chrono::NaiveDateTime);
+#[cfg(feature = "time")]
+strict_leaf!(time::Date, time::Time, time::PrimitiveDateTime, time::OffsetDateTime);
+#[cfg(feature = "uuid")]
+strict_leaf!(uuid::Uuid);
+#[cfg(feature = "url")]
+strict_leaf!(url::Url);
+#[cfg(feature = "rust_decimal")]
+strict_leaf!(rust_decimal::Decimal);
+
+/// Compile-time check used by `#[extract(strict)]`.
+#[doc(hidden)]
+pub fn assert_strict<T: StrictSchema + ?Sized>() {}
 
 /// A type that can describe its JSON shape as a [`Schema`].
 ///
@@ -448,9 +469,6 @@ pub trait ExtractSchema {
     /// The schema of this type. Named types describe themselves inline here;
     /// [`SchemaGenerator::subschema_for`] turns them into references.
     fn schema(generator: &mut SchemaGenerator) -> Schema;
-
-    /// What the schema may contain, for compile-time dialect checks.
-    const FACTS: SchemaFacts = SchemaFacts::NONE;
 
     /// Whether serde accepts a struct field of this type being absent (`Option<T>`
     /// reads a missing field as `None`), so the property is not required.

@@ -1,0 +1,124 @@
+//! Raw `#[extract(...)]` attributes, as darling reads them. Nothing here is checked
+//! beyond syntax; `model` turns these into the checked model.
+
+use darling::{FromDeriveInput, FromField, FromMeta, FromVariant, ast::NestedMeta};
+
+/// A list of literal examples: `examples("a", "b")`.
+#[derive(Debug, Default, Clone)]
+pub struct Examples(pub Vec<syn::Lit>);
+
+impl FromMeta for Examples {
+    fn from_list(items: &[NestedMeta]) -> darling::Result<Self> {
+        let mut errors = darling::Error::accumulator();
+        let mut out = Vec::new();
+        for item in items {
+            match item {
+                NestedMeta::Lit(lit) => out.push(lit.clone()),
+                other => errors.push(
+                    darling::Error::custom("expected a literal example, such as \"text\" or 42")
+                        .with_span(other),
+                ),
+            }
+        }
+        errors.finish_with(Examples(out))
+    }
+}
+
+/// `#[extract(...)]` on the type.
+#[derive(Debug, FromDeriveInput)]
+#[darling(attributes(extract), forward_attrs(doc), supports(struct_any, enum_any))]
+pub struct ContainerAttrs {
+    pub attrs: Vec<syn::Attribute>,
+    pub data: darling::ast::Data<VariantAttrs, FieldAttrs>,
+    /// Path of the runtime crate (`instructor` by default).
+    #[darling(rename = "crate")]
+    pub krate: Option<syn::Path>,
+    /// Tool / function name.
+    pub rename: Option<String>,
+    pub description: Option<String>,
+    pub title: Option<String>,
+    pub example: Option<syn::Lit>,
+    #[darling(default)]
+    pub examples: Examples,
+    /// Name of the generated partial type.
+    pub partial: Option<syn::Ident>,
+    /// Fail to compile when a dialect cannot express the type.
+    #[darling(default)]
+    pub strict: bool,
+    /// Type-level custom validators.
+    #[darling(multiple)]
+    pub validate: Vec<syn::Path>,
+}
+
+/// `#[extract(...)]` on a field.
+#[derive(Debug, FromField)]
+#[darling(attributes(extract), forward_attrs(doc, garde))]
+pub struct FieldAttrs {
+    pub attrs: Vec<syn::Attribute>,
+    pub description: Option<String>,
+    pub title: Option<String>,
+    pub example: Option<syn::Lit>,
+    #[darling(default)]
+    pub examples: Examples,
+    /// `fn(&mut SchemaGenerator) -> Schema` giving this field's schema.
+    pub schema_with: Option<syn::Path>,
+    /// Take this field's schema from `schemars::JsonSchema`.
+    #[darling(default)]
+    pub schemars: bool,
+    #[darling(multiple)]
+    pub validate: Vec<syn::Path>,
+}
+
+/// `#[extract(...)]` on an enum variant.
+#[derive(Debug, FromVariant)]
+#[darling(attributes(extract), forward_attrs(doc))]
+pub struct VariantAttrs {
+    pub attrs: Vec<syn::Attribute>,
+    pub fields: darling::ast::Fields<FieldAttrs>,
+    pub description: Option<String>,
+    pub title: Option<String>,
+}
+
+/// The text of `///` doc comments, with the usual single leading space removed.
+pub fn doc_text(attrs: &[syn::Attribute]) -> Option<String> {
+    let mut lines = Vec::new();
+    for attr in attrs {
+        if !attr.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &attr.meta {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
+                let value = s.value();
+                for line in value.lines() {
+                    lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned());
+                }
+            }
+        }
+    }
+    let text = lines.join("\n");
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// `#[extract(crate = "...")]`, read leniently (for the stub emitted beside errors).
+pub fn crate_path(input: &syn::DeriveInput) -> Option<syn::Path> {
+    let mut found = None;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("extract")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                let value: syn::LitStr = meta.value()?.parse()?;
+                found = value.parse().ok();
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let _ = meta.parse_nested_meta(|_| Ok(()));
+            }
+            Ok(())
+        });
+    }
+    found
+}

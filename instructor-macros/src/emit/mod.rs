@@ -1,0 +1,125 @@
+//! Code generation from the checked model, split by artefact.
+
+mod partial;
+mod schema;
+mod validate;
+
+use crate::model::{self, Model};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+
+/// Expands the derive: the checked model, or every error plus a stub impl so that the
+/// user sees our messages and not a cascade of "trait not implemented".
+pub fn expand(input: &syn::DeriveInput) -> TokenStream {
+    match model::build(input) {
+        Ok(model) => emit(&model),
+        Err(errors) => {
+            let stub = stub(input);
+            let errors = errors.write_errors();
+            quote! { #errors #stub }
+        }
+    }
+}
+
+fn emit(model: &Model) -> TokenStream {
+    let krate = &model.krate;
+    let schema_impl = schema::emit(model);
+    let (partial_type, partial_impl) = partial::emit(model);
+    let validate_impl = validate::emit(model);
+    let extract_impl = extract_impl(model);
+    let strict_checks = schema::strict_checks(model);
+    quote! {
+        #partial_type
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
+        const _: () = {
+            use #krate::__private as __ip;
+            #schema_impl
+            #partial_impl
+            #validate_impl
+            #extract_impl
+            #strict_checks
+        };
+    }
+}
+
+/// `impl<T: Extract> ... for Type<T>`: the generics of every impl, with each type
+/// parameter bound by `bound`.
+pub fn impl_generics(model: &Model, bound: TokenStream) -> (TokenStream, TokenStream, TokenStream) {
+    let mut generics = model.generics.clone();
+    for param in generics.type_params_mut() {
+        param.bounds.push(syn::parse_quote!(#bound));
+        param.bounds.push(syn::parse_quote!('static));
+    }
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let (_, ty_generics, _) = model.generics.split_for_impl();
+    (
+        quote!(#impl_generics),
+        quote!(#ty_generics),
+        quote!(#where_clause),
+    )
+}
+
+fn extract_impl(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let (impl_generics, ty_generics, where_clause) = impl_generics(model, quote!(__ip::Extract));
+    let ident_str = ident.to_string();
+    let name = match &model.tool_name {
+        Some(name) => quote!(__ip::Cow::Borrowed(#name)),
+        None => quote! {
+            match <Self as __ip::ExtractSchema>::schema_name() {
+                __ip::Some(name) => name,
+                __ip::None => __ip::Cow::Borrowed(#ident_str),
+            }
+        },
+    };
+    let description = match &model.description {
+        Some(text) => quote!(__ip::Some(__ip::Cow::Borrowed(#text))),
+        None => quote!(__ip::None),
+    };
+    quote! {
+        impl #impl_generics __ip::Extract for #ident #ty_generics #where_clause {
+            fn name() -> __ip::Cow<'static, str> {
+                #name
+            }
+            fn description() -> __ip::Option<__ip::Cow<'static, str>> {
+                #description
+            }
+        }
+    }
+}
+
+/// Impls that keep the rest of the program type-checking when the derive failed.
+fn stub(input: &syn::DeriveInput) -> TokenStream {
+    let krate = crate::attr::crate_path(input).unwrap_or_else(|| syn::parse_quote!(::instructor));
+    let ident = &input.ident;
+    let partial = quote::format_ident!("Partial{}", ident);
+    let vis = &input.vis;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let span = ident.span();
+    quote_spanned! {span=>
+        #[allow(dead_code)]
+        #vis type #partial = ();
+        const _: () = {
+            use #krate::__private as __ip;
+            impl #impl_generics __ip::ExtractSchema for #ident #ty_generics #where_clause {
+                fn schema(_: &mut __ip::SchemaGenerator) -> __ip::Schema {
+                    __ip::Default::default()
+                }
+            }
+            impl #impl_generics __ip::HasPartial for #ident #ty_generics #where_clause {
+                type Partial = ();
+                fn apply_new(_: &[__ip::PathSegment], _: &__ip::Event<'_>, _: &mut __ip::Scratch)
+                    -> __ip::Result<__ip::Option<()>, __ip::PartialError> { __ip::Ok(__ip::None) }
+                fn apply_existing(_: &mut (), _: &[__ip::PathSegment], _: &__ip::Event<'_>, _: &mut __ip::Scratch)
+                    -> __ip::Result<bool, __ip::PartialError> { __ip::Ok(false) }
+            }
+            impl #impl_generics __ip::Validate for #ident #ty_generics #where_clause {
+                fn validate_into(&self, _: &__ip::Context, _: &mut __ip::Vec<__ip::PathSegment>, _: &mut __ip::ValidationErrors) {}
+            }
+            impl #impl_generics __ip::Extract for #ident #ty_generics #where_clause {
+                fn name() -> __ip::Cow<'static, str> { __ip::Cow::Borrowed("") }
+            }
+        };
+    }
+}

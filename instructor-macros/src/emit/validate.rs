@@ -1,0 +1,165 @@
+//! `impl Validate`: garde rules, custom validators and recursion into nested values,
+//! with error paths in wire names.
+
+use super::impl_generics;
+use super::schema::{affix, length_mode};
+use crate::garde::Rule;
+use crate::model::{Body, Field, FieldSource, Model, Repr, VariantShape};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+pub fn emit(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let (impl_generics, ty_generics, where_clause) = impl_generics(model, quote!(__ip::Validate));
+    let body = match &model.body {
+        Body::Struct(fields) => {
+            let checks = fields.iter().map(|field| {
+                let member = &field.member;
+                field_checks(field, quote!(&self.#member), false)
+            });
+            quote!(#(#checks)*)
+        }
+        Body::Transparent(field) => {
+            let member = &field.member;
+            field_checks(field, quote!(&self.#member), true)
+        }
+        Body::Unit => quote!(),
+        Body::Enum { repr, variants } => {
+            let arms = variants.iter().map(|variant| {
+                let name = &variant.ident;
+                let segment = match (repr, variant.untagged, &variant.shape) {
+                    (_, _, VariantShape::Unit) | (_, true, _) => None,
+                    (Repr::External, ..) => Some(variant.wire.clone()),
+                    (Repr::Adjacent { content, .. }, ..) => Some(content.clone()),
+                    (Repr::Internal { .. } | Repr::Untagged, ..) => None,
+                };
+                let (push, pop) = match segment {
+                    Some(segment) => (quote!(__ip::key(__path, #segment);), quote!(__path.pop();)),
+                    None => (quote!(), quote!()),
+                };
+                match &variant.shape {
+                    VariantShape::Unit => quote!(Self::#name => {}),
+                    VariantShape::Newtype(field) => {
+                        let checks = field_checks(field, quote!(__v0), true);
+                        quote!(Self::#name(__v0) => { #push #checks #pop })
+                    }
+                    VariantShape::Struct(fields) => {
+                        let bindings: Vec<syn::Ident> = fields
+                            .iter()
+                            .enumerate()
+                            .map(|(i, _)| format_ident!("__v{}", i))
+                            .collect();
+                        let members = fields.iter().map(|f| &f.member);
+                        let checks = fields
+                            .iter()
+                            .zip(&bindings)
+                            .map(|(field, binding)| field_checks(field, quote!(#binding), false));
+                        quote!(Self::#name { #(#members: #bindings,)* .. } => { #push #(#checks)* #pop })
+                    }
+                }
+            });
+            quote! {
+                #[allow(unreachable_patterns)]
+                match self {
+                    #(#arms)*
+                    _ => {}
+                }
+            }
+        }
+    };
+    let type_validators = model.validators.iter().map(|path| {
+        quote!(__ip::custom(#path(self, __ctx), self, __path, __errors);)
+    });
+    quote! {
+        impl #impl_generics __ip::Validate for #ident #ty_generics #where_clause {
+            fn validate_into(
+                &self,
+                __ctx: &__ip::Context,
+                __path: &mut __ip::Vec<__ip::PathSegment>,
+                __errors: &mut __ip::ValidationErrors,
+            ) {
+                let _ = (&__ctx, &__path, &__errors);
+                #body
+                #(#type_validators)*
+            }
+        }
+    }
+}
+
+/// The checks of one field whose value is `value` (an expression of type `&FieldType`).
+fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStream {
+    let rules = rule_checks(&field.rules, quote!(__v));
+    let recurse = matches!(field.source, FieldSource::Type)
+        .then(|| quote!(__ip::Validate::validate_into(__v, __ctx, __path, __errors);));
+    let custom = field
+        .validators
+        .iter()
+        .map(|path| quote!(__ip::custom(#path(__v, __ctx), __v, __path, __errors);));
+    let wire = &field.wire;
+    let (push, pop) = if at_parent || field.flatten || is_transparent_member(field) {
+        (quote!(), quote!())
+    } else {
+        (quote!(__ip::key(__path, #wire);), quote!(__path.pop();))
+    };
+    quote! {{
+        let __v = #value;
+        #push
+        #rules
+        #recurse
+        #(#custom)*
+        #pop
+    }}
+}
+
+/// Newtype fields (`struct Email(String)`) sit at their parent's path.
+fn is_transparent_member(field: &Field) -> bool {
+    matches!(field.member, syn::Member::Unnamed(_))
+}
+
+fn rule_checks(rules: &[Rule], value: TokenStream) -> TokenStream {
+    let checks = rules.iter().map(|rule| match rule {
+        Rule::Length { mode, min, max } => {
+            let mode = length_mode(*mode);
+            let min = opt(min, quote!(usize));
+            let max = opt(max, quote!(usize));
+            quote!(__ip::rules::length(#value, #mode, #min, #max, __path, __errors);)
+        }
+        Rule::Range { min, max } => {
+            let min = opt(min, quote!(_));
+            let max = opt(max, quote!(_));
+            quote!(__ip::rules::range(#value, #min, #max, __path, __errors);)
+        }
+        Rule::Pattern(pattern) => quote! {{
+            static __INSTRUCTOR_PATTERN: __ip::rules::CachedRegex = __ip::rules::CachedRegex::new(#pattern);
+            __ip::rules::pattern(#value, &__INSTRUCTOR_PATTERN, __path, __errors);
+        }},
+        Rule::Email => quote!(__ip::rules::text(#value, __ip::rules::TextRule::Email, __path, __errors);),
+        Rule::Url => quote!(__ip::rules::text(#value, __ip::rules::TextRule::Url, __path, __errors);),
+        Rule::Ascii => quote!(__ip::rules::text(#value, __ip::rules::TextRule::Ascii, __path, __errors);),
+        Rule::Alphanumeric => {
+            quote!(__ip::rules::text(#value, __ip::rules::TextRule::Alphanumeric, __path, __errors);)
+        }
+        Rule::Affix(kind, needle) => {
+            let kind = affix(*kind);
+            quote!(__ip::rules::affix(#value, #kind, #needle, __path, __errors);)
+        }
+        Rule::Inner(inner) => {
+            let inner = rule_checks(inner, quote!(__item));
+            quote! {
+                __ip::rules::Inner::for_each_inner(#value, &mut |__segment, __item| {
+                    __path.push(__segment);
+                    #inner
+                    __path.pop();
+                });
+            }
+        }
+    });
+    quote!(#(#checks)*)
+}
+
+fn opt(expr: &Option<syn::Expr>, ty: TokenStream) -> TokenStream {
+    match expr {
+        Some(e) => quote!(__ip::Some((#e) as #ty)),
+        None => quote!(__ip::None),
+    }
+}

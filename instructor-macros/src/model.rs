@@ -1,0 +1,505 @@
+//! The checked model: serde's reading of the type (through `serde_derive_internals`,
+//! so names, tags and defaults mean exactly what serde makes them mean), our
+//! `#[extract]` attributes and the garde rules. Codegen only sees this.
+
+use crate::attr::{self, ContainerAttrs, FieldAttrs, VariantAttrs};
+use crate::garde::{self, Rule};
+use darling::FromDeriveInput;
+use proc_macro2::Span;
+use quote::quote;
+use serde_derive_internals::{Ctxt, Derive, ast, attr as serde_attr};
+use syn::spanned::Spanned;
+
+pub struct Model {
+    pub ident: syn::Ident,
+    pub vis: syn::Visibility,
+    pub generics: syn::Generics,
+    pub krate: syn::Path,
+    /// Definition name (the serde name of the type).
+    pub schema_name: String,
+    /// Tool / function name override.
+    pub tool_name: Option<String>,
+    pub description: Option<String>,
+    pub title: Option<String>,
+    pub examples: Vec<syn::Lit>,
+    pub partial_ident: syn::Ident,
+    pub strict: bool,
+    pub validators: Vec<syn::Path>,
+    pub deny_unknown_fields: bool,
+    pub body: Body,
+}
+
+pub enum Body {
+    /// Named-field struct.
+    Struct(Vec<Field>),
+    /// Newtype struct or `#[serde(transparent)]`: the wire shape is the one field's.
+    Transparent(Box<Field>),
+    /// Unit struct: `null` on the wire.
+    Unit,
+    Enum { repr: Repr, variants: Vec<Variant> },
+}
+
+#[derive(Clone)]
+pub enum Repr {
+    External,
+    Internal { tag: String },
+    Adjacent { tag: String, content: String },
+    Untagged,
+}
+
+pub struct Field {
+    pub member: syn::Member,
+    pub ty: syn::Type,
+    /// The `T` of a syntactic `Option<T>`, whose partial is flattened to one `Option`.
+    pub option_inner: Option<syn::Type>,
+    pub wire: String,
+    pub aliases: Vec<String>,
+    /// The field has a serde default (its own or the container's).
+    pub has_default: bool,
+    pub flatten: bool,
+    pub description: Option<String>,
+    pub title: Option<String>,
+    pub examples: Vec<syn::Lit>,
+    pub source: FieldSource,
+    pub validators: Vec<syn::Path>,
+    pub rules: Vec<Rule>,
+}
+
+/// Where a field's schema and partial come from.
+pub enum FieldSource {
+    /// The field type's own `ExtractSchema` / `HasPartial` / `Validate`.
+    Type,
+    /// `#[extract(schema_with = path)]`.
+    SchemaWith(syn::Path),
+    /// `#[extract(schemars)]`.
+    Schemars,
+}
+
+pub struct Variant {
+    pub ident: syn::Ident,
+    pub wire: String,
+    pub aliases: Vec<String>,
+    pub description: Option<String>,
+    pub title: Option<String>,
+    pub untagged: bool,
+    pub other: bool,
+    pub shape: VariantShape,
+}
+
+pub enum VariantShape {
+    Unit,
+    Newtype(Box<Field>),
+    Struct(Vec<Field>),
+}
+
+/// Everything we read, or every error we found (all at once).
+pub fn build(input: &syn::DeriveInput) -> Result<Model, darling::Error> {
+    let mut errors = darling::Error::accumulator();
+    let container = errors.handle(ContainerAttrs::from_derive_input(input));
+
+    // serde's reading. Its own errors are serde's to report (its derive runs too);
+    // we only need the model when it succeeds.
+    let cx = Ctxt::new();
+    let private = syn::Ident::new("__private", Span::call_site());
+    let serde_container = ast::Container::from_ast(&cx, input, Derive::Deserialize, &private);
+    let serde_ok = cx.check().is_ok();
+
+    let (Some(container), Some(serde_container), true) = (container, serde_container, serde_ok)
+    else {
+        return Err(errors.finish().err().unwrap_or_else(|| {
+            darling::Error::custom("`#[derive(Extract)]` could not read the serde attributes of this type; fix the serde error first")
+                .with_span(&input.ident)
+        }));
+    };
+
+    check_unsupported_types(input, &mut errors);
+
+    let krate = container
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::instructor));
+    let sattrs = &serde_container.attrs;
+    let container_default = !sattrs.default().is_none();
+    let body = match (&serde_container.data, &container.data) {
+        (ast::Data::Struct(style, fields), darling::ast::Data::Struct(ours)) => {
+            build_struct(*style, fields, &ours.fields, sattrs.transparent(), container_default, &mut errors)
+        }
+        (ast::Data::Enum(variants), darling::ast::Data::Enum(ours)) => {
+            let repr = match sattrs.tag() {
+                serde_attr::TagType::External => Repr::External,
+                serde_attr::TagType::Internal { tag } => Repr::Internal { tag: tag.clone() },
+                serde_attr::TagType::Adjacent { tag, content } => Repr::Adjacent {
+                    tag: tag.clone(),
+                    content: content.clone(),
+                },
+                serde_attr::TagType::None => Repr::Untagged,
+            };
+            let variants = variants
+                .iter()
+                .zip(ours)
+                .filter(|(v, _)| !v.attrs.skip_deserializing())
+                .filter_map(|(v, ours)| build_variant(v, ours, &mut errors))
+                .collect();
+            Body::Enum { repr, variants }
+        }
+        _ => Body::Unit,
+    };
+
+    let validators = container.validate.clone();
+    let description = container
+        .description
+        .clone()
+        .or_else(|| attr::doc_text(&container.attrs));
+    let mut examples = container.examples.0.clone();
+    examples.extend(container.example.clone());
+    let partial_ident = container
+        .partial
+        .clone()
+        .unwrap_or_else(|| quote::format_ident!("Partial{}", input.ident));
+    let model = Model {
+        ident: input.ident.clone(),
+        vis: input.vis.clone(),
+        generics: input.generics.clone(),
+        krate,
+        schema_name: sattrs.name().deserialize_name().value.clone(),
+        tool_name: container.rename.clone(),
+        description,
+        title: container.title.clone(),
+        examples,
+        partial_ident,
+        strict: container.strict,
+        validators,
+        deny_unknown_fields: sattrs.deny_unknown_fields(),
+        body,
+    };
+    if model.strict {
+        check_strict(&model, &mut errors);
+    }
+    errors.finish_with(model)
+}
+
+fn build_struct(
+    style: ast::Style,
+    fields: &[ast::Field<'_>],
+    ours: &[FieldAttrs],
+    transparent: bool,
+    container_default: bool,
+    errors: &mut darling::error::Accumulator,
+) -> Body {
+    let kept: Vec<Field> = fields
+        .iter()
+        .zip(ours)
+        .filter(|(f, _)| !f.attrs.skip_deserializing())
+        .filter_map(|(f, ours)| build_field(f, ours, container_default, errors))
+        .collect();
+    match style {
+        ast::Style::Struct if transparent => match kept.into_iter().next() {
+            Some(field) => Body::Transparent(Box::new(field)),
+            None => Body::Unit,
+        },
+        ast::Style::Struct => Body::Struct(kept),
+        ast::Style::Newtype => match kept.into_iter().next() {
+            Some(field) => Body::Transparent(Box::new(field)),
+            None => Body::Unit,
+        },
+        ast::Style::Tuple => {
+            errors.push(
+                darling::Error::custom(
+                    "tuple structs with several fields are not supported: a model fills named fields far more reliably than positions; use named fields",
+                )
+                .with_span(&fields.get(1).map_or_else(|| Span::call_site(), |f| f.original.span())),
+            );
+            Body::Unit
+        }
+        ast::Style::Unit => Body::Unit,
+    }
+}
+
+fn build_field(
+    field: &ast::Field<'_>,
+    ours: &FieldAttrs,
+    container_default: bool,
+    errors: &mut darling::error::Accumulator,
+) -> Option<Field> {
+    let fattrs = &field.attrs;
+    let garde_rules = garde::field_rules(&ours.attrs, errors);
+    if cfg!(not(feature = "garde")) {
+        if let Some(span) = garde_rules.first_span {
+            errors.push(
+                darling::Error::custom(
+                    "`#[garde]` rules need the `garde` feature of instructor (on by default)",
+                )
+                .with_span(&span),
+            );
+        }
+    }
+    let source = match (&ours.schema_with, ours.schemars) {
+        (Some(_), true) => {
+            errors.push(
+                darling::Error::custom("use either `schema_with` or `schemars`, not both")
+                    .with_span(&field.original),
+            );
+            FieldSource::Type
+        }
+        (Some(path), false) => FieldSource::SchemaWith(path.clone()),
+        (None, true) => FieldSource::Schemars,
+        (None, false) => {
+            if let Some(with) = fattrs.deserialize_with() {
+                errors.push(
+                    darling::Error::custom(format!(
+                        "this field is deserialized by `{}`, so its wire shape is not its type's: describe it with `#[extract(schema_with = path)]` or `#[extract(schemars)]`",
+                        quote!(#with)
+                    ))
+                    .with_span(&field.original.ty),
+                );
+            }
+            FieldSource::Type
+        }
+    };
+    let mut examples = ours.examples.0.clone();
+    examples.extend(ours.example.clone());
+    Some(Field {
+        member: field.member.clone(),
+        ty: field.ty.clone(),
+        option_inner: option_inner(field.ty),
+        wire: fattrs.name().deserialize_name().value.clone(),
+        aliases: fattrs
+            .aliases()
+            .iter()
+            .map(|a| a.value.clone())
+            .filter(|a| *a != fattrs.name().deserialize_name().value)
+            .collect(),
+        has_default: container_default || !fattrs.default().is_none(),
+        flatten: fattrs.flatten(),
+        description: ours.description.clone().or_else(|| attr::doc_text(&ours.attrs)),
+        title: ours.title.clone(),
+        examples,
+        source,
+        validators: ours.validate.clone(),
+        rules: garde_rules.rules,
+    })
+}
+
+fn build_variant(
+    variant: &ast::Variant<'_>,
+    ours: &VariantAttrs,
+    errors: &mut darling::error::Accumulator,
+) -> Option<Variant> {
+    let vattrs = &variant.attrs;
+    let shape = match variant.style {
+        ast::Style::Unit => VariantShape::Unit,
+        ast::Style::Newtype => VariantShape::Newtype(Box::new(build_field(
+            &variant.fields[0],
+            &ours.fields.fields[0],
+            false,
+            errors,
+        )?)),
+        ast::Style::Struct => VariantShape::Struct(
+            variant
+                .fields
+                .iter()
+                .zip(&ours.fields.fields)
+                .filter(|(f, _)| !f.attrs.skip_deserializing())
+                .filter_map(|(f, o)| build_field(f, o, false, errors))
+                .collect(),
+        ),
+        ast::Style::Tuple => {
+            errors.push(
+                darling::Error::custom(
+                    "tuple variants with several fields are not supported: use a struct variant with named fields",
+                )
+                .with_span(&variant.original.fields),
+            );
+            return None;
+        }
+    };
+    Some(Variant {
+        ident: variant.ident.clone(),
+        wire: vattrs.name().deserialize_name().value.clone(),
+        aliases: vattrs
+            .aliases()
+            .iter()
+            .map(|a| a.value.clone())
+            .filter(|a| *a != vattrs.name().deserialize_name().value)
+            .collect(),
+        description: ours.description.clone().or_else(|| attr::doc_text(&ours.attrs)),
+        title: ours.title.clone(),
+        untagged: vattrs.untagged(),
+        other: vattrs.other(),
+        shape,
+    })
+}
+
+/// The `T` of `Option<T>` written as `Option<T>`, `std::option::Option<T>`, ...
+pub fn option_inner(ty: &syn::Type) -> Option<syn::Type> {
+    generic_args(ty, &["Option"]).and_then(|args| args.into_iter().next())
+}
+
+/// The type arguments of a path type whose last segment is one of `names`.
+fn generic_args(ty: &syn::Type, names: &[&str]) -> Option<Vec<syn::Type>> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    if path.qself.is_some() {
+        return None;
+    }
+    let last = path.path.segments.last()?;
+    if !names.iter().any(|n| last.ident == n) {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    Some(
+        args.args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+/// Visits every type nested in `ty` (generic arguments, arrays, references, ...).
+fn walk_types<'a>(ty: &'a syn::Type, f: &mut impl FnMut(&'a syn::Type)) {
+    f(ty);
+    match ty {
+        syn::Type::Path(path) => {
+            for segment in &path.path.segments {
+                if let syn::PathArguments::AngleBracketed(args) = &segment.arguments {
+                    for arg in &args.args {
+                        if let syn::GenericArgument::Type(inner) = arg {
+                            walk_types(inner, f);
+                        }
+                    }
+                }
+            }
+        }
+        syn::Type::Array(a) => walk_types(&a.elem, f),
+        syn::Type::Slice(s) => walk_types(&s.elem, f),
+        syn::Type::Reference(r) => walk_types(&r.elem, f),
+        syn::Type::Paren(p) => walk_types(&p.elem, f),
+        syn::Type::Group(g) => walk_types(&g.elem, f),
+        syn::Type::Tuple(t) => t.elems.iter().for_each(|e| walk_types(e, f)),
+        _ => {}
+    }
+}
+
+const MAP_TYPES: &[&str] = &["HashMap", "BTreeMap", "IndexMap"];
+const STRING_KEYS: &[&str] = &["String", "str", "Box", "Arc", "Cow"];
+
+/// Shapes no schema can describe faithfully: non-string map keys (reported at the key
+/// type), and tuples (positional fields).
+fn check_unsupported_types(input: &syn::DeriveInput, errors: &mut darling::error::Accumulator) {
+    let field_types: Vec<&syn::Type> = match &input.data {
+        syn::Data::Struct(s) => s.fields.iter().map(|f| &f.ty).collect(),
+        syn::Data::Enum(e) => e.variants.iter().flat_map(|v| v.fields.iter().map(|f| &f.ty)).collect(),
+        syn::Data::Union(_) => Vec::new(),
+    };
+    for ty in field_types {
+        walk_types(ty, &mut |inner| {
+            if let Some(args) = generic_args(inner, MAP_TYPES) {
+                if let Some(key) = args.first() {
+                    let is_string = matches!(key, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| STRING_KEYS.iter().any(|k| s.ident == k)));
+                    if !is_string {
+                        errors.push(
+                            darling::Error::custom(
+                                "map keys must be strings: JSON object keys are strings, and a model writes them as such; use `String` keys or a `Vec` of key/value structs",
+                            )
+                            .with_span(key),
+                        );
+                    }
+                }
+            }
+            if let syn::Type::Tuple(tuple) = inner {
+                if !tuple.elems.is_empty() {
+                    errors.push(
+                        darling::Error::custom(
+                            "tuples are not supported in extracted types: a model fills named fields far more reliably than positions; use a struct",
+                        )
+                        .with_span(inner),
+                    );
+                }
+            }
+        });
+    }
+}
+
+/// `#[extract(strict)]`: what we can see in the syntax (maps, `Value`, recursion) is a
+/// compile error here, spanned at the field; nested types must be `StrictSchema`
+/// (checked by the emitted code).
+fn check_strict(model: &Model, errors: &mut darling::error::Accumulator) {
+    for field in model.fields() {
+        walk_types(&field.ty, &mut |inner| {
+            if generic_args(inner, MAP_TYPES).is_some() {
+                errors.push(
+                    darling::Error::custom(format!(
+                        "`{}` is marked #[extract(strict)], but field `{}` is a map: OpenAI strict mode and Gemini `responseSchema` need a fixed set of keys; use a `Vec` of key/value structs",
+                        model.ident, field.wire
+                    ))
+                    .with_span(inner),
+                );
+            }
+            if let syn::Type::Path(p) = inner {
+                let last = p.path.segments.last();
+                if last.is_some_and(|s| s.ident == "Value") {
+                    errors.push(
+                        darling::Error::custom(format!(
+                            "`{}` is marked #[extract(strict)], but field `{}` is a free-form JSON value: strict dialects need every value's shape",
+                            model.ident, field.wire
+                        ))
+                        .with_span(inner),
+                    );
+                }
+                if last.is_some_and(|s| s.ident == model.ident) || p.path.is_ident("Self") {
+                    errors.push(
+                        darling::Error::custom(format!(
+                            "`{}` is marked #[extract(strict)], but field `{}` makes it recursive: Gemini `responseSchema` and Anthropic structured outputs cannot express recursion",
+                            model.ident, field.wire
+                        ))
+                        .with_span(inner),
+                    );
+                }
+            }
+        });
+    }
+}
+
+impl Model {
+    /// Every field of the type, in every variant.
+    pub fn fields(&self) -> Vec<&Field> {
+        match &self.body {
+            Body::Struct(fields) => fields.iter().collect(),
+            Body::Transparent(field) => vec![field],
+            Body::Unit => Vec::new(),
+            Body::Enum { variants, .. } => variants
+                .iter()
+                .flat_map(|v| match &v.shape {
+                    VariantShape::Unit => Vec::new(),
+                    VariantShape::Newtype(f) => vec![&**f],
+                    VariantShape::Struct(fs) => fs.iter().collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Names of the type parameters.
+    pub fn type_params(&self) -> Vec<&syn::Ident> {
+        self.generics.type_params().map(|p| &p.ident).collect()
+    }
+
+    /// Whether a type mentions one of our type parameters.
+    pub fn mentions_type_param(&self, ty: &syn::Type) -> bool {
+        let params = self.type_params();
+        let mut found = false;
+        walk_types(ty, &mut |inner| {
+            if let syn::Type::Path(p) = inner {
+                if p.qself.is_none() && p.path.segments.len() == 1 {
+                    found |= params.iter().any(|param| p.path.segments[0].ident == **param);
+                }
+            }
+        });
+        found
+    }
+}
