@@ -86,8 +86,8 @@ pub fn doc_text(attrs: &[syn::Attribute]) -> Option<String> {
         if !attr.path().is_ident("doc") {
             continue;
         }
-        if let syn::Meta::NameValue(nv) = &attr.meta {
-            if let syn::Expr::Lit(syn::ExprLit {
+        if let syn::Meta::NameValue(nv) = &attr.meta
+            && let syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(s),
                 ..
             }) = &nv.value
@@ -97,7 +97,6 @@ pub fn doc_text(attrs: &[syn::Attribute]) -> Option<String> {
                     lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned());
                 }
             }
-        }
     }
     let text = lines.join("\n");
     let text = text.trim();

@@ -207,7 +207,7 @@ fn build_struct(
                 darling::Error::custom(
                     "tuple structs with several fields are not supported: a model fills named fields far more reliably than positions; use named fields",
                 )
-                .with_span(&fields.get(1).map_or_else(|| Span::call_site(), |f| f.original.span())),
+                .with_span(&fields.get(1).map_or_else(Span::call_site, |f| f.original.span())),
             );
             Body::Unit
         }
@@ -223,8 +223,8 @@ fn build_field(
 ) -> Option<Field> {
     let fattrs = &field.attrs;
     let garde_rules = garde::field_rules(&ours.attrs, errors);
-    if cfg!(not(feature = "garde")) {
-        if let Some(span) = garde_rules.first_span {
+    if cfg!(not(feature = "garde"))
+        && let Some(span) = garde_rules.first_span {
             errors.push(
                 darling::Error::custom(
                     "`#[garde]` rules need the `garde` feature of instructor (on by default)",
@@ -232,7 +232,6 @@ fn build_field(
                 .with_span(&span),
             );
         }
-    }
     let source = match (&ours.schema_with, ours.schemars) {
         (Some(_), true) => {
             errors.push(
@@ -399,8 +398,8 @@ fn check_unsupported_types(input: &syn::DeriveInput, errors: &mut darling::error
     };
     for ty in field_types {
         walk_types(ty, &mut |inner| {
-            if let Some(args) = generic_args(inner, MAP_TYPES) {
-                if let Some(key) = args.first() {
+            if let Some(args) = generic_args(inner, MAP_TYPES)
+                && let Some(key) = args.first() {
                     let is_string = matches!(key, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| STRING_KEYS.iter().any(|k| s.ident == k)));
                     if !is_string {
                         errors.push(
@@ -411,9 +410,8 @@ fn check_unsupported_types(input: &syn::DeriveInput, errors: &mut darling::error
                         );
                     }
                 }
-            }
-            if let syn::Type::Tuple(tuple) = inner {
-                if !tuple.elems.is_empty() {
+            if let syn::Type::Tuple(tuple) = inner
+                && !tuple.elems.is_empty() {
                     errors.push(
                         darling::Error::custom(
                             "tuples are not supported in extracted types: a model fills named fields far more reliably than positions; use a struct",
@@ -421,7 +419,6 @@ fn check_unsupported_types(input: &syn::DeriveInput, errors: &mut darling::error
                         .with_span(inner),
                     );
                 }
-            }
         });
     }
 }
@@ -494,11 +491,10 @@ impl Model {
         let params = self.type_params();
         let mut found = false;
         walk_types(ty, &mut |inner| {
-            if let syn::Type::Path(p) = inner {
-                if p.qself.is_none() && p.path.segments.len() == 1 {
+            if let syn::Type::Path(p) = inner
+                && p.qself.is_none() && p.path.segments.len() == 1 {
                     found |= params.iter().any(|param| p.path.segments[0].ident == **param);
                 }
-            }
         });
         found
     }

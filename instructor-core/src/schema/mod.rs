@@ -94,12 +94,38 @@ impl Bound {
         }
     }
 
+    /// Compares two bounds exactly (integers as integers, across signedness).
+    pub fn cmp_exact(self, other: Bound) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (Bound::Int(a), Bound::Int(b)) => a.cmp(&b),
+            (Bound::UInt(a), Bound::UInt(b)) => a.cmp(&b),
+            (Bound::Int(a), Bound::UInt(b)) => {
+                u128::try_from(a).map_or(Ordering::Less, |a| a.cmp(&b))
+            }
+            (Bound::UInt(a), Bound::Int(b)) => {
+                u128::try_from(b).map_or(Ordering::Greater, |b| a.cmp(&b))
+            }
+            (a, b) => a.as_f64().total_cmp(&b.as_f64()),
+        }
+    }
+
     /// The bound as a float, for comparisons.
     pub fn as_f64(self) -> f64 {
         match self {
             Bound::Int(v) => v as f64,
             Bound::UInt(v) => v as f64,
             Bound::Float(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Int(v) => write!(f, "{v}"),
+            Bound::UInt(v) => write!(f, "{v}"),
+            Bound::Float(v) => write!(f, "{v}"),
         }
     }
 }
@@ -317,10 +343,10 @@ impl SchemaGenerator {
             return T::schema(self);
         };
         let key = std::any::type_name::<T>();
-        if let Some((root_key, root_name)) = &self.root {
-            if *root_key == key {
-                return Schema::reference(root_name.clone());
-            }
+        if let Some((root_key, root_name)) = &self.root
+            && *root_key == key
+        {
+            return Schema::reference(root_name.clone());
         }
         if let Some(existing) = self.names.get(key) {
             return Schema::reference(existing.clone());

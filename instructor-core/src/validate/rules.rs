@@ -100,16 +100,16 @@ pub fn length<T: HasLength + ?Sized>(
     let Some(length) = value.length(mode) else {
         return;
     };
-    let unit = match mode {
-        LengthMode::Chars => "characters",
-        LengthMode::Bytes => "bytes",
-        LengthMode::Simple => "in length",
+    let describe = |bound: &str, n: usize| match mode {
+        LengthMode::Chars => format!("must be {bound} {n} characters long"),
+        LengthMode::Bytes => format!("must be {bound} {n} bytes long"),
+        LengthMode::Simple => format!("must have a length of {bound} {n}"),
     };
     if let Some(min) = min.filter(|min| length < *min) {
-        errors.push(path, format!("must be at least {min} {unit} (it is {length})"));
+        errors.push(path, format!("{} (it has {length})", describe("at least", min)));
     }
     if let Some(max) = max.filter(|max| length > *max) {
-        errors.push(path, format!("must be at most {max} {unit} (it is {length})"));
+        errors.push(path, format!("{} (it has {length})", describe("at most", max)));
     }
 }
 
@@ -148,26 +148,26 @@ fn min_of(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     }
 }
 
-/// A number that a `range` rule can bound.
+/// A number that a `range` rule can bound (numbers, and `Option`s of numbers).
 pub trait RangeValue {
-    /// The number type of the bounds.
-    type Value: PartialOrd + std::fmt::Display + Copy + ToBound;
-    /// The value, or `None` when absent.
-    fn range_value(&self) -> Option<Self::Value>;
+    /// The value as an exact bound, or `None` when absent.
+    fn range_value(&self) -> Option<Bound>;
 }
 
-/// Converts a bound into the schema's exact representation.
+/// Converts a number into the schema's exact representation.
 pub trait ToBound {
     /// The bound.
     fn to_bound(self) -> Bound;
 }
 
+/// A rule's bound, whatever numeric type the attribute wrote it in: compared exactly
+/// with the value, never cast (a `max = 1000` on a `u8` must not wrap to 232).
+pub fn bound<B: ToBound>(value: B) -> Bound {
+    value.to_bound()
+}
+
 macro_rules! int_range {
     ($($t:ty),*) => {$(
-        impl RangeValue for $t {
-            type Value = $t;
-            fn range_value(&self) -> Option<$t> { Some(*self) }
-        }
         impl ToBound for $t {
             #[allow(clippy::cast_lossless, clippy::unnecessary_cast)]
             fn to_bound(self) -> Bound { Bound::Int(self as i128) }
@@ -176,41 +176,41 @@ macro_rules! int_range {
 }
 int_range!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, usize);
 
-impl RangeValue for u128 {
-    type Value = u128;
-    fn range_value(&self) -> Option<u128> {
-        Some(*self)
-    }
-}
 impl ToBound for u128 {
     fn to_bound(self) -> Bound {
         i128::try_from(self).map_or(Bound::UInt(self), Bound::Int)
     }
 }
 
-macro_rules! float_range {
+impl ToBound for f32 {
+    fn to_bound(self) -> Bound {
+        Bound::Float(f64::from(self))
+    }
+}
+
+impl ToBound for f64 {
+    fn to_bound(self) -> Bound {
+        Bound::Float(self)
+    }
+}
+
+macro_rules! range_value {
     ($($t:ty),*) => {$(
         impl RangeValue for $t {
-            type Value = $t;
-            fn range_value(&self) -> Option<$t> { Some(*self) }
-        }
-        impl ToBound for $t {
-            fn to_bound(self) -> Bound { Bound::Float(self as f64) }
+            fn range_value(&self) -> Option<Bound> { Some(self.to_bound()) }
         }
     )*};
 }
-float_range!(f32, f64);
+range_value!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64);
 
 impl<T: RangeValue> RangeValue for Option<T> {
-    type Value = T::Value;
-    fn range_value(&self) -> Option<T::Value> {
+    fn range_value(&self) -> Option<Bound> {
         self.as_ref().and_then(RangeValue::range_value)
     }
 }
 
 impl<T: RangeValue + ?Sized> RangeValue for Box<T> {
-    type Value = T::Value;
-    fn range_value(&self) -> Option<T::Value> {
+    fn range_value(&self) -> Option<Bound> {
         (**self).range_value()
     }
 }
@@ -218,40 +218,36 @@ impl<T: RangeValue + ?Sized> RangeValue for Box<T> {
 /// Checks a `range(min, max)` rule (inclusive bounds).
 pub fn range<T: RangeValue + ?Sized>(
     value: &T,
-    min: Option<T::Value>,
-    max: Option<T::Value>,
+    min: Option<Bound>,
+    max: Option<Bound>,
     path: &[PathSegment],
     errors: &mut ValidationErrors,
 ) {
     let Some(value) = value.range_value() else {
         return;
     };
-    if let Some(min) = min.filter(|min| value < *min) {
+    if let Some(min) = min.filter(|min| value.cmp_exact(*min).is_lt()) {
         errors.push(path, format!("must be at least {min} (it is {value})"));
     }
-    if let Some(max) = max.filter(|max| value > *max) {
+    if let Some(max) = max.filter(|max| value.cmp_exact(*max).is_gt()) {
         errors.push(path, format!("must be at most {max} (it is {value})"));
     }
 }
 
 /// Puts a `range` rule into the schema as `minimum`/`maximum`, keeping the tighter of
 /// the rule and the type's own bounds.
-pub fn schema_range<T: RangeValue + ?Sized>(
-    schema: &mut Schema,
-    min: Option<T::Value>,
-    max: Option<T::Value>,
-) {
+pub fn schema_range(schema: &mut Schema, min: Option<Bound>, max: Option<Bound>) {
     if let SchemaKind::Integer(rules) | SchemaKind::Number(rules) = &mut schema.innermost_mut().kind
     {
-        if let Some(min) = min.map(ToBound::to_bound) {
+        if let Some(min) = min {
             rules.minimum = Some(match rules.minimum {
-                Some(existing) if existing.as_f64() > min.as_f64() => existing,
+                Some(existing) if existing.cmp_exact(min).is_gt() => existing,
                 _ => min,
             });
         }
-        if let Some(max) = max.map(ToBound::to_bound) {
+        if let Some(max) = max {
             rules.maximum = Some(match rules.maximum {
-                Some(existing) if existing.as_f64() < max.as_f64() => existing,
+                Some(existing) if existing.cmp_exact(max).is_lt() => existing,
                 _ => max,
             });
         }

@@ -135,9 +135,9 @@ fn opt_usize(expr: &Option<syn::Expr>) -> TokenStream {
     }
 }
 
-fn opt_as(expr: &Option<syn::Expr>) -> TokenStream {
+fn opt_bound(expr: &Option<syn::Expr>) -> TokenStream {
     match expr {
-        Some(e) => quote!(__ip::Some((#e) as _)),
+        Some(e) => quote!(__ip::Some(__ip::rules::bound(#e))),
         None => quote!(__ip::None),
     }
 }
@@ -150,8 +150,8 @@ fn rules_to_schema(rules: &[Rule], target: TokenStream, ty: TokenStream) -> Toke
             quote!(__ip::rules::schema_length(&mut #target, #min, #max);)
         }
         Rule::Range { min, max } => {
-            let (min, max) = (opt_as(min), opt_as(max));
-            quote!(__ip::rules::schema_range::<#ty>(&mut #target, #min, #max);)
+            let (min, max) = (opt_bound(min), opt_bound(max));
+            quote!(__ip::rules::schema_range(&mut #target, #min, #max);)
         }
         Rule::Pattern(pattern) => quote!(__ip::rules::schema_pattern(&mut #target, #pattern);),
         Rule::Email => quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Email);),

@@ -125,8 +125,11 @@ fn rule_checks(rules: &[Rule], value: TokenStream) -> TokenStream {
             quote!(__ip::rules::length(#value, #mode, #min, #max, __path, __errors);)
         }
         Rule::Range { min, max } => {
-            let min = opt(min, quote!(_));
-            let max = opt(max, quote!(_));
+            let bound = |e: &Option<syn::Expr>| match e {
+                Some(e) => quote!(__ip::Some(__ip::rules::bound(#e))),
+                None => quote!(__ip::None),
+            };
+            let (min, max) = (bound(min), bound(max));
             quote!(__ip::rules::range(#value, #min, #max, __path, __errors);)
         }
         Rule::Pattern(pattern) => quote! {{
