@@ -5,6 +5,7 @@
 //! result. Rendering lives in [`dialect`].
 
 pub mod dialect;
+pub mod from_json;
 mod leaf;
 
 use indexmap::IndexMap;
