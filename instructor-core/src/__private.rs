@@ -112,6 +112,19 @@ pub fn describe(schema: &mut Schema, description: &str) {
     }
 }
 
+/// The type's own description, put before what the schema already says (the notes on
+/// an enum's variants).
+pub fn describe_type(schema: &mut Schema, description: &str) {
+    let description = description.trim();
+    if description.is_empty() {
+        return;
+    }
+    schema.description = Some(match schema.description.take() {
+        Some(existing) => format!("{description}\n{existing}"),
+        None => description.to_owned(),
+    });
+}
+
 pub fn set_title(schema: &mut Schema, title: &str) {
     schema.title = Some(title.to_owned());
 }

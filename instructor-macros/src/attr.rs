@@ -93,7 +93,7 @@ pub fn doc_text(attrs: &[syn::Attribute]) -> Option<String> {
             }) = &nv.value
             {
                 let value = s.value();
-                for line in value.lines() {
+                for line in value.split('\n') {
                     lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned());
                 }
             }

@@ -17,12 +17,11 @@ pub fn emit(model: &Model) -> TokenStream {
         Body::Unit => quote!(__ip::Schema::new(__ip::SchemaKind::Null)),
         Body::Enum { repr, variants } => enum_body(repr, variants, model.deny_unknown_fields),
     };
-    let annotate = annotations(
-        quote!(__schema),
-        model.description.as_deref(),
-        model.title.as_deref(),
-        &model.examples,
-    );
+    let describe = model
+        .description
+        .as_deref()
+        .map(|d| quote!(__ip::describe_type(&mut __schema, #d);));
+    let annotate = annotations(quote!(__schema), None, model.title.as_deref(), &model.examples);
     let schema_name = schema_name(model);
     let may_be_missing = match &model.body {
         Body::Transparent(field) if matches!(field.source, FieldSource::Type) => {
@@ -38,6 +37,7 @@ pub fn emit(model: &Model) -> TokenStream {
             }
             fn schema(__gen: &mut __ip::SchemaGenerator) -> __ip::Schema {
                 let mut __schema = #body;
+                #describe
                 #annotate
                 __schema
             }
