@@ -74,7 +74,9 @@ impl Converter<'_> {
             return unresolved(format!("external reference `{reference}` (not resolved)"));
         };
         if pointer.is_empty() || self.expanding.iter().any(|r| r == reference) {
-            return unresolved(format!("recursive reference to `{reference}` (not expanded)"));
+            return unresolved(format!(
+                "recursive reference to `{reference}` (not expanded)"
+            ));
         }
         let Some(target) = self.document.pointer(&percent_decode(pointer)) else {
             return unresolved(format!("reference `{reference}` does not resolve"));
@@ -91,7 +93,8 @@ impl Converter<'_> {
         let mut parts = Vec::new();
 
         if let Some(values) = object.get("enum").and_then(Value::as_array) {
-            let (nulls, values): (Vec<Value>, Vec<Value>) = values.iter().cloned().partition(Value::is_null);
+            let (nulls, values): (Vec<Value>, Vec<Value>) =
+                values.iter().cloned().partition(Value::is_null);
             nullable |= !nulls.is_empty();
             parts.push(if values.is_empty() && nullable {
                 Schema::new(SchemaKind::Null)
@@ -119,7 +122,9 @@ impl Converter<'_> {
             }
         }
 
-        let has_composition = ["oneOf", "anyOf", "allOf"].iter().any(|k| object.contains_key(*k));
+        let has_composition = ["oneOf", "anyOf", "allOf"]
+            .iter()
+            .any(|k| object.contains_key(*k));
         if has_composition {
             // `{"type": "object", "oneOf": [...]}`: the bare type adds nothing.
             parts.retain(|part| !is_bare_object(part));
@@ -147,7 +152,11 @@ impl Converter<'_> {
             1 => parts.remove(0),
             _ => Schema::new(SchemaKind::AllOf(parts)),
         };
-        if nullable { Schema::nullable(schema) } else { schema }
+        if nullable {
+            Schema::nullable(schema)
+        } else {
+            schema
+        }
     }
 
     fn typed(&mut self, type_name: &str, object: &Map<String, Value>) -> Schema {
@@ -242,7 +251,9 @@ fn annotate(schema: &mut Schema, object: &Map<String, Value>) {
     if let Some(description) = text(object, "description") {
         schema.description = Some(match schema.description.take() {
             // The note of an unresolved reference stays visible.
-            Some(note) if matches!(schema.kind, SchemaKind::Any) => format!("{description} ({note})"),
+            Some(note) if matches!(schema.kind, SchemaKind::Any) => {
+                format!("{description} ({note})")
+            }
             _ => description,
         });
     }
@@ -270,9 +281,20 @@ fn type_names(object: &Map<String, Value>) -> Vec<&str> {
 /// The type implied by type-specific keywords when `type` is absent.
 fn inferred_type(object: &Map<String, Value>) -> Option<&'static str> {
     let has = |keys: &[&str]| keys.iter().any(|k| object.contains_key(*k));
-    if has(&["properties", "additionalProperties", "minProperties", "maxProperties"]) {
+    if has(&[
+        "properties",
+        "additionalProperties",
+        "minProperties",
+        "maxProperties",
+    ]) {
         Some("object")
-    } else if has(&["items", "prefixItems", "minItems", "maxItems", "uniqueItems"]) {
+    } else if has(&[
+        "items",
+        "prefixItems",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+    ]) {
         Some("array")
     } else if has(&["minLength", "maxLength", "pattern"]) {
         Some("string")
@@ -298,7 +320,10 @@ fn count(object: &Map<String, Value>, key: &str) -> Option<u64> {
     let value = object.get(key)?;
     value.as_u64().or_else(|| {
         // `2.0` is a count too; a negative or fractional one is not.
-        value.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0).map(|f| f as u64)
+        value
+            .as_f64()
+            .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+            .map(|f| f as u64)
     })
 }
 
@@ -307,7 +332,11 @@ fn number_rules(object: &Map<String, Value>, integer: bool) -> NumberRules {
     // An exclusive bound on an integer is the inclusive one next to it; on a number
     // the IR has no exclusive bound and keeps it inclusive.
     let step = |b: Bound, up: bool| match (b, integer) {
-        (Bound::Int(v), true) => Bound::Int(if up { v.saturating_add(1) } else { v.saturating_sub(1) }),
+        (Bound::Int(v), true) => Bound::Int(if up {
+            v.saturating_add(1)
+        } else {
+            v.saturating_sub(1)
+        }),
         (b, _) => b,
     };
     NumberRules {
@@ -389,9 +418,15 @@ mod tests {
         assert_eq!(schema.title.as_deref(), Some("User"));
         assert_eq!(schema.description.as_deref(), Some("A user."));
         let object = object_of(&schema);
-        assert_eq!(object.properties.keys().collect::<Vec<_>>(), ["name", "age"]);
+        assert_eq!(
+            object.properties.keys().collect::<Vec<_>>(),
+            ["name", "age"]
+        );
         assert!(object.properties["name"].required);
-        assert_eq!(object.properties["name"].schema.kind, string(Some(1), Some(50), None));
+        assert_eq!(
+            object.properties["name"].schema.kind,
+            string(Some(1), Some(50), None)
+        );
         let age = &object.properties["age"];
         assert!(!age.required);
         let expected = Schema::integer(Some(Bound::Int(0)), Some(Bound::Int(255)));
@@ -443,7 +478,10 @@ mod tests {
         };
         assert_eq!(array.items.kind, SchemaKind::Any);
         let note = array.items.description.as_deref().unwrap_or_default();
-        assert!(note.contains("recursive reference to `#/$defs/Node`"), "{note}");
+        assert!(
+            note.contains("recursive reference to `#/$defs/Node`"),
+            "{note}"
+        );
     }
 
     #[test]
@@ -455,16 +493,33 @@ mod tests {
         let next = &object_of(&schema).properties["next"].schema;
         // Nullable of Any is Any: the note is what remains.
         assert_eq!(next.kind, SchemaKind::Any);
-        assert!(next.description.as_deref().unwrap_or_default().contains("recursive"));
+        assert!(
+            next.description
+                .as_deref()
+                .unwrap_or_default()
+                .contains("recursive")
+        );
     }
 
     #[test]
     fn unresolved_and_external_references_become_any_with_a_note() {
         let missing = schema_from_json(&json!({ "$ref": "#/$defs/Missing" }));
         assert_eq!(missing.kind, SchemaKind::Any);
-        assert!(missing.description.as_deref().unwrap_or_default().contains("does not resolve"));
+        assert!(
+            missing
+                .description
+                .as_deref()
+                .unwrap_or_default()
+                .contains("does not resolve")
+        );
         let external = schema_from_json(&json!({ "$ref": "https://example.com/s.json" }));
-        assert!(external.description.as_deref().unwrap_or_default().contains("external"));
+        assert!(
+            external
+                .description
+                .as_deref()
+                .unwrap_or_default()
+                .contains("external")
+        );
     }
 
     #[test]
@@ -490,8 +545,12 @@ mod tests {
     #[test]
     fn enums_and_consts() {
         let unit = schema_from_json(&json!({ "type": "string", "enum": ["red", "green"] }));
-        assert_eq!(unit.kind, SchemaKind::Enum(vec![json!("red"), json!("green")]));
-        let optional = schema_from_json(&json!({ "type": ["string", "null"], "enum": ["a", null] }));
+        assert_eq!(
+            unit.kind,
+            SchemaKind::Enum(vec![json!("red"), json!("green")])
+        );
+        let optional =
+            schema_from_json(&json!({ "type": ["string", "null"], "enum": ["a", null] }));
         let inner = Schema::new(SchemaKind::Enum(vec![json!("a")]));
         assert_eq!(optional.kind, SchemaKind::Nullable(Box::new(inner)));
         let tag = schema_from_json(&json!({ "type": "string", "const": "circle" }));
@@ -522,7 +581,10 @@ mod tests {
             panic!("expected oneOf, got {schema:?}");
         };
         assert_eq!(branches.len(), 2);
-        assert_eq!(object_of(&branches[0]).properties["kind"].schema.kind, SchemaKind::Const(json!("circle")));
+        assert_eq!(
+            object_of(&branches[0]).properties["kind"].schema.kind,
+            SchemaKind::Const(json!("circle"))
+        );
         assert_eq!(schema.description.as_deref(), Some("A shape"));
     }
 
@@ -565,7 +627,10 @@ mod tests {
         };
         assert!(matches!(values.kind, SchemaKind::Integer(_)));
         let extra = object_of(&object.properties["extra"].schema);
-        assert_eq!(extra.additional, AdditionalProperties::Schema(Box::new(Schema::default())));
+        assert_eq!(
+            extra.additional,
+            AdditionalProperties::Schema(Box::new(Schema::default()))
+        );
         let SchemaKind::Array(tags) = &object.properties["tags"].schema.kind else {
             panic!("expected an array");
         };
@@ -580,8 +645,13 @@ mod tests {
 
     #[test]
     fn exclusive_integer_bounds_become_inclusive() {
-        let schema = schema_from_json(&json!({ "type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10 }));
-        assert_eq!(schema, Schema::integer(Some(Bound::Int(1)), Some(Bound::Int(9))));
+        let schema = schema_from_json(
+            &json!({ "type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10 }),
+        );
+        assert_eq!(
+            schema,
+            Schema::integer(Some(Bound::Int(1)), Some(Bound::Int(9)))
+        );
     }
 
     #[test]
@@ -610,7 +680,10 @@ mod tests {
     #[test]
     fn boolean_schemas() {
         assert_eq!(schema_from_json(&json!(true)).kind, SchemaKind::Any);
-        assert_eq!(schema_from_json(&json!(false)).kind, SchemaKind::Enum(Vec::new()));
+        assert_eq!(
+            schema_from_json(&json!(false)).kind,
+            SchemaKind::Enum(Vec::new())
+        );
         assert_eq!(schema_from_json(&json!({})).kind, SchemaKind::Any);
     }
 }

@@ -43,7 +43,9 @@ impl<'a> ObjectDepth<'a> {
                 deepest + 1
             }
             SchemaKind::Array(array) => self.depth(&array.items),
-            SchemaKind::OneOf(branches) | SchemaKind::AnyOf(branches) | SchemaKind::AllOf(branches) => {
+            SchemaKind::OneOf(branches)
+            | SchemaKind::AnyOf(branches)
+            | SchemaKind::AllOf(branches) => {
                 branches.iter().map(|b| self.depth(b)).max().unwrap_or(0)
             }
             SchemaKind::Nullable(inner) => self.depth(inner),
@@ -67,8 +69,15 @@ impl<'a> ObjectDepth<'a> {
     }
 
     /// Walks down the deepest branch until the nesting passes `limit`.
-    fn locate(&mut self, schema: &Schema, path: WirePath, level: usize, limit: usize) -> Option<WirePath> {
-        let too_deep = |this: &mut Self, child: &Schema, level: usize| level + this.depth(child) > limit;
+    fn locate(
+        &mut self,
+        schema: &Schema,
+        path: WirePath,
+        level: usize,
+        limit: usize,
+    ) -> Option<WirePath> {
+        let too_deep =
+            |this: &mut Self, child: &Schema, level: usize| level + this.depth(child) > limit;
         match &schema.kind {
             SchemaKind::Object(object) => {
                 let level = level + 1;
@@ -88,7 +97,9 @@ impl<'a> ObjectDepth<'a> {
                 }
             }
             SchemaKind::Array(array) => self.locate(&array.items, path.item(), level, limit),
-            SchemaKind::OneOf(branches) | SchemaKind::AnyOf(branches) | SchemaKind::AllOf(branches) => {
+            SchemaKind::OneOf(branches)
+            | SchemaKind::AnyOf(branches)
+            | SchemaKind::AllOf(branches) => {
                 let branch = branches.iter().find(|b| too_deep(self, b, level))?;
                 self.locate(branch, path, level, limit)
             }

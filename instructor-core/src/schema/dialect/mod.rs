@@ -23,6 +23,7 @@
 //! ```
 
 mod limits;
+mod node;
 mod notes;
 mod path;
 mod policy;

@@ -67,7 +67,10 @@ mod tests {
     fn displays_fields_items_and_map_values() {
         let root = WirePath::default();
         assert_eq!(root.to_string(), "<root>");
-        assert_eq!(root.field("items").item().field("meta").to_string(), "items[].meta");
+        assert_eq!(
+            root.field("items").item().field("meta").to_string(),
+            "items[].meta"
+        );
         assert_eq!(root.item().field("name").to_string(), "[].name");
         assert_eq!(root.field("tags").map_value().to_string(), "tags.*");
         assert_eq!(root.map_value().to_string(), "*");

@@ -450,6 +450,11 @@ impl Policy {
         }
     }
 
+    /// Whether `pattern` is written as a keyword (otherwise it becomes text).
+    pub(super) fn keeps_pattern(&self, pattern: &str) -> bool {
+        self.keeps(Keyword::Pattern) && (!self.simple_patterns_only || is_simple_pattern(pattern))
+    }
+
     /// A type name in this dialect's spelling.
     pub(super) fn type_name(&self, name: &'static str) -> &'static str {
         match (self.type_case, name) {
@@ -463,5 +468,46 @@ impl Policy {
             (TypeCase::Upper, "null") => "NULL",
             (TypeCase::Upper, other) => other,
         }
+    }
+}
+
+/// Whether a regular expression avoids what Anthropic's constrained decoding cannot
+/// compile: lookaround, backreferences and word boundaries.
+fn is_simple_pattern(pattern: &str) -> bool {
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some('1'..='9' | 'b' | 'B' | 'k') = chars.next() {
+                    return false;
+                }
+            }
+            '(' if chars.peek() == Some(&'?') => {
+                chars.next();
+                match chars.next() {
+                    Some('=' | '!') => return false,
+                    Some('<') if matches!(chars.peek(), Some('=' | '!')) => return false,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_simple_pattern;
+
+    #[test]
+    fn simple_patterns_have_no_lookaround_backreference_or_boundary() {
+        assert!(is_simple_pattern("^[a-z]{2,3}-\\d+$"));
+        assert!(is_simple_pattern("^(?:ab)+$"));
+        assert!(is_simple_pattern("\\\\b"));
+        assert!(!is_simple_pattern("^(?=a)"));
+        assert!(!is_simple_pattern("(?<!x)y"));
+        assert!(!is_simple_pattern("(a)\\1"));
+        assert!(!is_simple_pattern("\\bword\\b"));
     }
 }

@@ -8,6 +8,8 @@ use std::collections::{HashSet, VecDeque};
 pub(super) enum Owner {
     Root,
     Def(String),
+    /// The object that wraps a non-object root: nothing refers to it.
+    Wrapper,
 }
 
 /// One reference from inside an owner to another owner.
@@ -63,7 +65,10 @@ impl<'a> RefGraph<'a> {
             if !seen.insert(owner.clone()) {
                 continue;
             }
-            let next = self.edges.iter().filter(|edge| edge.from == owner && !(required_only && edge.optional));
+            let next = self
+                .edges
+                .iter()
+                .filter(|edge| edge.from == owner && !(required_only && edge.optional));
             queue.extend(next.map(|edge| edge.to.clone()));
         }
         false
@@ -97,7 +102,9 @@ impl<'a> RefGraph<'a> {
                     self.collect(from, values, optional);
                 }
             }
-            SchemaKind::OneOf(branches) | SchemaKind::AnyOf(branches) | SchemaKind::AllOf(branches) => {
+            SchemaKind::OneOf(branches)
+            | SchemaKind::AnyOf(branches)
+            | SchemaKind::AllOf(branches) => {
                 for branch in branches {
                     self.collect(from, branch, optional);
                 }
