@@ -18,7 +18,8 @@ use serde_json::{Map, Value};
 ///   value, a `{"type": "null"}` branch of `anyOf`/`oneOf`, or OpenAPI's
 ///   `nullable: true` make it [`SchemaKind::Nullable`].
 /// - `properties`, `required`, `additionalProperties` (a schema is a map; `true` on
-///   an object without properties is a map of any values), `items` (tuples become a
+///   an object without properties is a map of any values; `unevaluatedProperties:
+///   false` without a composition beside it denies unknown keys), `items` (tuples become a
 ///   list of any of their element schemas), `enum`, `const`, `oneOf`, `anyOf`, `allOf`
 ///   (a node with both its own shape and a composition becomes `allOf` of both),
 ///   `minimum`/`maximum` (an exclusive bound on an integer moves by one; on a number it
@@ -61,30 +62,46 @@ impl Converter<'_> {
             Value::Bool(false) => return Schema::new(SchemaKind::Enum(Vec::new())),
             _ => return Schema::default(),
         };
-        let mut schema = match object.get("$ref").and_then(Value::as_str) {
-            Some(reference) => self.reference(reference),
-            None => self.shape(object),
+        let Some(reference) = object.get("$ref").and_then(Value::as_str) else {
+            let mut schema = self.shape(object);
+            annotate(&mut schema, object);
+            return schema;
         };
-        annotate(&mut schema, object);
-        schema
+        match self.reference(reference) {
+            Ok(mut schema) => {
+                annotate(&mut schema, object);
+                schema
+            }
+            Err(note) => {
+                let mut schema = Schema::default();
+                annotate(&mut schema, object);
+                // The note stays visible beside the reference's own description.
+                schema.description = Some(match schema.description {
+                    Some(description) => format!("{description} ({note})"),
+                    None => note,
+                });
+                schema
+            }
+        }
     }
 
-    fn reference(&mut self, reference: &str) -> Schema {
+    /// The schema a local reference points to, or why it cannot be expanded.
+    fn reference(&mut self, reference: &str) -> Result<Schema, String> {
         let Some(pointer) = reference.strip_prefix('#') else {
-            return unresolved(format!("external reference `{reference}` (not resolved)"));
+            return Err(format!("external reference `{reference}` (not resolved)"));
         };
         if pointer.is_empty() || self.expanding.iter().any(|r| r == reference) {
-            return unresolved(format!(
+            return Err(format!(
                 "recursive reference to `{reference}` (not expanded)"
             ));
         }
         let Some(target) = self.document.pointer(&percent_decode(pointer)) else {
-            return unresolved(format!("reference `{reference}` does not resolve"));
+            return Err(format!("reference `{reference}` does not resolve"));
         };
         self.expanding.push(reference.to_owned());
         let schema = self.convert(target);
         self.expanding.pop();
-        schema
+        Ok(schema)
     }
 
     /// The node without its annotations.
@@ -224,7 +241,15 @@ impl Converter<'_> {
                 properties.insert(name.clone(), property);
             }
         }
+        // schemars writes `unevaluatedProperties: false` for `deny_unknown_fields`
+        // with `flatten`; without a composition beside it, it means the same as
+        // `additionalProperties: false`.
+        let unevaluated_denied = object.get("unevaluatedProperties") == Some(&Value::Bool(false))
+            && !["oneOf", "anyOf", "allOf"]
+                .iter()
+                .any(|k| object.contains_key(*k));
         let additional = match object.get("additionalProperties") {
+            None if unevaluated_denied => AdditionalProperties::Denied,
             None => AdditionalProperties::Allowed,
             Some(Value::Bool(false)) => AdditionalProperties::Denied,
             // Without declared properties, "anything else" is all there is: a map.
@@ -249,13 +274,7 @@ fn annotate(schema: &mut Schema, object: &Map<String, Value>) {
         schema.title = Some(title);
     }
     if let Some(description) = text(object, "description") {
-        schema.description = Some(match schema.description.take() {
-            // The note of an unresolved reference stays visible.
-            Some(note) if matches!(schema.kind, SchemaKind::Any) => {
-                format!("{description} ({note})")
-            }
-            _ => description,
-        });
+        schema.description = Some(description);
     }
     if let Some(examples) = object.get("examples").and_then(Value::as_array) {
         schema.examples.clone_from(examples);
@@ -263,10 +282,6 @@ fn annotate(schema: &mut Schema, object: &Map<String, Value>) {
     if let Some(default) = object.get("default") {
         schema.default = Some(default.clone());
     }
-}
-
-fn unresolved(note: String) -> Schema {
-    Schema::default().with_description(note)
 }
 
 /// The `type` keyword as a list.
@@ -644,6 +659,26 @@ mod tests {
     }
 
     #[test]
+    fn unevaluated_properties_false_denies_unknown_keys() {
+        let schema = schema_from_json(&json!({
+            "type": "object",
+            "properties": { "a": { "type": "string" } },
+            "unevaluatedProperties": false
+        }));
+        assert_eq!(object_of(&schema).additional, AdditionalProperties::Denied);
+    }
+
+    #[test]
+    fn a_described_unresolved_reference_keeps_both_texts() {
+        let schema =
+            schema_from_json(&json!({ "$ref": "#/$defs/Gone", "description": "The thing" }));
+        assert_eq!(
+            schema.description.as_deref(),
+            Some("The thing (reference `#/$defs/Gone` does not resolve)")
+        );
+    }
+
+    #[test]
     fn exclusive_integer_bounds_become_inclusive() {
         let schema = schema_from_json(
             &json!({ "type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10 }),
@@ -685,5 +720,54 @@ mod tests {
             SchemaKind::Enum(Vec::new())
         );
         assert_eq!(schema_from_json(&json!({})).kind, SchemaKind::Any);
+    }
+
+    #[cfg(feature = "schemars")]
+    mod from_schemars {
+        use super::*;
+        use std::collections::HashMap;
+
+        fn convert<T: schemars::JsonSchema + ?Sized>() -> Schema {
+            let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+            schema_from_json(generator.into_root_schema_for::<T>().as_value())
+        }
+
+        #[test]
+        fn optional_small_integers_keep_their_range() {
+            let SchemaKind::Nullable(inner) = convert::<Option<u8>>().kind else {
+                panic!("expected nullable");
+            };
+            assert_eq!(
+                *inner,
+                Schema::integer(Some(Bound::Int(0)), Some(Bound::Int(255)))
+            );
+        }
+
+        #[test]
+        fn maps_of_optional_values() {
+            let schema = convert::<HashMap<String, Option<bool>>>();
+            let AdditionalProperties::Schema(values) = &object_of(&schema).additional else {
+                panic!("expected a map, got {schema:?}");
+            };
+            let boolean = Schema::new(SchemaKind::Boolean);
+            assert_eq!(values.kind, SchemaKind::Nullable(Box::new(boolean)));
+        }
+
+        #[test]
+        fn fixed_arrays_and_tuples() {
+            let SchemaKind::Array(bytes) = convert::<[u8; 3]>().kind else {
+                panic!("expected an array");
+            };
+            assert_eq!((bytes.min_items, bytes.max_items), (Some(3), Some(3)));
+            let SchemaKind::Array(pair) = convert::<(String, bool)>().kind else {
+                panic!("expected an array");
+            };
+            assert!(matches!(&pair.items.kind, SchemaKind::AnyOf(b) if b.len() == 2));
+        }
+
+        #[test]
+        fn free_form_json_is_any() {
+            assert_eq!(convert::<serde_json::Value>().kind, SchemaKind::Any);
+        }
     }
 }

@@ -44,7 +44,8 @@ pub const WRAPPED_ROOT_PROPERTY: &str = render::WRAPPER_PROPERTY;
 pub enum Dialect {
     /// JSON Schema 2020-12, exactly what serde accepts: `$schema`, `$defs` and `$ref`
     /// (`#` for the root), `type: [t, "null"]` for nullable scalars and
-    /// `anyOf: [x, {"type": "null"}]` for other nullable values.
+    /// `anyOf: [x, {"type": "null"}]` for other nullable values. An `enum` or `const`
+    /// also carries `type` when all its values share one (`"type": "string"`).
     JsonSchema,
     /// OpenAI strict structured outputs (`strict: true` tools and `json_schema` response
     /// format).
