@@ -323,8 +323,11 @@ const ANTHROPIC_STRICT: Policy = Policy {
 
 // Gemini `responseSchema`: the `Schema` object of the v1beta discovery document
 // (../shared/data/specs/gemini-v1beta.discovery.json). Its `type` enum is upper-case
-// (`STRING`, `OBJECT`, ...), the counts are `int64` which the discovery format types
-// as JSON strings, and there is no `$ref`, `additionalProperties`, `allOf` or `const`.
+// (`STRING`, `OBJECT`, ...); the counts (`minItems`, `maxLength`, ...) are `int64`,
+// which the discovery document types as `"type": "string"`: proto3 JSON writes int64
+// as a decimal string and reads either form, so the string is both what the document
+// describes and what Google's own encoders send. There is no `$ref`,
+// `additionalProperties`, `allOf` or `const`; bounds (`minimum`, `maximum`) are doubles.
 // Objects without properties are refused by the API ("properties: should be
 // non-empty for OBJECT type", browser-use/browser-use#3786).
 const GEMINI_RESPONSE_SCHEMA: Policy = Policy {

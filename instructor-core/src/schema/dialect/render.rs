@@ -478,7 +478,7 @@ impl Renderer<'_> {
         let inline = match self.policy.refs {
             RefRule::Inline => true,
             RefRule::KeepWithoutSiblings => {
-                has_annotations(schema) && !self.graph.is_recursive(&owner)
+                self.has_written_annotations(schema) && !self.graph.is_recursive(&owner)
             }
             RefRule::Keep => false,
         };
@@ -496,6 +496,15 @@ impl Renderer<'_> {
             node.annotate(schema);
         }
         Ok(node)
+    }
+
+    /// Whether `schema` has annotations this dialect would write (as keywords or as
+    /// description text), which a `$ref` could not carry beside it.
+    fn has_written_annotations(&self, schema: &Schema) -> bool {
+        schema.description.is_some()
+            || !schema.examples.is_empty()
+            || schema.default.is_some()
+            || (schema.title.is_some() && self.policy.keeps(Keyword::Title))
     }
 
     /// The `$ref` value for `name`, queuing its definition on first use.
@@ -576,13 +585,6 @@ fn nullable_keeping_annotations(schema: &Schema) -> Schema {
         examples: schema.examples.clone(),
         default: schema.default.clone(),
     }
-}
-
-fn has_annotations(schema: &Schema) -> bool {
-    schema.title.is_some()
-        || schema.description.is_some()
-        || !schema.examples.is_empty()
-        || schema.default.is_some()
 }
 
 /// Scalars take `"type": [t, "null"]`; everything else becomes a union with null.
