@@ -106,7 +106,7 @@ impl Node {
             self.notes.examples(&examples);
         }
         let default = self.default.take();
-        let keep_default = policy.keeps(Keyword::Default);
+        let keep_default = policy.keeps(Keyword::DefaultValue);
         if let (false, Some(default)) = (keep_default, &default) {
             self.notes.default_value(default);
         }

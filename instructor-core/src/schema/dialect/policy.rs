@@ -135,7 +135,7 @@ pub(super) enum Formats {
 pub(super) enum Keyword {
     Title,
     Examples,
-    Default,
+    DefaultValue,
     MinLength,
     MaxLength,
     Pattern,
@@ -181,7 +181,7 @@ const JSON_SCHEMA: Policy = Policy {
     keywords: &[
         Title,
         Examples,
-        Default,
+        DefaultValue,
         MinLength,
         MaxLength,
         Pattern,
