@@ -12,13 +12,17 @@ use std::sync::{Arc, OnceLock, RwLock};
 /// A type that can be extracted from a model's answer: it has a schema, a partial
 /// mirror for streaming, validation rules, and serde deserialization.
 ///
-/// Implemented by `#[derive(Extract)]`:
+/// Implemented by `#[derive(Extract)]` (users of this crate without the `instructor`
+/// facade point the derive at it with `crate = "..."`):
 ///
 /// ```
-/// use instructor::prelude::*;
+/// use instructor_core::{Dialect, Extract};
+/// use instructor_macros::Extract;
+/// use serde::Deserialize;
 ///
 /// /// A support ticket.
 /// #[derive(Debug, Deserialize, Extract)]
+/// #[extract(crate = "instructor_core")]
 /// struct Ticket {
 ///     /// One-line summary.
 ///     title: String,

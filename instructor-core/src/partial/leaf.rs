@@ -233,15 +233,12 @@ pub fn list_apply_new<P>(
 }
 
 /// Applies an event to a list partial; elements appear as their partials do.
-pub fn list_apply_existing<T: HasPartial + ?Sized>(
+pub fn list_apply_existing<T: HasPartial>(
     items: &mut Vec<T::Partial>,
     path: &[PathSegment],
     event: &Event<'_>,
     scratch: &mut Scratch,
-) -> Result<Changed, PartialError>
-where
-    T: Sized,
-{
+) -> Result<Changed, PartialError> {
     match path.split_first() {
         None => match event {
             Event::EndArray => Ok(false),

@@ -23,7 +23,7 @@ pub(super) struct Policy {
     pub additional: AdditionalRule,
     /// Why maps (free-form keys) are refused, or `None` when they are written.
     pub maps_refused: Option<&'static str>,
-    /// Every property listed in `required`; optional ones become nullable.
+    /// Every property listed in `required` (`Option` fields are nullable already).
     pub all_required: bool,
     /// Write `propertyOrdering` (Gemini reorders properties otherwise).
     pub property_ordering: bool,

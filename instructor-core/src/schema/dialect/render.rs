@@ -332,16 +332,12 @@ impl Renderer<'_> {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for (name, property) in &object.properties {
+            // Strict dialects list every property as required. An `Option` already
+            // accepts null; any other optional property (a serde `default`) stays
+            // non-nullable, because serde would reject the null a nullable schema allows:
+            // the model writes a value instead.
             let is_required = property.required || policy.all_required;
-            let rendered =
-                if policy.all_required && !property.required && !property.schema.accepts_null() {
-                    self.node(
-                        &nullable_keeping_annotations(&property.schema),
-                        &place.field(name, true),
-                    )?
-                } else {
-                    self.node(&property.schema, &place.field(name, is_required))?
-                };
+            let rendered = self.node(&property.schema, &place.field(name, is_required))?;
             properties.insert(name.clone(), Value::Object(rendered.finish(policy)));
             if is_required {
                 required.push(Value::String(name.clone()));
@@ -577,16 +573,6 @@ impl Renderer<'_> {
 
 /// `schema` or `null`, with the annotations on the outside so that a `$ref` can stay
 /// alone inside the union.
-fn nullable_keeping_annotations(schema: &Schema) -> Schema {
-    Schema {
-        kind: SchemaKind::Nullable(Box::new(Schema::new(schema.kind.clone()))),
-        title: schema.title.clone(),
-        description: schema.description.clone(),
-        examples: schema.examples.clone(),
-        default: schema.default.clone(),
-    }
-}
-
 /// Scalars take `"type": [t, "null"]`; everything else becomes a union with null.
 fn is_scalar(kind: &SchemaKind) -> bool {
     matches!(
