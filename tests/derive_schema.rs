@@ -1,6 +1,10 @@
 //! Schemas of derived types: annotations, field order, leaf types, overrides, and a
 //! snapshot of every dialect for a set of representative types.
 
+#[path = "../instructor-core/tests/strict_checker/mod.rs"]
+#[allow(dead_code)]
+mod strict_checker;
+
 use instructor::prelude::*;
 use instructor::{Schema, SchemaGenerator};
 use serde_json::{Value, json};
@@ -480,4 +484,62 @@ fn the_schemars_bridge_takes_a_field_schema_from_json_schema() {
     assert_eq!(bridged["properties"]["level"]["description"], "Inner docs.");
     assert_eq!(bridged["properties"]["level"]["maximum"], 255);
     assert_eq!(bridged["required"], json!(["level"]));
+}
+
+/// Every derived type's strict renderings pass the independent rule checkers (or the
+/// dialect refuses the type with an error, never renders something the API rejects).
+#[test]
+fn strict_renderings_pass_the_provider_rule_checkers() {
+    fn check<T: Extract>(refusals: &mut Vec<String>) {
+        type Checker = fn(&Value) -> Result<(), String>;
+        let checks: [(Dialect, Checker); 3] = [
+            (Dialect::OpenAiStrict, strict_checker::check_openai_strict),
+            (Dialect::AnthropicStrict, strict_checker::check_anthropic_strict),
+            (Dialect::GeminiResponseSchema, strict_checker::check_gemini_response_schema),
+        ];
+        for (dialect, checker) in checks {
+            match T::json_schema(dialect) {
+                Ok(schema) => checker(&schema)
+                    .unwrap_or_else(|e| panic!("{} in {dialect:?}: {e}\n{schema:#}", T::name())),
+                Err(error) => refusals.push(format!("{} {dialect:?}: {error}", T::name())),
+            }
+        }
+    }
+    let mut refusals = Vec::new();
+    check::<Ticket>(&mut refusals);
+    check::<Kind>(&mut refusals);
+    check::<Shape>(&mut refusals);
+    check::<Message>(&mut refusals);
+    check::<Amount>(&mut refusals);
+    check::<Command>(&mut refusals);
+    check::<Page<Person>>(&mut refusals);
+    check::<TreeNode>(&mut refusals);
+    check::<Contact>(&mut refusals);
+    check::<Loose>(&mut refusals);
+    check::<Everything>(&mut refusals);
+    // Exactly the types a strict dialect cannot express are refused.
+    let refused: Vec<&str> = refusals.iter().map(|r| r.split(':').next().unwrap_or_default()).collect();
+    assert_eq!(
+        refused,
+        [
+            "TreeNode AnthropicStrict",
+            "TreeNode GeminiResponseSchema",
+            "Loose OpenAiStrict",
+            "Loose AnthropicStrict",
+            "Loose GeminiResponseSchema",
+            "Everything OpenAiStrict",
+            "Everything AnthropicStrict",
+            "Everything GeminiResponseSchema",
+        ],
+        "{refusals:#?}"
+    );
+}
+
+#[test]
+fn a_dialect_error_names_the_field_and_the_reason() {
+    let error = Loose::json_schema(Dialect::OpenAiStrict).expect_err("maps are refused");
+    assert_eq!(error.path, "labels");
+    assert!(error.reason.contains("key"), "{error}");
+    let error = TreeNode::json_schema(Dialect::GeminiResponseSchema).expect_err("recursion");
+    assert!(error.path.contains("children"), "{error}");
 }
