@@ -41,7 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{dialect:?}:\n{}\n", serde_json::to_string_pretty(&schema)?);
     }
 
-    let answer = r#"{"name": "Jason", "age": 25, "properties": [{"key": "job", "value": "engineer"}]}"#;
+    let answer =
+        r#"{"name": "Jason", "age": 25, "properties": [{"key": "job", "value": "engineer"}]}"#;
     let user: User = instructor::from_json_str(answer)?;
     user.validate(&Context::new())?;
     println!("valid answer -> {user:?}\n");

@@ -85,8 +85,13 @@ enum Kind {
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Shape {
     /// A round shape.
-    Circle { radius: f64 },
-    Rectangle { width: f64, height: f64 },
+    Circle {
+        radius: f64,
+    },
+    Rectangle {
+        width: f64,
+        height: f64,
+    },
     Empty,
 }
 
@@ -233,9 +238,18 @@ fn doc_comments_become_descriptions_and_the_attribute_wins() {
     );
     assert_eq!(schema["title"], "Support ticket");
     let props = &schema["properties"];
-    assert_eq!(props["chainOfThought"]["description"], "Think step by step before filling in the rest.");
-    assert_eq!(props["urgency"]["description"], "Urgency from 1 (low) to 5 (critical)");
-    assert_eq!(props["title"]["examples"], json!(["Login page crashes on submit"]));
+    assert_eq!(
+        props["chainOfThought"]["description"],
+        "Think step by step before filling in the rest."
+    );
+    assert_eq!(
+        props["urgency"]["description"],
+        "Urgency from 1 (low) to 5 (critical)"
+    );
+    assert_eq!(
+        props["title"]["examples"],
+        json!(["Login page crashes on submit"])
+    );
     assert_eq!(props["tags"]["examples"], json!(["login", "ui"]));
     assert_eq!(
         Ticket::description().as_deref(),
@@ -246,10 +260,19 @@ fn doc_comments_become_descriptions_and_the_attribute_wins() {
 #[test]
 fn variant_docs_describe_the_enum() {
     let schema = json_schema::<Kind>();
-    assert_eq!(schema["enum"], json!(["bug", "feature_request", "question"]));
+    assert_eq!(
+        schema["enum"],
+        json!(["bug", "feature_request", "question"])
+    );
     let description = schema["description"].as_str().expect("description");
-    assert!(description.contains("bug: Something is broken."), "{description}");
-    assert!(description.contains("feature_request: Something new is wanted."), "{description}");
+    assert!(
+        description.contains("bug: Something is broken."),
+        "{description}"
+    );
+    assert!(
+        description.contains("feature_request: Something new is wanted."),
+        "{description}"
+    );
 }
 
 #[test]
@@ -262,10 +285,22 @@ fn the_tool_name_is_the_rename_or_the_type_name() {
 #[test]
 fn fields_are_in_declaration_order() {
     let schema = json_schema::<Ticket>();
-    let keys: Vec<&String> = schema["properties"].as_object().expect("object").keys().collect();
+    let keys: Vec<&String> = schema["properties"]
+        .as_object()
+        .expect("object")
+        .keys()
+        .collect();
     assert_eq!(
         keys,
-        ["chainOfThought", "title", "urgency", "kind", "tags", "reporter", "watchers"]
+        [
+            "chainOfThought",
+            "title",
+            "urgency",
+            "kind",
+            "tags",
+            "reporter",
+            "watchers"
+        ]
     );
     assert_eq!(
         schema["required"],
@@ -276,7 +311,10 @@ fn fields_are_in_declaration_order() {
 #[test]
 fn nested_types_are_shared_definitions() {
     let schema = json_schema::<Ticket>();
-    assert_eq!(schema["$defs"]["Person"]["description"], "Someone involved.");
+    assert_eq!(
+        schema["$defs"]["Person"]["description"],
+        "Someone involved."
+    );
     assert!(schema["properties"]["watchers"]["items"]["$ref"] == "#/$defs/Person");
 }
 
@@ -285,8 +323,12 @@ fn recursion_refers_back_to_the_root() {
     let schema = json_schema::<TreeNode>();
     assert_eq!(schema["properties"]["children"]["items"]["$ref"], "#");
     let validator = jsonschema::validator_for(&schema).expect("compiles");
-    assert!(validator.is_valid(&json!({"label": "a", "children": [{"label": "b", "children": []}]})));
-    assert!(!validator.is_valid(&json!({"label": "a", "children": [{"label": 1, "children": []}]})));
+    assert!(
+        validator.is_valid(&json!({"label": "a", "children": [{"label": "b", "children": []}]}))
+    );
+    assert!(
+        !validator.is_valid(&json!({"label": "a", "children": [{"label": 1, "children": []}]}))
+    );
 }
 
 #[test]
@@ -308,7 +350,10 @@ fn newtypes_are_their_inner_value() {
     let schema = json_schema::<Contact>();
     assert_eq!(schema["properties"]["primary"]["type"], "string");
     assert_eq!(schema["properties"]["primary"]["format"], "email");
-    assert_eq!(schema["properties"]["primary"]["description"], "An e-mail address.");
+    assert_eq!(
+        schema["properties"]["primary"]["description"],
+        "An e-mail address."
+    );
     assert_eq!(schema["properties"]["score"]["type"], "number");
 }
 
@@ -356,8 +401,14 @@ struct Everything {
 #[test]
 fn integer_widths_carry_their_bounds() {
     let props = &json_schema::<Everything>()["properties"];
-    assert_eq!(props["i8"], json!({"type": "integer", "minimum": -128, "maximum": 127}));
-    assert_eq!(props["u8"], json!({"type": "integer", "minimum": 0, "maximum": 255}));
+    assert_eq!(
+        props["i8"],
+        json!({"type": "integer", "minimum": -128, "maximum": 127})
+    );
+    assert_eq!(
+        props["u8"],
+        json!({"type": "integer", "minimum": 0, "maximum": 255})
+    );
     assert_eq!(props["i16"]["minimum"], -32768);
     assert_eq!(props["u32"]["maximum"], 4294967295u64);
     assert_eq!(props["i64"]["minimum"], i64::MIN);
@@ -380,13 +431,21 @@ fn containers_map_to_arrays_sets_and_maps() {
     assert_eq!(props["boxed"]["$ref"], "#/$defs/Person");
     assert_eq!(props["arc"]["type"], "string");
     assert_eq!(props["hash_map"]["additionalProperties"]["type"], "integer");
-    assert_eq!(props["btree_map"]["additionalProperties"]["$ref"], "#/$defs/Person");
-    assert_eq!(props["index_map"]["additionalProperties"]["type"], "boolean");
+    assert_eq!(
+        props["btree_map"]["additionalProperties"]["$ref"],
+        "#/$defs/Person"
+    );
+    assert_eq!(
+        props["index_map"]["additionalProperties"]["type"],
+        "boolean"
+    );
     assert_eq!(props["value"], json!({}));
-    assert!(!json_schema::<Everything>()["required"]
-        .as_array()
-        .expect("required")
-        .contains(&json!("opt")));
+    assert!(
+        !json_schema::<Everything>()["required"]
+            .as_array()
+            .expect("required")
+            .contains(&json!("opt"))
+    );
 }
 
 #[test]
@@ -425,7 +484,14 @@ fn feature_types_deserialize_what_their_schema_describes() {
         .should_validate_formats(true)
         .build(&schema)
         .expect("compiles");
-    assert!(validator.is_valid(&doc), "{:?}", validator.iter_errors(&doc).map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(
+        validator.is_valid(&doc),
+        "{:?}",
+        validator
+            .iter_errors(&doc)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
     let _: Dated = serde_json::from_value(doc).expect("deserializes");
 }
 
@@ -494,8 +560,14 @@ fn strict_renderings_pass_the_provider_rule_checkers() {
         type Checker = fn(&Value) -> Result<(), String>;
         let checks: [(Dialect, Checker); 3] = [
             (Dialect::OpenAiStrict, strict_checker::check_openai_strict),
-            (Dialect::AnthropicStrict, strict_checker::check_anthropic_strict),
-            (Dialect::GeminiResponseSchema, strict_checker::check_gemini_response_schema),
+            (
+                Dialect::AnthropicStrict,
+                strict_checker::check_anthropic_strict,
+            ),
+            (
+                Dialect::GeminiResponseSchema,
+                strict_checker::check_gemini_response_schema,
+            ),
         ];
         for (dialect, checker) in checks {
             match T::json_schema(dialect) {
@@ -518,7 +590,10 @@ fn strict_renderings_pass_the_provider_rule_checkers() {
     check::<Loose>(&mut refusals);
     check::<Everything>(&mut refusals);
     // Exactly the types a strict dialect cannot express are refused.
-    let refused: Vec<&str> = refusals.iter().map(|r| r.split(':').next().unwrap_or_default()).collect();
+    let refused: Vec<&str> = refusals
+        .iter()
+        .map(|r| r.split(':').next().unwrap_or_default())
+        .collect();
     assert_eq!(
         refused,
         [

@@ -161,7 +161,10 @@ fn final_partial_equals_the_document() {
     assert_eq!(sections.len(), 2);
     assert_eq!(sections[0].title.as_deref(), Some("Intro"));
     assert_eq!(sections[0].score, Some(0.5));
-    assert_eq!(sections[0].tags, Some(vec!["a".to_owned(), "bb".to_owned()]));
+    assert_eq!(
+        sections[0].tags,
+        Some(vec!["a".to_owned(), "bb".to_owned()])
+    );
     let blocks = sections[0].blocks.as_ref().expect("blocks");
     assert_eq!(
         blocks[0],
@@ -202,12 +205,28 @@ fn strings_grow_fragment_by_fragment() {
     distinct.dedup();
     assert_eq!(
         distinct,
-        ["", "Qua", "Quarte", "Quarterly", "Quarterly nu", "Quarterly numbe", "Quarterly numbers"]
+        [
+            "",
+            "Qua",
+            "Quarte",
+            "Quarterly",
+            "Quarterly nu",
+            "Quarterly numbe",
+            "Quarterly numbers"
+        ]
     );
     for pair in distinct.windows(2) {
-        assert!(pair[1].starts_with(&pair[0]), "{:?} does not extend {:?}", pair[1], pair[0]);
+        assert!(
+            pair[1].starts_with(&pair[0]),
+            "{:?} does not extend {:?}",
+            pair[1],
+            pair[0]
+        );
     }
-    assert!(distinct.len() >= 5, "title should grow in several steps: {distinct:?}");
+    assert!(
+        distinct.len() >= 5,
+        "title should grow in several steps: {distinct:?}"
+    );
 }
 
 #[test]
@@ -217,7 +236,11 @@ fn numbers_booleans_and_enums_appear_only_when_complete() {
             assert_eq!(count, 4242, "never a half-written number");
         }
         if let Some(priority) = &snapshot.priority {
-            assert_eq!(priority, &PartialPriority::High, "never a half-written enum");
+            assert_eq!(
+                priority,
+                &PartialPriority::High,
+                "never a half-written enum"
+            );
         }
         for section in snapshot.sections.iter().flatten() {
             if let Some(score) = section.score {
@@ -243,12 +266,19 @@ fn list_items_appear_in_order_and_grow() {
         .iter()
         .map(|s| s.sections.as_ref().map_or(0, Vec::len))
         .collect();
-    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "sections never shrink");
+    assert!(
+        counts.windows(2).all(|w| w[0] <= w[1]),
+        "sections never shrink"
+    );
     assert_eq!(counts.last(), Some(&2));
     // The first section is visible (with a partial title) before the second starts.
     assert!(snapshots.iter().any(|s| {
         s.sections.as_ref().is_some_and(|v| {
-            v.len() == 1 && v[0].title.as_deref().is_some_and(|t| t.len() < "Intro".len())
+            v.len() == 1
+                && v[0]
+                    .title
+                    .as_deref()
+                    .is_some_and(|t| t.len() < "Intro".len())
         })
     }));
 }
@@ -398,7 +428,10 @@ fn externally_tagged_enums_in_lists_appear_whole() {
     let last = snapshots.last().expect("snapshots");
     assert_eq!(
         last.shapes,
-        Some(vec![PartialShape::Circle { radius: 2.5 }, PartialShape::Point])
+        Some(vec![
+            PartialShape::Circle { radius: 2.5 },
+            PartialShape::Point
+        ])
     );
     assert_eq!(last.fill, Some(PartialPriority::Low));
     let lengths: Vec<usize> = snapshots

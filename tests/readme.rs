@@ -42,6 +42,12 @@ fn readme_json_blocks() -> Vec<serde_json::Value> {
 fn readme_schemas_match_the_derive() {
     let blocks = readme_json_blocks();
     assert_eq!(blocks.len(), 2, "the README shows two dialects");
-    assert_eq!(blocks[0], User::json_schema(Dialect::OpenAiStrict).expect("renders"));
-    assert_eq!(blocks[1], User::json_schema(Dialect::GeminiResponseSchema).expect("renders"));
+    assert_eq!(
+        blocks[0],
+        User::json_schema(Dialect::OpenAiStrict).expect("renders")
+    );
+    assert_eq!(
+        blocks[1],
+        User::json_schema(Dialect::GeminiResponseSchema).expect("renders")
+    );
 }

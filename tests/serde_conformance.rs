@@ -82,13 +82,18 @@ impl Report {
             Ok(schema) => schema,
             Err(error) => {
                 self.count += 1;
-                let _ = writeln!(self.failures, "\n━━ {ty}: the JsonSchema dialect refused the type: {error}");
+                let _ = writeln!(
+                    self.failures,
+                    "\n━━ {ty}: the JsonSchema dialect refused the type: {error}"
+                );
                 return;
             }
         };
         let validator = match formats {
             Formats::Annotation => jsonschema::validator_for(&schema),
-            Formats::Assertion => jsonschema::options().should_validate_formats(true).build(&schema),
+            Formats::Assertion => jsonschema::options()
+                .should_validate_formats(true)
+                .build(&schema),
         };
         let validator = match validator {
             Ok(validator) => validator,
@@ -159,7 +164,10 @@ impl Report {
             self.types,
             self.failures
         );
-        println!("{}: {} documents over {} types agree", self.test, self.documents, self.types);
+        println!(
+            "{}: {} documents over {} types agree",
+            self.test, self.documents, self.types
+        );
     }
 }
 
@@ -205,12 +213,18 @@ fn pretty(value: &Value) -> String {
 
 fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
-    text.lines().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `{"v": <value>}` for each value: tables of wrapper structs.
 fn v(values: &[&str]) -> Vec<String> {
-    values.iter().map(|value| format!(r#"{{"v":{value}}}"#)).collect()
+    values
+        .iter()
+        .map(|value| format!(r#"{{"v":{value}}}"#))
+        .collect()
 }
 
 /// Documents that are never the right shape for a struct: checked for every struct.
@@ -830,14 +844,24 @@ fn integers_at_and_beyond_bounds() {
         "-1",
         "9223372036854775808",
     ]));
-    report.check::<WU128>(&v(&["0", "18446744073709551615", "18446744073709551616", "-1"]));
+    report.check::<WU128>(&v(&[
+        "0",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-1",
+    ]));
     // CANNOT AGREE: u128 beyond u64 are floats in `serde_json::Value`; u128::MAX + 1 is
     // rejected by serde ("number out of range") but equals u128::MAX as a float.
     report.check::<WUsize>(&v(&["0", "18446744073709551615", "-1"]));
     report.check::<WI8>(&v(&["-128", "127", "128", "-129", "0"]));
     report.check::<WI8>(&v(WRONG));
     report.check::<WI16>(&v(&["-32768", "32767", "32768", "-32769"]));
-    report.check::<WI32>(&v(&["-2147483648", "2147483647", "2147483648", "-2147483649"]));
+    report.check::<WI32>(&v(&[
+        "-2147483648",
+        "2147483647",
+        "2147483648",
+        "-2147483649",
+    ]));
     report.check::<WI64>(&v(&[
         "-9223372036854775808",
         "9223372036854775807",
@@ -848,12 +872,12 @@ fn integers_at_and_beyond_bounds() {
     // float -2^63, which serde rejects for i64 ("invalid type: floating point") and
     // the validator finds equal to `minimum: i64::MIN`. A `serde_json::Value` without
     // `arbitrary_precision` cannot tell the two numbers apart.
-    report.check::<WI128>(&v(&[
+    report.check::<WI128>(&v(&["-9223372036854775808", "18446744073709551615", "0"]));
+    report.check::<WIsize>(&v(&[
         "-9223372036854775808",
-        "18446744073709551615",
-        "0",
+        "9223372036854775807",
+        "9223372036854775808",
     ]));
-    report.check::<WIsize>(&v(&["-9223372036854775808", "9223372036854775807", "9223372036854775808"]));
     report.check::<WNzU8>(&v(&["1", "255", "0", "256", "-1"]));
     report.check::<WNzU64>(&v(&["1", "18446744073709551615", "0"]));
     // CANNOT AGREE: integers written as floats. JSON Schema's `integer` is any number
@@ -869,11 +893,25 @@ fn integers_at_and_beyond_bounds() {
 #[test]
 fn floats_bool_char_string() {
     let mut report = Report::new("floats_bool_char_string");
-    report.check::<WF64>(&v(&["0", "1", "-1", "1.5", "1e300", "-1e-300", "18446744073709551616"]));
+    report.check::<WF64>(&v(&[
+        "0",
+        "1",
+        "-1",
+        "1.5",
+        "1e300",
+        "-1e-300",
+        "18446744073709551616",
+    ]));
     report.check::<WF64>(&v(WRONG));
     // CANNOT AGREE: `1e400` is not representable: serde_json refuses it both as f64
     // and as `Value` ("number out of range"), so there is no document to validate.
-    report.check::<WF32>(&v(&["0", "1.5", "-3.4028234e38", "3.4028234e38", "16777217"]));
+    report.check::<WF32>(&v(&[
+        "0",
+        "1.5",
+        "-3.4028234e38",
+        "3.4028234e38",
+        "16777217",
+    ]));
     report.check::<WF32>(&v(WRONG));
     report.check::<WBool>(&v(&["true", "false", "0", "1", r#""true""#, "null"]));
     report.check::<WChar>(&v(&[
@@ -911,11 +949,27 @@ fn floats_bool_char_string() {
 #[test]
 fn sequences() {
     let mut report = Report::new("sequences");
-    report.check::<WVec>(&v(&["[]", "[0,255]", "[256]", "[null]", "[1,1,1]", "null", "1", r#"{"0":1}"#]));
+    report.check::<WVec>(&v(&[
+        "[]",
+        "[0,255]",
+        "[256]",
+        "[null]",
+        "[1,1,1]",
+        "null",
+        "1",
+        r#"{"0":1}"#,
+    ]));
     report.check::<WVecDeque>(&v(&["[]", "[-128,127]", "[128]", r#"["1"]"#]));
     report.check::<WLinkedList>(&v(&["[]", "[true,false,true]", "[0]"]));
     report.check::<WVecOpt>(&v(&["[]", "[null,1,null]", "[256]", "null"]));
-    report.check::<WVecVec>(&v(&["[]", "[[]]", "[[1],[2,3]]", "[1]", "[[256]]", "[null]"]));
+    report.check::<WVecVec>(&v(&[
+        "[]",
+        "[[]]",
+        "[[1],[2,3]]",
+        "[1]",
+        "[[256]]",
+        "[null]",
+    ]));
     report.check::<WHashSet>(&v(&["[]", r#"["a","b"]"#, "[1]", "null"]));
     report.check::<WBTreeSet>(&v(&["[]", "[1,2,3]", "[3,2,1]", "[256]"]));
     // Duplicates in sets: see `known_mismatches_sets_with_duplicates`.
@@ -925,7 +979,15 @@ fn sequences() {
 #[test]
 fn fixed_arrays() {
     let mut report = Report::new("fixed_arrays");
-    report.check::<WArr3>(&v(&["[1,2,3]", "[1,2]", "[1,2,3,4]", "[]", "[1,2,256]", "[1,2,null]", "null"]));
+    report.check::<WArr3>(&v(&[
+        "[1,2,3]",
+        "[1,2]",
+        "[1,2,3,4]",
+        "[]",
+        "[1,2,256]",
+        "[1,2,null]",
+        "null",
+    ]));
     report.check::<WArr0>(&v(&["[]", "[1]", "null"]));
     report.check::<WArrArr>(&v(&[
         "[[true,false],[false,true]]",
@@ -965,10 +1027,23 @@ fn maps_and_json_values() {
         "null",
     ]));
     report.check::<WBTreeMap>(&v(&["{}", r#"{"a":true,"b":null}"#, r#"{"a":1}"#]));
-    report.check::<WIndexMap>(&v(&["{}", r#"{"a":[],"b":[1,2]}"#, r#"{"a":[256]}"#, r#"{"a":1}"#]));
+    report.check::<WIndexMap>(&v(&[
+        "{}",
+        r#"{"a":[],"b":[1,2]}"#,
+        r#"{"a":[256]}"#,
+        r#"{"a":1}"#,
+    ]));
     report.check::<WBoxKeyMap>(&v(&["{}", r#"{"k":"v"}"#, r#"{"k":1}"#]));
     report.check::<WJsonMap>(&v(&["{}", r#"{"a":[null,{"b":1}]}"#, "[]", "null", "1"]));
-    report.check::<WValue>(&v(&["null", "1", "-1.5", r#""s""#, "[1,[2]]", r#"{"a":{}}"#, "true"]));
+    report.check::<WValue>(&v(&[
+        "null",
+        "1",
+        "-1.5",
+        r#""s""#,
+        "[1,[2]]",
+        r#"{"a":{}}"#,
+        "true",
+    ]));
     report.check::<WValue>(&[r#"{}"#]);
     report.check::<WOptValue>(&v(&["null", "1", r#"{"a":{}}"#]));
     report.check::<WOptValue>(&[r#"{}"#]);
@@ -1148,7 +1223,9 @@ fn deep_node(depth: usize, bad: bool) -> String {
     } else {
         r#"{"label":"leaf","children":[]}"#.to_owned()
     };
-    (0..depth).fold(leaf, |inner, i| format!(r#"{{"label":"n{i}","children":[{inner}]}}"#))
+    (0..depth).fold(leaf, |inner, i| {
+        format!(r#"{{"label":"n{i}","children":[{inner}]}}"#)
+    })
 }
 
 /// A chain of `depth` nodes through `next`.
@@ -1158,7 +1235,9 @@ fn deep_next(depth: usize, bad: bool) -> String {
     } else {
         r#"{"label":"leaf","children":[],"next":null}"#.to_owned()
     };
-    (0..depth).fold(leaf, |inner, _| format!(r#"{{"label":"n","children":[],"next":{inner}}}"#))
+    (0..depth).fold(leaf, |inner, _| {
+        format!(r#"{{"label":"n","children":[],"next":{inner}}}"#)
+    })
 }
 
 #[test]
@@ -1189,8 +1268,16 @@ fn recursive() {
     ]);
     report.check::<Forest>(&[
         r#"{"trees":[]}"#.to_owned(),
-        format!(r#"{{"trees":[{},{}]}}"#, deep_node(10, false), deep_next(10, false)),
-        format!(r#"{{"trees":[{},{}]}}"#, deep_node(10, false), deep_next(10, true)),
+        format!(
+            r#"{{"trees":[{},{}]}}"#,
+            deep_node(10, false),
+            deep_next(10, false)
+        ),
+        format!(
+            r#"{{"trees":[{},{}]}}"#,
+            deep_node(10, false),
+            deep_next(10, true)
+        ),
     ]);
     report.check::<Ping>(&[
         r#"{}"#,
@@ -1300,9 +1387,14 @@ enum External {
     Newtype(u8),
     NewtypeStruct(Inner),
     NewtypeOpt(Option<String>),
-    Struct { a: u8, b: Option<String> },
+    Struct {
+        a: u8,
+        b: Option<String>,
+    },
     #[serde(rename = "renamed", alias = "aka")]
-    Renamed { c: bool },
+    Renamed {
+        c: bool,
+    },
     #[serde(skip_deserializing)]
     Skipped(u8),
 }
@@ -1378,11 +1470,16 @@ fn enum_externally_tagged() {
 #[serde(tag = "type")]
 enum Internal {
     Unit,
-    Struct { a: u8, b: Option<String> },
+    Struct {
+        a: u8,
+        b: Option<String>,
+    },
     Newtype(Inner),
     NewtypeMap(HashMap<String, u8>),
     #[serde(rename = "renamed", alias = "aka")]
-    Renamed { c: bool },
+    Renamed {
+        c: bool,
+    },
 }
 
 #[derive(Debug, Deserialize, Extract)]
@@ -1393,7 +1490,11 @@ enum InternalDenied {
 }
 
 #[derive(Debug, Deserialize, Extract)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 enum InternalRenamed {
     FirstKind { some_field: u8 },
     SecondKind { other_field: String },
@@ -1491,7 +1592,9 @@ enum Adjacent {
     Unit,
     Newtype(u8),
     NewtypeStruct(Inner),
-    Struct { a: u8 },
+    Struct {
+        a: u8,
+    },
     #[serde(alias = "aka")]
     Aliased(bool),
 }
@@ -1619,7 +1722,9 @@ fn enum_untagged() {
 #[derive(Debug, Deserialize, Extract)]
 enum PartlyUntagged {
     Tagged(u8),
-    Other { x: bool },
+    Other {
+        x: bool,
+    },
     #[serde(untagged)]
     Fallback(String),
     #[serde(untagged)]
@@ -1629,7 +1734,9 @@ enum PartlyUntagged {
 #[derive(Debug, Deserialize, Extract)]
 #[serde(tag = "type")]
 enum InternalPartlyUntagged {
-    A { a: u8 },
+    A {
+        a: u8,
+    },
     #[serde(untagged)]
     Raw(Value),
 }
@@ -1871,7 +1978,9 @@ fn known_mismatches_sequence_form() {
 #[derive(Debug, Deserialize, Extract)]
 #[serde(tag = "type")]
 enum InternalWithOther {
-    A { x: u8 },
+    A {
+        x: u8,
+    },
     B,
     #[serde(other)]
     Unknown,
@@ -2090,8 +2199,6 @@ fn known_mismatches_decimal() {
         ],
     );
 }
-
-
 
 /// `#[serde(from)]` / `#[serde(try_from)]`: serde reads the other type's shape.
 #[derive(Debug, Deserialize, Extract)]

@@ -1,8 +1,8 @@
 //! garde rules as schema keywords and as validation; custom and async validators.
 
+use instructor::prelude::Deserialize;
 use instructor::validate::{AsyncValidator, ValidationFuture, validate_all};
 use instructor::{Context, Dialect, Extract, ValidationError, ValidationErrors};
-use instructor::prelude::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -62,7 +62,11 @@ fn customer(patch: serde_json::Value) -> Customer {
 }
 
 fn error_paths(errors: &ValidationErrors) -> Vec<String> {
-    errors.errors().iter().map(ValidationError::path_string).collect()
+    errors
+        .errors()
+        .iter()
+        .map(ValidationError::path_string)
+        .collect()
 }
 
 #[test]
@@ -76,7 +80,11 @@ fn rules_become_schema_keywords_the_model_sees() {
     let props = &schema["properties"];
     assert_eq!(props["userName"]["minLength"], 2);
     assert_eq!(props["userName"]["maxLength"], 20);
-    assert!(props["userName"]["pattern"].is_string(), "{}", props["userName"]);
+    assert!(
+        props["userName"]["pattern"].is_string(),
+        "{}",
+        props["userName"]
+    );
     assert_eq!(props["email"]["format"], "email");
     assert_eq!(props["age"]["minimum"], 18);
     assert_eq!(props["age"]["maximum"], 120);
@@ -118,16 +126,30 @@ fn errors_use_wire_names_and_indices() {
         {"street": "", "zip": "1234"}
     ]}));
     let errors = bad.validate(&Context::new()).expect_err("invalid");
-    assert_eq!(error_paths(&errors), ["addresses[1].street", "addresses[1].zip"]);
+    assert_eq!(
+        error_paths(&errors),
+        ["addresses[1].street", "addresses[1].zip"]
+    );
     let text = errors.to_string();
-    assert!(text.contains("addresses[1].zip: must match the pattern ^[0-9]{5}$"), "{text}");
+    assert!(
+        text.contains("addresses[1].zip: must match the pattern ^[0-9]{5}$"),
+        "{text}"
+    );
 }
 
 #[test]
 fn every_rule_reports_a_readable_message() {
     let cases = [
-        (json!({"userName": "a"}), "userName", "at least 2 characters"),
-        (json!({"userName": "ann_42"}), "userName", "only letters and digits"),
+        (
+            json!({"userName": "a"}),
+            "userName",
+            "at least 2 characters",
+        ),
+        (
+            json!({"userName": "ann_42"}),
+            "userName",
+            "only letters and digits",
+        ),
         (json!({"email": "not-an-email"}), "email", "e-mail"),
         (json!({"homePage": "no url"}), "homePage", "URL"),
         (json!({"age": 12}), "age", "at least 18"),
@@ -140,7 +162,9 @@ fn every_rule_reports_a_readable_message() {
         (json!({"tags": ["ok", "x"]}), "tags[1]", "at least 2"),
     ];
     for (patch, path, needle) in cases {
-        let errors = customer(patch.clone()).validate(&Context::new()).expect_err("invalid");
+        let errors = customer(patch.clone())
+            .validate(&Context::new())
+            .expect_err("invalid");
         let found = errors
             .errors()
             .iter()
@@ -152,12 +176,15 @@ fn every_rule_reports_a_readable_message() {
 
 #[test]
 fn an_absent_optional_field_is_not_checked() {
-    assert_eq!(customer(json!({"homePage": null})).validate(&Context::new()), Ok(()));
+    assert_eq!(
+        customer(json!({"homePage": null})).validate(&Context::new()),
+        Ok(())
+    );
 }
 
 struct BannedWords(Vec<&'static str>);
 
-fn no_banned_words(title: &String, context: &Context) -> Result<(), ValidationError> {
+fn no_banned_words(title: &str, context: &Context) -> Result<(), ValidationError> {
     let banned = context.get::<BannedWords>().map_or(&[][..], |b| &b.0[..]);
     match banned.iter().find(|w| title.contains(*w)) {
         Some(word) => Err(ValidationError::new(format!("must not mention {word:?}"))),
@@ -243,7 +270,10 @@ fn enum_fields_are_validated_with_their_wire_paths() {
     .expect("deserializes");
     let errors = order.validate(&Context::new()).expect_err("invalid");
     // Internally tagged: fields sit beside the tag; externally tagged: under the variant.
-    assert_eq!(error_paths(&errors), ["payments[0].number", "contact.Phone.number"]);
+    assert_eq!(
+        error_paths(&errors),
+        ["payments[0].number", "contact.Phone.number"]
+    );
     let order: Order = serde_json::from_value(json!({
         "payments": [], "contact": {"Email": "nope"}
     }))

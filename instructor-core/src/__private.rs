@@ -8,8 +8,8 @@ pub use crate::partial::{
     Changed, Event, HasPartial, PartialError, PartialSink, PathSegment, Scratch,
 };
 pub use crate::schema::{
-    AdditionalProperties, ExtractSchema, ObjectSchema, Property, Schema, StrictSchema, assert_strict,
-    SchemaGenerator, SchemaKind,
+    AdditionalProperties, ExtractSchema, ObjectSchema, Property, Schema, SchemaGenerator,
+    SchemaKind, StrictSchema, assert_strict,
 };
 pub use crate::validate::rules;
 pub use crate::validate::{Context, Validate, ValidationErrors};
@@ -218,7 +218,9 @@ pub fn enum_schema(
     deny_unknown_fields: bool,
     variants: Vec<VariantSchema>,
 ) -> Schema {
-    let all_unit = variants.iter().all(|v| matches!(v.content, VariantContent::Unit));
+    let all_unit = variants
+        .iter()
+        .all(|v| matches!(v.content, VariantContent::Unit));
     let any_untagged = variants.iter().any(|v| v.untagged);
     if all_unit && !any_untagged && matches!(repr, EnumRepr::External) {
         return unit_enum_schema(&variants);
@@ -229,7 +231,12 @@ pub fn enum_schema(
         if variant.untagged || matches!(repr, EnumRepr::Untagged) {
             untagged.push(untagged_variant(generator, variant));
         } else {
-            tagged.extend(tagged_variant(generator, repr, deny_unknown_fields, variant));
+            tagged.extend(tagged_variant(
+                generator,
+                repr,
+                deny_unknown_fields,
+                variant,
+            ));
         }
     }
     let mut branches = Vec::new();
@@ -278,7 +285,9 @@ fn unit_enum_schema(variants: &[VariantSchema]) -> Schema {
 fn tag_schema(variant: &VariantSchema) -> Schema {
     let names = variant_names(variant);
     let mut schema = if names.len() == 1 {
-        Schema::new(SchemaKind::Const(names.into_iter().next().unwrap_or_default()))
+        Schema::new(SchemaKind::Const(
+            names.into_iter().next().unwrap_or_default(),
+        ))
     } else {
         Schema::new(SchemaKind::Enum(names))
     };
@@ -447,7 +456,9 @@ pub fn enum_apply_new<T: DeserializeOwned, P: DeserializeOwned>(
         message: error.to_string(),
     };
     serde_json::from_value::<T>(value.clone()).map_err(invalid)?;
-    serde_json::from_value::<P>(value).map(Some).map_err(invalid)
+    serde_json::from_value::<P>(value)
+        .map(Some)
+        .map_err(invalid)
 }
 
 /// Events after a complete-only value is finished are a protocol error.
@@ -455,7 +466,11 @@ pub fn finished_apply_existing(
     path: &[PathSegment],
     event: &Event<'_>,
 ) -> Result<Changed, PartialError> {
-    Err(PartialError::mismatch(path, "nothing more for a finished value", event))
+    Err(PartialError::mismatch(
+        path,
+        "nothing more for a finished value",
+        event,
+    ))
 }
 
 /// Deserializes a field that must be present (for partial mirrors of enum variants,

@@ -92,12 +92,11 @@ pub struct DeserializeError {
 /// Deserializes `T` from JSON text with a path-aware error.
 pub fn from_json_str<T: DeserializeOwned>(text: &str) -> Result<T, DeserializeError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        DeserializeError {
+    let value =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| DeserializeError {
             path: error.path().to_string(),
             message: error.inner().to_string(),
-        }
-    })?;
+        })?;
     deserializer.end().map_err(|error| DeserializeError {
         path: String::new(),
         message: error.to_string(),
@@ -106,7 +105,9 @@ pub fn from_json_str<T: DeserializeOwned>(text: &str) -> Result<T, DeserializeEr
 }
 
 /// Deserializes `T` from a JSON value with a path-aware error.
-pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, DeserializeError> {
+pub fn from_json_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, DeserializeError> {
     serde_path_to_error::deserialize(value).map_err(|error| DeserializeError {
         path: error.path().to_string(),
         message: error.inner().to_string(),

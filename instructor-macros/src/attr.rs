@@ -26,7 +26,11 @@ impl FromMeta for Examples {
 
 /// `#[extract(...)]` on the type.
 #[derive(Debug, FromDeriveInput)]
-#[darling(attributes(extract), forward_attrs(doc), supports(struct_any, enum_any))]
+#[darling(
+    attributes(extract),
+    forward_attrs(doc),
+    supports(struct_any, enum_any)
+)]
 pub struct ContainerAttrs {
     pub attrs: Vec<syn::Attribute>,
     pub data: darling::ast::Data<VariantAttrs, FieldAttrs>,
@@ -91,12 +95,12 @@ pub fn doc_text(attrs: &[syn::Attribute]) -> Option<String> {
                 lit: syn::Lit::Str(s),
                 ..
             }) = &nv.value
-            {
-                let value = s.value();
-                for line in value.split('\n') {
-                    lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned());
-                }
+        {
+            let value = s.value();
+            for line in value.split('\n') {
+                lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned());
             }
+        }
     }
     let text = lines.join("\n");
     let text = text.trim();

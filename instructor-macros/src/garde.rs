@@ -52,10 +52,14 @@ pub struct FieldRules {
 }
 
 /// Reads every `#[garde(...)]` attribute of a field.
-pub fn field_rules(attrs: &[syn::Attribute], errors: &mut darling::error::Accumulator) -> FieldRules {
+pub fn field_rules(
+    attrs: &[syn::Attribute],
+    errors: &mut darling::error::Accumulator,
+) -> FieldRules {
     let mut out = FieldRules::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident("garde")) {
-        out.first_span.get_or_insert_with(|| syn::spanned::Spanned::span(attr));
+        out.first_span
+            .get_or_insert_with(|| syn::spanned::Spanned::span(attr));
         let metas = match attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) {
             Ok(metas) => metas,
             Err(error) => {
@@ -74,7 +78,11 @@ fn parse_rules<'a>(
 ) -> Vec<Rule> {
     let mut rules = Vec::new();
     for meta in metas {
-        let name = meta.path().get_ident().map(ToString::to_string).unwrap_or_default();
+        let name = meta
+            .path()
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let rule = match (name.as_str(), meta) {
             ("length", Meta::List(list)) => parse_length(list, errors),
             ("range", Meta::List(list)) => parse_range(list, errors),

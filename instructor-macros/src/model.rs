@@ -36,7 +36,10 @@ pub enum Body {
     Transparent(Box<Field>),
     /// Unit struct: `null` on the wire.
     Unit,
-    Enum { repr: Repr, variants: Vec<Variant> },
+    Enum {
+        repr: Repr,
+        variants: Vec<Variant>,
+    },
 }
 
 #[derive(Clone)]
@@ -121,9 +124,14 @@ pub fn build(input: &syn::DeriveInput) -> Result<Model, darling::Error> {
     let sattrs = &serde_container.attrs;
     let container_default = !sattrs.default().is_none();
     let body = match (&serde_container.data, &container.data) {
-        (ast::Data::Struct(style, fields), darling::ast::Data::Struct(ours)) => {
-            build_struct(*style, fields, &ours.fields, sattrs.transparent(), container_default, &mut errors)
-        }
+        (ast::Data::Struct(style, fields), darling::ast::Data::Struct(ours)) => build_struct(
+            *style,
+            fields,
+            &ours.fields,
+            sattrs.transparent(),
+            container_default,
+            &mut errors,
+        ),
         (ast::Data::Enum(variants), darling::ast::Data::Enum(ours)) => {
             let repr = match sattrs.tag() {
                 serde_attr::TagType::External => Repr::External,
@@ -224,14 +232,15 @@ fn build_field(
     let fattrs = &field.attrs;
     let garde_rules = garde::field_rules(&ours.attrs, errors);
     if cfg!(not(feature = "garde"))
-        && let Some(span) = garde_rules.first_span {
-            errors.push(
-                darling::Error::custom(
-                    "`#[garde]` rules need the `garde` feature of instructor (on by default)",
-                )
-                .with_span(&span),
-            );
-        }
+        && let Some(span) = garde_rules.first_span
+    {
+        errors.push(
+            darling::Error::custom(
+                "`#[garde]` rules need the `garde` feature of instructor (on by default)",
+            )
+            .with_span(&span),
+        );
+    }
     let source = match (&ours.schema_with, ours.schemars) {
         (Some(_), true) => {
             errors.push(
@@ -270,7 +279,10 @@ fn build_field(
             .collect(),
         has_default: container_default || !fattrs.default().is_none(),
         flatten: fattrs.flatten(),
-        description: ours.description.clone().or_else(|| attr::doc_text(&ours.attrs)),
+        description: ours
+            .description
+            .clone()
+            .or_else(|| attr::doc_text(&ours.attrs)),
         title: ours.title.clone(),
         examples,
         source,
@@ -321,7 +333,10 @@ fn build_variant(
             .map(|a| a.value.clone())
             .filter(|a| *a != vattrs.name().deserialize_name().value)
             .collect(),
-        description: ours.description.clone().or_else(|| attr::doc_text(&ours.attrs)),
+        description: ours
+            .description
+            .clone()
+            .or_else(|| attr::doc_text(&ours.attrs)),
         title: ours.title.clone(),
         untagged: vattrs.untagged(),
         other: vattrs.other(),
@@ -393,32 +408,38 @@ const STRING_KEYS: &[&str] = &["String", "str", "Box", "Arc", "Cow"];
 fn check_unsupported_types(input: &syn::DeriveInput, errors: &mut darling::error::Accumulator) {
     let field_types: Vec<&syn::Type> = match &input.data {
         syn::Data::Struct(s) => s.fields.iter().map(|f| &f.ty).collect(),
-        syn::Data::Enum(e) => e.variants.iter().flat_map(|v| v.fields.iter().map(|f| &f.ty)).collect(),
+        syn::Data::Enum(e) => e
+            .variants
+            .iter()
+            .flat_map(|v| v.fields.iter().map(|f| &f.ty))
+            .collect(),
         syn::Data::Union(_) => Vec::new(),
     };
     for ty in field_types {
         walk_types(ty, &mut |inner| {
             if let Some(args) = generic_args(inner, MAP_TYPES)
-                && let Some(key) = args.first() {
-                    let is_string = matches!(key, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| STRING_KEYS.iter().any(|k| s.ident == k)));
-                    if !is_string {
-                        errors.push(
+                && let Some(key) = args.first()
+            {
+                let is_string = matches!(key, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| STRING_KEYS.iter().any(|k| s.ident == k)));
+                if !is_string {
+                    errors.push(
                             darling::Error::custom(
                                 "map keys must be strings: JSON object keys are strings, and a model writes them as such; use `String` keys or a `Vec` of key/value structs",
                             )
                             .with_span(key),
                         );
-                    }
                 }
+            }
             if let syn::Type::Tuple(tuple) = inner
-                && !tuple.elems.is_empty() {
-                    errors.push(
+                && !tuple.elems.is_empty()
+            {
+                errors.push(
                         darling::Error::custom(
                             "tuples are not supported in extracted types: a model fills named fields far more reliably than positions; use a struct",
                         )
                         .with_span(inner),
                     );
-                }
+            }
         });
     }
 }
@@ -492,9 +513,13 @@ impl Model {
         let mut found = false;
         walk_types(ty, &mut |inner| {
             if let syn::Type::Path(p) = inner
-                && p.qself.is_none() && p.path.segments.len() == 1 {
-                    found |= params.iter().any(|param| p.path.segments[0].ident == **param);
-                }
+                && p.qself.is_none()
+                && p.path.segments.len() == 1
+            {
+                found |= params
+                    .iter()
+                    .any(|param| p.path.segments[0].ident == **param);
+            }
         });
         found
     }

@@ -15,18 +15,24 @@ pub fn apply_complete<T: DeserializeOwned>(
 ) -> Result<Option<T>, PartialError> {
     match scratch.value.push(path, event)? {
         None => Ok(None),
-        Some(value) => serde_json::from_value(value)
-            .map(Some)
-            .map_err(|error| PartialError::Invalid {
-                path: super::display_path(path),
-                message: error.to_string(),
-            }),
+        Some(value) => {
+            serde_json::from_value(value)
+                .map(Some)
+                .map_err(|error| PartialError::Invalid {
+                    path: super::display_path(path),
+                    message: error.to_string(),
+                })
+        }
     }
 }
 
 /// A value that arrives after its partial is already complete: a protocol error.
 fn already_complete(path: &[PathSegment], event: &Event<'_>) -> Result<Changed, PartialError> {
-    Err(PartialError::mismatch(path, "nothing more for a finished value", event))
+    Err(PartialError::mismatch(
+        path,
+        "nothing more for a finished value",
+        event,
+    ))
 }
 
 impl HasPartial for String {

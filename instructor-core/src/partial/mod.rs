@@ -166,7 +166,14 @@ pub type Changed = bool;
 /// finished value for complete-only types.
 pub trait HasPartial {
     /// The partial mirror.
-    type Partial: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static;
+    type Partial: Clone
+        + fmt::Debug
+        + PartialEq
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static;
 
     /// Applies an event to a value that is not visible yet; returns the partial once it
     /// becomes visible (at once for containers and strings, at the end for

@@ -254,7 +254,7 @@ impl Converter<'_> {
             Some(Value::Bool(false)) => AdditionalProperties::Denied,
             // Without declared properties, "anything else" is all there is: a map.
             Some(Value::Bool(true)) if properties.is_empty() => {
-                AdditionalProperties::Schema(Box::new(Schema::default()))
+                AdditionalProperties::Schema(Box::default())
             }
             Some(Value::Bool(true)) => AdditionalProperties::Allowed,
             Some(values) => AdditionalProperties::Schema(Box::new(self.convert(values))),
@@ -644,7 +644,7 @@ mod tests {
         let extra = object_of(&object.properties["extra"].schema);
         assert_eq!(
             extra.additional,
-            AdditionalProperties::Schema(Box::new(Schema::default()))
+            AdditionalProperties::Schema(Box::default())
         );
         let SchemaKind::Array(tags) = &object.properties["tags"].schema.kind else {
             panic!("expected an array");

@@ -1,9 +1,6 @@
 //! Schemas of the standard leaf types and containers, and of the feature-gated crates.
 
-use super::{
-    ArraySchema, Bound, ExtractSchema, Schema, SchemaGenerator, SchemaKind,
-    StringRules,
-};
+use super::{ArraySchema, Bound, ExtractSchema, Schema, SchemaGenerator, SchemaKind, StringRules};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, LinkedList, VecDeque};
 use std::sync::Arc;
 

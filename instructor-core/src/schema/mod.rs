@@ -252,7 +252,10 @@ impl Schema {
 
     /// `inner` or `null`. Nullable of nullable stays one level deep.
     pub fn nullable(inner: Schema) -> Self {
-        if matches!(inner.kind, SchemaKind::Nullable(_) | SchemaKind::Any | SchemaKind::Null) {
+        if matches!(
+            inner.kind,
+            SchemaKind::Nullable(_) | SchemaKind::Any | SchemaKind::Null
+        ) {
             return inner;
         }
         Schema::new(SchemaKind::Nullable(Box::new(inner)))
@@ -390,8 +393,7 @@ impl SchemaGenerator {
 
     fn unique_name(&self, base: &str) -> String {
         let taken = |name: &str| {
-            self.defs.contains_key(name)
-                || self.root.as_ref().is_some_and(|(_, root)| root == name)
+            self.defs.contains_key(name) || self.root.as_ref().is_some_and(|(_, root)| root == name)
         };
         if !taken(base) {
             return base.to_owned();
@@ -405,9 +407,13 @@ impl SchemaGenerator {
 
 fn refers_to(schema: &Schema, defs: &IndexMap<String, Schema>, name: &str) -> bool {
     let mut found = false;
-    visit(schema, &mut |s| found |= matches!(&s.kind, SchemaKind::Ref(n) if n == name));
+    visit(schema, &mut |s| {
+        found |= matches!(&s.kind, SchemaKind::Ref(n) if n == name)
+    });
     for def in defs.values() {
-        visit(def, &mut |s| found |= matches!(&s.kind, SchemaKind::Ref(n) if n == name));
+        visit(def, &mut |s| {
+            found |= matches!(&s.kind, SchemaKind::Ref(n) if n == name)
+        });
     }
     found
 }
@@ -452,8 +458,28 @@ macro_rules! strict_leaf {
     ($($t:ty),* $(,)?) => {$( impl StrictSchema for $t {} )*};
 }
 strict_leaf!(
-    String, char, bool, (), i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32,
-    f64, std::num::NonZeroU8, std::num::NonZeroU16, std::num::NonZeroU32, std::num::NonZeroU64,
+    String,
+    char,
+    bool,
+    (),
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    f32,
+    f64,
+    std::num::NonZeroU8,
+    std::num::NonZeroU16,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64,
     std::num::NonZeroUsize,
 );
 impl<T: StrictSchema> StrictSchema for Option<T> {}
@@ -470,7 +496,12 @@ impl<Tz: chrono::TimeZone> StrictSchema for chrono::DateTime<Tz> {}
 #[cfg(feature = "chrono")]
 strict_leaf!(chrono::NaiveDate, chrono::NaiveTime, chrono::NaiveDateTime);
 #[cfg(feature = "time")]
-strict_leaf!(time::Date, time::Time, time::PrimitiveDateTime, time::OffsetDateTime);
+strict_leaf!(
+    time::Date,
+    time::Time,
+    time::PrimitiveDateTime,
+    time::OffsetDateTime
+);
 #[cfg(feature = "uuid")]
 strict_leaf!(uuid::Uuid);
 #[cfg(feature = "url")]

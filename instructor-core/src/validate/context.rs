@@ -49,7 +49,11 @@ impl Context {
     }
 
     /// Adds a named JSON variable.
-    pub fn with_var(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+    pub fn with_var(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
         self.vars.insert(name.into(), value.into());
         self
     }

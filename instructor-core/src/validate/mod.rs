@@ -81,7 +81,8 @@ impl ValidationErrors {
 
     /// Adds an error at `path` (absolute).
     pub fn push(&mut self, path: &[PathSegment], message: impl Into<String>) {
-        self.errors.push(ValidationError::at(path.to_vec(), message));
+        self.errors
+            .push(ValidationError::at(path.to_vec(), message));
     }
 
     /// Adds errors reported relative to `prefix` (by a custom validator).

@@ -106,10 +106,16 @@ pub fn length<T: HasLength + ?Sized>(
         LengthMode::Simple => format!("must have a length of {bound} {n}"),
     };
     if let Some(min) = min.filter(|min| length < *min) {
-        errors.push(path, format!("{} (it has {length})", describe("at least", min)));
+        errors.push(
+            path,
+            format!("{} (it has {length})", describe("at least", min)),
+        );
     }
     if let Some(max) = max.filter(|max| length > *max) {
-        errors.push(path, format!("{} (it has {length})", describe("at most", max)));
+        errors.push(
+            path,
+            format!("{} (it has {length})", describe("at most", max)),
+        );
     }
 }
 
@@ -126,7 +132,9 @@ pub fn schema_length(schema: &mut Schema, min: Option<usize>, max: Option<usize>
             array.min_items = max_of(array.min_items, min);
             array.max_items = min_of(array.max_items, max);
         }
-        SchemaKind::Object(object) if !matches!(object.additional, AdditionalProperties::Denied) => {
+        SchemaKind::Object(object)
+            if !matches!(object.additional, AdditionalProperties::Denied) =>
+        {
             object.min_properties = max_of(object.min_properties, min);
             object.max_properties = min_of(object.max_properties, max);
         }
@@ -201,7 +209,9 @@ macro_rules! range_value {
         }
     )*};
 }
-range_value!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64);
+range_value!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64
+);
 
 impl<T: RangeValue> RangeValue for Option<T> {
     fn range_value(&self) -> Option<Bound> {

@@ -419,7 +419,9 @@ fn std_impls_enum(model: &Model, generics: &syn::Generics, variants: &[Variant])
             }
             VariantShape::Newtype(_) => {
                 clone_arms.push(quote!(Self::#name(__a) => Self::#name(__ip::Clone::clone(__a)),));
-                debug_arms.push(quote!(Self::#name(__a) => __f.debug_tuple(#name_str).field(__a).finish(),));
+                debug_arms.push(
+                    quote!(Self::#name(__a) => __f.debug_tuple(#name_str).field(__a).finish(),),
+                );
                 eq_arms.push(quote!((Self::#name(__a), Self::#name(__b)) => __a == __b,));
             }
             VariantShape::Struct(fields) => {

@@ -21,7 +21,12 @@ pub fn emit(model: &Model) -> TokenStream {
         .description
         .as_deref()
         .map(|d| quote!(__ip::describe_type(&mut __schema, #d);));
-    let annotate = annotations(quote!(__schema), None, model.title.as_deref(), &model.examples);
+    let annotate = annotations(
+        quote!(__schema),
+        None,
+        model.title.as_deref(),
+        &model.examples,
+    );
     let schema_name = schema_name(model);
     let may_be_missing = match &model.body {
         Body::Transparent(field) if matches!(field.source, FieldSource::Type) => {
@@ -154,9 +159,13 @@ fn rules_to_schema(rules: &[Rule], target: TokenStream, ty: TokenStream) -> Toke
             quote!(__ip::rules::schema_range(&mut #target, #min, #max);)
         }
         Rule::Pattern(pattern) => quote!(__ip::rules::schema_pattern(&mut #target, #pattern);),
-        Rule::Email => quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Email);),
+        Rule::Email => {
+            quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Email);)
+        }
         Rule::Url => quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Url);),
-        Rule::Ascii => quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Ascii);),
+        Rule::Ascii => {
+            quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Ascii);)
+        }
         Rule::Alphanumeric => {
             quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Alphanumeric);)
         }

@@ -67,9 +67,10 @@ pub fn emit(model: &Model) -> TokenStream {
             }
         }
     };
-    let type_validators = model.validators.iter().map(|path| {
-        quote!(__ip::custom(#path(self, __ctx), self, __path, __errors);)
-    });
+    let type_validators = model
+        .validators
+        .iter()
+        .map(|path| quote!(__ip::custom(#path(self, __ctx), self, __path, __errors);));
     quote! {
         impl #impl_generics __ip::Validate for #ident #ty_generics #where_clause {
             fn validate_into(
