@@ -1,0 +1,13 @@
+use instructor::prelude::*;
+
+#[derive(Deserialize)]
+struct Address {
+    city: String,
+}
+
+#[derive(Deserialize, Extract)]
+struct User {
+    address: Address,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use instructor::prelude::*;
+
+#[derive(Deserialize, Extract)]
+#[extract(partial = "Partial User")]
+struct User {
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use instructor::prelude::*;
+
+#[derive(Deserialize, Extract)]
+#[extract(strict = "yes")]
+struct User {
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use instructor::prelude::*;
+
+#[derive(Deserialize, Extract)]
+enum Kind {
+    #[extract(descripton = "A defect")]
+    Bug,
+    Feature,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use instructor::prelude::*;
+
+#[derive(Deserialize, Extract)]
+struct Score {
+    entry: (String, u8),
+}
+
+fn main() {}

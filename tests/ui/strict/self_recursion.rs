@@ -1,0 +1,10 @@
+use instructor::prelude::*;
+
+#[derive(Deserialize, Extract)]
+#[extract(strict)]
+struct Tree {
+    label: String,
+    children: Vec<Self>,
+}
+
+fn main() {}
