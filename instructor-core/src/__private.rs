@@ -49,12 +49,21 @@ impl ObjectBuilder {
         ObjectBuilder::default()
     }
 
-    /// A property; aliases are accepted by serde too, so they are listed as optional
-    /// properties of the same schema (the model is nudged to the main name by order).
+    /// A property, in declaration order.
     pub fn property(&mut self, name: &str, schema: Schema, required: bool) {
         self.object
             .properties
             .insert(name.to_owned(), Property { schema, required });
+    }
+
+    /// Other names serde accepts for the property `name`.
+    pub fn aliases(&mut self, name: &str, aliases: &[&str]) {
+        if !aliases.is_empty() {
+            self.object.aliases.insert(
+                name.to_owned(),
+                aliases.iter().map(|a| (*a).to_owned()).collect(),
+            );
+        }
     }
 
     /// The properties of a `#[serde(flatten)]` field, merged in place.
@@ -66,6 +75,7 @@ impl ObjectBuilder {
                     property.required &= !optional;
                     self.object.properties.insert(name, property);
                 }
+                self.object.aliases.extend(inner.aliases);
                 if let AdditionalProperties::Schema(values) = inner.additional {
                     self.object.additional = AdditionalProperties::Schema(values);
                 }
@@ -209,6 +219,8 @@ pub struct VariantSchema {
     pub untagged: bool,
     /// `#[serde(other)]`: any other tag selects this variant.
     pub other: bool,
+    /// A newtype variant whose content serde accepts being absent (`Option`).
+    pub content_optional: bool,
 }
 
 /// The schema of an enum in its serde representation.
@@ -225,6 +237,12 @@ pub fn enum_schema(
     if all_unit && !any_untagged && matches!(repr, EnumRepr::External) {
         return unit_enum_schema(&variants);
     }
+    let named_tags: Vec<String> = variants
+        .iter()
+        .filter(|v| !v.other)
+        .flat_map(|v| std::iter::once(v.name).chain(v.aliases.iter().copied()))
+        .map(str::to_owned)
+        .collect();
     let mut tagged = Vec::new();
     let mut untagged = Vec::new();
     for variant in variants {
@@ -236,6 +254,7 @@ pub fn enum_schema(
                 repr,
                 deny_unknown_fields,
                 variant,
+                &named_tags,
             ));
         }
     }
@@ -282,7 +301,7 @@ fn unit_enum_schema(variants: &[VariantSchema]) -> Schema {
     schema
 }
 
-fn tag_schema(variant: &VariantSchema) -> Schema {
+fn tag_schema(variant: &VariantSchema, named_tags: &[String]) -> Schema {
     let names = variant_names(variant);
     let mut schema = if names.len() == 1 {
         Schema::new(SchemaKind::Const(
@@ -292,7 +311,10 @@ fn tag_schema(variant: &VariantSchema) -> Schema {
         Schema::new(SchemaKind::Enum(names))
     };
     if variant.other {
-        schema = Schema::string();
+        schema = Schema::new(SchemaKind::String(crate::schema::StringRules {
+            excluded: named_tags.to_vec(),
+            ..Default::default()
+        }));
     }
     schema
 }
@@ -318,8 +340,9 @@ fn tagged_variant(
     repr: EnumRepr<'_>,
     deny_unknown_fields: bool,
     variant: VariantSchema,
+    named_tags: &[String],
 ) -> Option<Schema> {
-    let tag = tag_schema(&variant);
+    let tag = tag_schema(&variant, named_tags);
     let schema = match repr {
         EnumRepr::External => match variant.content {
             VariantContent::Unit => tag,
@@ -346,12 +369,15 @@ fn tagged_variant(
         },
         EnumRepr::Internal { tag: tag_name } => {
             let content = match variant.content {
-                VariantContent::Unit => Schema::new(SchemaKind::Object(ObjectSchema::default())),
+                VariantContent::Unit => Schema::new(SchemaKind::Null),
                 VariantContent::Newtype(inner) | VariantContent::Struct(inner) => {
                     generator.resolve(inner)
                 }
             };
             match content.kind {
+                // A unit variant (or a newtype of a unit struct) is the tag alone; serde
+                // ignores other keys here even under `deny_unknown_fields`.
+                SchemaKind::Null => closed_object(vec![(tag_name, tag, true)], false),
                 SchemaKind::Object(mut object) => {
                     let mut properties = indexmap::IndexMap::new();
                     properties.insert(
@@ -385,9 +411,19 @@ fn tagged_variant(
             tag: tag_name,
             content: content_name,
         } => match variant.content {
-            VariantContent::Unit => closed_object(vec![(tag_name, tag, true)], deny_unknown_fields),
+            // serde reads a unit variant's content, when present, as unit: `null`.
+            VariantContent::Unit => closed_object(
+                vec![
+                    (tag_name, tag, true),
+                    (content_name, Schema::new(SchemaKind::Null), false),
+                ],
+                deny_unknown_fields,
+            ),
             VariantContent::Newtype(inner) | VariantContent::Struct(inner) => closed_object(
-                vec![(tag_name, tag, true), (content_name, inner, true)],
+                vec![
+                    (tag_name, tag, true),
+                    (content_name, inner, !variant.content_optional),
+                ],
                 deny_unknown_fields,
             ),
         },

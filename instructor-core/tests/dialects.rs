@@ -56,7 +56,7 @@ fn string(min_length: Option<u64>, max_length: Option<u64>, pattern: Option<&str
         min_length,
         max_length,
         pattern: pattern.map(str::to_owned),
-        format: None,
+        ..StringRules::default()
     }))
 }
 

@@ -26,6 +26,9 @@ pub struct Model {
     pub strict: bool,
     pub validators: Vec<syn::Path>,
     pub deny_unknown_fields: bool,
+    /// `#[serde(transparent)]` (a plain newtype is not: serde reads it as its own value,
+    /// so a missing field is an error even when the inner type is an `Option`).
+    pub transparent: bool,
     pub body: Body,
 }
 
@@ -116,6 +119,18 @@ pub fn build(input: &syn::DeriveInput) -> Result<Model, darling::Error> {
     };
 
     check_unsupported_types(input, &mut errors);
+    if let Some(source) = serde_container
+        .attrs
+        .type_from()
+        .or(serde_container.attrs.type_try_from())
+    {
+        errors.push(
+            darling::Error::custom(
+                "`#[serde(from/try_from)]` makes the wire shape another type's: derive `Extract` on that type and extract it, then convert",
+            )
+            .with_span(source),
+        );
+    }
 
     let krate = container
         .krate
@@ -178,6 +193,7 @@ pub fn build(input: &syn::DeriveInput) -> Result<Model, darling::Error> {
         strict: container.strict,
         validators,
         deny_unknown_fields: sattrs.deny_unknown_fields(),
+        transparent: sattrs.transparent(),
         body,
     };
     if model.strict {

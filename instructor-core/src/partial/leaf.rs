@@ -35,6 +35,27 @@ fn already_complete(path: &[PathSegment], event: &Event<'_>) -> Result<Changed, 
     ))
 }
 
+impl HasPartial for Box<str> {
+    type Partial = String;
+
+    fn apply_new(
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Option<String>, PartialError> {
+        String::apply_new(path, event, scratch)
+    }
+
+    fn apply_existing(
+        partial: &mut String,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError> {
+        String::apply_existing(partial, path, event, scratch)
+    }
+}
+
 impl HasPartial for String {
     type Partial = String;
 

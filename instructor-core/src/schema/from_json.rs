@@ -10,6 +10,7 @@ use super::{
     AdditionalProperties, ArraySchema, Bound, NumberRules, ObjectSchema, Property, Schema,
     SchemaKind, StringRules,
 };
+use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 /// Converts a JSON Schema document into a [`Schema`].
@@ -187,6 +188,7 @@ impl Converter<'_> {
                 max_length: count(object, "maxLength"),
                 pattern: text(object, "pattern"),
                 format: text(object, "format"),
+                excluded: Vec::new(),
             }),
             "array" => SchemaKind::Array(self.array(object)),
             "object" => SchemaKind::Object(self.object(object)),
@@ -264,6 +266,7 @@ impl Converter<'_> {
             additional,
             min_properties: count(object, "minProperties"),
             max_properties: count(object, "maxProperties"),
+            aliases: IndexMap::new(),
         }
     }
 }
@@ -414,6 +417,7 @@ mod tests {
             max_length: max,
             pattern: None,
             format: format.map(str::to_owned),
+            excluded: Vec::new(),
         })
     }
 

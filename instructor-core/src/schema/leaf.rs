@@ -79,7 +79,11 @@ non_zero!(
 
 impl ExtractSchema for f32 {
     fn schema(_: &mut SchemaGenerator) -> Schema {
-        Schema::number()
+        // serde_json rejects finite JSON numbers beyond f32's range.
+        Schema::new(SchemaKind::Number(super::NumberRules {
+            minimum: Some(Bound::Float(f64::from(f32::MIN))),
+            maximum: Some(Bound::Float(f64::from(f32::MAX))),
+        }))
     }
 }
 
@@ -295,10 +299,14 @@ impl ExtractSchema for url::Url {
 #[cfg(feature = "rust_decimal")]
 impl ExtractSchema for rust_decimal::Decimal {
     fn schema(_: &mut SchemaGenerator) -> Schema {
-        // rust_decimal's serde accepts a number or a decimal string.
+        // rust_decimal's serde accepts a number or a decimal string (with sign, `_`
+        // separators and scientific notation).
         Schema::new(SchemaKind::AnyOf(vec![
             Schema::number(),
-            string_pattern(r"^-?[0-9]+(\.[0-9]+)?$", ""),
+            string_pattern(
+                r"^[+-]?([0-9][0-9_]*(\.[0-9_]*)?|\.[0-9][0-9_]*)([eE][+-]?[0-9]+)?$",
+                "",
+            ),
         ]))
     }
 }

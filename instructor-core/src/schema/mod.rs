@@ -151,6 +151,9 @@ pub struct StringRules {
     pub pattern: Option<String>,
     /// A `format` such as `date-time`, `uuid`, `email`, `uri`.
     pub format: Option<String>,
+    /// Values the string must not be (the tag of a `#[serde(other)]` catch-all is any
+    /// string except the named variants').
+    pub excluded: Vec<String>,
 }
 
 /// A list.
@@ -189,6 +192,9 @@ pub struct ObjectSchema {
     pub min_properties: Option<u64>,
     /// Maximum number of keys (maps).
     pub max_properties: Option<u64>,
+    /// Other names serde accepts for a property (`#[serde(alias = ...)]`), by property
+    /// name. Exactly one of a property's names may appear.
+    pub aliases: IndexMap<String, Vec<String>>,
 }
 
 /// One property of an object.

@@ -177,7 +177,8 @@ fn struct_partial(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream)
             type Partial = #partial #p_ty;
 
             fn accepts_key(__key: &str) -> bool {
-                matches!(__key, #(#wires)|*) #(#flatten_accepts)*
+                let _ = __key;
+                false #(|| __key == #wires)* #(#flatten_accepts)*
             }
 
             fn apply_new(

@@ -29,7 +29,9 @@ pub fn emit(model: &Model) -> TokenStream {
     );
     let schema_name = schema_name(model);
     let may_be_missing = match &model.body {
-        Body::Transparent(field) if matches!(field.source, FieldSource::Type) => {
+        Body::Transparent(field)
+            if model.transparent && matches!(field.source, FieldSource::Type) =>
+        {
             let ty = &field.ty;
             quote!(<#ty as __ip::ExtractSchema>::MAY_BE_MISSING)
         }
@@ -89,9 +91,11 @@ fn property(field: &Field) -> TokenStream {
         }};
     }
     let wire = &field.wire;
+    let aliases = &field.aliases;
     let has_default = field.has_default;
     quote! {
         __obj.property(#wire, #schema, !#has_default && !#may_be_missing);
+        __obj.aliases(#wire, &[#(#aliases),*]);
     }
 }
 
@@ -217,6 +221,13 @@ fn enum_body(repr: &Repr, variants: &[Variant], deny_unknown_fields: bool) -> To
         let description = variant.description.clone().unwrap_or_default();
         let untagged = variant.untagged;
         let other = variant.other;
+        let content_optional = match &variant.shape {
+            VariantShape::Newtype(field) if matches!(field.source, FieldSource::Type) => {
+                let ty = &field.ty;
+                quote!(<#ty as __ip::ExtractSchema>::MAY_BE_MISSING)
+            }
+            _ => quote!(false),
+        };
         let content = match &variant.shape {
             VariantShape::Unit => quote!(__ip::VariantContent::Unit),
             VariantShape::Newtype(field) => {
@@ -242,6 +253,7 @@ fn enum_body(repr: &Repr, variants: &[Variant], deny_unknown_fields: bool) -> To
                 content: __content,
                 untagged: #untagged,
                 other: #other,
+                content_optional: #content_optional,
             }
         }}
     });

@@ -48,6 +48,12 @@ impl Notes {
         self.0.push(format!("format: {format}"));
     }
 
+    /// `none of "a", "b"`.
+    pub(super) fn excluded(&mut self, values: &[String]) {
+        let list: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        self.0.push(format!("none of {}", list.join(", ")));
+    }
+
     /// `no duplicate items`.
     pub(super) fn unique_items(&mut self) {
         self.0.push("no duplicate items".to_owned());

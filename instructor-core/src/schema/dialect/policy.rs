@@ -146,6 +146,11 @@ pub(super) enum Keyword {
     UniqueItems,
     MinProperties,
     MaxProperties,
+    /// `not: {enum: [...]}` for excluded string values.
+    Not,
+    /// serde's `alias` names as extra, mutually exclusive properties. Only JSON Schema
+    /// describes them: the model is shown one name per field.
+    Aliases,
 }
 
 /// Size limits of a dialect.
@@ -192,6 +197,8 @@ const JSON_SCHEMA: Policy = Policy {
         UniqueItems,
         MinProperties,
         MaxProperties,
+        Not,
+        Aliases,
     ],
     min_items_at_most: None,
     simple_patterns_only: false,

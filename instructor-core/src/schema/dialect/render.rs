@@ -216,6 +216,14 @@ impl Renderer<'_> {
                 node.notes.format(format);
             }
         }
+        if !rules.excluded.is_empty() {
+            if self.policy.keeps(Keyword::Not) {
+                node.body
+                    .insert("not".into(), json!({ "enum": rules.excluded }));
+            } else {
+                node.notes.excluded(&rules.excluded);
+            }
+        }
         node
     }
 
@@ -344,8 +352,16 @@ impl Renderer<'_> {
             }
         }
         self.properties += object.properties.len();
+        let alias_rules = if policy.keeps(Keyword::Aliases) {
+            describe_aliases(object, &mut properties, &mut required)
+        } else {
+            Vec::new()
+        };
 
         let mut node = self.typed("object");
+        for (keyword, value) in alias_rules {
+            node.body.insert(keyword.into(), value);
+        }
         if !properties.is_empty() || policy.all_required {
             node.body
                 .insert("properties".into(), Value::Object(properties));
@@ -573,6 +589,52 @@ impl Renderer<'_> {
 
 /// `schema` or `null`, with the annotations on the outside so that a `$ref` can stay
 /// alone inside the union.
+/// serde accepts a property under its name or any alias, but only one of them: the
+/// aliases become properties of the same schema, each name excludes the others
+/// (`dependentSchemas`), and a required property is satisfied by any one name.
+fn describe_aliases(
+    object: &ObjectSchema,
+    properties: &mut Map<String, Value>,
+    required: &mut Vec<Value>,
+) -> Vec<(&'static str, Value)> {
+    let mut presence = Vec::new();
+    let mut exclusive = Map::new();
+    for (name, aliases) in &object.aliases {
+        let Some(rendered) = properties.get(name).cloned() else {
+            continue;
+        };
+        let names: Vec<&String> = std::iter::once(name).chain(aliases).collect();
+        for alias in aliases {
+            properties.insert(alias.clone(), rendered.clone());
+        }
+        let requires = |n: &String| serde_json::json!({ "required": [n] });
+        if let Some(position) = required.iter().position(|r| r == name.as_str()) {
+            required.remove(position);
+            let any: Vec<Value> = names.iter().map(|n| requires(n)).collect();
+            presence.push(serde_json::json!({ "anyOf": any }));
+        }
+        for own in &names {
+            let others: Vec<Value> = names
+                .iter()
+                .filter(|other| other != &own)
+                .map(|other| requires(other))
+                .collect();
+            exclusive.insert(
+                (*own).clone(),
+                serde_json::json!({ "not": { "anyOf": others } }),
+            );
+        }
+    }
+    let mut rules = Vec::new();
+    if !presence.is_empty() {
+        rules.push(("allOf", Value::Array(presence)));
+    }
+    if !exclusive.is_empty() {
+        rules.push(("dependentSchemas", Value::Object(exclusive)));
+    }
+    rules
+}
+
 /// Scalars take `"type": [t, "null"]`; everything else becomes a union with null.
 fn is_scalar(kind: &SchemaKind) -> bool {
     matches!(
