@@ -2,7 +2,7 @@
 //! change without notice.
 #![allow(missing_docs)]
 
-pub use crate::extract::Extract;
+pub use crate::extract::{Extract, ExtractField};
 pub use crate::partial::leaf::apply_complete;
 pub use crate::partial::{
     Changed, Event, HasPartial, PartialError, PartialSink, PathSegment, Scratch,

@@ -62,6 +62,18 @@ pub trait Extract:
     }
 }
 
+/// What a type parameter of a derived type must be: anything that can be a field
+/// (`String` as well as another derived type). Implemented for every such type.
+pub trait ExtractField:
+    ExtractSchema + HasPartial + Validate + DeserializeOwned + Send + Sync + 'static
+{
+}
+
+impl<T> ExtractField for T where
+    T: ExtractSchema + HasPartial + Validate + DeserializeOwned + Send + Sync + 'static
+{
+}
+
 type SchemaCache = RwLock<HashMap<TypeId, Arc<RootSchema>>>;
 
 fn cached_root_schema<T: ExtractSchema + 'static>() -> Arc<RootSchema> {

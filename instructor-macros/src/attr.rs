@@ -24,6 +24,79 @@ impl FromMeta for Examples {
     }
 }
 
+fn key_name(meta: &syn::Meta) -> String {
+    meta.path()
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+/// The string literal of `key = "..."`, with a message that shows the expected form.
+fn string_literal(meta: &syn::Meta) -> darling::Result<syn::LitStr> {
+    let key = key_name(meta);
+    let wrong = |span: proc_macro2::Span| {
+        darling::Error::custom(format!("`{key}` takes a string: `{key} = \"...\"`"))
+            .with_span(&span)
+    };
+    match meta {
+        syn::Meta::NameValue(nv) => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Ok(s.clone()),
+            other => Err(wrong(syn::spanned::Spanned::span(other))),
+        },
+        other => Err(wrong(syn::spanned::Spanned::span(other))),
+    }
+}
+
+/// `key = "..."`.
+pub fn string_value(meta: &syn::Meta) -> darling::Result<Option<String>> {
+    string_literal(meta).map(|s| Some(s.value()))
+}
+
+/// `partial = "Name"`: a type name.
+pub fn ident_value(meta: &syn::Meta) -> darling::Result<Option<syn::Ident>> {
+    let literal = string_literal(meta)?;
+    literal.parse::<syn::Ident>().map(Some).map_err(|_| {
+        darling::Error::custom("`partial` takes a type name: `partial = \"TicketDraft\"`")
+            .with_span(&literal)
+    })
+}
+
+/// `crate = "path"`.
+pub fn path_value(meta: &syn::Meta) -> darling::Result<Option<syn::Path>> {
+    let literal = string_literal(meta)?;
+    literal.parse::<syn::Path>().map(Some).map_err(|_| {
+        darling::Error::custom("`crate` takes a path: `crate = \"::instructor\"`")
+            .with_span(&literal)
+    })
+}
+
+/// A flag: `strict`, or `strict = true` / `strict = false`.
+pub fn flag(meta: &syn::Meta) -> darling::Result<bool> {
+    let key = key_name(meta);
+    match meta {
+        syn::Meta::Path(_) => Ok(true),
+        syn::Meta::NameValue(syn::MetaNameValue {
+            value:
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Bool(b),
+                    ..
+                }),
+            ..
+        }) => Ok(b.value),
+        syn::Meta::NameValue(nv) => Err(darling::Error::custom(format!(
+            "`{key}` is a flag: write `{key}` (or `{key} = false`)"
+        ))
+        .with_span(&nv.value)),
+        syn::Meta::List(list) => Err(darling::Error::custom(format!(
+            "`{key}` is a flag: write `{key}` (or `{key} = false`)"
+        ))
+        .with_span(list)),
+    }
+}
+
 /// `#[extract(...)]` on the type.
 #[derive(Debug, FromDeriveInput)]
 #[darling(
@@ -35,19 +108,23 @@ pub struct ContainerAttrs {
     pub attrs: Vec<syn::Attribute>,
     pub data: darling::ast::Data<VariantAttrs, FieldAttrs>,
     /// Path of the runtime crate (`instructor` by default).
-    #[darling(rename = "crate")]
+    #[darling(rename = "crate", default, with = path_value)]
     pub krate: Option<syn::Path>,
     /// Tool / function name.
+    #[darling(default, with = string_value)]
     pub rename: Option<String>,
+    #[darling(default, with = string_value)]
     pub description: Option<String>,
+    #[darling(default, with = string_value)]
     pub title: Option<String>,
     pub example: Option<syn::Lit>,
     #[darling(default)]
     pub examples: Examples,
     /// Name of the generated partial type.
+    #[darling(default, with = ident_value)]
     pub partial: Option<syn::Ident>,
     /// Fail to compile when a dialect cannot express the type.
-    #[darling(default)]
+    #[darling(default, with = flag)]
     pub strict: bool,
     /// Type-level custom validators.
     #[darling(multiple)]
@@ -59,7 +136,9 @@ pub struct ContainerAttrs {
 #[darling(attributes(extract), forward_attrs(doc, garde))]
 pub struct FieldAttrs {
     pub attrs: Vec<syn::Attribute>,
+    #[darling(default, with = string_value)]
     pub description: Option<String>,
+    #[darling(default, with = string_value)]
     pub title: Option<String>,
     pub example: Option<syn::Lit>,
     #[darling(default)]
@@ -67,7 +146,7 @@ pub struct FieldAttrs {
     /// `fn(&mut SchemaGenerator) -> Schema` giving this field's schema.
     pub schema_with: Option<syn::Path>,
     /// Take this field's schema from `schemars::JsonSchema`.
-    #[darling(default)]
+    #[darling(default, with = flag)]
     pub schemars: bool,
     #[darling(multiple)]
     pub validate: Vec<syn::Path>,
@@ -79,7 +158,9 @@ pub struct FieldAttrs {
 pub struct VariantAttrs {
     pub attrs: Vec<syn::Attribute>,
     pub fields: darling::ast::Fields<FieldAttrs>,
+    #[darling(default, with = string_value)]
     pub description: Option<String>,
+    #[darling(default, with = string_value)]
     pub title: Option<String>,
 }
 

@@ -6,7 +6,6 @@ use crate::attr::{self, ContainerAttrs, FieldAttrs, VariantAttrs};
 use crate::garde::{self, Rule};
 use darling::FromDeriveInput;
 use proc_macro2::Span;
-use quote::quote;
 use serde_derive_internals::{Ctxt, Derive, ast, attr as serde_attr};
 use syn::spanned::Spanned;
 
@@ -69,6 +68,8 @@ pub struct Field {
     pub source: FieldSource,
     pub validators: Vec<syn::Path>,
     pub rules: Vec<Rule>,
+    /// `#[garde(skip)]`: the field's own rules do not run.
+    pub skip_rules: bool,
 }
 
 /// Where a field's schema and partial come from.
@@ -98,39 +99,54 @@ pub enum VariantShape {
     Struct(Vec<Field>),
 }
 
+/// Why the derive produced no model.
+pub struct Failure {
+    /// `None` when the only errors are serde's own.
+    pub errors: Option<darling::Error>,
+    /// Whether to emit stub impls beside the errors. Not when serde itself failed (or
+    /// the shape is one serde refuses): serde's derive reports that, and a stub would
+    /// only add "`Deserialize` is not implemented" noise.
+    pub stub: bool,
+}
+
 /// Everything we read, or every error we found (all at once).
-pub fn build(input: &syn::DeriveInput) -> Result<Model, darling::Error> {
+pub fn build(input: &syn::DeriveInput) -> Result<Model, Failure> {
+    if let syn::Data::Union(union) = &input.data {
+        return Err(Failure {
+            errors: Some(
+                darling::Error::custom(
+                    "unions are not supported: a model answers with JSON, which has no unions of memory; use a struct or an enum",
+                )
+                .with_span(&union.union_token),
+            ),
+            stub: false,
+        });
+    }
     let mut errors = darling::Error::accumulator();
     let container = errors.handle(ContainerAttrs::from_derive_input(input));
+    // Shape mistakes are found from the syntax alone, so they are reported together
+    // with attribute mistakes.
+    check_unsupported_types(input, &mut errors);
 
-    // serde's reading. Its own errors are serde's to report (its derive runs too);
-    // we only need the model when it succeeds.
+    // serde's reading. Its own errors are serde's to report (its derive runs too).
     let cx = Ctxt::new();
     let private = syn::Ident::new("__private", Span::call_site());
     let serde_container = ast::Container::from_ast(&cx, input, Derive::Deserialize, &private);
-    let serde_ok = cx.check().is_ok();
-
-    let (Some(container), Some(serde_container), true) = (container, serde_container, serde_ok)
-    else {
-        return Err(errors.finish().err().unwrap_or_else(|| {
-            darling::Error::custom("`#[derive(Extract)]` could not read the serde attributes of this type; fix the serde error first")
-                .with_span(&input.ident)
-        }));
-    };
-
-    check_unsupported_types(input, &mut errors);
-    if let Some(source) = serde_container
-        .attrs
-        .type_from()
-        .or(serde_container.attrs.type_try_from())
-    {
-        errors.push(
-            darling::Error::custom(
-                "`#[serde(from/try_from)]` makes the wire shape another type's: derive `Extract` on that type and extract it, then convert",
-            )
-            .with_span(source),
-        );
+    if cx.check().is_err() {
+        return Err(Failure {
+            errors: errors.finish().err(),
+            stub: false,
+        });
     }
+    let (Some(container), Some(serde_container)) = (container, serde_container) else {
+        return Err(Failure {
+            errors: Some(errors.finish().err().unwrap_or_else(|| {
+                darling::Error::custom("`#[derive(Extract)]` could not read this type")
+                    .with_span(&input.ident)
+            })),
+            stub: true,
+        });
+    };
 
     let krate = container
         .krate
@@ -199,7 +215,12 @@ pub fn build(input: &syn::DeriveInput) -> Result<Model, darling::Error> {
     if model.strict {
         check_strict(&model, &mut errors);
     }
-    errors.finish_with(model)
+    errors
+        .finish_with(model)
+        .map_err(|errors| Failure {
+            errors: Some(errors),
+            stub: true,
+        })
 }
 
 fn build_struct(
@@ -258,24 +279,28 @@ fn build_field(
         );
     }
     let source = match (&ours.schema_with, ours.schemars) {
-        (Some(_), true) => {
+        (Some(path), true) => {
             errors.push(
                 darling::Error::custom("use either `schema_with` or `schemars`, not both")
-                    .with_span(&field.original),
+                    .with_span(path),
             );
             FieldSource::Type
         }
         (Some(path), false) => FieldSource::SchemaWith(path.clone()),
-        (None, true) => FieldSource::Schemars,
-        (None, false) => {
-            if let Some(with) = fattrs.deserialize_with() {
+        (None, true) => {
+            if cfg!(not(feature = "schemars")) {
                 errors.push(
-                    darling::Error::custom(format!(
-                        "this field is deserialized by `{}`, so its wire shape is not its type's: describe it with `#[extract(schema_with = path)]` or `#[extract(schemars)]`",
-                        quote!(#with)
-                    ))
+                    darling::Error::custom(
+                        "`#[extract(schemars)]` needs the `schemars` feature of instructor",
+                    )
                     .with_span(&field.original.ty),
                 );
+            }
+            FieldSource::Schemars
+        }
+        (None, false) => {
+            if let Some(with) = fattrs.deserialize_with() {
+                errors.push(custom_deserializer(with));
             }
             FieldSource::Type
         }
@@ -304,7 +329,23 @@ fn build_field(
         source,
         validators: ours.validate.clone(),
         rules: garde_rules.rules,
+        skip_rules: garde_rules.skip,
     })
+}
+
+/// A field or variant read by a custom function has a wire shape we cannot know.
+fn custom_deserializer(with: &syn::ExprPath) -> darling::Error {
+    let name = with
+        .path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::");
+    darling::Error::custom(format!(
+        "this is deserialized by `{name}`, so its wire shape is not its type's: describe it with `#[extract(schema_with = path)]` or `#[extract(schemars)]`"
+    ))
+    .with_span(with)
 }
 
 fn build_variant(
@@ -313,6 +354,9 @@ fn build_variant(
     errors: &mut darling::error::Accumulator,
 ) -> Option<Variant> {
     let vattrs = &variant.attrs;
+    if let Some(with) = vattrs.deserialize_with() {
+        errors.push(custom_deserializer(with));
+    }
     let shape = match variant.style {
         ast::Style::Unit => VariantShape::Unit,
         ast::Style::Newtype => VariantShape::Newtype(Box::new(build_field(

@@ -160,6 +160,11 @@ pub struct Scratch {
 pub type Changed = bool;
 
 /// A value type with a partial mirror that streaming events fill in.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of an extracted type: it has no partial form for streaming",
+    label = "no `HasPartial` for this type",
+    note = "derive `Extract` for it, or give the field `#[extract(schema_with = path)]` or `#[extract(schemars)]`"
+)]
 ///
 /// `Partial` is what a reader sees while the value streams: a growing `String`, a
 /// `Vec` of element partials, a `PartialX` struct with optional fields, or the

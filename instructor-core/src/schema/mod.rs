@@ -520,6 +520,11 @@ strict_leaf!(rust_decimal::Decimal);
 pub fn assert_strict<T: StrictSchema + ?Sized>() {}
 
 /// A type that can describe its JSON shape as a [`Schema`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of an extracted type: it has no schema",
+    label = "no `ExtractSchema` for this type",
+    note = "derive `Extract` for it, or give the field `#[extract(schema_with = path)]` or `#[extract(schemars)]`"
+)]
 ///
 /// Implemented for the standard leaf types, containers, the feature-gated crates
 /// (chrono, time, uuid, url, rust_decimal) and by `#[derive(Extract)]`.

@@ -154,6 +154,11 @@ impl fmt::Display for ValidationErrors {
 impl std::error::Error for ValidationErrors {}
 
 /// Runs the validation rules of a value and of everything inside it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of an extracted type: it has no validation",
+    label = "no `Validate` for this type",
+    note = "derive `Extract` for it, or give the field `#[extract(schema_with = path)]` or `#[extract(schemars)]`"
+)]
 ///
 /// Implemented by the derive (garde rules and `#[extract(validate = ...)]`) and by
 /// containers, which descend into their elements; leaves have no rules of their own.

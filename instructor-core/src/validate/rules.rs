@@ -25,6 +25,10 @@ pub enum LengthMode {
 }
 
 /// A value with a length (strings, lists, maps, and `Option`s of those).
+#[diagnostic::on_unimplemented(
+    message = "`length` needs a string, a list or a map; `{Self}` has no length",
+    label = "the field the `length` rule is on"
+)]
 pub trait HasLength {
     /// The length in `mode`, or `None` when there is no value to check.
     fn length(&self, mode: LengthMode) -> Option<usize>;
@@ -157,12 +161,20 @@ fn min_of(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 }
 
 /// A number that a `range` rule can bound (numbers, and `Option`s of numbers).
+#[diagnostic::on_unimplemented(
+    message = "`range` needs a number; `{Self}` is not one",
+    label = "the field the `range` rule is on"
+)]
 pub trait RangeValue {
     /// The value as an exact bound, or `None` when absent.
     fn range_value(&self) -> Option<Bound>;
 }
 
 /// Converts a number into the schema's exact representation.
+#[diagnostic::on_unimplemented(
+    message = "a `range` bound must be a number, not `{Self}`",
+    label = "write an integer or float literal here"
+)]
 pub trait ToBound {
     /// The bound.
     fn to_bound(self) -> Bound;
@@ -265,6 +277,10 @@ pub fn schema_range(schema: &mut Schema, min: Option<Bound>, max: Option<Bound>)
 }
 
 /// A value that string rules apply to.
+#[diagnostic::on_unimplemented(
+    message = "this rule needs a string; `{Self}` is not one",
+    label = "the field the rule is on"
+)]
 pub trait AsStr {
     /// The string, or `None` when absent.
     fn as_str_opt(&self) -> Option<&str>;
@@ -306,6 +322,12 @@ pub enum TextRule {
     Email,
     /// A URL.
     Url,
+    /// An IPv4 or IPv6 address.
+    Ip,
+    /// An IPv4 address.
+    Ipv4,
+    /// An IPv6 address.
+    Ipv6,
 }
 
 /// Checks a [`TextRule`].
@@ -331,6 +353,15 @@ pub fn text<T: AsStr + ?Sized>(
             Ok(()) => return,
             Err(reason) => format!("must be a URL ({reason})"),
         },
+        TextRule::Ip if s.parse::<std::net::IpAddr>().is_err() => {
+            "must be an IPv4 or IPv6 address".to_owned()
+        }
+        TextRule::Ipv4 if s.parse::<std::net::Ipv4Addr>().is_err() => {
+            "must be an IPv4 address".to_owned()
+        }
+        TextRule::Ipv6 if s.parse::<std::net::Ipv6Addr>().is_err() => {
+            "must be an IPv6 address".to_owned()
+        }
         _ => return,
     };
     errors.push(path, message);
@@ -370,7 +401,40 @@ pub fn schema_text(schema: &mut Schema, rule: TextRule) {
             TextRule::Url => rules.format = Some("uri".to_owned()),
             TextRule::Ascii => set_pattern(rules, "^[\\x00-\\x7F]*$".to_owned()),
             TextRule::Alphanumeric => set_pattern(rules, "^[\\p{L}\\p{N}]*$".to_owned()),
+            TextRule::Ipv4 => rules.format = Some("ipv4".to_owned()),
+            TextRule::Ipv6 => rules.format = Some("ipv6".to_owned()),
+            TextRule::Ip => {}
         }
+    }
+    if rule == TextRule::Ip {
+        // JSON Schema names only the two families separately: say it in words.
+        let note = "an IPv4 or IPv6 address";
+        schema.description = Some(match schema.description.take() {
+            Some(text) => format!("{text} ({note})"),
+            None => note.to_owned(),
+        });
+    }
+}
+
+/// Checks a `required` rule: the `Option` must hold a value.
+pub fn required<T>(value: &Option<T>, path: &[PathSegment], errors: &mut ValidationErrors) {
+    if value.is_none() {
+        errors.push(path, "is required");
+    }
+}
+
+/// Puts a `required` rule into the schema: the value may not be `null`.
+pub fn schema_required(schema: &mut Schema) {
+    if let SchemaKind::Nullable(inner) = &mut schema.kind {
+        let inner = std::mem::take(&mut **inner);
+        let annotations = std::mem::take(schema);
+        *schema = Schema {
+            kind: inner.kind,
+            title: annotations.title.or(inner.title),
+            description: annotations.description.or(inner.description),
+            examples: if annotations.examples.is_empty() { inner.examples } else { annotations.examples },
+            default: annotations.default.or(inner.default),
+        };
     }
 }
 
@@ -505,6 +569,10 @@ pub fn schema_pattern(schema: &mut Schema, source: &str) {
 }
 
 /// The items of a list, for `inner(...)` rules.
+#[diagnostic::on_unimplemented(
+    message = "`inner(...)` needs a list or a map; `{Self}` has no items",
+    label = "the field the `inner` rule is on"
+)]
 pub trait Inner {
     /// The element type.
     type Item;

@@ -13,10 +13,17 @@ use quote::{quote, quote_spanned};
 pub fn expand(input: &syn::DeriveInput) -> TokenStream {
     match model::build(input) {
         Ok(model) => emit(&model),
-        Err(errors) => {
-            let stub = stub(input);
-            let errors = errors.write_errors();
-            quote! { #errors #stub }
+        Err(failure) => {
+            let errors = failure
+                .errors
+                .map(darling::Error::write_errors)
+                .unwrap_or_default();
+            if failure.stub {
+                let stub = stub(input);
+                quote! { #errors #stub }
+            } else {
+                errors
+            }
         }
     }
 }
@@ -62,7 +69,8 @@ pub fn impl_generics(model: &Model, bound: TokenStream) -> (TokenStream, TokenSt
 
 fn extract_impl(model: &Model) -> TokenStream {
     let ident = &model.ident;
-    let (impl_generics, ty_generics, where_clause) = impl_generics(model, quote!(__ip::Extract));
+    let (impl_generics, ty_generics, where_clause) =
+        impl_generics(model, quote!(__ip::ExtractField));
     let ident_str = ident.to_string();
     let name = match &model.tool_name {
         Some(name) => quote!(__ip::Cow::Borrowed(#name)),

@@ -1,7 +1,7 @@
 //! `impl ExtractSchema`: the schema as calls into core's IR builders.
 
 use super::impl_generics;
-use crate::garde::{Affix, LengthMode, Rule};
+use crate::garde::{Affix, IpKind, LengthMode, Rule, RuleKind};
 use crate::model::{Body, Field, FieldSource, Model, Repr, Variant, VariantShape};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -93,8 +93,12 @@ fn property(field: &Field) -> TokenStream {
     let wire = &field.wire;
     let aliases = &field.aliases;
     let has_default = field.has_default;
+    let required_rule = field
+        .rules
+        .iter()
+        .any(|r| matches!(r.kind, RuleKind::Required));
     quote! {
-        __obj.property(#wire, #schema, !#has_default && !#may_be_missing);
+        __obj.property(#wire, #schema, #required_rule || (!#has_default && !#may_be_missing));
         __obj.aliases(#wire, &[#(#aliases),*]);
     }
 }
@@ -114,7 +118,7 @@ pub fn field_schema(field: &Field) -> TokenStream {
         field.title.as_deref(),
         &field.examples,
     );
-    let rules = rules_to_schema(&field.rules, quote!(__s), quote!(#ty));
+    let rules = rules_to_schema(&field.rules, quote!(__s));
     quote! {{
         let mut __s: __ip::Schema = #base;
         #annotate
@@ -152,42 +156,55 @@ fn opt_bound(expr: &Option<syn::Expr>) -> TokenStream {
 }
 
 /// garde rules as schema keywords on `target` (a `Schema` of type `ty`).
-fn rules_to_schema(rules: &[Rule], target: TokenStream, ty: TokenStream) -> TokenStream {
-    let steps = rules.iter().map(|rule| match rule {
-        Rule::Length { min, max, .. } => {
-            let (min, max) = (opt_usize(min), opt_usize(max));
-            quote!(__ip::rules::schema_length(&mut #target, #min, #max);)
-        }
-        Rule::Range { min, max } => {
-            let (min, max) = (opt_bound(min), opt_bound(max));
-            quote!(__ip::rules::schema_range(&mut #target, #min, #max);)
-        }
-        Rule::Pattern(pattern) => quote!(__ip::rules::schema_pattern(&mut #target, #pattern);),
-        Rule::Email => {
-            quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Email);)
-        }
-        Rule::Url => quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Url);),
-        Rule::Ascii => {
-            quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Ascii);)
-        }
-        Rule::Alphanumeric => {
-            quote!(__ip::rules::schema_text(&mut #target, __ip::rules::TextRule::Alphanumeric);)
-        }
-        Rule::Affix(kind, needle) => {
-            let kind = affix(*kind);
-            quote!(__ip::rules::schema_affix(&mut #target, #kind, #needle);)
-        }
-        Rule::Inner(inner) => {
-            let item_ty = quote!(<#ty as __ip::rules::Inner>::Item);
-            let inner = rules_to_schema(inner, quote!(*__inner), item_ty);
-            quote! {
-                if let __ip::Some(__inner) = __ip::rules::schema_inner(&mut #target) {
-                    #inner
+fn rules_to_schema(rules: &[Rule], target: TokenStream) -> TokenStream {
+    let steps = rules.iter().map(|rule| {
+        let span = rule.span;
+        match &rule.kind {
+            RuleKind::Length { min, max, .. } => {
+                let (min, max) = (opt_usize(min), opt_usize(max));
+                quote_spanned!(span=> __ip::rules::schema_length(&mut #target, #min, #max);)
+            }
+            RuleKind::Range { min, max } => {
+                let (min, max) = (opt_bound(min), opt_bound(max));
+                quote_spanned!(span=> __ip::rules::schema_range(&mut #target, #min, #max);)
+            }
+            RuleKind::Pattern(pattern) => {
+                quote_spanned!(span=> __ip::rules::schema_pattern(&mut #target, #pattern);)
+            }
+            RuleKind::Required => quote_spanned!(span=> __ip::rules::schema_required(&mut #target);),
+            RuleKind::Affix(kind, needle) => {
+                let kind = affix(*kind);
+                quote_spanned!(span=> __ip::rules::schema_affix(&mut #target, #kind, #needle);)
+            }
+            RuleKind::Inner(inner) => {
+                let inner = rules_to_schema(inner, quote!(*__inner));
+                quote_spanned! {span=>
+                    if let __ip::Some(__inner) = __ip::rules::schema_inner(&mut #target) {
+                        #inner
+                    }
                 }
+            }
+            other => {
+                let text_rule = text_rule(other);
+                quote_spanned!(span=> __ip::rules::schema_text(&mut #target, #text_rule);)
             }
         }
     });
     quote!(#(#steps)*)
+}
+
+/// The `TextRule` of a rule that takes no argument.
+pub fn text_rule(kind: &RuleKind) -> TokenStream {
+    match kind {
+        RuleKind::Email => quote!(__ip::rules::TextRule::Email),
+        RuleKind::Url => quote!(__ip::rules::TextRule::Url),
+        RuleKind::Ascii => quote!(__ip::rules::TextRule::Ascii),
+        RuleKind::Alphanumeric => quote!(__ip::rules::TextRule::Alphanumeric),
+        RuleKind::Ip(IpKind::Any) => quote!(__ip::rules::TextRule::Ip),
+        RuleKind::Ip(IpKind::V4) => quote!(__ip::rules::TextRule::Ipv4),
+        RuleKind::Ip(IpKind::V6) => quote!(__ip::rules::TextRule::Ipv6),
+        _ => quote!(),
+    }
 }
 
 pub fn affix(kind: Affix) -> TokenStream {

@@ -2,11 +2,11 @@
 //! with error paths in wire names.
 
 use super::impl_generics;
-use super::schema::{affix, length_mode};
-use crate::garde::Rule;
+use super::schema::{affix, length_mode, text_rule};
+use crate::garde::{Rule, RuleKind};
 use crate::model::{Body, Field, FieldSource, Model, Repr, VariantShape};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 pub fn emit(model: &Model) -> TokenStream {
     let ident = &model.ident;
@@ -89,7 +89,11 @@ pub fn emit(model: &Model) -> TokenStream {
 
 /// The checks of one field whose value is `value` (an expression of type `&FieldType`).
 fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStream {
-    let rules = rule_checks(&field.rules, quote!(__v));
+    let rules = if field.skip_rules {
+        quote!()
+    } else {
+        rule_checks(&field.rules, quote!(__v))
+    };
     let recurse = matches!(field.source, FieldSource::Type)
         .then(|| quote!(__ip::Validate::validate_into(__v, __ctx, __path, __errors);));
     let custom = field
@@ -118,43 +122,45 @@ fn is_transparent_member(field: &Field) -> bool {
 }
 
 fn rule_checks(rules: &[Rule], value: TokenStream) -> TokenStream {
-    let checks = rules.iter().map(|rule| match rule {
-        Rule::Length { mode, min, max } => {
-            let mode = length_mode(*mode);
-            let min = opt(min, quote!(usize));
-            let max = opt(max, quote!(usize));
-            quote!(__ip::rules::length(#value, #mode, #min, #max, __path, __errors);)
-        }
-        Rule::Range { min, max } => {
-            let bound = |e: &Option<syn::Expr>| match e {
-                Some(e) => quote!(__ip::Some(__ip::rules::bound(#e))),
-                None => quote!(__ip::None),
-            };
-            let (min, max) = (bound(min), bound(max));
-            quote!(__ip::rules::range(#value, #min, #max, __path, __errors);)
-        }
-        Rule::Pattern(pattern) => quote! {{
-            static __INSTRUCTOR_PATTERN: __ip::rules::CachedRegex = __ip::rules::CachedRegex::new(#pattern);
-            __ip::rules::pattern(#value, &__INSTRUCTOR_PATTERN, __path, __errors);
-        }},
-        Rule::Email => quote!(__ip::rules::text(#value, __ip::rules::TextRule::Email, __path, __errors);),
-        Rule::Url => quote!(__ip::rules::text(#value, __ip::rules::TextRule::Url, __path, __errors);),
-        Rule::Ascii => quote!(__ip::rules::text(#value, __ip::rules::TextRule::Ascii, __path, __errors);),
-        Rule::Alphanumeric => {
-            quote!(__ip::rules::text(#value, __ip::rules::TextRule::Alphanumeric, __path, __errors);)
-        }
-        Rule::Affix(kind, needle) => {
-            let kind = affix(*kind);
-            quote!(__ip::rules::affix(#value, #kind, #needle, __path, __errors);)
-        }
-        Rule::Inner(inner) => {
-            let inner = rule_checks(inner, quote!(__item));
-            quote! {
-                __ip::rules::Inner::for_each_inner(#value, &mut |__segment, __item| {
-                    __path.push(__segment);
-                    #inner
-                    __path.pop();
-                });
+    let checks = rules.iter().map(|rule| {
+        let span = rule.span;
+        match &rule.kind {
+            RuleKind::Length { mode, min, max } => {
+                let mode = length_mode(*mode);
+                let min = opt(min, quote!(usize));
+                let max = opt(max, quote!(usize));
+                quote_spanned!(span=> __ip::rules::length(#value, #mode, #min, #max, __path, __errors);)
+            }
+            RuleKind::Range { min, max } => {
+                let bound = |e: &Option<syn::Expr>| match e {
+                    Some(e) => quote!(__ip::Some(__ip::rules::bound(#e))),
+                    None => quote!(__ip::None),
+                };
+                let (min, max) = (bound(min), bound(max));
+                quote_spanned!(span=> __ip::rules::range(#value, #min, #max, __path, __errors);)
+            }
+            RuleKind::Pattern(pattern) => quote_spanned! {span=> {
+                static __INSTRUCTOR_PATTERN: __ip::rules::CachedRegex = __ip::rules::CachedRegex::new(#pattern);
+                __ip::rules::pattern(#value, &__INSTRUCTOR_PATTERN, __path, __errors);
+            }},
+            RuleKind::Required => quote_spanned!(span=> __ip::rules::required(#value, __path, __errors);),
+            RuleKind::Affix(kind, needle) => {
+                let kind = affix(*kind);
+                quote_spanned!(span=> __ip::rules::affix(#value, #kind, #needle, __path, __errors);)
+            }
+            RuleKind::Inner(inner) => {
+                let inner = rule_checks(inner, quote!(__item));
+                quote_spanned! {span=>
+                    __ip::rules::Inner::for_each_inner(#value, &mut |__segment, __item| {
+                        __path.push(__segment);
+                        #inner
+                        __path.pop();
+                    });
+                }
+            }
+            other => {
+                let text_rule = text_rule(other);
+                quote_spanned!(span=> __ip::rules::text(#value, #text_rule, __path, __errors);)
             }
         }
     });
