@@ -143,8 +143,9 @@ fn parse_rules<'a>(
         let span = meta.span();
         let kind = match (name.as_str(), meta) {
             ("length", Meta::List(list)) => parse_length(list, errors),
-            ("range", Meta::List(list)) => parse_bounds(list, errors)
-                .map(|(min, max)| RuleKind::Range { min, max }),
+            ("range", Meta::List(list)) => {
+                parse_bounds(list, errors).map(|(min, max)| RuleKind::Range { min, max })
+            }
             ("pattern", Meta::List(list)) => match list.parse_args::<Lit>() {
                 Ok(Lit::Str(s)) => match regex_syntax::Parser::new().parse(&s.value()) {
                     Ok(_) => Some(RuleKind::Pattern(s)),

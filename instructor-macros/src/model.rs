@@ -148,6 +148,19 @@ pub fn build(input: &syn::DeriveInput) -> Result<Model, Failure> {
         });
     };
 
+    if let Some(source) = serde_container
+        .attrs
+        .type_from()
+        .or(serde_container.attrs.type_try_from())
+    {
+        errors.push(
+            darling::Error::custom(
+                "`#[serde(from/try_from)]` makes the wire shape another type's: derive `Extract` on that type, extract it, then convert",
+            )
+            .with_span(source),
+        );
+    }
+
     let krate = container
         .krate
         .clone()
@@ -215,12 +228,10 @@ pub fn build(input: &syn::DeriveInput) -> Result<Model, Failure> {
     if model.strict {
         check_strict(&model, &mut errors);
     }
-    errors
-        .finish_with(model)
-        .map_err(|errors| Failure {
-            errors: Some(errors),
-            stub: true,
-        })
+    errors.finish_with(model).map_err(|errors| Failure {
+        errors: Some(errors),
+        stub: true,
+    })
 }
 
 fn build_struct(

@@ -432,7 +432,11 @@ pub fn schema_required(schema: &mut Schema) {
             kind: inner.kind,
             title: annotations.title.or(inner.title),
             description: annotations.description.or(inner.description),
-            examples: if annotations.examples.is_empty() { inner.examples } else { annotations.examples },
+            examples: if annotations.examples.is_empty() {
+                inner.examples
+            } else {
+                annotations.examples
+            },
             default: annotations.default.or(inner.default),
         };
     }

@@ -171,7 +171,9 @@ fn rules_to_schema(rules: &[Rule], target: TokenStream) -> TokenStream {
             RuleKind::Pattern(pattern) => {
                 quote_spanned!(span=> __ip::rules::schema_pattern(&mut #target, #pattern);)
             }
-            RuleKind::Required => quote_spanned!(span=> __ip::rules::schema_required(&mut #target);),
+            RuleKind::Required => {
+                quote_spanned!(span=> __ip::rules::schema_required(&mut #target);)
+            }
             RuleKind::Affix(kind, needle) => {
                 let kind = affix(*kind);
                 quote_spanned!(span=> __ip::rules::schema_affix(&mut #target, #kind, #needle);)

@@ -7,6 +7,7 @@ use crate::garde::{Rule, RuleKind};
 use crate::model::{Body, Field, FieldSource, Model, Repr, VariantShape};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 pub fn emit(model: &Model) -> TokenStream {
     let ident = &model.ident;
@@ -89,10 +90,13 @@ pub fn emit(model: &Model) -> TokenStream {
 
 /// The checks of one field whose value is `value` (an expression of type `&FieldType`).
 fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStream {
+    // The value is spanned at the field's type, so a rule on the wrong type is
+    // reported there (with the rule as the secondary span).
+    let value_at_type = quote_spanned!(field.ty.span()=> __v);
     let rules = if field.skip_rules {
         quote!()
     } else {
-        rule_checks(&field.rules, quote!(__v))
+        rule_checks(&field.rules, value_at_type)
     };
     let recurse = matches!(field.source, FieldSource::Type)
         .then(|| quote!(__ip::Validate::validate_into(__v, __ctx, __path, __errors);));
