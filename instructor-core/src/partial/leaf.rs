@@ -289,8 +289,8 @@ pub fn list_apply_existing<T: HasPartial>(
 }
 
 macro_rules! list {
-    ($($l:ident),*) => {$(
-        impl<T: HasPartial> HasPartial for $l<T> {
+    ($($t:ty => [$($g:tt)*]),* $(,)?) => {$(
+        impl<$($g)*> HasPartial for $t {
             type Partial = Vec<T::Partial>;
 
             fn apply_new(
@@ -312,49 +312,14 @@ macro_rules! list {
         }
     )*};
 }
-list!(Vec, VecDeque, LinkedList, BTreeSet);
-
-impl<T: HasPartial, S> HasPartial for HashSet<T, S> {
-    type Partial = Vec<T::Partial>;
-
-    fn apply_new(
-        path: &[PathSegment],
-        event: &Event<'_>,
-        _: &mut Scratch,
-    ) -> Result<Option<Self::Partial>, PartialError> {
-        list_apply_new(path, event)
-    }
-
-    fn apply_existing(
-        partial: &mut Self::Partial,
-        path: &[PathSegment],
-        event: &Event<'_>,
-        scratch: &mut Scratch,
-    ) -> Result<Changed, PartialError> {
-        list_apply_existing::<T>(partial, path, event, scratch)
-    }
-}
-
-impl<T: HasPartial, const N: usize> HasPartial for [T; N] {
-    type Partial = Vec<T::Partial>;
-
-    fn apply_new(
-        path: &[PathSegment],
-        event: &Event<'_>,
-        _: &mut Scratch,
-    ) -> Result<Option<Self::Partial>, PartialError> {
-        list_apply_new(path, event)
-    }
-
-    fn apply_existing(
-        partial: &mut Self::Partial,
-        path: &[PathSegment],
-        event: &Event<'_>,
-        scratch: &mut Scratch,
-    ) -> Result<Changed, PartialError> {
-        list_apply_existing::<T>(partial, path, event, scratch)
-    }
-}
+list!(
+    Vec<T> => [T: HasPartial],
+    VecDeque<T> => [T: HasPartial],
+    LinkedList<T> => [T: HasPartial],
+    BTreeSet<T> => [T: HasPartial],
+    HashSet<T, S> => [T: HasPartial, S],
+    [T; N] => [T: HasPartial, const N: usize],
+);
 
 /// Applies an event to a map partial; entries keep the order the model wrote them in.
 pub fn map_apply_existing<V: HasPartial>(

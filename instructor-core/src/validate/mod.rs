@@ -243,48 +243,23 @@ fn validate_items<'a, T: Validate + 'a>(
 }
 
 macro_rules! list {
-    ($($l:ident),*) => {$(
-        impl<T: Validate> Validate for $l<T> {
+    ($($t:ty => [$($g:tt)*]),* $(,)?) => {$(
+        impl<$($g)*> Validate for $t {
             fn validate_into(&self, context: &Context, path: &mut Vec<PathSegment>, errors: &mut ValidationErrors) {
                 validate_items(self.iter(), context, path, errors);
             }
         }
     )*};
 }
-list!(Vec, VecDeque, LinkedList, BTreeSet);
-
-impl<T: Validate, S> Validate for HashSet<T, S> {
-    fn validate_into(
-        &self,
-        context: &Context,
-        path: &mut Vec<PathSegment>,
-        errors: &mut ValidationErrors,
-    ) {
-        validate_items(self.iter(), context, path, errors);
-    }
-}
-
-impl<T: Validate> Validate for [T] {
-    fn validate_into(
-        &self,
-        context: &Context,
-        path: &mut Vec<PathSegment>,
-        errors: &mut ValidationErrors,
-    ) {
-        validate_items(self.iter(), context, path, errors);
-    }
-}
-
-impl<T: Validate, const N: usize> Validate for [T; N] {
-    fn validate_into(
-        &self,
-        context: &Context,
-        path: &mut Vec<PathSegment>,
-        errors: &mut ValidationErrors,
-    ) {
-        validate_items(self.iter(), context, path, errors);
-    }
-}
+list!(
+    Vec<T> => [T: Validate],
+    VecDeque<T> => [T: Validate],
+    LinkedList<T> => [T: Validate],
+    BTreeSet<T> => [T: Validate],
+    HashSet<T, S> => [T: Validate, S],
+    [T] => [T: Validate],
+    [T; N] => [T: Validate, const N: usize],
+);
 
 fn validate_entries<'a, K: AsRef<str> + 'a, V: Validate + 'a>(
     entries: impl IntoIterator<Item = (&'a K, &'a V)>,
@@ -299,38 +274,20 @@ fn validate_entries<'a, K: AsRef<str> + 'a, V: Validate + 'a>(
     }
 }
 
-impl<K: AsRef<str>, V: Validate, S> Validate for HashMap<K, V, S> {
-    fn validate_into(
-        &self,
-        context: &Context,
-        path: &mut Vec<PathSegment>,
-        errors: &mut ValidationErrors,
-    ) {
-        validate_entries(self.iter(), context, path, errors);
-    }
+macro_rules! map {
+    ($($t:ty => [$($g:tt)*]),* $(,)?) => {$(
+        impl<$($g)*> Validate for $t {
+            fn validate_into(&self, context: &Context, path: &mut Vec<PathSegment>, errors: &mut ValidationErrors) {
+                validate_entries(self.iter(), context, path, errors);
+            }
+        }
+    )*};
 }
-
-impl<K: AsRef<str>, V: Validate> Validate for BTreeMap<K, V> {
-    fn validate_into(
-        &self,
-        context: &Context,
-        path: &mut Vec<PathSegment>,
-        errors: &mut ValidationErrors,
-    ) {
-        validate_entries(self.iter(), context, path, errors);
-    }
-}
-
-impl<K: AsRef<str>, V: Validate, S> Validate for indexmap::IndexMap<K, V, S> {
-    fn validate_into(
-        &self,
-        context: &Context,
-        path: &mut Vec<PathSegment>,
-        errors: &mut ValidationErrors,
-    ) {
-        validate_entries(self.iter(), context, path, errors);
-    }
-}
+map!(
+    HashMap<K, V, S> => [K: AsRef<str>, V: Validate, S],
+    BTreeMap<K, V> => [K: AsRef<str>, V: Validate],
+    indexmap::IndexMap<K, V, S> => [K: AsRef<str>, V: Validate, S],
+);
 
 /// A future returned by an async validator.
 pub type ValidationFuture<'a> =
