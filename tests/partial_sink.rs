@@ -466,3 +466,34 @@ fn the_partial_name_can_be_overridden() {
         .expect("apply");
     assert_eq!(draft.title.as_deref(), Some("hi"));
 }
+
+#[test]
+fn an_element_after_a_failed_one_is_an_error_not_a_shifted_value() {
+    // Element 0 is not a valid priority, so it never becomes visible; element 1 must
+    // not silently take its place.
+    #[derive(Debug, Deserialize, Extract)]
+    #[allow(dead_code)]
+    struct Levels {
+        levels: Vec<Priority>,
+    }
+    let doc = serde_json::json!({"levels": ["urgent", "low"]});
+    let mut slot = None;
+    let mut scratch = Scratch::default();
+    let mut errors = Vec::new();
+    for (path, event) in events_of(&doc, 3) {
+        if let Err(e) = Levels::apply_slot(&mut slot, &path, &event.as_event(), &mut scratch) {
+            errors.push(e.to_string());
+            scratch.reset();
+        }
+    }
+    assert!(errors[0].contains("urgent"), "{errors:?}");
+    // Every event of element 1 is refused, none lands at index 0.
+    assert!(errors.len() > 1, "{errors:?}");
+    for error in &errors[1..] {
+        assert!(
+            error.contains("element 1 arrived while element 0 is missing"),
+            "{errors:?}"
+        );
+    }
+    assert_eq!(slot.expect("levels").levels, Some(vec![]));
+}

@@ -274,6 +274,16 @@ pub fn list_apply_existing<T: HasPartial>(
         Some((PathSegment::Index(index), rest)) => {
             if let Some(item) = items.get_mut(*index) {
                 T::apply_existing(item, rest, event, scratch)
+            } else if *index > items.len() {
+                // An earlier element never became visible (it failed): pushing this one
+                // would put it at the wrong index.
+                Err(PartialError::Invalid {
+                    path: super::display_path(path),
+                    message: format!(
+                        "element {index} arrived while element {} is missing",
+                        items.len()
+                    ),
+                })
             } else {
                 match T::apply_new(rest, event, scratch)? {
                     Some(item) => {

@@ -156,6 +156,15 @@ pub struct Scratch {
     pub value: ValueBuilder,
 }
 
+impl Scratch {
+    /// Drops whatever was in flight. A driver calls this after an event failed, so that
+    /// a half-buffered value does not leak into the next one.
+    pub fn reset(&mut self) {
+        self.text.clear();
+        self.value.reset();
+    }
+}
+
 /// Whether applying an event made a visible difference.
 pub type Changed = bool;
 

@@ -15,6 +15,13 @@ pub struct ValueBuilder {
 }
 
 impl ValueBuilder {
+    /// Drops a value half assembled (after an error), so the next value starts clean.
+    pub fn reset(&mut self) {
+        self.stack.clear();
+        self.text.clear();
+        self.in_string = false;
+    }
+
     /// Whether a value is being assembled.
     pub fn is_active(&self) -> bool {
         !self.stack.is_empty() || self.in_string
@@ -41,10 +48,13 @@ impl ValueBuilder {
             }
             Event::EndObject | Event::EndArray => match self.stack.pop() {
                 Some((key, value)) => Ok(self.attach(key, value)),
-                None => Err(PartialError::Invalid {
-                    path: super::display_path(path),
-                    message: "container closed before it was opened".to_owned(),
-                }),
+                None => {
+                    self.reset();
+                    Err(PartialError::Invalid {
+                        path: super::display_path(path),
+                        message: "container closed before it was opened".to_owned(),
+                    })
+                }
             },
             Event::BeginString => {
                 self.text.clear();
@@ -61,13 +71,16 @@ impl ValueBuilder {
                 let text = std::mem::take(&mut self.text);
                 Ok(self.attach(key, Value::String(text)))
             }
-            Event::Number(raw) => {
-                let number = parse_number(raw).ok_or_else(|| PartialError::Invalid {
-                    path: super::display_path(path),
-                    message: format!("`{raw}` is not a JSON number"),
-                })?;
-                Ok(self.attach(key, Value::Number(number)))
-            }
+            Event::Number(raw) => match parse_number(raw) {
+                Some(number) => Ok(self.attach(key, Value::Number(number))),
+                None => {
+                    self.reset();
+                    Err(PartialError::Invalid {
+                        path: super::display_path(path),
+                        message: format!("`{raw}` is not a JSON number"),
+                    })
+                }
+            },
             Event::Bool(value) => Ok(self.attach(key, Value::Bool(*value))),
             Event::Null => Ok(self.attach(key, Value::Null)),
         }
