@@ -1829,151 +1829,6 @@ fn enum_variant_untagged() {
 // Feature crates: chrono, time, uuid, url, rust_decimal
 // =====================================================================================
 
-#[cfg(all(
-    feature = "chrono",
-    feature = "time",
-    feature = "uuid",
-    feature = "url",
-    feature = "rust_decimal"
-))]
-#[derive(Debug, Deserialize, Extract)]
-struct Stamps {
-    at: chrono::DateTime<chrono::Utc>,
-    day: chrono::NaiveDate,
-}
-
-#[cfg(all(
-    feature = "chrono",
-    feature = "time",
-    feature = "uuid",
-    feature = "url",
-    feature = "rust_decimal"
-))]
-#[derive(Debug, Deserialize, Extract)]
-struct Ids {
-    id: uuid::Uuid,
-    link: url::Url,
-}
-
-#[cfg(all(
-    feature = "chrono",
-    feature = "time",
-    feature = "uuid",
-    feature = "url",
-    feature = "rust_decimal"
-))]
-#[derive(Debug, Deserialize, Extract)]
-struct Money {
-    amount: rust_decimal::Decimal,
-}
-
-#[cfg(all(
-    feature = "chrono",
-    feature = "time",
-    feature = "uuid",
-    feature = "url",
-    feature = "rust_decimal"
-))]
-#[derive(Debug, Deserialize, Extract)]
-struct TimeDate {
-    day: time::Date,
-}
-
-#[cfg(all(
-    feature = "chrono",
-    feature = "time",
-    feature = "uuid",
-    feature = "url",
-    feature = "rust_decimal"
-))]
-#[test]
-fn feature_crates_shapes() {
-    // CANNOT AGREE (as rendered): with `format` as an annotation (the 2020-12
-    // default of `validator_for`), every string is a valid date, UUID or URL for the
-    // validator, so `"yesterday"` is accepted for a `DateTime` that serde rejects.
-    // Only a `pattern` next to the `format` would make this hold for validators that
-    // do not assert formats. The documents here are limited to strings serde accepts
-    // and to wrong JSON types; `feature_crates_formats_asserted` checks the strings.
-    conformance!("feature_crates_shapes",
-        Stamps => [
-            r#"{"at":"2024-05-01T12:30:00Z","day":"2024-05-01"}"#,
-            r#"{"at":"2024-05-01T12:30:00.123+02:00","day":"2024-02-29"}"#,
-            r#"{"at":1714566600,"day":"2024-05-01"}"#,
-            r#"{"at":null,"day":"2024-05-01"}"#,
-            r#"{"at":"2024-05-01T12:30:00Z","day":20240501}"#,
-            r#"{"at":"2024-05-01T12:30:00Z"}"#,
-        ],
-        Ids => [
-            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://example.com/a?b=c#d"}"#,
-            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"mailto:a@example.com"}"#,
-            r#"{"id":1,"link":"https://example.com"}"#,
-            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":null}"#,
-            r#"{"id":[103,229,80,68,16,177,66,111,146,71,187,104,14,95,224,200],"link":"https://example.com"}"#,
-        ],
-        Money => [
-            r#"{"amount":1}"#,
-            r#"{"amount":-1.25}"#,
-            r#"{"amount":"1.25"}"#,
-            r#"{"amount":"-0.5"}"#,
-            r#"{"amount":"12"}"#,
-            r#"{"amount":"abc"}"#,
-            r#"{"amount":"1.2.3"}"#,
-            r#"{"amount":""}"#,
-            r#"{"amount":null}"#,
-            r#"{"amount":true}"#,
-            r#"{"amount":[1]}"#,
-        ],
-        TimeDate => [
-            r#"{"day":"2024-05-01"}"#,
-            r#"{"day":null}"#,
-            // `[2024,122]`: see `differs_time_date_tuple_form`.
-        ],
-    );
-}
-
-#[cfg(all(
-    feature = "chrono",
-    feature = "time",
-    feature = "uuid",
-    feature = "url",
-    feature = "rust_decimal"
-))]
-#[test]
-fn feature_crates_formats_asserted() {
-    // With `format` asserted, the strings serde rejects must be rejected too.
-    let mut report = Report::new("feature_crates_formats_asserted");
-    report.check_formats::<Stamps>(&[
-        r#"{"at":"2024-05-01T12:30:00Z","day":"2024-05-01"}"#,
-        r#"{"at":"2024-05-01T12:30:00.123456789-07:00","day":"1999-12-31"}"#,
-        r#"{"at":"2024-05-01","day":"2024-05-01"}"#,
-        r#"{"at":"yesterday","day":"2024-05-01"}"#,
-        r#"{"at":"2024-05-01T12:30:00Z","day":"2024-05-01T00:00:00Z"}"#,
-        r#"{"at":"2024-05-01T12:30:00Z","day":"2023-02-29"}"#,
-        r#"{"at":"2024-05-01T12:30:00Z","day":"2024-13-01"}"#,
-        r#"{"at":"2024-05-01T25:30:00Z","day":"2024-05-01"}"#,
-        r#"{"at":"2024-05-01T12:30:00","day":"2024-05-01"}"#,
-        r#"{"at":"2024-05-01T12:30Z","day":"2024-05-01"}"#,
-        r#"{"at":"2024-05-01T12:30:00Z","day":""}"#,
-    ]);
-    report.check_formats::<Ids>(&[
-        r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://example.com"}"#,
-        r#"{"id":"67E55044-10B1-426F-9247-BB680E5FE0C8","link":"https://example.com"}"#,
-        r#"{"id":"not-a-uuid","link":"https://example.com"}"#,
-        r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c","link":"https://example.com"}"#,
-        r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"/relative/path"}"#,
-        r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"no scheme"}"#,
-        r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":""}"#,
-        r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"urn:isbn:0451450523"}"#,
-    ]);
-    report.check_formats::<TimeDate>(&[
-        r#"{"day":"2024-05-01"}"#,
-        r#"{"day":"2024-02-30"}"#,
-        r#"{"day":"2024/05/01"}"#,
-        r#"{"day":"01-05-2024"}"#,
-    ]);
-    report.finish();
-}
-
 #[test]
 fn conformance_function_form() {
     // The one-type form of the harness.
@@ -2251,68 +2106,6 @@ fn differs_f32_range() {
     );
 }
 
-#[cfg(all(
-    feature = "chrono",
-    feature = "time",
-    feature = "uuid",
-    feature = "url",
-    feature = "rust_decimal"
-))]
-#[test]
-fn differs_feature_formats() {
-    // By design: with `format` asserted, the schema asks for the canonical form;
-    // the crates' parsers also take other spellings (the model is shown one).
-    let mut report = Report::new("differs_feature_formats");
-    report.check_differs::<Stamps>(&[
-        // chrono's `DateTime` parser is laxer than RFC 3339 `date-time`:
-        r#"{"at":"2024-05-01 12:30:00Z","day":"2024-05-01"}"#, // space separator
-        r#"{"at":"2024-05-01T12:30:00+0200","day":"2024-05-01"}"#, // offset without colon
-        // chrono's `NaiveDate` parser accepts single-digit months/days and a sign:
-        r#"{"at":"2024-05-01T12:30:00Z","day":"2024-5-1"}"#,
-        r#"{"at":"2024-05-01T12:30:00Z","day":"+2024-05-01"}"#,
-    ]);
-    report.check_differs::<Ids>(&[
-        // `uuid::Uuid` accepts the simple, braced and URN forms; `format: uuid` only
-        // the hyphenated one.
-        r#"{"id":"67e5504410b1426f9247bb680e5fe0c8","link":"https://example.com"}"#,
-        r#"{"id":"{67e55044-10b1-426f-9247-bb680e5fe0c8}","link":"https://example.com"}"#,
-        r#"{"id":"urn:uuid:67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://example.com"}"#,
-        // `url::Url` (WHATWG) accepts and percent-encodes what RFC 3986 `uri` rejects.
-        r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://example.com/a b"}"#,
-        r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://exämple.com/ü"}"#,
-    ]);
-    report.check_differs::<TimeDate>(&[
-        // `time::Date` accepts a signed year.
-        r#"{"day":"+2024-05-01"}"#,
-    ]);
-    report.finish();
-}
-
-#[cfg(all(
-    feature = "chrono",
-    feature = "time",
-    feature = "uuid",
-    feature = "url",
-    feature = "rust_decimal"
-))]
-#[test]
-fn differs_decimal() {
-    // FIXED: the string form accepts what rust_decimal parses (sign, `_`, `.5`, `1.`,
-    // exponents). LIMITATION: Decimal's 96-bit range is not expressed.
-    differences!("differs_decimal",
-        Money => agree [
-            r#"{"amount":"1e5"}"#,     // serde: ok    schema: pattern
-            r#"{"amount":"+1"}"#,      // serde: ok    schema: pattern
-            r#"{"amount":".5"}"#,      // serde: ok    schema: pattern
-            r#"{"amount":"1."}"#,      // serde: ok    schema: pattern
-            r#"{"amount":"1_000"}"#,   // serde: ok    schema: pattern
-        ] differ [
-            r#"{"amount":1e30}"#,      // serde: out of range    schema: ok
-            r#"{"amount":"1000000000000000000000000000000"}"#, // serde: out of range  schema: ok
-        ],
-    );
-}
-
 // `#[serde(from)]` / `#[serde(try_from)]` are refused at compile time (see
 // tests/ui): the wire shape is another type's.
 
@@ -2408,15 +2201,171 @@ fn differs_deny_unknown_fields_with_flattened_map() {
     feature = "url",
     feature = "rust_decimal"
 ))]
-#[test]
-fn differs_time_date_tuple_form() {
-    // BY DESIGN: `time::Date` also deserializes from `[year, ordinal]`; the model is shown
-    // the string form.
-    differences!("differs_time_date_tuple_form",
-        TimeDate => agree [
-            r#"{"day":[2024,400]}"#,            // both reject
-        ] differ [
-            r#"{"day":[2024,122]}"#,            // serde: ok    schema: not a string
-        ],
-    );
+mod feature_crates {
+    //! chrono, time, uuid, url and rust_decimal (the cargo features of the same names).
+    use super::*;
+
+    #[derive(Debug, Deserialize, Extract)]
+    struct Stamps {
+        at: chrono::DateTime<chrono::Utc>,
+        day: chrono::NaiveDate,
+    }
+
+    #[derive(Debug, Deserialize, Extract)]
+    struct Ids {
+        id: uuid::Uuid,
+        link: url::Url,
+    }
+
+    #[derive(Debug, Deserialize, Extract)]
+    struct Money {
+        amount: rust_decimal::Decimal,
+    }
+
+    #[derive(Debug, Deserialize, Extract)]
+    struct TimeDate {
+        day: time::Date,
+    }
+
+    #[test]
+    fn feature_crates_shapes() {
+        // CANNOT AGREE (as rendered): with `format` as an annotation (the 2020-12
+        // default of `validator_for`), every string is a valid date, UUID or URL for the
+        // validator, so `"yesterday"` is accepted for a `DateTime` that serde rejects.
+        // Only a `pattern` next to the `format` would make this hold for validators that
+        // do not assert formats. The documents here are limited to strings serde accepts
+        // and to wrong JSON types; `feature_crates_formats_asserted` checks the strings.
+        conformance!("feature_crates_shapes",
+            Stamps => [
+                r#"{"at":"2024-05-01T12:30:00Z","day":"2024-05-01"}"#,
+                r#"{"at":"2024-05-01T12:30:00.123+02:00","day":"2024-02-29"}"#,
+                r#"{"at":1714566600,"day":"2024-05-01"}"#,
+                r#"{"at":null,"day":"2024-05-01"}"#,
+                r#"{"at":"2024-05-01T12:30:00Z","day":20240501}"#,
+                r#"{"at":"2024-05-01T12:30:00Z"}"#,
+            ],
+            Ids => [
+                r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://example.com/a?b=c#d"}"#,
+                r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"mailto:a@example.com"}"#,
+                r#"{"id":1,"link":"https://example.com"}"#,
+                r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":null}"#,
+                r#"{"id":[103,229,80,68,16,177,66,111,146,71,187,104,14,95,224,200],"link":"https://example.com"}"#,
+            ],
+            Money => [
+                r#"{"amount":1}"#,
+                r#"{"amount":-1.25}"#,
+                r#"{"amount":"1.25"}"#,
+                r#"{"amount":"-0.5"}"#,
+                r#"{"amount":"12"}"#,
+                r#"{"amount":"abc"}"#,
+                r#"{"amount":"1.2.3"}"#,
+                r#"{"amount":""}"#,
+                r#"{"amount":null}"#,
+                r#"{"amount":true}"#,
+                r#"{"amount":[1]}"#,
+            ],
+            TimeDate => [
+                r#"{"day":"2024-05-01"}"#,
+                r#"{"day":null}"#,
+                // `[2024,122]`: see `differs_time_date_tuple_form`.
+            ],
+        );
+    }
+
+    #[test]
+    fn feature_crates_formats_asserted() {
+        // With `format` asserted, the strings serde rejects must be rejected too.
+        let mut report = Report::new("feature_crates_formats_asserted");
+        report.check_formats::<Stamps>(&[
+            r#"{"at":"2024-05-01T12:30:00Z","day":"2024-05-01"}"#,
+            r#"{"at":"2024-05-01T12:30:00.123456789-07:00","day":"1999-12-31"}"#,
+            r#"{"at":"2024-05-01","day":"2024-05-01"}"#,
+            r#"{"at":"yesterday","day":"2024-05-01"}"#,
+            r#"{"at":"2024-05-01T12:30:00Z","day":"2024-05-01T00:00:00Z"}"#,
+            r#"{"at":"2024-05-01T12:30:00Z","day":"2023-02-29"}"#,
+            r#"{"at":"2024-05-01T12:30:00Z","day":"2024-13-01"}"#,
+            r#"{"at":"2024-05-01T25:30:00Z","day":"2024-05-01"}"#,
+            r#"{"at":"2024-05-01T12:30:00","day":"2024-05-01"}"#,
+            r#"{"at":"2024-05-01T12:30Z","day":"2024-05-01"}"#,
+            r#"{"at":"2024-05-01T12:30:00Z","day":""}"#,
+        ]);
+        report.check_formats::<Ids>(&[
+            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://example.com"}"#,
+            r#"{"id":"67E55044-10B1-426F-9247-BB680E5FE0C8","link":"https://example.com"}"#,
+            r#"{"id":"not-a-uuid","link":"https://example.com"}"#,
+            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c","link":"https://example.com"}"#,
+            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"/relative/path"}"#,
+            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"no scheme"}"#,
+            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":""}"#,
+            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"urn:isbn:0451450523"}"#,
+        ]);
+        report.check_formats::<TimeDate>(&[
+            r#"{"day":"2024-05-01"}"#,
+            r#"{"day":"2024-02-30"}"#,
+            r#"{"day":"2024/05/01"}"#,
+            r#"{"day":"01-05-2024"}"#,
+        ]);
+        report.finish();
+    }
+
+    #[test]
+    fn differs_feature_formats() {
+        // By design: with `format` asserted, the schema asks for the canonical form;
+        // the crates' parsers also take other spellings (the model is shown one).
+        let mut report = Report::new("differs_feature_formats");
+        report.check_differs::<Stamps>(&[
+            // chrono's `DateTime` parser is laxer than RFC 3339 `date-time`:
+            r#"{"at":"2024-05-01 12:30:00Z","day":"2024-05-01"}"#, // space separator
+            r#"{"at":"2024-05-01T12:30:00+0200","day":"2024-05-01"}"#, // offset without colon
+            // chrono's `NaiveDate` parser accepts single-digit months/days and a sign:
+            r#"{"at":"2024-05-01T12:30:00Z","day":"2024-5-1"}"#,
+            r#"{"at":"2024-05-01T12:30:00Z","day":"+2024-05-01"}"#,
+        ]);
+        report.check_differs::<Ids>(&[
+            // `uuid::Uuid` accepts the simple, braced and URN forms; `format: uuid` only
+            // the hyphenated one.
+            r#"{"id":"67e5504410b1426f9247bb680e5fe0c8","link":"https://example.com"}"#,
+            r#"{"id":"{67e55044-10b1-426f-9247-bb680e5fe0c8}","link":"https://example.com"}"#,
+            r#"{"id":"urn:uuid:67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://example.com"}"#,
+            // `url::Url` (WHATWG) accepts and percent-encodes what RFC 3986 `uri` rejects.
+            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://example.com/a b"}"#,
+            r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","link":"https://exämple.com/ü"}"#,
+        ]);
+        report.check_differs::<TimeDate>(&[
+            // `time::Date` accepts a signed year.
+            r#"{"day":"+2024-05-01"}"#,
+        ]);
+        report.finish();
+    }
+
+    #[test]
+    fn differs_decimal() {
+        // FIXED: the string form accepts what rust_decimal parses (sign, `_`, `.5`, `1.`,
+        // exponents). LIMITATION: Decimal's 96-bit range is not expressed.
+        differences!("differs_decimal",
+            Money => agree [
+                r#"{"amount":"1e5"}"#,     // serde: ok    schema: pattern
+                r#"{"amount":"+1"}"#,      // serde: ok    schema: pattern
+                r#"{"amount":".5"}"#,      // serde: ok    schema: pattern
+                r#"{"amount":"1."}"#,      // serde: ok    schema: pattern
+                r#"{"amount":"1_000"}"#,   // serde: ok    schema: pattern
+            ] differ [
+                r#"{"amount":1e30}"#,      // serde: out of range    schema: ok
+                r#"{"amount":"1000000000000000000000000000000"}"#, // serde: out of range  schema: ok
+            ],
+        );
+    }
+
+    #[test]
+    fn differs_time_date_tuple_form() {
+        // BY DESIGN: `time::Date` also deserializes from `[year, ordinal]`; the model is shown
+        // the string form.
+        differences!("differs_time_date_tuple_form",
+            TimeDate => agree [
+                r#"{"day":[2024,400]}"#,            // both reject
+            ] differ [
+                r#"{"day":[2024,122]}"#,            // serde: ok    schema: not a string
+            ],
+        );
+    }
 }
