@@ -8,6 +8,7 @@
 mod extract;
 pub mod partial;
 pub mod schema;
+pub mod stream;
 pub mod validate;
 
 #[doc(hidden)]

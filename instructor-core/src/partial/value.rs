@@ -109,6 +109,10 @@ pub(crate) fn parse_number(raw: &str) -> Option<Number> {
         return Some(Number::from(v));
     }
     if let Ok(v) = raw.parse::<i64>() {
+        // serde_json reads `-0` as the float -0.0.
+        if v == 0 {
+            return Number::from_f64(-0.0);
+        }
         return Some(Number::from(v));
     }
     raw.parse::<f64>().ok().and_then(Number::from_f64)

@@ -1,0 +1,1003 @@
+//! An incremental JSON parser: bytes in, path-addressed events out, each byte looked at
+//! once.
+//!
+//! Chunks may split the input anywhere (inside a key, a string, an escape, a `\u`
+//! surrogate pair, a UTF-8 sequence, a number or a literal); the state needed to go on
+//! lives in the parser. String contents are handed out as borrowed fragments of the
+//! chunk whenever no escape is involved, so the hot path copies nothing; numbers and
+//! literals are emitted only once their last byte is known.
+
+use crate::partial::{Event, PathSegment};
+use std::fmt;
+
+/// Limits that keep hostile input from exhausting the stack or memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum nesting of arrays and objects (default 128, like serde_json).
+    pub max_depth: usize,
+    /// Maximum total input in bytes (default: none).
+    pub max_bytes: Option<u64>,
+    /// Maximum length of one string or key, in bytes (default: none).
+    pub max_string_bytes: Option<usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 128,
+            max_bytes: None,
+            max_string_bytes: None,
+        }
+    }
+}
+
+/// Why the input is not (or no longer) a JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} at byte {offset}{}", if path.is_empty() { String::new() } else { format!(" (in `{path}`)") })]
+pub struct ParseError {
+    /// What went wrong.
+    pub kind: ParseErrorKind,
+    /// Offset of the offending byte from the start of the stream.
+    pub offset: u64,
+    /// Where in the document, in wire names (`items[2].title`).
+    pub path: String,
+}
+
+/// The kinds of [`ParseError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// A byte that cannot start or continue anything here.
+    Unexpected {
+        /// The byte, printable when it is.
+        found: u8,
+        /// What was expected instead.
+        expected: &'static str,
+    },
+    /// The input ended inside the document.
+    UnexpectedEnd {
+        /// What was still expected.
+        expected: &'static str,
+    },
+    /// Nothing but whitespace.
+    Empty,
+    /// More than whitespace after the document.
+    TrailingCharacters,
+    /// A control character (U+0000 to U+001F) inside a string.
+    ControlCharacter,
+    /// Bytes that are not UTF-8.
+    InvalidUtf8,
+    /// An escape that JSON does not have (`\x`, `\u12G4`).
+    InvalidEscape,
+    /// A `\u` surrogate without its pair.
+    LoneSurrogate,
+    /// A malformed number (`01`, `1.`, `-`, `1e`).
+    InvalidNumber,
+    /// Nesting deeper than [`Limits::max_depth`].
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
+    /// More input than [`Limits::max_bytes`].
+    TooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// A string longer than [`Limits::max_string_bytes`].
+    StringTooLong {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for ParseErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseErrorKind::Unexpected { found, expected } => {
+                if found.is_ascii_graphic() {
+                    write!(f, "unexpected `{}`, expected {expected}", *found as char)
+                } else {
+                    write!(f, "unexpected byte 0x{found:02x}, expected {expected}")
+                }
+            }
+            ParseErrorKind::UnexpectedEnd { expected } => {
+                write!(f, "the input ended early, expected {expected}")
+            }
+            ParseErrorKind::Empty => f.write_str("the input holds no JSON value"),
+            ParseErrorKind::TrailingCharacters => {
+                f.write_str("more input after the end of the JSON value")
+            }
+            ParseErrorKind::ControlCharacter => {
+                f.write_str("a control character inside a string (it must be escaped)")
+            }
+            ParseErrorKind::InvalidUtf8 => f.write_str("bytes that are not UTF-8"),
+            ParseErrorKind::InvalidEscape => f.write_str("an invalid escape sequence"),
+            ParseErrorKind::LoneSurrogate => f.write_str("a lone UTF-16 surrogate in a \\u escape"),
+            ParseErrorKind::InvalidNumber => f.write_str("a malformed number"),
+            ParseErrorKind::TooDeep { limit } => {
+                write!(f, "nesting deeper than the limit of {limit}")
+            }
+            ParseErrorKind::TooLarge { limit } => {
+                write!(f, "more than the limit of {limit} bytes")
+            }
+            ParseErrorKind::StringTooLong { limit } => {
+                write!(f, "a string longer than the limit of {limit} bytes")
+            }
+        }
+    }
+}
+
+/// Receives the parser's events.
+pub trait EventSink {
+    /// What the sink may fail with (it stops the parse).
+    type Error;
+    /// One event at `path` (the path of the value the event concerns).
+    fn event(&mut self, path: &[PathSegment], event: Event<'_>) -> Result<(), Self::Error>;
+}
+
+impl<F, E> EventSink for F
+where
+    F: FnMut(&[PathSegment], Event<'_>) -> Result<(), E>,
+{
+    type Error = E;
+    fn event(&mut self, path: &[PathSegment], event: Event<'_>) -> Result<(), E> {
+        self(path, event)
+    }
+}
+
+/// A failure while feeding: the input's or the sink's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedError<E> {
+    /// The input is not JSON.
+    Parse(ParseError),
+    /// The sink refused an event.
+    Sink(E),
+}
+
+impl<E: fmt::Display> fmt::Display for FeedError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FeedError::Parse(e) => e.fmt(f),
+            FeedError::Sink(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for FeedError<E> {}
+
+/// What the parser expects next, outside of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A value (the root, an array element after `,`, an object value after `:`).
+    Value,
+    /// A value or `]` (right after `[`).
+    ValueOrEndArray,
+    /// A key or `}` (right after `{`).
+    KeyOrEndObject,
+    /// A key (after `,` in an object).
+    Key,
+    /// `:` after a key.
+    Colon,
+    /// `,` or the closing bracket of the current container.
+    CommaOrEnd,
+    /// Whitespace only: the root value is complete.
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Container {
+    Object,
+    Array { index: usize },
+}
+
+/// A token that may span chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    None,
+    String { key: bool },
+    Number(NumberState),
+    Literal { word: &'static [u8], matched: u8 },
+}
+
+/// Where a number is in `-? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NumberState {
+    Minus,
+    Zero,
+    Integer,
+    Dot,
+    Fraction,
+    Exponent,
+    ExponentSign,
+    ExponentDigits,
+}
+
+impl NumberState {
+    fn is_complete(self) -> bool {
+        matches!(
+            self,
+            NumberState::Zero
+                | NumberState::Integer
+                | NumberState::Fraction
+                | NumberState::ExponentDigits
+        )
+    }
+
+    /// The state after `byte`, or `None` when the byte ends the number (or breaks it).
+    fn next(self, byte: u8) -> Option<NumberState> {
+        use NumberState::*;
+        match (self, byte) {
+            (Minus, b'0') => Some(Zero),
+            (Minus, b'1'..=b'9') => Some(Integer),
+            (Integer, b'0'..=b'9') => Some(Integer),
+            (Zero | Integer, b'.') => Some(Dot),
+            (Zero | Integer | Fraction, b'e' | b'E') => Some(Exponent),
+            (Dot | Fraction, b'0'..=b'9') => Some(Fraction),
+            (Exponent, b'+' | b'-') => Some(ExponentSign),
+            (Exponent | ExponentSign | ExponentDigits, b'0'..=b'9') => Some(ExponentDigits),
+            _ => None,
+        }
+    }
+}
+
+/// Escape decoding state inside a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Escape {
+    None,
+    /// After `\`.
+    Backslash,
+    /// Inside `\uXXXX`: the value so far and how many hex digits were read.
+    Unicode { value: u16, digits: u8 },
+    /// A high surrogate was read; a `\` must follow.
+    AwaitLowBackslash { high: u16 },
+    /// A high surrogate and `\`; a `u` must follow.
+    AwaitLowU { high: u16 },
+    /// Inside the low surrogate's `\uXXXX`.
+    Low { high: u16, value: u16, digits: u8 },
+}
+
+/// The incremental parser. Feed it chunks with [`Parser::feed`], then call
+/// [`Parser::finish`] once the input has ended.
+///
+/// ```
+/// use instructor_core::stream::Parser;
+/// use instructor_core::{Event, PathSegment};
+///
+/// let mut parser = Parser::new();
+/// let mut seen = Vec::new();
+/// let mut sink = |path: &[PathSegment], event: Event<'_>| {
+///     seen.push(format!("{} {event:?}", instructor_core::partial::display_path(path)));
+///     Ok::<_, std::convert::Infallible>(())
+/// };
+/// for chunk in [&b"{\"ti"[..], b"tle\": \"Hel", b"lo\", \"n\": 4", b"2}"] {
+///     parser.feed(chunk, &mut sink).unwrap();
+/// }
+/// parser.finish(&mut sink).unwrap();
+/// assert!(seen.contains(&"n Number(\"42\")".to_owned()));
+/// ```
+#[derive(Debug)]
+pub struct Parser {
+    limits: Limits,
+    expect: Expect,
+    stack: Vec<Container>,
+    path: Vec<PathSegment>,
+    /// Key strings of popped path segments, reused so keys allocate once per depth.
+    spare_keys: Vec<String>,
+    token: Token,
+    escape: Escape,
+    /// The key being read (its buffer comes from `spare_keys`).
+    key: String,
+    /// The number being read.
+    number: String,
+    /// Bytes of a UTF-8 sequence split across chunks.
+    utf8: [u8; 4],
+    utf8_len: u8,
+    /// Stream offset of that sequence's first byte (where an error points).
+    utf8_start: u64,
+    /// Bytes of the current string (for the length limit).
+    string_bytes: usize,
+    /// Bytes consumed before the current chunk.
+    offset: u64,
+    started: bool,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Parser::with_limits(Limits::default())
+    }
+}
+
+/// The length of a UTF-8 sequence from its first byte (0 for a continuation or
+/// invalid byte).
+fn utf8_width(first: u8) -> usize {
+    match first {
+        0x00..=0x7F => 1,
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => 0,
+    }
+}
+
+fn hex(byte: u8) -> Option<u16> {
+    match byte {
+        b'0'..=b'9' => Some(u16::from(byte - b'0')),
+        b'a'..=b'f' => Some(u16::from(byte - b'a' + 10)),
+        b'A'..=b'F' => Some(u16::from(byte - b'A' + 10)),
+        _ => None,
+    }
+}
+
+fn is_whitespace(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+impl Parser {
+    /// A parser with the default [`Limits`].
+    pub fn new() -> Self {
+        Parser::default()
+    }
+
+    /// A parser with the given limits.
+    pub fn with_limits(limits: Limits) -> Self {
+        Parser {
+            limits,
+            expect: Expect::Value,
+            stack: Vec::new(),
+            path: Vec::new(),
+            spare_keys: Vec::new(),
+            token: Token::None,
+            escape: Escape::None,
+            key: String::new(),
+            number: String::new(),
+            utf8: [0; 4],
+            utf8_len: 0,
+            utf8_start: 0,
+            string_bytes: 0,
+            offset: 0,
+            started: false,
+        }
+    }
+
+    /// Whether the root value is complete (only whitespace may follow).
+    pub fn is_done(&self) -> bool {
+        self.expect == Expect::Done && self.token == Token::None
+    }
+
+    /// The path of the value being read.
+    pub fn path(&self) -> &[PathSegment] {
+        &self.path
+    }
+
+    /// Bytes consumed so far.
+    pub fn bytes_consumed(&self) -> u64 {
+        self.offset
+    }
+
+    fn error(&self, kind: ParseErrorKind, at: usize) -> ParseError {
+        ParseError {
+            kind,
+            offset: self.offset + at as u64,
+            path: crate::partial::display_path(&self.path),
+        }
+    }
+
+    /// Parses one more chunk, sending every event it completes to `sink`.
+    pub fn feed<S: EventSink>(
+        &mut self,
+        chunk: &[u8],
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
+        if let Some(limit) = self.limits.max_bytes
+            && self.offset + chunk.len() as u64 > limit
+        {
+            let at = limit.saturating_sub(self.offset) as usize;
+            return Err(FeedError::Parse(
+                self.error(ParseErrorKind::TooLarge { limit }, at),
+            ));
+        }
+        let result = self.run(chunk, sink);
+        self.offset += chunk.len() as u64;
+        result
+    }
+
+    /// Ends the input: emits a number still open at the root and checks that the
+    /// document is complete.
+    pub fn finish<S: EventSink>(&mut self, sink: &mut S) -> Result<(), FeedError<S::Error>> {
+        if let Token::Number(state) = self.token {
+            if !state.is_complete() {
+                return Err(FeedError::Parse(
+                    self.error(ParseErrorKind::InvalidNumber, 0),
+                ));
+            }
+            self.end_number(sink)?;
+        }
+        if self.is_done() {
+            return Ok(());
+        }
+        let kind = if !self.started {
+            ParseErrorKind::Empty
+        } else {
+            ParseErrorKind::UnexpectedEnd {
+                expected: self.expected_text(),
+            }
+        };
+        Err(FeedError::Parse(self.error(kind, 0)))
+    }
+
+    fn expected_text(&self) -> &'static str {
+        match (self.token, self.expect) {
+            (Token::String { .. }, _) => "the end of the string",
+            (Token::Literal { .. }, _) => "the rest of the literal",
+            (Token::Number(_), _) => "more digits",
+            (_, Expect::Value) => "a value",
+            (_, Expect::ValueOrEndArray) => "a value or `]`",
+            (_, Expect::KeyOrEndObject) => "a key or `}`",
+            (_, Expect::Key) => "a key",
+            (_, Expect::Colon) => "`:`",
+            (_, Expect::CommaOrEnd) => match self.stack.last() {
+                Some(Container::Object) => "`,` or `}`",
+                _ => "`,` or `]`",
+            },
+            (_, Expect::Done) => "nothing more",
+        }
+    }
+
+    fn run<S: EventSink>(&mut self, chunk: &[u8], sink: &mut S) -> Result<(), FeedError<S::Error>> {
+        let mut i = 0;
+        while i < chunk.len() {
+            match self.token {
+                Token::String { key } => i = self.string(chunk, i, key, sink)?,
+                Token::Number(state) => i = self.number(chunk, i, state, sink)?,
+                Token::Literal { word, matched } => {
+                    i = self.literal(chunk, i, word, matched, sink)?;
+                }
+                Token::None => {
+                    let byte = chunk[i];
+                    if is_whitespace(byte) {
+                        i += 1;
+                        continue;
+                    }
+                    self.started = true;
+                    self.structural(byte, i, sink)?;
+                    i += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn unexpected<E>(&self, byte: u8, at: usize) -> FeedError<E> {
+        FeedError::Parse(self.error(
+            ParseErrorKind::Unexpected {
+                found: byte,
+                expected: self.expected_text(),
+            },
+            at,
+        ))
+    }
+
+    /// A byte outside any token.
+    fn structural<S: EventSink>(
+        &mut self,
+        byte: u8,
+        at: usize,
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
+        match self.expect {
+            Expect::Value | Expect::ValueOrEndArray => {
+                if byte == b']' && self.expect == Expect::ValueOrEndArray {
+                    return self.close(Container::Array { index: 0 }, sink);
+                }
+                if let Some(Container::Array { index }) = self.stack.last() {
+                    self.path.push(PathSegment::Index(*index));
+                }
+                self.begin_value(byte, at, sink)
+            }
+            Expect::KeyOrEndObject | Expect::Key => match byte {
+                b'"' => {
+                    self.token = Token::String { key: true };
+                    self.string_bytes = 0;
+                    let mut key = self.spare_keys.pop().unwrap_or_default();
+                    key.clear();
+                    self.key = key;
+                    Ok(())
+                }
+                b'}' if self.expect == Expect::KeyOrEndObject => {
+                    self.close(Container::Object, sink)
+                }
+                _ => Err(self.unexpected(byte, at)),
+            },
+            Expect::Colon => match byte {
+                b':' => {
+                    self.expect = Expect::Value;
+                    Ok(())
+                }
+                _ => Err(self.unexpected(byte, at)),
+            },
+            Expect::CommaOrEnd => match (byte, self.stack.last().copied()) {
+                (b',', Some(Container::Object)) => {
+                    self.expect = Expect::Key;
+                    Ok(())
+                }
+                (b',', Some(Container::Array { .. })) => {
+                    self.expect = Expect::Value;
+                    Ok(())
+                }
+                (b'}', Some(container @ Container::Object))
+                | (b']', Some(container @ Container::Array { .. })) => {
+                    self.close(container, sink)
+                }
+                _ => Err(self.unexpected(byte, at)),
+            },
+            Expect::Done => Err(FeedError::Parse(
+                self.error(ParseErrorKind::TrailingCharacters, at),
+            )),
+        }
+    }
+
+    fn emit<S: EventSink>(&self, sink: &mut S, event: Event<'_>) -> Result<(), FeedError<S::Error>> {
+        sink.event(&self.path, event).map_err(FeedError::Sink)
+    }
+
+    /// The first byte of a value; the value's path is already on `self.path`.
+    fn begin_value<S: EventSink>(
+        &mut self,
+        byte: u8,
+        at: usize,
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
+        match byte {
+            b'{' | b'[' => {
+                if self.stack.len() >= self.limits.max_depth {
+                    return Err(FeedError::Parse(self.error(
+                        ParseErrorKind::TooDeep {
+                            limit: self.limits.max_depth,
+                        },
+                        at,
+                    )));
+                }
+                if byte == b'{' {
+                    self.emit(sink, Event::BeginObject)?;
+                    self.stack.push(Container::Object);
+                    self.expect = Expect::KeyOrEndObject;
+                } else {
+                    self.emit(sink, Event::BeginArray)?;
+                    self.stack.push(Container::Array { index: 0 });
+                    self.expect = Expect::ValueOrEndArray;
+                }
+                Ok(())
+            }
+            b'"' => {
+                self.emit(sink, Event::BeginString)?;
+                self.token = Token::String { key: false };
+                self.string_bytes = 0;
+                Ok(())
+            }
+            b'-' | b'0'..=b'9' => {
+                self.number.clear();
+                self.number.push(byte as char);
+                self.token = Token::Number(match byte {
+                    b'-' => NumberState::Minus,
+                    b'0' => NumberState::Zero,
+                    _ => NumberState::Integer,
+                });
+                Ok(())
+            }
+            b't' => self.start_literal(b"true"),
+            b'f' => self.start_literal(b"false"),
+            b'n' => self.start_literal(b"null"),
+            _ => {
+                // The index pushed for an array element does not belong to a value.
+                if let Some(Container::Array { .. }) = self.stack.last() {
+                    self.path.pop();
+                }
+                Err(self.unexpected(byte, at))
+            }
+        }
+    }
+
+    fn start_literal<E>(&mut self, word: &'static [u8]) -> Result<(), FeedError<E>> {
+        self.token = Token::Literal { word, matched: 1 };
+        Ok(())
+    }
+
+    /// A scalar or container at the current path is complete: pop its path segment
+    /// and move on.
+    fn value_done(&mut self) {
+        self.token = Token::None;
+        match self.stack.last_mut() {
+            None => self.expect = Expect::Done,
+            Some(Container::Array { index }) => {
+                *index += 1;
+                self.path.pop();
+                self.expect = Expect::CommaOrEnd;
+            }
+            Some(Container::Object) => {
+                if let Some(PathSegment::Key(key)) = self.path.pop() {
+                    self.spare_keys.push(key);
+                }
+                self.expect = Expect::CommaOrEnd;
+            }
+        }
+    }
+
+    fn close<S: EventSink>(
+        &mut self,
+        container: Container,
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
+        self.stack.pop();
+        let event = match container {
+            Container::Object => Event::EndObject,
+            Container::Array { .. } => Event::EndArray,
+        };
+        self.emit(sink, event)?;
+        self.value_done();
+        Ok(())
+    }
+
+    fn literal<S: EventSink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        word: &'static [u8],
+        mut matched: u8,
+        sink: &mut S,
+    ) -> Result<usize, FeedError<S::Error>> {
+        while (matched as usize) < word.len() {
+            let Some(&byte) = chunk.get(i) else {
+                self.token = Token::Literal { word, matched };
+                return Ok(i);
+            };
+            if byte != word[matched as usize] {
+                return Err(FeedError::Parse(self.error(
+                    ParseErrorKind::Unexpected {
+                        found: byte,
+                        expected: "`true`, `false` or `null`",
+                    },
+                    i,
+                )));
+            }
+            matched += 1;
+            i += 1;
+        }
+        let event = match word {
+            b"true" => Event::Bool(true),
+            b"false" => Event::Bool(false),
+            _ => Event::Null,
+        };
+        self.emit(sink, event)?;
+        self.value_done();
+        Ok(i)
+    }
+
+    fn number<S: EventSink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        mut state: NumberState,
+        sink: &mut S,
+    ) -> Result<usize, FeedError<S::Error>> {
+        while let Some(&byte) = chunk.get(i) {
+            match state.next(byte) {
+                Some(next) => {
+                    state = next;
+                    self.number.push(byte as char);
+                    i += 1;
+                }
+                None => {
+                    // The number ends here; the byte belongs to what follows.
+                    if !state.is_complete()
+                        || matches!(byte, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                    {
+                        return Err(FeedError::Parse(
+                            self.error(ParseErrorKind::InvalidNumber, i),
+                        ));
+                    }
+                    self.end_number(sink)?;
+                    return Ok(i);
+                }
+            }
+        }
+        self.token = Token::Number(state);
+        Ok(i)
+    }
+
+    fn end_number<S: EventSink>(&mut self, sink: &mut S) -> Result<(), FeedError<S::Error>> {
+        sink.event(&self.path, Event::Number(&self.number))
+            .map_err(FeedError::Sink)?;
+        self.value_done();
+        Ok(())
+    }
+
+    /// Inside a string (value or key) at `chunk[i..]`; returns where parsing goes on.
+    fn string<S: EventSink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        key: bool,
+        sink: &mut S,
+    ) -> Result<usize, FeedError<S::Error>> {
+        // Finish a UTF-8 sequence split across chunks, or an escape.
+        if self.utf8_len > 0 {
+            i = self.continue_utf8(chunk, i, key, sink)?;
+            if self.utf8_len > 0 {
+                return Ok(i);
+            }
+        }
+        loop {
+            if self.escape != Escape::None {
+                i = self.escape(chunk, i, key, sink)?;
+                if self.escape != Escape::None {
+                    return Ok(i);
+                }
+            }
+            // A run of plain bytes: no quote, no backslash, no control character.
+            let start = i;
+            while let Some(&byte) = chunk.get(i) {
+                if byte == b'"' || byte == b'\\' || byte < 0x20 {
+                    break;
+                }
+                i += 1;
+            }
+            if i > start {
+                self.plain_run(chunk, start, i, key, sink)?;
+                if self.utf8_len > 0 {
+                    // The run ended inside a UTF-8 sequence: wait for the next chunk.
+                    return Ok(i);
+                }
+            }
+            let Some(&byte) = chunk.get(i) else {
+                return Ok(i);
+            };
+            match byte {
+                b'"' => {
+                    self.end_string(key, sink)?;
+                    return Ok(i + 1);
+                }
+                b'\\' => {
+                    self.escape = Escape::Backslash;
+                    i += 1;
+                }
+                _ => {
+                    return Err(FeedError::Parse(
+                        self.error(ParseErrorKind::ControlCharacter, i),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn count_string_bytes<E>(&mut self, n: usize, at: usize) -> Result<(), FeedError<E>> {
+        self.string_bytes += n;
+        match self.limits.max_string_bytes {
+            Some(limit) if self.string_bytes > limit => Err(FeedError::Parse(
+                self.error(ParseErrorKind::StringTooLong { limit }, at),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Plain bytes `chunk[start..end]` of a string: validated as UTF-8 (a sequence cut
+    /// at the end is kept for the next chunk) and handed out as one fragment.
+    fn plain_run<S: EventSink>(
+        &mut self,
+        chunk: &[u8],
+        start: usize,
+        end: usize,
+        key: bool,
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
+        self.count_string_bytes(end - start, start)?;
+        let run = &chunk[start..end];
+        let valid = match std::str::from_utf8(run) {
+            Ok(text) => text,
+            Err(error) => {
+                let good = error.valid_up_to();
+                if error.error_len().is_some() {
+                    return Err(FeedError::Parse(
+                        self.error(ParseErrorKind::InvalidUtf8, start + good),
+                    ));
+                }
+                // A sequence cut by the chunk boundary.
+                let tail = &run[good..];
+                self.utf8[..tail.len()].copy_from_slice(tail);
+                self.utf8_len = tail.len() as u8;
+                self.utf8_start = self.offset + (start + good) as u64;
+                // `valid_up_to` bytes are valid UTF-8 by definition.
+                std::str::from_utf8(&run[..good]).unwrap_or_default()
+            }
+        };
+        self.fragment(valid, key, sink)
+    }
+
+    /// Completes a UTF-8 sequence begun in an earlier chunk.
+    fn continue_utf8<S: EventSink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        key: bool,
+        sink: &mut S,
+    ) -> Result<usize, FeedError<S::Error>> {
+        let width = utf8_width(self.utf8[0]);
+        let invalid = |parser: &Self| {
+            FeedError::Parse(ParseError {
+                kind: ParseErrorKind::InvalidUtf8,
+                offset: parser.utf8_start,
+                path: crate::partial::display_path(&parser.path),
+            })
+        };
+        while (self.utf8_len as usize) < width {
+            let Some(&byte) = chunk.get(i) else {
+                return Ok(i);
+            };
+            if byte & 0xC0 != 0x80 {
+                return Err(invalid(self));
+            }
+            self.utf8[self.utf8_len as usize] = byte;
+            self.utf8_len += 1;
+            i += 1;
+            self.count_string_bytes(1, i)?;
+        }
+        let bytes = self.utf8;
+        let len = self.utf8_len as usize;
+        self.utf8_len = 0;
+        match std::str::from_utf8(&bytes[..len]) {
+            Ok(text) => {
+                self.fragment(text, key, sink)?;
+                Ok(i)
+            }
+            Err(_) => Err(invalid(self)),
+        }
+    }
+
+    fn fragment<S: EventSink>(
+        &mut self,
+        text: &str,
+        key: bool,
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        if key {
+            self.key.push_str(text);
+            Ok(())
+        } else {
+            self.emit(sink, Event::StringFragment(text))
+        }
+    }
+
+    fn push_char<S: EventSink>(
+        &mut self,
+        c: char,
+        key: bool,
+        at: usize,
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
+        let mut buffer = [0u8; 4];
+        let text = c.encode_utf8(&mut buffer);
+        self.count_string_bytes(text.len(), at)?;
+        self.fragment(text, key, sink)
+    }
+
+    /// Decodes an escape that may span chunks.
+    fn escape<S: EventSink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        key: bool,
+        sink: &mut S,
+    ) -> Result<usize, FeedError<S::Error>> {
+        while let Some(&byte) = chunk.get(i) {
+            let invalid = |parser: &Self, kind| Err(FeedError::Parse(parser.error(kind, i)));
+            match self.escape {
+                Escape::None => return Ok(i),
+                Escape::Backslash => {
+                    let decoded = match byte {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            self.escape = Escape::Unicode { value: 0, digits: 0 };
+                            i += 1;
+                            continue;
+                        }
+                        _ => return invalid(self, ParseErrorKind::InvalidEscape),
+                    };
+                    self.escape = Escape::None;
+                    self.push_char(decoded, key, i, sink)?;
+                    return Ok(i + 1);
+                }
+                Escape::Unicode { value, digits } | Escape::Low { value, digits, .. } => {
+                    let Some(digit) = hex(byte) else {
+                        return invalid(self, ParseErrorKind::InvalidEscape);
+                    };
+                    let value = value << 4 | digit;
+                    let digits = digits + 1;
+                    let high = match self.escape {
+                        Escape::Low { high, .. } => Some(high),
+                        _ => None,
+                    };
+                    i += 1;
+                    if digits < 4 {
+                        self.escape = match high {
+                            Some(high) => Escape::Low { high, value, digits },
+                            None => Escape::Unicode { value, digits },
+                        };
+                        continue;
+                    }
+                    match (high, value) {
+                        (None, 0xD800..=0xDBFF) => {
+                            self.escape = Escape::AwaitLowBackslash { high: value };
+                        }
+                        (None, 0xDC00..=0xDFFF) => {
+                            return Err(FeedError::Parse(
+                                self.error(ParseErrorKind::LoneSurrogate, i - 1),
+                            ));
+                        }
+                        (None, code) => {
+                            self.escape = Escape::None;
+                            let c = char::from_u32(u32::from(code)).unwrap_or('\u{FFFD}');
+                            self.push_char(c, key, i, sink)?;
+                            return Ok(i);
+                        }
+                        (Some(high), 0xDC00..=0xDFFF) => {
+                            self.escape = Escape::None;
+                            let code = 0x10000
+                                + ((u32::from(high) - 0xD800) << 10)
+                                + (u32::from(value) - 0xDC00);
+                            let c = char::from_u32(code).unwrap_or('\u{FFFD}');
+                            self.push_char(c, key, i, sink)?;
+                            return Ok(i);
+                        }
+                        (Some(_), _) => {
+                            return Err(FeedError::Parse(
+                                self.error(ParseErrorKind::LoneSurrogate, i - 1),
+                            ));
+                        }
+                    }
+                }
+                Escape::AwaitLowBackslash { high } => {
+                    if byte != b'\\' {
+                        return invalid(self, ParseErrorKind::LoneSurrogate);
+                    }
+                    self.escape = Escape::AwaitLowU { high };
+                    i += 1;
+                }
+                Escape::AwaitLowU { high } => {
+                    if byte != b'u' {
+                        return invalid(self, ParseErrorKind::LoneSurrogate);
+                    }
+                    self.escape = Escape::Low {
+                        high,
+                        value: 0,
+                        digits: 0,
+                    };
+                    i += 1;
+                }
+            }
+        }
+        Ok(i)
+    }
+
+    fn end_string<S: EventSink>(&mut self, key: bool, sink: &mut S) -> Result<(), FeedError<S::Error>> {
+        self.token = Token::None;
+        if key {
+            let key = std::mem::take(&mut self.key);
+            self.path.push(PathSegment::Key(key));
+            self.expect = Expect::Colon;
+            Ok(())
+        } else {
+            self.emit(sink, Event::EndString)?;
+            self.value_done();
+            Ok(())
+        }
+    }
+}
