@@ -41,7 +41,10 @@ fn cases(prefix: &str) -> Vec<(String, Vec<u8>)> {
                 .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".json"))
         })
         .map(|path| {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             (name, std::fs::read(&path).expect("readable"))
         })
         .collect();
@@ -60,7 +63,9 @@ fn every_y_case_is_accepted_with_serde_json_s_value() {
         for chunk in [usize::MAX, 1] {
             match parse(bytes, chunk) {
                 Ok(value) if value == expected => {}
-                Ok(value) => failures.push(format!("{name} (chunk {chunk}): {value} != {expected}")),
+                Ok(value) => {
+                    failures.push(format!("{name} (chunk {chunk}): {value} != {expected}"))
+                }
                 Err(e) => failures.push(format!("{name} (chunk {chunk}): rejected: {e}")),
             }
         }
@@ -89,7 +94,9 @@ fn implementation_defined_cases_never_panic_and_agree_with_serde_json_when_accep
         let whole = parse(&bytes, usize::MAX);
         let bytewise = parse(&bytes, 1);
         assert_eq!(whole, bytewise, "{name}: chunking changed the outcome");
-        if let (Ok(ours), Ok(theirs)) = (&whole, serde_json::from_slice::<serde_json::Value>(&bytes)) {
+        if let (Ok(ours), Ok(theirs)) =
+            (&whole, serde_json::from_slice::<serde_json::Value>(&bytes))
+        {
             assert_eq!(ours, &theirs, "{name}");
         }
     }
@@ -100,5 +107,8 @@ fn a_hundred_thousand_opening_brackets_hit_the_depth_limit() {
     let bytes = std::fs::read(suite_dir().join("n_structure_100000_opening_arrays.json"))
         .expect("readable");
     let error = parse(&bytes, 1).expect_err("too deep");
-    assert!(error.contains("nesting deeper than the limit of 128"), "{error}");
+    assert!(
+        error.contains("nesting deeper than the limit of 128"),
+        "{error}"
+    );
 }

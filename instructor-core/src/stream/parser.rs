@@ -247,13 +247,24 @@ enum Escape {
     /// After `\`.
     Backslash,
     /// Inside `\uXXXX`: the value so far and how many hex digits were read.
-    Unicode { value: u16, digits: u8 },
+    Unicode {
+        value: u16,
+        digits: u8,
+    },
     /// A high surrogate was read; a `\` must follow.
-    AwaitLowBackslash { high: u16 },
+    AwaitLowBackslash {
+        high: u16,
+    },
     /// A high surrogate and `\`; a `u` must follow.
-    AwaitLowU { high: u16 },
+    AwaitLowU {
+        high: u16,
+    },
     /// Inside the low surrogate's `\uXXXX`.
-    Low { high: u16, value: u16, digits: u8 },
+    Low {
+        high: u16,
+        value: u16,
+        digits: u8,
+    },
 }
 
 /// The incremental parser. Feed it chunks with [`Parser::feed`], then call
@@ -525,9 +536,7 @@ impl Parser {
                     Ok(())
                 }
                 (b'}', Some(container @ Container::Object))
-                | (b']', Some(container @ Container::Array { .. })) => {
-                    self.close(container, sink)
-                }
+                | (b']', Some(container @ Container::Array { .. })) => self.close(container, sink),
                 _ => Err(self.unexpected(byte, at)),
             },
             Expect::Done => Err(FeedError::Parse(
@@ -536,7 +545,11 @@ impl Parser {
         }
     }
 
-    fn emit<S: EventSink>(&self, sink: &mut S, event: Event<'_>) -> Result<(), FeedError<S::Error>> {
+    fn emit<S: EventSink>(
+        &self,
+        sink: &mut S,
+        event: Event<'_>,
+    ) -> Result<(), FeedError<S::Error>> {
         sink.event(&self.path, event).map_err(FeedError::Sink)
     }
 
@@ -905,7 +918,10 @@ impl Parser {
                         b'r' => '\r',
                         b't' => '\t',
                         b'u' => {
-                            self.escape = Escape::Unicode { value: 0, digits: 0 };
+                            self.escape = Escape::Unicode {
+                                value: 0,
+                                digits: 0,
+                            };
                             i += 1;
                             continue;
                         }
@@ -928,7 +944,11 @@ impl Parser {
                     i += 1;
                     if digits < 4 {
                         self.escape = match high {
-                            Some(high) => Escape::Low { high, value, digits },
+                            Some(high) => Escape::Low {
+                                high,
+                                value,
+                                digits,
+                            },
                             None => Escape::Unicode { value, digits },
                         };
                         continue;
@@ -987,7 +1007,11 @@ impl Parser {
         Ok(i)
     }
 
-    fn end_string<S: EventSink>(&mut self, key: bool, sink: &mut S) -> Result<(), FeedError<S::Error>> {
+    fn end_string<S: EventSink>(
+        &mut self,
+        key: bool,
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
         self.token = Token::None;
         if key {
             let key = std::mem::take(&mut self.key);
