@@ -24,8 +24,8 @@
 pub use instructor_core::{
     Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, HasPartial,
     Partial, PartialError, PartialSink, PathSegment, RootSchema, Schema, SchemaGenerator, Scratch,
-    Validate, ValidationError, ValidationErrors, from_json_str, from_json_value, partial, schema,
-    validate,
+    Validate, ValidationError, ValidationErrors, from_json_slice, from_json_str, from_json_value,
+    partial, schema, stream, validate,
 };
 pub use instructor_macros::Extract;
 

@@ -1,0 +1,250 @@
+//! Typed streams over the parser: snapshots of `T::Partial` while the document grows,
+//! finer field events, and the validated `T` at the end.
+
+use super::parser::{FeedError, Limits, ParseError, Parser};
+use crate::extract::{DeserializeError, Extract};
+use crate::partial::{Event, PartialError, PathSegment, Scratch, display_path};
+use crate::validate::{Context, ValidationErrors};
+use std::time::{Duration, Instant};
+
+/// Why a stream did not produce a valid `T`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The text is not JSON (or broke a limit).
+    #[error("invalid JSON: {0}")]
+    Parse(#[from] ParseError),
+    /// A value has the wrong type for its field (seen while streaming).
+    #[error("{path}: {error}")]
+    Partial {
+        /// Where, in wire names.
+        path: String,
+        /// What was wrong.
+        error: PartialError,
+    },
+    /// The complete document is not a `T`.
+    #[error("{0}")]
+    Deserialize(#[from] DeserializeError),
+    /// The complete `T` failed validation.
+    #[error("{0}")]
+    Validation(#[from] ValidationErrors),
+}
+
+impl StreamError {
+    fn from_feed(error: FeedError<(String, PartialError)>) -> Self {
+        match error {
+            FeedError::Parse(e) => StreamError::Parse(e),
+            FeedError::Sink((path, error)) => StreamError::Partial { path, error },
+        }
+    }
+}
+
+/// What changed at a path, for UIs that update exactly what changed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldEvent<'a> {
+    /// The string at `path` grew by `text`.
+    Grew {
+        /// The string's path.
+        path: &'a [PathSegment],
+        /// The new characters.
+        text: &'a str,
+    },
+    /// The value at `path` is complete: a field when the path ends in a key, a list
+    /// item when it ends in an index.
+    Completed {
+        /// The value's path.
+        path: &'a [PathSegment],
+    },
+}
+
+impl FieldEvent<'_> {
+    /// The path the event concerns.
+    pub fn path(&self) -> &[PathSegment] {
+        match self {
+            FieldEvent::Grew { path, .. } | FieldEvent::Completed { path } => path,
+        }
+    }
+
+    /// For a completed list item, its index.
+    pub fn completed_item(&self) -> Option<usize> {
+        match self {
+            FieldEvent::Completed { path } => match path.last() {
+                Some(PathSegment::Index(index)) => Some(*index),
+                _ => None,
+            },
+            FieldEvent::Grew { .. } => None,
+        }
+    }
+}
+
+/// At most one snapshot per so many bytes or per interval (for UIs rendering at
+/// screen rate). The last state is never lost: [`PartialStream::partial`] always has
+/// it, and `finish` returns the whole value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Coalesce {
+    /// Minimum bytes between two snapshots.
+    pub bytes: Option<usize>,
+    /// Minimum time between two snapshots.
+    pub interval: Option<Duration>,
+}
+
+/// A stream of `T::Partial` snapshots over a JSON document arriving in chunks, ending
+/// in the validated `T`. Each byte is parsed once; the partial is updated in place.
+///
+/// ```
+/// use instructor_core::{Context, stream::PartialStream};
+/// use instructor_macros::Extract;
+/// use serde::Deserialize;
+///
+/// #[derive(Debug, Deserialize, Extract)]
+/// #[extract(crate = "instructor_core")]
+/// struct Ticket { title: String, priority: u8 }
+///
+/// let mut stream = PartialStream::<Ticket>::new();
+/// let mut seen = Vec::new();
+/// for chunk in [r#"{"title": "Log"#, r#"in fails", "prio"#, r#"rity": 4"#, "2}"] {
+///     if let Some(partial) = stream.feed(chunk.as_bytes()).unwrap() {
+///         seen.push((partial.title.clone(), partial.priority));
+///     }
+/// }
+/// // Strings grow; the number shows only once complete: never 4 on the way to 42.
+/// assert_eq!(seen[0], (Some("Log".to_owned()), None));
+/// assert_eq!(seen[1], (Some("Login fails".to_owned()), None));
+/// assert_eq!(seen[2], (Some("Login fails".to_owned()), Some(42)));
+/// let ticket = stream.finish(&Context::new()).unwrap();
+/// assert_eq!(ticket.priority, 42);
+/// ```
+pub struct PartialStream<T: Extract> {
+    parser: Parser,
+    partial: Option<T::Partial>,
+    scratch: Scratch,
+    raw: Vec<u8>,
+    coalesce: Coalesce,
+    pending_change: bool,
+    bytes_since_snapshot: usize,
+    last_snapshot: Option<Instant>,
+}
+
+impl<T: Extract> Default for PartialStream<T> {
+    fn default() -> Self {
+        PartialStream::with_limits(Limits::default())
+    }
+}
+
+impl<T: Extract> std::fmt::Debug for PartialStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartialStream")
+            .field("partial", &self.partial)
+            .field("bytes", &self.raw.len())
+            .finish()
+    }
+}
+
+impl<T: Extract> PartialStream<T> {
+    /// A stream with the default parser limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A stream with the given parser limits.
+    pub fn with_limits(limits: Limits) -> Self {
+        PartialStream {
+            parser: Parser::with_limits(limits),
+            partial: None,
+            scratch: Scratch::default(),
+            raw: Vec::new(),
+            coalesce: Coalesce::default(),
+            pending_change: false,
+            bytes_since_snapshot: 0,
+            last_snapshot: None,
+        }
+    }
+
+    /// Emits at most one snapshot per `coalesce` window.
+    pub fn coalesce(mut self, coalesce: Coalesce) -> Self {
+        self.coalesce = coalesce;
+        self
+    }
+
+    /// The partial as it stands (the latest state, coalesced or not).
+    pub fn partial(&self) -> Option<&T::Partial> {
+        self.partial.as_ref()
+    }
+
+    /// Feeds a chunk; returns the partial when something visible changed (and the
+    /// coalescing window allows a snapshot).
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<Option<&T::Partial>, StreamError> {
+        self.feed_with_events(chunk, |_| {})
+    }
+
+    /// Feeds a chunk and reports each [`FieldEvent`] to `on_event` as it happens.
+    pub fn feed_with_events(
+        &mut self,
+        chunk: &[u8],
+        mut on_event: impl FnMut(FieldEvent<'_>),
+    ) -> Result<Option<&T::Partial>, StreamError> {
+        self.raw.extend_from_slice(chunk);
+        let partial = &mut self.partial;
+        let scratch = &mut self.scratch;
+        let mut changed = false;
+        let mut sink = |path: &[PathSegment], event: Event<'_>| {
+            match T::apply_slot(partial, path, &event, scratch) {
+                Ok(change) => changed |= change,
+                Err(error) => {
+                    scratch.reset();
+                    return Err((display_path(path), error));
+                }
+            }
+            match event {
+                Event::StringFragment(text) => on_event(FieldEvent::Grew { path, text }),
+                _ if event.completes_value() => on_event(FieldEvent::Completed { path }),
+                _ => {}
+            }
+            Ok(())
+        };
+        self.parser
+            .feed(chunk, &mut sink)
+            .map_err(StreamError::from_feed)?;
+        self.pending_change |= changed;
+        self.bytes_since_snapshot += chunk.len();
+        if self.pending_change && self.window_open() {
+            self.pending_change = false;
+            self.bytes_since_snapshot = 0;
+            if self.coalesce.interval.is_some() {
+                self.last_snapshot = Some(Instant::now());
+            }
+            return Ok(self.partial.as_ref());
+        }
+        Ok(None)
+    }
+
+    fn window_open(&self) -> bool {
+        let bytes_ok = self
+            .coalesce
+            .bytes
+            .is_none_or(|min| self.bytes_since_snapshot >= min);
+        let time_ok = match (self.coalesce.interval, self.last_snapshot) {
+            (Some(min), Some(last)) => last.elapsed() >= min,
+            _ => true,
+        };
+        bytes_ok && time_ok
+    }
+
+    /// Ends the input: the complete document is deserialized into `T` (with the path
+    /// of any error) and validated.
+    pub fn finish(mut self, context: &Context) -> Result<T, StreamError> {
+        let partial = &mut self.partial;
+        let scratch = &mut self.scratch;
+        let mut sink = |path: &[PathSegment], event: Event<'_>| {
+            T::apply_slot(partial, path, &event, scratch)
+                .map(|_| ())
+                .map_err(|error| (display_path(path), error))
+        };
+        self.parser
+            .finish(&mut sink)
+            .map_err(StreamError::from_feed)?;
+        let value: T = crate::extract::from_json_slice(&self.raw)?;
+        value.validate(context)?;
+        Ok(value)
+    }
+}
