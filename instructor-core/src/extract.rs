@@ -119,12 +119,11 @@ pub fn from_json_str<T: DeserializeOwned>(text: &str) -> Result<T, DeserializeEr
 /// Deserializes `T` from JSON bytes with a path-aware error.
 pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DeserializeError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        DeserializeError {
+    let value =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| DeserializeError {
             path: error.path().to_string(),
             message: error.inner().to_string(),
-        }
-    })?;
+        })?;
     deserializer.end().map_err(|error| DeserializeError {
         path: String::new(),
         message: error.to_string(),

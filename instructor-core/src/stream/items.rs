@@ -100,7 +100,9 @@ impl<T: Extract> ItemStream<T> {
             ..
         } = self;
         let mut sink = |path: &[PathSegment], event: Event<'_>| {
-            route::<T>(path, event, location, list, builder, skipping, context, &mut done);
+            route::<T>(
+                path, event, location, list, builder, skipping, context, &mut done,
+            );
             Ok::<(), (String, PartialError)>(())
         };
         parser.feed(chunk, &mut sink).map_err(|e| match e {
@@ -124,7 +126,9 @@ impl<T: Extract> ItemStream<T> {
             ..
         } = &mut self;
         let mut sink = |path: &[PathSegment], event: Event<'_>| {
-            route::<T>(path, event, location, list, builder, skipping, context, &mut done);
+            route::<T>(
+                path, event, location, list, builder, skipping, context, &mut done,
+            );
             Ok::<(), (String, PartialError)>(())
         };
         parser.finish(&mut sink).map_err(|e| match e {

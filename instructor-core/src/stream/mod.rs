@@ -5,6 +5,6 @@ mod items;
 mod parser;
 mod typed;
 
-pub use parser::{EventSink, FeedError, Limits, ParseError, ParseErrorKind, Parser};
 pub use items::{ItemError, ItemStream};
+pub use parser::{EventSink, FeedError, Limits, ParseError, ParseErrorKind, Parser};
 pub use typed::{Coalesce, FieldEvent, PartialStream, StreamError};
