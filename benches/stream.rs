@@ -1,0 +1,146 @@
+//! Streaming engine benchmark: a realistic nested report (sections with title, body,
+//! tags, score) of 10 KB, 100 KB and 1 MB, fed in 8-byte chunks into the typed partial,
+//! side by side with `serde_json::from_slice` of the whole document into a `Value`, and
+//! with re-parsing the accumulated buffer on every chunk through jiter's partial mode
+//! (what Python instructor does).
+//!
+//! Run: `cargo bench --bench stream`. Numbers are printed, never asserted.
+
+use instructor::prelude::*;
+use instructor::stream::PartialStream;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Deserialize, Extract)]
+#[allow(dead_code)]
+struct Section {
+    title: String,
+    body: String,
+    tags: Vec<String>,
+    score: f64,
+}
+
+#[derive(Debug, Deserialize, Extract)]
+#[allow(dead_code)]
+struct Report {
+    title: String,
+    author: String,
+    sections: Vec<Section>,
+}
+
+const CHUNK: usize = 8;
+
+/// A report of about `target` bytes, with escapes and non-ASCII text like real answers.
+fn report(target: usize) -> Vec<u8> {
+    let mut sections = Vec::new();
+    let mut size = 0;
+    let mut i = 0u64;
+    while size < target {
+        let section = serde_json::json!({
+            "title": format!("Section {i}: findings and \"next steps\""),
+            "body": format!(
+                "Paragraph {i}. The quarterly numbers moved by {}% — mostly in the north.\nSee the appendix for details; nothing unusual was flagged by the review.",
+                i % 17
+            ),
+            "tags": ["finance", format!("q{}", i % 4 + 1), "review"],
+            "score": (i % 100) as f64 / 7.0,
+        });
+        size += section.to_string().len() + 1;
+        sections.push(section);
+        i += 1;
+    }
+    serde_json::to_vec(&serde_json::json!({
+        "title": "Annual report",
+        "author": "Analytics team",
+        "sections": sections,
+    }))
+    .expect("serializes")
+}
+
+/// The fastest of `runs` timings of `f`.
+fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn typed_partial(doc: &[u8]) {
+    let mut stream = PartialStream::<Report>::new();
+    for chunk in doc.chunks(CHUNK) {
+        black_box(stream.feed(chunk).expect("valid").is_some());
+    }
+    black_box(stream.partial());
+}
+
+fn typed_partial_and_final_value(doc: &[u8]) {
+    let mut stream = PartialStream::<Report>::new();
+    for chunk in doc.chunks(CHUNK) {
+        black_box(stream.feed(chunk).expect("valid").is_some());
+    }
+    black_box(stream.finish(&Context::new()).expect("valid report"));
+}
+
+fn serde_value(doc: &[u8]) {
+    black_box(serde_json::from_slice::<serde_json::Value>(doc).expect("valid"));
+}
+
+fn jiter_reparse(doc: &[u8]) {
+    for end in (CHUNK..doc.len() + CHUNK).step_by(CHUNK) {
+        let prefix = &doc[..end.min(doc.len())];
+        black_box(
+            jiter::JsonValue::parse_owned(prefix, false, jiter::PartialMode::TrailingStrings).ok(),
+        );
+    }
+}
+
+fn ns_per_byte(time: Duration, bytes: usize) -> f64 {
+    time.as_nanos() as f64 / bytes as f64
+}
+
+fn main() {
+    println!("streaming engine, {CHUNK}-byte chunks (best of several runs)\n");
+    println!(
+        "{:>8} | {:>14} | {:>14} | {:>14} | {:>9} | {:>16} | {:>9}",
+        "size", "typed partial", "+ final T", "serde Value", "ratio", "jiter re-parse", "ratio"
+    );
+    for target in [10_000, 100_000, 1_000_000] {
+        let doc = report(target);
+        let runs = if target >= 1_000_000 { 5 } else { 20 };
+        let ours = best_of(runs, || typed_partial(&doc));
+        let ours_final = best_of(runs, || typed_partial_and_final_value(&doc));
+        let serde = best_of(runs, || serde_value(&doc));
+        // Re-parsing is quadratic: 1 MB would take minutes, so it is measured up to
+        // 100 KB and extrapolated (time grows with the square of the size).
+        let (jiter, note) = if target <= 100_000 {
+            (
+                best_of(if target <= 10_000 { 5 } else { 1 }, || jiter_reparse(&doc)),
+                "",
+            )
+        } else {
+            let small = report(100_000);
+            let measured = best_of(1, || jiter_reparse(&small));
+            let scale = (doc.len() as f64 / small.len() as f64).powi(2);
+            (measured.mul_f64(scale), " (est.)")
+        };
+        println!(
+            "{:>7}K | {:>9.2} ns/B | {:>9.2} ns/B | {:>9.2} ns/B | {:>8.2}x | {:>9.1} ms{:<6} | {:>8.0}x",
+            doc.len() / 1000,
+            ns_per_byte(ours, doc.len()),
+            ns_per_byte(ours_final, doc.len()),
+            ns_per_byte(serde, doc.len()),
+            ours.as_secs_f64() / serde.as_secs_f64(),
+            jiter.as_secs_f64() * 1000.0,
+            note,
+            jiter.as_secs_f64() / ours.as_secs_f64(),
+        );
+    }
+    println!(
+        "\nratio: typed partial time / serde_json::from_slice into Value; \
+         jiter ratio: re-parse-per-chunk time / typed partial time"
+    );
+}
