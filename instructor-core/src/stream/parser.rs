@@ -31,6 +31,118 @@ impl Default for Limits {
     }
 }
 
+/// Whether the parser repairs sloppy JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// RFC 8259 JSON only; anything else is an error (tool calls and native JSON modes).
+    #[default]
+    Strict,
+    /// Also reads what weak models write: comments, trailing and missing commas,
+    /// unquoted keys, single quotes, Python literals, raw control characters in
+    /// strings, and a truncated tail (closed at [`Parser::finish`]). Every repair is
+    /// recorded.
+    Lenient,
+}
+
+/// One repair the lenient parser (or the lenient pipeline) made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    /// Stream offset where it was made (0 for repairs of the whole value).
+    pub offset: u64,
+    /// Where in the document, in wire names.
+    pub path: String,
+    /// What was repaired.
+    pub kind: RepairKind,
+}
+
+/// The kinds of [`Repair`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RepairKind {
+    /// A `//` or `/* */` comment was skipped.
+    Comment,
+    /// A comma before `]` or `}` was dropped.
+    TrailingComma,
+    /// A missing comma between two members or elements was assumed.
+    MissingComma,
+    /// An unquoted key was read as a string.
+    UnquotedKey,
+    /// A single-quoted string was read.
+    SingleQuotes,
+    /// A non-JSON literal was read as JSON (`True` as `true`, `None` or `NaN` as `null`).
+    Literal {
+        /// What was written.
+        written: &'static str,
+        /// What it was read as.
+        read_as: &'static str,
+    },
+    /// A raw control character inside a string was kept.
+    ControlCharacter,
+    /// An escape JSON does not have (`\'`, `\x`) was read as its character.
+    InvalidEscape,
+    /// The input ended inside a string, which was closed.
+    ClosedString,
+    /// The input ended inside a value (or before a member's value), which was dropped.
+    DroppedIncompleteValue,
+    /// The input ended with containers open; they were closed.
+    ClosedContainers {
+        /// How many.
+        count: usize,
+    },
+    /// Text around the JSON was skipped (prose, a code fence, a `<think>` block).
+    SkippedText {
+        /// What was skipped.
+        what: String,
+    },
+    /// A value was converted to the type the schema asks for.
+    Coerced {
+        /// From what (`"25"`).
+        from: String,
+        /// To what (`25`).
+        to: String,
+    },
+    /// The value was wrapped in an object named after the type, which was removed.
+    Unwrapped {
+        /// The wrapper key.
+        key: String,
+    },
+}
+
+impl fmt::Display for RepairKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RepairKind::Comment => f.write_str("skipped a comment"),
+            RepairKind::TrailingComma => f.write_str("dropped a trailing comma"),
+            RepairKind::MissingComma => f.write_str("assumed a missing comma"),
+            RepairKind::UnquotedKey => f.write_str("read an unquoted key"),
+            RepairKind::SingleQuotes => f.write_str("read a single-quoted string"),
+            RepairKind::Literal { written, read_as } => {
+                write!(f, "read `{written}` as `{read_as}`")
+            }
+            RepairKind::ControlCharacter => f.write_str("kept a raw control character in a string"),
+            RepairKind::InvalidEscape => f.write_str("read an invalid escape as its character"),
+            RepairKind::ClosedString => f.write_str("closed a string cut off by the end"),
+            RepairKind::DroppedIncompleteValue => f.write_str("dropped a value cut off by the end"),
+            RepairKind::ClosedContainers { count } => {
+                write!(f, "closed {count} container(s) left open at the end")
+            }
+            RepairKind::SkippedText { what } => write!(f, "skipped {what}"),
+            RepairKind::Coerced { from, to } => write!(f, "converted {from} to {to}"),
+            RepairKind::Unwrapped { key } => write!(f, "removed the wrapper object `{key}`"),
+        }
+    }
+}
+
+impl fmt::Display for Repair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{}: {}", self.path, self.kind)
+        }
+    }
+}
+
 /// Why the input is not (or no longer) a JSON document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} at byte {offset}{}", if path.is_empty() { String::new() } else { format!(" (in `{path}`)") })]
@@ -194,9 +306,25 @@ enum Container {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token {
     None,
-    String { key: bool },
+    /// A string; `quote` is `"` (or `'` in lenient mode).
+    String {
+        key: bool,
+        quote: u8,
+    },
     Number(NumberState),
-    Literal { word: &'static [u8], matched: u8 },
+    Literal {
+        word: &'static [u8],
+        matched: u8,
+    },
+    /// Lenient: an unquoted key.
+    BareKey,
+    /// Lenient: after `/`, not yet known to be `//` or `/*`.
+    CommentStart,
+    /// Lenient: inside `// ...` (until a newline) or `/* ... */` (`star`: a `*` was just read).
+    Comment {
+        block: bool,
+        star: bool,
+    },
 }
 
 /// Where a number is in `-? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?`.
@@ -289,6 +417,8 @@ enum Escape {
 #[derive(Debug)]
 pub struct Parser {
     limits: Limits,
+    mode: Mode,
+    repairs: Vec<Repair>,
     expect: Expect,
     stack: Vec<Container>,
     path: Vec<PathSegment>,
@@ -339,6 +469,18 @@ fn hex(byte: u8) -> Option<u16> {
     }
 }
 
+/// Whether `byte` can start a JSON value (lenient spellings included).
+fn starts_value(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'{' | b'[' | b'"' | b'\'' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' | b'T' | b'F' | b'N'
+    )
+}
+
+fn is_bare_key_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'$' | b'-')
+}
+
 fn is_whitespace(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
@@ -353,6 +495,8 @@ impl Parser {
     pub fn with_limits(limits: Limits) -> Self {
         Parser {
             limits,
+            mode: Mode::Strict,
+            repairs: Vec::new(),
             expect: Expect::Value,
             stack: Vec::new(),
             path: Vec::new(),
@@ -368,6 +512,35 @@ impl Parser {
             offset: 0,
             started: false,
         }
+    }
+
+    /// A parser in [`Mode::Lenient`] with the given limits.
+    pub fn lenient(limits: Limits) -> Self {
+        let mut parser = Parser::with_limits(limits);
+        parser.mode = Mode::Lenient;
+        parser
+    }
+
+    /// The repairs made so far (always empty in strict mode).
+    pub fn repairs(&self) -> &[Repair] {
+        &self.repairs
+    }
+
+    /// Takes the repairs made so far.
+    pub fn take_repairs(&mut self) -> Vec<Repair> {
+        std::mem::take(&mut self.repairs)
+    }
+
+    fn lenient_mode(&self) -> bool {
+        self.mode == Mode::Lenient
+    }
+
+    fn repair(&mut self, kind: RepairKind, at: usize) {
+        self.repairs.push(Repair {
+            offset: self.offset + at as u64,
+            path: crate::partial::display_path(&self.path),
+            kind,
+        });
     }
 
     /// Whether the root value is complete (only whitespace may follow).
@@ -413,8 +586,12 @@ impl Parser {
     }
 
     /// Ends the input: emits a number still open at the root and checks that the
-    /// document is complete.
+    /// document is complete. In lenient mode a truncated tail is closed instead: an
+    /// open string is ended, a value cut short is dropped, open containers are closed.
     pub fn finish<S: EventSink>(&mut self, sink: &mut S) -> Result<(), FeedError<S::Error>> {
+        if self.lenient_mode() && self.started && !self.is_done() {
+            self.close_tail(sink)?;
+        }
         if let Token::Number(state) = self.token {
             if !state.is_complete() {
                 return Err(FeedError::Parse(
@@ -422,6 +599,9 @@ impl Parser {
                 ));
             }
             self.end_number(sink)?;
+        }
+        if matches!(self.token, Token::Comment { block: false, .. }) {
+            self.token = Token::None;
         }
         if self.is_done() {
             return Ok(());
@@ -434,6 +614,67 @@ impl Parser {
             }
         };
         Err(FeedError::Parse(self.error(kind, 0)))
+    }
+
+    /// Lenient end of input inside the document: finish or drop what is open, then
+    /// close the containers.
+    fn close_tail<S: EventSink>(&mut self, sink: &mut S) -> Result<(), FeedError<S::Error>> {
+        self.utf8_len = 0;
+        self.escape = Escape::None;
+        match self.token {
+            Token::String { key: false, .. } => {
+                self.repair(RepairKind::ClosedString, 0);
+                self.emit(sink, Event::EndString)?;
+                self.value_done();
+            }
+            Token::Number(state) if state.is_complete() => self.end_number(sink)?,
+            Token::Number(_) | Token::Literal { .. } => {
+                self.repair(RepairKind::DroppedIncompleteValue, 0);
+                self.token = Token::None;
+                self.drop_member();
+            }
+            Token::String { key: true, .. } | Token::BareKey => {
+                self.repair(RepairKind::DroppedIncompleteValue, 0);
+                self.token = Token::None;
+                self.expect = Expect::CommaOrEnd;
+            }
+            Token::Comment { .. } | Token::CommentStart => self.token = Token::None,
+            Token::None => {}
+        }
+        // A key without its value, or a member cut before its value.
+        if matches!(self.expect, Expect::Colon)
+            || (self.expect == Expect::Value
+                && matches!(self.stack.last(), Some(Container::Object)))
+        {
+            self.repair(RepairKind::DroppedIncompleteValue, 0);
+            self.drop_member();
+        }
+        let count = self.stack.len();
+        if count > 0 {
+            self.repair(RepairKind::ClosedContainers { count }, 0);
+        }
+        while let Some(container) = self.stack.last().copied() {
+            self.close(container, sink)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the member (or element) whose value never came: its key or index
+    /// leaves the path, and the container goes on as if after a complete member.
+    fn drop_member(&mut self) {
+        match self.stack.last() {
+            Some(Container::Object) => {
+                if let Some(PathSegment::Key(key)) = self.path.pop() {
+                    self.spare_keys.push(key);
+                }
+                self.expect = Expect::CommaOrEnd;
+            }
+            Some(Container::Array { .. }) => {
+                self.path.pop();
+                self.expect = Expect::CommaOrEnd;
+            }
+            None => self.expect = Expect::Value,
+        }
     }
 
     fn expected_text(&self) -> &'static str {
@@ -458,14 +699,48 @@ impl Parser {
         let mut i = 0;
         while i < chunk.len() {
             match self.token {
-                Token::String { key } => i = self.string(chunk, i, key, sink)?,
+                Token::String { key, quote } => i = self.string(chunk, i, key, quote, sink)?,
                 Token::Number(state) => i = self.number(chunk, i, state, sink)?,
                 Token::Literal { word, matched } => {
                     i = self.literal(chunk, i, word, matched, sink)?;
                 }
+                Token::BareKey => i = self.bare_key(chunk, i)?,
+                Token::CommentStart => {
+                    match chunk[i] {
+                        b'/' => {
+                            self.token = Token::Comment {
+                                block: false,
+                                star: false,
+                            }
+                        }
+                        b'*' => {
+                            self.token = Token::Comment {
+                                block: true,
+                                star: false,
+                            }
+                        }
+                        byte => {
+                            return Err(FeedError::Parse(self.error(
+                                ParseErrorKind::Unexpected {
+                                    found: byte,
+                                    expected: "`/` or `*` after `/`",
+                                },
+                                i,
+                            )));
+                        }
+                    }
+                    i += 1;
+                }
+                Token::Comment { block, star } => i = self.comment(chunk, i, block, star),
                 Token::None => {
                     let byte = chunk[i];
                     if is_whitespace(byte) {
+                        i += 1;
+                        continue;
+                    }
+                    if byte == b'/' && self.lenient_mode() {
+                        self.token = Token::CommentStart;
+                        self.repair(RepairKind::Comment, i);
                         i += 1;
                         continue;
                     }
@@ -476,6 +751,52 @@ impl Parser {
             }
         }
         Ok(())
+    }
+
+    /// Skips comment text; returns where parsing goes on.
+    fn comment(&mut self, chunk: &[u8], mut i: usize, block: bool, mut star: bool) -> usize {
+        while let Some(&byte) = chunk.get(i) {
+            i += 1;
+            if !block {
+                if byte == b'\n' {
+                    self.token = Token::None;
+                    return i;
+                }
+            } else if star && byte == b'/' {
+                self.token = Token::None;
+                return i;
+            } else {
+                star = byte == b'*';
+            }
+        }
+        self.token = Token::Comment { block, star };
+        i
+    }
+
+    /// Reads an unquoted key up to `:` or whitespace.
+    fn bare_key<E>(&mut self, chunk: &[u8], mut i: usize) -> Result<usize, FeedError<E>> {
+        while let Some(&byte) = chunk.get(i) {
+            if is_bare_key_byte(byte) {
+                self.key.push(byte as char);
+                i += 1;
+                continue;
+            }
+            if byte == b':' || is_whitespace(byte) {
+                self.token = Token::None;
+                let key = std::mem::take(&mut self.key);
+                self.path.push(PathSegment::Key(key));
+                self.expect = Expect::Colon;
+                return Ok(i);
+            }
+            return Err(FeedError::Parse(self.error(
+                ParseErrorKind::Unexpected {
+                    found: byte,
+                    expected: "`:` after a key",
+                },
+                i,
+            )));
+        }
+        Ok(i)
     }
 
     fn unexpected<E>(&self, byte: u8, at: usize) -> FeedError<E> {
@@ -500,22 +821,44 @@ impl Parser {
                 if byte == b']' && self.expect == Expect::ValueOrEndArray {
                     return self.close(Container::Array { index: 0 }, sink);
                 }
+                if byte == b']'
+                    && self.lenient_mode()
+                    && matches!(self.stack.last(), Some(Container::Array { .. }))
+                {
+                    self.repair(RepairKind::TrailingComma, at);
+                    return self.close(Container::Array { index: 0 }, sink);
+                }
                 if let Some(Container::Array { index }) = self.stack.last() {
                     self.path.push(PathSegment::Index(*index));
                 }
                 self.begin_value(byte, at, sink)
             }
             Expect::KeyOrEndObject | Expect::Key => match byte {
-                b'"' => {
-                    self.token = Token::String { key: true };
+                b'"' | b'\'' if byte == b'"' || self.lenient_mode() => {
+                    if byte == b'\'' {
+                        self.repair(RepairKind::SingleQuotes, at);
+                    }
+                    self.token = Token::String {
+                        key: true,
+                        quote: byte,
+                    };
                     self.string_bytes = 0;
-                    let mut key = self.spare_keys.pop().unwrap_or_default();
-                    key.clear();
-                    self.key = key;
+                    self.take_key_buffer();
                     Ok(())
                 }
                 b'}' if self.expect == Expect::KeyOrEndObject => {
                     self.close(Container::Object, sink)
+                }
+                b'}' if self.lenient_mode() => {
+                    self.repair(RepairKind::TrailingComma, at);
+                    self.close(Container::Object, sink)
+                }
+                _ if self.lenient_mode() && is_bare_key_byte(byte) => {
+                    self.repair(RepairKind::UnquotedKey, at);
+                    self.take_key_buffer();
+                    self.key.push(byte as char);
+                    self.token = Token::BareKey;
+                    Ok(())
                 }
                 _ => Err(self.unexpected(byte, at)),
             },
@@ -537,12 +880,30 @@ impl Parser {
                 }
                 (b'}', Some(container @ Container::Object))
                 | (b']', Some(container @ Container::Array { .. })) => self.close(container, sink),
+                // Lenient: a new member or element where a comma was due.
+                (b'"' | b'\'', Some(Container::Object)) if self.lenient_mode() => {
+                    self.repair(RepairKind::MissingComma, at);
+                    self.expect = Expect::Key;
+                    self.structural(byte, at, sink)
+                }
+                (_, Some(Container::Array { .. })) if self.lenient_mode() && starts_value(byte) => {
+                    self.repair(RepairKind::MissingComma, at);
+                    self.expect = Expect::Value;
+                    self.structural(byte, at, sink)
+                }
                 _ => Err(self.unexpected(byte, at)),
             },
             Expect::Done => Err(FeedError::Parse(
                 self.error(ParseErrorKind::TrailingCharacters, at),
             )),
         }
+    }
+
+    /// Starts a key in a buffer reused from an earlier key.
+    fn take_key_buffer(&mut self) {
+        let mut key = self.spare_keys.pop().unwrap_or_default();
+        key.clear();
+        self.key = key;
     }
 
     fn emit<S: EventSink>(
@@ -581,9 +942,15 @@ impl Parser {
                 }
                 Ok(())
             }
-            b'"' => {
+            b'"' | b'\'' if byte == b'"' || self.lenient_mode() => {
+                if byte == b'\'' {
+                    self.repair(RepairKind::SingleQuotes, at);
+                }
                 self.emit(sink, Event::BeginString)?;
-                self.token = Token::String { key: false };
+                self.token = Token::String {
+                    key: false,
+                    quote: byte,
+                };
                 self.string_bytes = 0;
                 Ok(())
             }
@@ -600,6 +967,10 @@ impl Parser {
             b't' => self.start_literal(b"true"),
             b'f' => self.start_literal(b"false"),
             b'n' => self.start_literal(b"null"),
+            b'T' if self.lenient_mode() => self.start_literal(b"True"),
+            b'F' if self.lenient_mode() => self.start_literal(b"False"),
+            b'N' if self.lenient_mode() => self.start_literal(b"None"),
+            b'I' if self.lenient_mode() => self.start_literal(b"Infinity"),
             _ => {
                 // The index pushed for an array element does not belong to a value.
                 if let Some(Container::Array { .. }) = self.stack.last() {
@@ -663,6 +1034,9 @@ impl Parser {
                 self.token = Token::Literal { word, matched };
                 return Ok(i);
             };
+            if word == b"None" && matched == 1 && byte == b'a' {
+                return self.literal(chunk, i, b"NaN", matched, sink);
+            }
             if byte != word[matched as usize] {
                 return Err(FeedError::Parse(self.error(
                     ParseErrorKind::Unexpected {
@@ -675,11 +1049,19 @@ impl Parser {
             matched += 1;
             i += 1;
         }
-        let event = match word {
-            b"true" => Event::Bool(true),
-            b"false" => Event::Bool(false),
-            _ => Event::Null,
+        let (event, written, read_as) = match word {
+            b"true" => (Event::Bool(true), "", ""),
+            b"false" => (Event::Bool(false), "", ""),
+            b"null" => (Event::Null, "", ""),
+            b"True" => (Event::Bool(true), "True", "true"),
+            b"False" => (Event::Bool(false), "False", "false"),
+            b"None" => (Event::Null, "None", "null"),
+            b"NaN" => (Event::Null, "NaN", "null"),
+            _ => (Event::Null, "Infinity", "null"),
         };
+        if !written.is_empty() {
+            self.repair(RepairKind::Literal { written, read_as }, i);
+        }
         self.emit(sink, event)?;
         self.value_done();
         Ok(i)
@@ -730,6 +1112,7 @@ impl Parser {
         chunk: &[u8],
         mut i: usize,
         key: bool,
+        quote: u8,
         sink: &mut S,
     ) -> Result<usize, FeedError<S::Error>> {
         // Finish a UTF-8 sequence split across chunks, or an escape.
@@ -749,7 +1132,7 @@ impl Parser {
             // A run of plain bytes: no quote, no backslash, no control character.
             let start = i;
             while let Some(&byte) = chunk.get(i) {
-                if byte == b'"' || byte == b'\\' || byte < 0x20 {
+                if byte == quote || byte == b'\\' || byte < 0x20 {
                     break;
                 }
                 i += 1;
@@ -765,12 +1148,21 @@ impl Parser {
                 return Ok(i);
             };
             match byte {
-                b'"' => {
+                _ if byte == quote => {
                     self.end_string(key, sink)?;
                     return Ok(i + 1);
                 }
                 b'\\' => {
                     self.escape = Escape::Backslash;
+                    i += 1;
+                }
+                _ if self.lenient_mode() => {
+                    // A raw newline or tab inside a string: kept as written.
+                    self.repair(RepairKind::ControlCharacter, i);
+                    let run = [byte];
+                    let text = std::str::from_utf8(&run).unwrap_or_default();
+                    self.count_string_bytes(1, i)?;
+                    self.fragment(text, key, sink)?;
                     i += 1;
                 }
                 _ => {
