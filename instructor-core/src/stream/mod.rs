@@ -2,9 +2,13 @@
 //! on it.
 
 mod items;
+mod lenient;
 mod parser;
 mod typed;
 
 pub use items::{ItemError, ItemStream};
-pub use parser::{EventSink, FeedError, Limits, ParseError, ParseErrorKind, Parser};
+pub use lenient::{Lenient, coerce_to, parse_lenient};
+pub use parser::{
+    EventSink, FeedError, Limits, Mode, ParseError, ParseErrorKind, Parser, Repair, RepairKind,
+};
 pub use typed::{Coalesce, FieldEvent, PartialStream, StreamError};
