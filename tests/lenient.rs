@@ -350,3 +350,97 @@ fn every_repair_is_recorded_with_where_it_was_made() {
         .expect("estimate coerced");
     assert_eq!(coercion.to_string(), "estimate: converted \"3\" to 3");
 }
+
+mod streaming {
+    use super::*;
+    use instructor::stream::{Limits, PartialStream};
+
+    const ANSWER: &str = "<think>\nThe user wants a ticket. {not json}\n</think>\nHere you go:\n```json\n{\n  // summary first\n  title: 'Fix login',\n  \"priority\": \"High\",\n  \"estimate\": \"3\",\n  \"done\": False,\n  \"tags\": [\"ui\",],\n  \"ratio\": None,\n}\n```\nAnything else?";
+
+    fn stream_in(chunk_size: usize) -> (Vec<PartialTicket>, instructor::stream::Lenient<Ticket>) {
+        let mut stream = PartialStream::<Ticket>::lenient(Limits::default());
+        let mut snapshots = Vec::new();
+        for chunk in ANSWER.as_bytes().chunks(chunk_size) {
+            if let Some(partial) = stream
+                .feed(chunk)
+                .expect("lenient streams do not fail on repairs")
+            {
+                snapshots.push(partial.clone());
+            }
+        }
+        let read = stream.finish_lenient(&Context::new()).expect("readable");
+        (snapshots, read)
+    }
+
+    #[test]
+    fn a_prompted_answer_streams_and_ends_in_the_coerced_value() {
+        for size in [1, 2, 3, 7, 64, ANSWER.len()] {
+            let (snapshots, read) = stream_in(size);
+            assert_eq!(read.value, ticket("Fix login"), "chunk size {size}");
+            let repairs: Vec<String> = read.repairs.iter().map(ToString::to_string).collect();
+            for expected in [
+                "skipped a <think> block",
+                "skipped the text around a code fence",
+                "skipped a comment",
+                "read an unquoted key",
+                "title: read a single-quoted string",
+                "done: read `False` as `false`",
+                "tags: dropped a trailing comma",
+                "priority: converted \"High\" to \"high\"",
+                "estimate: converted \"3\" to 3",
+            ] {
+                assert!(
+                    repairs.contains(&expected.to_owned()),
+                    "size {size}: {expected} not in {repairs:#?}"
+                );
+            }
+            let last = snapshots.last().expect("snapshots");
+            assert_eq!(last.title.as_deref(), Some("Fix login"));
+            assert_eq!(last.tags, Some(vec!["ui".to_owned()]));
+        }
+    }
+
+    #[test]
+    fn the_title_grows_while_the_answer_streams() {
+        let (snapshots, _) = stream_in(2);
+        let titles: Vec<&str> = snapshots
+            .iter()
+            .filter_map(|s| s.title.as_deref())
+            .collect();
+        assert!(
+            titles.contains(&"Fi") || titles.contains(&"F"),
+            "{titles:?}"
+        );
+        assert!(titles.windows(2).all(|w| w[1].starts_with(w[0])));
+    }
+
+    #[test]
+    fn a_truncated_prompted_answer_is_closed() {
+        let mut stream = PartialStream::<Ticket>::lenient(Limits::default());
+        stream
+            .feed(br#"Sure: {"title": "Fix login", "priority": "high", "estimate": 3, "done": false, "tags": ["u"#)
+            .expect("valid so far");
+        let read = stream
+            .finish_lenient(&Context::new())
+            .expect("closed and read");
+        assert_eq!(read.value.tags, ["u"]);
+        assert!(
+            read.repairs
+                .iter()
+                .any(|r| r.to_string().contains("closed 2 container"))
+        );
+    }
+
+    #[test]
+    fn an_answer_without_json_is_an_error() {
+        let mut stream = PartialStream::<Ticket>::lenient(Limits::default());
+        assert!(
+            stream
+                .feed(b"I'm sorry, I can't do that.")
+                .expect("prose")
+                .is_none()
+        );
+        let error = stream.finish_lenient(&Context::new()).expect_err("no JSON");
+        assert!(error.to_string().contains("no JSON"), "{error}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The streaming engine: an O(n) incremental JSON parser and the typed streams built
 //! on it.
 
+mod gate;
 mod items;
 mod lenient;
 mod parser;

@@ -1,9 +1,11 @@
 //! Typed streams over the parser: snapshots of `T::Partial` while the document grows,
 //! finer field events, and the validated `T` at the end.
 
-use super::parser::{FeedError, Limits, ParseError, Parser};
+use super::gate::Gate;
+use super::lenient::{Lenient, coerce_to};
+use super::parser::{FeedError, Limits, ParseError, ParseErrorKind, Parser, Repair, RepairKind};
 use crate::extract::{DeserializeError, Extract};
-use crate::partial::{Event, PartialError, PathSegment, Scratch, display_path};
+use crate::partial::{Event, PartialError, PathSegment, Scratch, ValueBuilder, display_path};
 use crate::validate::{Context, ValidationErrors};
 use std::time::{Duration, Instant};
 
@@ -118,11 +120,22 @@ pub struct PartialStream<T: Extract> {
     parser: Parser,
     partial: Option<T::Partial>,
     scratch: Scratch,
+    /// Strict mode: the document, deserialized by serde at the end.
     raw: Vec<u8>,
+    /// Lenient mode: what finds the JSON in the answer, the repaired value being
+    /// built, and repairs the parser does not see (type mismatches while streaming).
+    lenient: Option<LenientState>,
     coalesce: Coalesce,
     pending_change: bool,
     bytes_since_snapshot: usize,
     last_snapshot: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+struct LenientState {
+    gate: Gate,
+    builder: ValueBuilder,
+    value: Option<serde_json::Value>,
 }
 
 impl<T: Extract> Default for PartialStream<T> {
@@ -153,10 +166,24 @@ impl<T: Extract> PartialStream<T> {
             partial: None,
             scratch: Scratch::default(),
             raw: Vec::new(),
+            lenient: None,
             coalesce: Coalesce::default(),
             pending_change: false,
             bytes_since_snapshot: 0,
             last_snapshot: None,
+        }
+    }
+
+    /// A stream for prompted answers (JSON and markdown modes, weak or local models):
+    /// the JSON is found in prose, fences and after `<think>` blocks, parsed leniently
+    /// (truncated tails closed), and coerced towards `T`'s schema at the end. A field
+    /// whose value needs coercion appears in the partial once the value is final.
+    /// [`PartialStream::finish_lenient`] returns what was repaired.
+    pub fn lenient(limits: Limits) -> Self {
+        PartialStream {
+            parser: Parser::lenient(limits),
+            lenient: Some(LenientState::default()),
+            ..PartialStream::with_limits(limits)
         }
     }
 
@@ -183,28 +210,75 @@ impl<T: Extract> PartialStream<T> {
         chunk: &[u8],
         mut on_event: impl FnMut(FieldEvent<'_>),
     ) -> Result<Option<&T::Partial>, StreamError> {
-        self.raw.extend_from_slice(chunk);
-        let partial = &mut self.partial;
-        let scratch = &mut self.scratch;
-        let mut changed = false;
-        let mut sink = |path: &[PathSegment], event: Event<'_>| {
-            match T::apply_slot(partial, path, &event, scratch) {
-                Ok(change) => changed |= change,
-                Err(error) => {
-                    scratch.reset();
-                    return Err((display_path(path), error));
+        let changed = match &mut self.lenient {
+            None => {
+                self.raw.extend_from_slice(chunk);
+                let mut sink = |path: &[PathSegment], event: Event<'_>| {
+                    apply::<T>(
+                        &mut self.partial,
+                        &mut self.scratch,
+                        path,
+                        event,
+                        &mut on_event,
+                    )
+                    .map_err(|error| {
+                        self.scratch.reset();
+                        (display_path(path), error)
+                    })
+                };
+                let mut changed = false;
+                let mut counting = |path: &[PathSegment], event: Event<'_>| {
+                    sink(path, event).map(|change| changed |= change)
+                };
+                self.parser
+                    .feed(chunk, &mut counting)
+                    .map_err(StreamError::from_feed)?;
+                changed
+            }
+            Some(lenient) => {
+                let Some(range) = lenient.gate.json_range(chunk) else {
+                    return Ok(None);
+                };
+                let LenientState {
+                    gate,
+                    builder,
+                    value,
+                } = lenient;
+                let mut changed = false;
+                let mut sink = |path: &[PathSegment], event: Event<'_>| {
+                    if let Some(done) = builder
+                        .push(path, &event)
+                        .map_err(|e| (display_path(path), e))?
+                    {
+                        *value = Some(done);
+                    }
+                    // A value the partial cannot take yet (it needs coercion) is shown
+                    // once final; it never stops a lenient stream.
+                    match apply::<T>(
+                        &mut self.partial,
+                        &mut self.scratch,
+                        path,
+                        event,
+                        &mut on_event,
+                    ) {
+                        Ok(change) => changed |= change,
+                        Err(_) => self.scratch.reset(),
+                    }
+                    Ok::<(), (String, PartialError)>(())
+                };
+                match self.parser.feed(&chunk[range], &mut sink) {
+                    Ok(()) => {}
+                    Err(FeedError::Parse(e)) if e.kind == ParseErrorKind::TrailingCharacters => {
+                        gate.done();
+                    }
+                    Err(e) => return Err(StreamError::from_feed(e)),
                 }
+                if self.parser.is_done() {
+                    gate.done();
+                }
+                changed
             }
-            match event {
-                Event::StringFragment(text) => on_event(FieldEvent::Grew { path, text }),
-                _ if event.completes_value() => on_event(FieldEvent::Completed { path }),
-                _ => {}
-            }
-            Ok(())
         };
-        self.parser
-            .feed(chunk, &mut sink)
-            .map_err(StreamError::from_feed)?;
         self.pending_change |= changed;
         self.bytes_since_snapshot += chunk.len();
         if self.pending_change && self.window_open() {
@@ -231,20 +305,100 @@ impl<T: Extract> PartialStream<T> {
     }
 
     /// Ends the input: the complete document is deserialized into `T` (with the path
-    /// of any error) and validated.
-    pub fn finish(mut self, context: &Context) -> Result<T, StreamError> {
-        let partial = &mut self.partial;
-        let scratch = &mut self.scratch;
-        let mut sink = |path: &[PathSegment], event: Event<'_>| {
-            T::apply_slot(partial, path, &event, scratch)
+    /// of any error) and validated. In lenient mode the repairs are dropped; use
+    /// [`PartialStream::finish_lenient`] to see them.
+    pub fn finish(self, context: &Context) -> Result<T, StreamError> {
+        self.finish_lenient(context).map(|read| read.value)
+    }
+
+    /// Like [`PartialStream::finish`], also returning every repair and coercion made
+    /// (always none in strict mode).
+    pub fn finish_lenient(mut self, context: &Context) -> Result<Lenient<T>, StreamError> {
+        let Some(mut lenient) = self.lenient.take() else {
+            let mut sink = |path: &[PathSegment], event: Event<'_>| {
+                apply::<T>(
+                    &mut self.partial,
+                    &mut self.scratch,
+                    path,
+                    event,
+                    &mut |_| {},
+                )
                 .map(|_| ())
                 .map_err(|error| (display_path(path), error))
+            };
+            self.parser
+                .finish(&mut sink)
+                .map_err(StreamError::from_feed)?;
+            let value: T = crate::extract::from_json_slice(&self.raw)?;
+            value.validate(context)?;
+            return Ok(Lenient {
+                value,
+                repairs: Vec::new(),
+            });
+        };
+        let mut sink = |path: &[PathSegment], event: Event<'_>| {
+            if let Some(done) = lenient
+                .builder
+                .push(path, &event)
+                .map_err(|e| (display_path(path), e))?
+            {
+                lenient.value = Some(done);
+            }
+            Ok::<(), (String, PartialError)>(())
         };
         self.parser
             .finish(&mut sink)
             .map_err(StreamError::from_feed)?;
-        let value: T = crate::extract::from_json_slice(&self.raw)?;
+        let mut repairs = skipped_repairs(&lenient.gate);
+        repairs.append(&mut self.parser.take_repairs());
+        let mut value = lenient.value.take().ok_or_else(|| {
+            StreamError::Deserialize(DeserializeError {
+                path: String::new(),
+                message: "the answer holds no JSON".to_owned(),
+            })
+        })?;
+        coerce_to::<T>(&mut value, &mut repairs);
+        let value: T = crate::extract::from_json_value(value)?;
         value.validate(context)?;
-        Ok(value)
+        Ok(Lenient { value, repairs })
     }
+}
+
+/// Applies one event to the partial; tells whether something visible changed.
+fn apply<T: Extract>(
+    partial: &mut Option<T::Partial>,
+    scratch: &mut Scratch,
+    path: &[PathSegment],
+    event: Event<'_>,
+    on_event: &mut impl FnMut(FieldEvent<'_>),
+) -> Result<bool, PartialError> {
+    let changed = T::apply_slot(partial, path, &event, scratch)?;
+    match event {
+        Event::StringFragment(text) => on_event(FieldEvent::Grew { path, text }),
+        _ if event.completes_value() => on_event(FieldEvent::Completed { path }),
+        _ => {}
+    }
+    Ok(changed)
+}
+
+fn skipped_repairs(gate: &Gate) -> Vec<Repair> {
+    let mut repairs = Vec::new();
+    let mut skipped = |what: &str| {
+        repairs.push(Repair {
+            offset: 0,
+            path: String::new(),
+            kind: RepairKind::SkippedText {
+                what: what.to_owned(),
+            },
+        });
+    };
+    if gate.skipped.think {
+        skipped("a <think> block");
+    }
+    if gate.skipped.fence {
+        skipped("the text around a code fence");
+    } else if gate.skipped.prose {
+        skipped("text before the JSON");
+    }
+    repairs
 }
