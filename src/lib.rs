@@ -22,10 +22,10 @@
 #![deny(missing_docs)]
 
 pub use instructor_core::{
-    Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, HasPartial,
-    Partial, PartialError, PartialSink, PathSegment, RootSchema, Schema, SchemaGenerator, Scratch,
-    Validate, ValidationError, ValidationErrors, from_json_slice, from_json_str, from_json_value,
-    partial, schema, stream, validate,
+    Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, FieldState,
+    HasPartial, Partial, PartialError, PartialSink, PathSegment, RootSchema, Schema,
+    SchemaGenerator, Scratch, Validate, ValidationError, ValidationErrors, from_json_slice,
+    from_json_str, from_json_value, partial, schema, stream, validate,
 };
 pub use instructor_macros::Extract;
 

@@ -290,3 +290,134 @@ fn paths_in_field_events_use_wire_names() {
         Some("Ann".to_owned())
     );
 }
+
+mod policies {
+    use super::*;
+    use instructor::FieldState;
+
+    #[derive(Debug, Deserialize, Extract)]
+    #[allow(dead_code)]
+    struct Step {
+        #[extract(stream(required))]
+        id: u32,
+        text: String,
+    }
+
+    #[derive(Debug, Deserialize, Extract)]
+    #[extract(stream(done))]
+    #[allow(dead_code)]
+    struct Citation {
+        source: String,
+        page: u32,
+    }
+
+    #[derive(Debug, Deserialize, Extract)]
+    #[allow(dead_code)]
+    struct Answer {
+        title: String,
+        #[extract(stream(done))]
+        verdict: String,
+        steps: Vec<Step>,
+        citations: Vec<Citation>,
+    }
+
+    const ANSWER: &str = r#"{"title": "Plan", "verdict": "approved with changes",
+        "steps": [{"text": "first draft the plan", "id": 1}, {"id": 2, "text": "then review it"}],
+        "citations": [{"source": "handbook", "page": 12}]}"#;
+
+    fn snapshots(size: usize) -> Vec<PartialAnswer> {
+        let mut stream = PartialStream::<Answer>::new();
+        let mut out = Vec::new();
+        for chunk in ANSWER.as_bytes().chunks(size) {
+            if let Some(partial) = stream.feed(chunk).expect("valid") {
+                out.push(partial.clone());
+            }
+        }
+        stream.finish(&Context::new()).expect("valid answer");
+        out
+    }
+
+    #[test]
+    fn a_done_field_appears_only_whole() {
+        for snapshot in snapshots(3) {
+            if let Some(verdict) = &snapshot.verdict {
+                assert_eq!(verdict, "approved with changes");
+            }
+        }
+    }
+
+    #[test]
+    fn a_done_type_appears_only_whole() {
+        for snapshot in snapshots(2) {
+            for citation in snapshot.citations.iter().flatten() {
+                assert_eq!(citation.source.as_deref(), Some("handbook"));
+                assert_eq!(citation.page, Some(12));
+                assert_eq!(citation.page_state(), FieldState::Complete);
+            }
+        }
+    }
+
+    #[test]
+    fn a_parent_waits_for_its_required_field() {
+        let all = snapshots(2);
+        for snapshot in &all {
+            for step in snapshot.steps.iter().flatten() {
+                assert!(
+                    step.id.is_some(),
+                    "a step was shown before its id: {step:?}"
+                );
+            }
+        }
+        // The first step's text comes before its id on the wire: once shown, its text
+        // is already whole. The second step's id comes first: its text then grows.
+        let first_texts: Vec<&str> = all
+            .iter()
+            .filter_map(|s| s.steps.as_ref()?.first()?.text.as_deref())
+            .collect();
+        assert!(
+            first_texts.iter().all(|t| *t == "first draft the plan"),
+            "{first_texts:?}"
+        );
+        let second_texts: Vec<&str> = all
+            .iter()
+            .filter_map(|s| s.steps.as_ref()?.get(1)?.text.as_deref())
+            .collect();
+        assert!(
+            second_texts.len() > 2,
+            "the second step's text grows: {second_texts:?}"
+        );
+        assert!(second_texts.windows(2).all(|w| w[1].starts_with(w[0])));
+    }
+
+    #[test]
+    fn each_field_says_whether_it_is_absent_in_progress_or_complete() {
+        let mut stream = PartialStream::<Answer>::new();
+        stream.feed(br#"{"title": "Pl"#).expect("valid");
+        let partial = stream.partial().expect("started");
+        assert_eq!(partial.title_state(), FieldState::InProgress);
+        assert_eq!(partial.verdict_state(), FieldState::Absent);
+        assert_eq!(partial.steps_state(), FieldState::Absent);
+        stream
+            .feed(br#"an", "steps": [{"id": 1, "text": "a"}"#)
+            .expect("valid");
+        let partial = stream.partial().expect("started");
+        assert_eq!(partial.title_state(), FieldState::Complete);
+        assert_eq!(partial.steps_state(), FieldState::InProgress);
+        let step = &partial.steps.as_ref().expect("steps")[0];
+        assert_eq!(step.id_state(), FieldState::Complete);
+        assert_eq!(step.text_state(), FieldState::Complete);
+        stream.feed(b"]").expect("valid");
+        assert_eq!(
+            stream.partial().expect("started").steps_state(),
+            FieldState::Complete
+        );
+    }
+
+    #[test]
+    fn completing_a_string_is_a_visible_change() {
+        let mut stream = PartialStream::<Answer>::new();
+        assert!(stream.feed(br#"{"title": "Plan"#).expect("valid").is_some());
+        let done = stream.feed(br#"""#).expect("valid").expect("a snapshot");
+        assert_eq!(done.title_state(), FieldState::Complete);
+    }
+}

@@ -5,7 +5,8 @@
 pub use crate::extract::{Extract, ExtractField};
 pub use crate::partial::leaf::apply_complete;
 pub use crate::partial::{
-    Changed, Event, HasPartial, PartialError, PartialSink, PathSegment, Scratch,
+    Changed, CompleteFields, Event, FieldState, HasPartial, PartialError, PartialSink, PathSegment,
+    Scratch,
 };
 pub use crate::schema::{
     AdditionalProperties, ExtractSchema, ObjectSchema, Property, Schema, SchemaGenerator,
@@ -495,6 +496,66 @@ pub fn enum_apply_new<T: DeserializeOwned, P: DeserializeOwned>(
     serde_json::from_value::<P>(value)
         .map(Some)
         .map_err(invalid)
+}
+
+/// A `#[extract(stream(done))]` field: buffered until its last byte, then shown whole.
+pub fn apply_done<F: HasPartial>(
+    slot: &mut Option<F::Partial>,
+    path: &[PathSegment],
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+) -> Result<Changed, PartialError> {
+    if slot.is_some() {
+        return finished_apply_existing(path, event);
+    }
+    match crate::partial::leaf::apply_complete::<F::Partial>(path, event, scratch)? {
+        Some(mut partial) => {
+            F::mark_complete(&mut partial);
+            *slot = Some(partial);
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// `apply_new` of a type marked `#[extract(stream(done))]`: shown only whole.
+pub fn apply_new_done<T: HasPartial>(
+    path: &[PathSegment],
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+) -> Result<Option<T::Partial>, PartialError> {
+    let mut slot = None;
+    apply_done::<T>(&mut slot, path, event, scratch)?;
+    Ok(slot)
+}
+
+/// `apply_new` of a struct with `#[extract(stream(required))]` fields: the object is
+/// buffered, and shown once every such field is complete (or once the object ends).
+pub fn apply_until_present<T: HasPartial>(
+    path: &[PathSegment],
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+    required: &[&str],
+) -> Result<Option<T::Partial>, PartialError> {
+    let value = match scratch.value.push(path, event)? {
+        Some(whole) => whole,
+        None => {
+            let present =
+                path.len() == 1 && event.completes_value() && scratch.value.root_has_keys(required);
+            match present.then(|| scratch.value.take_open_root()).flatten() {
+                Some(open) => open,
+                None => return Ok(None),
+            }
+        }
+    };
+    let mut partial: T::Partial =
+        serde_json::from_value(value).map_err(|error| PartialError::Invalid {
+            path: crate::partial::display_path(path),
+            message: error.to_string(),
+        })?;
+    // What was buffered is complete; what follows streams as usual.
+    T::mark_complete(&mut partial);
+    Ok(Some(partial))
 }
 
 /// Events after a complete-only value is finished are a protocol error.

@@ -17,6 +17,8 @@ pub mod __private;
 pub use extract::{
     DeserializeError, Extract, ExtractField, from_json_slice, from_json_str, from_json_value,
 };
-pub use partial::{Event, HasPartial, Partial, PartialError, PartialSink, PathSegment, Scratch};
+pub use partial::{
+    Event, FieldState, HasPartial, Partial, PartialError, PartialSink, PathSegment, Scratch,
+};
 pub use schema::{Dialect, DialectError, ExtractSchema, RootSchema, Schema, SchemaGenerator};
 pub use validate::{AsyncValidator, Context, Validate, ValidationError, ValidationErrors};

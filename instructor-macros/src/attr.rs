@@ -97,6 +97,17 @@ pub fn flag(meta: &syn::Meta) -> darling::Result<bool> {
     }
 }
 
+/// `stream(done)` / `stream(required)`: how a value shows while it streams.
+#[derive(Debug, Default, Clone, Copy, FromMeta)]
+pub struct StreamPolicy {
+    /// Shown only once complete.
+    #[darling(default)]
+    pub done: bool,
+    /// The parent object is shown only once this field is complete.
+    #[darling(default)]
+    pub required: bool,
+}
+
 /// `#[extract(...)]` on the type.
 #[derive(Debug, FromDeriveInput)]
 #[darling(
@@ -129,6 +140,8 @@ pub struct ContainerAttrs {
     /// Type-level custom validators.
     #[darling(multiple)]
     pub validate: Vec<syn::Path>,
+    /// `stream(done)`: the type's partial is shown only whole.
+    pub stream: Option<darling::util::SpannedValue<StreamPolicy>>,
 }
 
 /// `#[extract(...)]` on a field.
@@ -150,6 +163,8 @@ pub struct FieldAttrs {
     pub schemars: bool,
     #[darling(multiple)]
     pub validate: Vec<syn::Path>,
+    /// `stream(done)` or `stream(required)`.
+    pub stream: Option<darling::util::SpannedValue<StreamPolicy>>,
 }
 
 /// `#[extract(...)]` on an enum variant.

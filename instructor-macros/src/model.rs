@@ -25,6 +25,8 @@ pub struct Model {
     pub strict: bool,
     pub validators: Vec<syn::Path>,
     pub deny_unknown_fields: bool,
+    /// `#[extract(stream(done))]` on the type: its partial is shown only whole.
+    pub stream_done: bool,
     /// `#[serde(transparent)]` (a plain newtype is not: serde reads it as its own value,
     /// so a missing field is an error even when the inner type is an `Option`).
     pub transparent: bool,
@@ -70,6 +72,10 @@ pub struct Field {
     pub rules: Vec<Rule>,
     /// `#[garde(skip)]`: the field's own rules do not run.
     pub skip_rules: bool,
+    /// `#[extract(stream(done))]`: shown only once complete.
+    pub stream_done: bool,
+    /// `#[extract(stream(required))]`: the parent shows only once this is complete.
+    pub stream_required: bool,
 }
 
 /// Where a field's schema and partial come from.
@@ -222,11 +228,40 @@ pub fn build(input: &syn::DeriveInput) -> Result<Model, Failure> {
         strict: container.strict,
         validators,
         deny_unknown_fields: sattrs.deny_unknown_fields(),
+        stream_done: container.stream.as_ref().is_some_and(|p| p.done),
         transparent: sattrs.transparent(),
         body,
     };
     if model.strict {
         check_strict(&model, &mut errors);
+    }
+    if let Some(policy) = &container.stream {
+        if policy.required || !policy.done {
+            errors.push(
+                darling::Error::custom(
+                    "on a type, write `stream(done)`; `stream(required)` belongs on a field",
+                )
+                .with_span(&policy.span()),
+            );
+        }
+        if !matches!(model.body, Body::Struct(_)) {
+            errors.push(
+                darling::Error::custom(
+                    "`stream(done)` on a type is for structs: enums already show only whole",
+                )
+                .with_span(&policy.span()),
+            );
+        }
+    }
+    let required_outside_structs = match &model.body {
+        Body::Struct(_) => false,
+        _ => model.fields().iter().any(|f| f.stream_required),
+    };
+    if required_outside_structs {
+        errors.push(
+            darling::Error::custom("`stream(required)` is for fields of structs")
+                .with_span(&model.ident),
+        );
     }
     errors.finish_with(model).map_err(|errors| Failure {
         errors: Some(errors),
@@ -316,6 +351,22 @@ fn build_field(
             FieldSource::Type
         }
     };
+    if let Some(policy) = &ours.stream {
+        if policy.done && policy.required {
+            errors.push(
+                darling::Error::custom(
+                    "use `stream(done)` or `stream(required)`, not both: a required field is shown as it streams once present",
+                )
+                .with_span(&policy.span()),
+            );
+        }
+        if !policy.done && !policy.required {
+            errors.push(
+                darling::Error::custom("write `stream(done)` or `stream(required)`")
+                    .with_span(&policy.span()),
+            );
+        }
+    }
     let mut examples = ours.examples.0.clone();
     examples.extend(ours.example.clone());
     Some(Field {
@@ -341,6 +392,8 @@ fn build_field(
         validators: ours.validate.clone(),
         rules: garde_rules.rules,
         skip_rules: garde_rules.skip,
+        stream_done: ours.stream.as_ref().is_some_and(|p| p.done),
+        stream_required: ours.stream.as_ref().is_some_and(|p| p.required),
     })
 }
 

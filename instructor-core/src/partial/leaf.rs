@@ -192,6 +192,12 @@ impl<T: HasPartial> HasPartial for Option<T> {
         T::accepts_key(key)
     }
 
+    fn mark_complete(partial: &mut Self::Partial) {
+        if let Some(inner) = partial {
+            T::mark_complete(inner);
+        }
+    }
+
     fn apply_new(
         path: &[PathSegment],
         event: &Event<'_>,
@@ -225,6 +231,10 @@ macro_rules! boxed {
 
             fn accepts_key(key: &str) -> bool {
                 T::accepts_key(key)
+            }
+
+            fn mark_complete(partial: &mut Self::Partial) {
+                T::mark_complete(partial);
             }
 
             fn apply_new(
@@ -303,6 +313,10 @@ macro_rules! list {
         impl<$($g)*> HasPartial for $t {
             type Partial = Vec<T::Partial>;
 
+            fn mark_complete(partial: &mut Self::Partial) {
+                partial.iter_mut().for_each(T::mark_complete);
+            }
+
             fn apply_new(
                 path: &[PathSegment],
                 event: &Event<'_>,
@@ -377,6 +391,10 @@ macro_rules! map {
 
             fn accepts_key(_: &str) -> bool {
                 true
+            }
+
+            fn mark_complete(partial: &mut Self::Partial) {
+                partial.values_mut().for_each(V::mark_complete);
             }
 
             fn apply_new(

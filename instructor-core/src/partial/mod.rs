@@ -206,6 +206,12 @@ pub trait HasPartial {
         scratch: &mut Scratch,
     ) -> Result<Changed, PartialError>;
 
+    /// Marks a partial that was built whole (from a buffered value) as complete, down
+    /// to its nested fields, so that its field states say so.
+    fn mark_complete(partial: &mut Self::Partial) {
+        let _ = partial;
+    }
+
     /// Whether a `#[serde(flatten)]` field of this type takes the object key `key`.
     fn accepts_key(key: &str) -> bool {
         let _ = key;
@@ -227,6 +233,50 @@ pub trait HasPartial {
                 *slot = created;
                 Ok(changed)
             }
+        }
+    }
+}
+
+/// Where a field of a partial stands while the answer streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldState {
+    /// Nothing has arrived for it yet.
+    Absent,
+    /// It has started (a string growing, a list filling) but is not finished.
+    InProgress,
+    /// Its last byte has arrived.
+    Complete,
+}
+
+/// Which fields of a generated partial struct are complete (one bit per field, in
+/// declaration order; fields past the 128th are not tracked and read as in progress).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct CompleteFields(u128);
+
+impl CompleteFields {
+    /// Marks field `index` complete; tells whether that is news.
+    pub fn set(&mut self, index: u32) -> bool {
+        let Some(bit) = 1u128.checked_shl(index) else {
+            return false;
+        };
+        let was = self.0 & bit != 0;
+        self.0 |= bit;
+        !was
+    }
+
+    /// Whether field `index` is complete.
+    pub fn get(&self, index: u32) -> bool {
+        1u128
+            .checked_shl(index)
+            .is_some_and(|bit| self.0 & bit != 0)
+    }
+
+    /// The state of field `index`, given whether it has a value.
+    pub fn state(&self, index: u32, present: bool) -> FieldState {
+        match (present, self.get(index)) {
+            (_, true) => FieldState::Complete,
+            (true, false) => FieldState::InProgress,
+            (false, false) => FieldState::Absent,
         }
     }
 }

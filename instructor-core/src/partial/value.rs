@@ -22,6 +22,25 @@ impl ValueBuilder {
         self.in_string = false;
     }
 
+    /// Whether the object being assembled at the root has all of `keys` (complete).
+    pub fn root_has_keys(&self, keys: &[&str]) -> bool {
+        match self.stack.first() {
+            Some((_, Value::Object(map))) if self.stack.len() == 1 => {
+                keys.iter().all(|k| map.contains_key(*k))
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes the root object being assembled, with the members completed so far, and
+    /// starts over. Only when nothing below the root is open.
+    pub fn take_open_root(&mut self) -> Option<Value> {
+        if self.stack.len() != 1 || self.in_string {
+            return None;
+        }
+        self.stack.pop().map(|(_, value)| value)
+    }
+
     /// Whether a value is being assembled.
     pub fn is_active(&self) -> bool {
         !self.stack.is_empty() || self.in_string

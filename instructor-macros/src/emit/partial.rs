@@ -100,11 +100,16 @@ fn struct_partial(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream)
             }
         }
     });
-    let own = fields.iter().zip(&names).filter(|(f, _)| !f.flatten).map(|(field, name)| {
+    let own = fields.iter().zip(&names).enumerate().filter(|(_, (f, _))| !f.flatten).map(|(index, (field, name))| {
+        let index = index as u32;
         let wire = &field.wire;
         let aliases = &field.aliases;
         let sink = sink_type(field, krate);
-        let apply = quote!(<#sink as __ip::HasPartial>::apply_slot(&mut self.#name, __rest, __event, __scratch));
+        let apply = if field.stream_done {
+            quote!(__ip::apply_done::<#sink>(&mut self.#name, __rest, __event, __scratch))
+        } else {
+            quote!(<#sink as __ip::HasPartial>::apply_slot(&mut self.#name, __rest, __event, __scratch))
+        };
         let apply = if field.option_inner.is_some() {
             quote! {
                 if __rest.is_empty() && __ip::Event::Null == *__event {
@@ -116,8 +121,85 @@ fn struct_partial(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream)
         } else {
             apply
         };
-        quote!(#wire #(| #aliases)* => { #apply })
+        quote! {
+            #wire #(| #aliases)* => {
+                let __changed = #apply?;
+                let __completed = __rest.is_empty()
+                    && __event.completes_value()
+                    && self.__instructor_complete.set(#index);
+                __ip::Ok(__changed || __completed)
+            }
+        }
     });
+    let state_methods = fields
+        .iter()
+        .zip(&names)
+        .enumerate()
+        .filter(|(_, (f, _))| !f.flatten)
+        .map(|(index, (field, name))| {
+            let index = index as u32;
+            let method = format_ident!("{}_state", name.to_string().trim_start_matches("r#"));
+            let doc = format!(
+                "Where `{}` stands: absent, in progress or complete.",
+                field.wire
+            );
+            quote! {
+                #[doc = #doc]
+                pub fn #method(&self) -> #ip::FieldState {
+                    self.__instructor_complete.state(#index, self.#name.is_some())
+                }
+            }
+        });
+    let mark_fields = fields.iter().zip(&names).enumerate().map(|(index, (field, name))| {
+        let index = index as u32;
+        let sink = sink_type(field, krate);
+        let recurse = if field.option_inner.is_some() || field.flatten {
+            quote!(<#ip::Option<#sink> as __ip::HasPartial>::mark_complete(&mut __partial.#name);)
+        } else {
+            quote! {
+                if let __ip::Some(__inner) = &mut __partial.#name {
+                    <#sink as __ip::HasPartial>::mark_complete(__inner);
+                }
+            }
+        };
+        let set = (!field.flatten).then(|| quote! {
+            if __partial.#name.is_some() {
+                __partial.__instructor_complete.set(#index);
+            }
+        });
+        quote!(#recurse #set)
+    });
+    let required: Vec<&String> = fields
+        .iter()
+        .filter(|f| f.stream_required)
+        .map(|f| &f.wire)
+        .collect();
+    let (apply_new, apply_existing) = if model.stream_done {
+        (
+            quote!(__ip::apply_new_done::<Self>(__path, __event, __scratch)),
+            quote! {
+                let _ = (__partial, __scratch);
+                __ip::finished_apply_existing(__path, __event)
+            },
+        )
+    } else if !required.is_empty() {
+        (
+            quote!(__ip::apply_until_present::<Self>(__path, __event, __scratch, &[#(#required),*])),
+            quote!(__ip::PartialSink::apply(
+                __partial, __path, __event, __scratch
+            )),
+        )
+    } else {
+        (
+            quote! {
+                let _ = __scratch;
+                __ip::struct_apply_new::<Self::Partial>(__path, __event)
+            },
+            quote!(__ip::PartialSink::apply(
+                __partial, __path, __event, __scratch
+            )),
+        )
+    };
     let flattened: Vec<_> = fields
         .iter()
         .zip(&names)
@@ -147,6 +229,9 @@ fn struct_partial(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream)
         #[serde(default)]
         #vis struct #partial #p_impl #p_where {
             #(#defs)*
+            /// Which fields are complete (see the `*_state` methods).
+            #[serde(skip)]
+            __instructor_complete: #ip::CompleteFields,
         }
     };
     let (impl_generics, ty_generics, where_clause) = impl_generics(model, quote!(__ip::HasPartial));
@@ -181,12 +266,16 @@ fn struct_partial(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream)
                 false #(|| __key == #wires)* #(#flatten_accepts)*
             }
 
+            fn mark_complete(__partial: &mut Self::Partial) {
+                #(#mark_fields)*
+            }
+
             fn apply_new(
                 __path: &[__ip::PathSegment],
                 __event: &__ip::Event<'_>,
-                _: &mut __ip::Scratch,
+                __scratch: &mut __ip::Scratch,
             ) -> __ip::Result<__ip::Option<Self::Partial>, __ip::PartialError> {
-                __ip::struct_apply_new::<Self::Partial>(__path, __event)
+                #apply_new
             }
 
             fn apply_existing(
@@ -195,8 +284,14 @@ fn struct_partial(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream)
                 __event: &__ip::Event<'_>,
                 __scratch: &mut __ip::Scratch,
             ) -> __ip::Result<bool, __ip::PartialError> {
-                __ip::PartialSink::apply(__partial, __path, __event, __scratch)
+                #apply_existing
             }
+        }
+    };
+    let definition = quote! {
+        #definition
+        impl #p_impl #partial #p_ty #p_where {
+            #(#state_methods)*
         }
     };
     (definition, impls)
@@ -218,12 +313,15 @@ fn std_impls_struct(model: &Model, generics: &syn::Generics, names: &[syn::Ident
     quote! {
         impl #p_impl __ip::Default for #partial #p_ty #p_where {
             fn default() -> Self {
-                Self { #(#names: __ip::None,)* }
+                Self { #(#names: __ip::None,)* __instructor_complete: __ip::Default::default() }
             }
         }
         impl #p_impl __ip::Clone for #partial #p_ty #p_where {
             fn clone(&self) -> Self {
-                Self { #(#names: __ip::Clone::clone(&self.#names),)* }
+                Self {
+                    #(#names: __ip::Clone::clone(&self.#names),)*
+                    __instructor_complete: self.__instructor_complete,
+                }
             }
         }
         impl #p_impl __ip::fmt::Debug for #partial #p_ty #p_where {
@@ -235,7 +333,8 @@ fn std_impls_struct(model: &Model, generics: &syn::Generics, names: &[syn::Ident
         }
         impl #p_impl ::core::cmp::PartialEq for #partial #p_ty #p_where {
             fn eq(&self, __other: &Self) -> bool {
-                true #(&& self.#names == __other.#names)*
+                self.__instructor_complete == __other.__instructor_complete
+                    #(&& self.#names == __other.#names)*
             }
         }
     }

@@ -1,0 +1,9 @@
+use instructor::prelude::*;
+
+#[derive(Deserialize, Extract)]
+#[extract(stream(required))]
+struct Step {
+    id: u32,
+}
+
+fn main() {}
