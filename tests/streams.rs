@@ -421,3 +421,76 @@ mod policies {
         assert_eq!(done.title_state(), FieldState::Complete);
     }
 }
+
+mod early_validation {
+    use super::*;
+
+    #[derive(Debug, Deserialize, Extract)]
+    #[allow(dead_code)]
+    struct Review {
+        #[garde(length(chars, min = 5))]
+        headline: String,
+        #[garde(range(min = 1, max = 5))]
+        stars: u8,
+        #[garde(length(max = 2))]
+        pros: Vec<String>,
+        sections: Vec<Section>,
+    }
+
+    #[test]
+    fn a_field_is_judged_only_once_complete() {
+        let mut stream = PartialStream::<Review>::new();
+        // "Ok" is shorter than 5 characters, but still streaming: not judged yet.
+        stream.feed(br#"{"headline": "Ok"#).expect("valid");
+        assert_eq!(stream.validate_partial(&Context::new()), Ok(()));
+        stream.feed(br#"", "stars": 9"#).expect("valid");
+        // The headline is now complete and too short; 9 is not terminated yet.
+        let errors = stream
+            .validate_partial(&Context::new())
+            .expect_err("short headline");
+        assert_eq!(
+            errors.to_string(),
+            "headline: must be at least 5 characters long (it has 2)"
+        );
+        stream.feed(b", ").expect("valid");
+        let errors = stream
+            .validate_partial(&Context::new())
+            .expect_err("two errors");
+        assert_eq!(errors.errors().len(), 2, "{errors}");
+        assert!(
+            errors
+                .to_string()
+                .contains("stars: must be at most 5 (it is 9)"),
+            "{errors}"
+        );
+    }
+
+    #[test]
+    fn a_list_rule_waits_for_the_list_to_close_but_items_are_judged_as_they_complete() {
+        let mut stream = PartialStream::<Review>::new();
+        stream
+            .feed(br#"{"headline": "Great stuff", "stars": 5, "pros": ["a", "b", "c""#)
+            .expect("valid");
+        // Three pros already, over the limit, but the list is still open: the rule
+        // waits for it to close.
+        assert_eq!(stream.validate_partial(&Context::new()), Ok(()));
+        stream
+            .feed(
+                br#"], "sections": [{"title": "x", "score": 3.0, "tags": []}, {"title": "y", "sc"#,
+            )
+            .expect("valid");
+        let errors = stream
+            .validate_partial(&Context::new())
+            .expect_err("invalid");
+        let text = errors.to_string();
+        assert!(
+            text.contains("pros: must have a length of at most 2 (it has 3)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("sections[0].score: must be at most 1 (it is 3)"),
+            "{text}"
+        );
+        assert!(!text.contains("sections[1]"), "{text}");
+    }
+}

@@ -198,6 +198,17 @@ impl<T: HasPartial> HasPartial for Option<T> {
         }
     }
 
+    fn validate_partial(
+        partial: &Self::Partial,
+        context: &crate::validate::Context,
+        path: &mut Vec<PathSegment>,
+        errors: &mut crate::validate::ValidationErrors,
+    ) {
+        if let Some(inner) = partial {
+            T::validate_partial(inner, context, path, errors);
+        }
+    }
+
     fn apply_new(
         path: &[PathSegment],
         event: &Event<'_>,
@@ -235,6 +246,15 @@ macro_rules! boxed {
 
             fn mark_complete(partial: &mut Self::Partial) {
                 T::mark_complete(partial);
+            }
+
+            fn validate_partial(
+                partial: &Self::Partial,
+                context: &crate::validate::Context,
+                path: &mut Vec<PathSegment>,
+                errors: &mut crate::validate::ValidationErrors,
+            ) {
+                T::validate_partial(partial, context, path, errors);
             }
 
             fn apply_new(
@@ -317,6 +337,19 @@ macro_rules! list {
                 partial.iter_mut().for_each(T::mark_complete);
             }
 
+            fn validate_partial(
+                partial: &Self::Partial,
+                context: &crate::validate::Context,
+                path: &mut Vec<PathSegment>,
+                errors: &mut crate::validate::ValidationErrors,
+            ) {
+                for (index, item) in partial.iter().enumerate() {
+                    path.push(PathSegment::Index(index));
+                    T::validate_partial(item, context, path, errors);
+                    path.pop();
+                }
+            }
+
             fn apply_new(
                 path: &[PathSegment],
                 event: &Event<'_>,
@@ -395,6 +428,19 @@ macro_rules! map {
 
             fn mark_complete(partial: &mut Self::Partial) {
                 partial.values_mut().for_each(V::mark_complete);
+            }
+
+            fn validate_partial(
+                partial: &Self::Partial,
+                context: &crate::validate::Context,
+                path: &mut Vec<PathSegment>,
+                errors: &mut crate::validate::ValidationErrors,
+            ) {
+                for (key, value) in partial {
+                    path.push(PathSegment::Key(key.clone()));
+                    V::validate_partial(value, context, path, errors);
+                    path.pop();
+                }
             }
 
             fn apply_new(

@@ -212,6 +212,19 @@ pub trait HasPartial {
         let _ = partial;
     }
 
+    /// Runs the validation rules on the fields of `partial` that are complete (and,
+    /// recursively, on the complete fields of what is still in progress), so that a
+    /// stream can stop early on an answer that is already wrong. Custom validators
+    /// need the whole value and run only at the end.
+    fn validate_partial(
+        partial: &Self::Partial,
+        context: &crate::validate::Context,
+        path: &mut Vec<PathSegment>,
+        errors: &mut crate::validate::ValidationErrors,
+    ) {
+        let _ = (partial, context, path, errors);
+    }
+
     /// Whether a `#[serde(flatten)]` field of this type takes the object key `key`.
     fn accepts_key(key: &str) -> bool {
         let _ = key;

@@ -198,6 +198,18 @@ impl<T: Extract> PartialStream<T> {
         self.partial.as_ref()
     }
 
+    /// Runs the validation rules on the fields that are complete so far (a field still
+    /// streaming is never judged): a caller may stop a stream that is already wrong
+    /// instead of paying for the rest of it. Costs a walk over the partial; call it
+    /// when a field completes (see [`PartialStream::feed_with_events`]), not per byte.
+    pub fn validate_partial(&self, context: &Context) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if let Some(partial) = &self.partial {
+            T::validate_partial(partial, context, &mut Vec::new(), &mut errors);
+        }
+        errors.into_result()
+    }
+
     /// Feeds a chunk; returns the partial when something visible changed (and the
     /// coalescing window allows a snapshot).
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Option<&T::Partial>, StreamError> {

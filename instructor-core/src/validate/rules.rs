@@ -632,6 +632,15 @@ impl<K: AsRef<str>, V, S> Inner for HashMap<K, V, S> {
     }
 }
 
+impl<K: AsRef<str>, V, S> Inner for indexmap::IndexMap<K, V, S> {
+    type Item = V;
+    fn for_each_inner(&self, f: &mut dyn FnMut(PathSegment, &V)) {
+        for (key, value) in self {
+            f(PathSegment::Key(key.as_ref().to_owned()), value);
+        }
+    }
+}
+
 impl<K: AsRef<str>, V> Inner for BTreeMap<K, V> {
     type Item = V;
     fn for_each_inner(&self, f: &mut dyn FnMut(PathSegment, &V)) {

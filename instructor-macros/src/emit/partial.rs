@@ -3,7 +3,8 @@
 use super::impl_generics;
 use crate::model::{Body, Field, FieldSource, Model, Repr, Variant, VariantShape};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 /// Returns the partial type definition (outside the `const _` block, so users can name
 /// it) and the trait impls (inside it).
@@ -169,6 +170,48 @@ fn struct_partial(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream)
         });
         quote!(#recurse #set)
     });
+    let partial_checks = fields.iter().zip(&names).enumerate().map(|(index, (field, name))| {
+        let index = index as u32;
+        let sink = sink_type(field, krate);
+        let recurse = if field.option_inner.is_some() || field.flatten {
+            quote!(<#ip::Option<#sink> as __ip::HasPartial>::validate_partial(&__partial.#name, __ctx, __path, __errors);)
+        } else {
+            quote! {
+                if let __ip::Some(__inner) = &__partial.#name {
+                    <#sink as __ip::HasPartial>::validate_partial(__inner, __ctx, __path, __errors);
+                }
+            }
+        };
+        if field.flatten {
+            return recurse;
+        }
+        let rules = if field.skip_rules
+            || !matches!(field.source, crate::model::FieldSource::Type)
+            || field.rules.is_empty()
+        {
+            quote!()
+        } else {
+            let value = quote_spanned!(field.ty.span()=> __v);
+            let checks = super::validate::rule_checks(&field.rules, value);
+            let bind = if field.option_inner.is_some() {
+                quote!(let __v = &__partial.#name; #checks)
+            } else {
+                quote!(if let __ip::Some(__v) = &__partial.#name { #checks })
+            };
+            quote! {
+                if __partial.__instructor_complete.get(#index) {
+                    #bind
+                }
+            }
+        };
+        let wire = &field.wire;
+        quote! {
+            __ip::key(__path, #wire);
+            #rules
+            #recurse
+            __path.pop();
+        }
+    });
     let required: Vec<&String> = fields
         .iter()
         .filter(|f| f.stream_required)
@@ -268,6 +311,16 @@ fn struct_partial(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream)
 
             fn mark_complete(__partial: &mut Self::Partial) {
                 #(#mark_fields)*
+            }
+
+            fn validate_partial(
+                __partial: &Self::Partial,
+                __ctx: &__ip::Context,
+                __path: &mut __ip::Vec<__ip::PathSegment>,
+                __errors: &mut __ip::ValidationErrors,
+            ) {
+                let _ = (&__partial, &__ctx, &__path, &__errors);
+                #(#partial_checks)*
             }
 
             fn apply_new(

@@ -125,7 +125,7 @@ fn is_transparent_member(field: &Field) -> bool {
     matches!(field.member, syn::Member::Unnamed(_))
 }
 
-fn rule_checks(rules: &[Rule], value: TokenStream) -> TokenStream {
+pub fn rule_checks(rules: &[Rule], value: TokenStream) -> TokenStream {
     let checks = rules.iter().map(|rule| {
         let span = rule.span;
         match &rule.kind {
