@@ -90,6 +90,22 @@ fn coalescing_limits_snapshots_per_bytes_and_keeps_the_latest_state() {
 }
 
 #[test]
+fn coalescing_by_interval_gives_one_snapshot_per_window() {
+    // A window far longer than the test: the first change gives a snapshot, the rest
+    // of the stream falls in the same window.
+    let mut stream = PartialStream::<Report>::new().coalesce(Coalesce {
+        bytes: None,
+        interval: Some(std::time::Duration::from_secs(3600)),
+    });
+    let count = chunks(REPORT, 4)
+        .into_iter()
+        .filter(|chunk| stream.feed(chunk).expect("valid").is_some())
+        .count();
+    assert_eq!(count, 1);
+    assert_eq!(stream.partial().and_then(|p| p.pages), Some(1234));
+}
+
+#[test]
 fn field_events_say_exactly_what_changed() {
     let mut stream = PartialStream::<Report>::new();
     let mut log = Vec::new();

@@ -972,11 +972,13 @@ impl Parser {
             b'N' if self.lenient_mode() => self.start_literal(b"None"),
             b'I' if self.lenient_mode() => self.start_literal(b"Infinity"),
             _ => {
-                // The index pushed for an array element does not belong to a value.
+                // Reported at the element's path; then the index pushed for it goes,
+                // since no value came.
+                let error = self.unexpected(byte, at);
                 if let Some(Container::Array { .. }) = self.stack.last() {
                     self.path.pop();
                 }
-                Err(self.unexpected(byte, at))
+                Err(error)
             }
         }
     }
