@@ -29,10 +29,10 @@ struct Property {
 fn readme_json_blocks() -> Vec<serde_json::Value> {
     let readme = include_str!("../README.md");
     readme
-        .split("```json")
+        .split("\n```json\n")
         .skip(1)
         .map(|block| {
-            let body = block.split("```").next().unwrap_or_default();
+            let body = block.split("\n```").next().unwrap_or_default();
             serde_json::from_str(body).unwrap_or_else(|e| panic!("README block: {e}\n{body}"))
         })
         .collect()
