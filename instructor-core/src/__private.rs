@@ -458,7 +458,7 @@ pub fn struct_apply_new<P: Default>(
 /// An event addressed to a partial struct itself (its braces).
 pub fn struct_self_event(path: &[PathSegment], event: &Event<'_>) -> Result<Changed, PartialError> {
     match event {
-        Event::BeginObject | Event::EndObject => Ok(false),
+        Event::BeginObject | Event::EndObject | Event::Key(_) => Ok(false),
         _ => Err(PartialError::mismatch(path, "an object", event)),
     }
 }

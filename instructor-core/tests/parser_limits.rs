@@ -173,3 +173,22 @@ fn a_number_is_emitted_only_once_terminated() {
     parser.feed(b".5e1,", &mut sink).expect("valid");
     assert_eq!(*numbers.borrow(), ["42.5e1"]);
 }
+
+#[test]
+fn keys_are_announced_at_the_object_s_path_before_their_value() {
+    let events = run(&mut Parser::new(), &[br#"{"a": {"b": [true]}}"#]).expect("valid");
+    assert_eq!(
+        events,
+        [
+            " BeginObject",
+            " Key(\"a\")",
+            "a BeginObject",
+            "a Key(\"b\")",
+            "a.b BeginArray",
+            "a.b[0] Bool(true)",
+            "a.b EndArray",
+            "a EndObject",
+            " EndObject",
+        ]
+    );
+}

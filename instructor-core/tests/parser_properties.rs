@@ -14,6 +14,7 @@ use std::convert::Infallible;
 /// fragments split; what they spell must not depend on it).
 #[derive(Debug, Clone, PartialEq)]
 enum Owned {
+    Key(String),
     Begin(&'static str),
     End(&'static str),
     Text(String),
@@ -45,6 +46,7 @@ fn events(bytes: &[u8], cuts: &[usize]) -> Result<Vec<(Vec<PathSegment>, Owned)>
             Event::Number(raw) => Owned::Number(raw.to_owned()),
             Event::Bool(b) => Owned::Bool(b),
             Event::Null => Owned::Null,
+            Event::Key(key) => Owned::Key(key.to_owned()),
         };
         out.push((path.to_vec(), owned));
         Ok(())

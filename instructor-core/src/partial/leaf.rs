@@ -387,7 +387,7 @@ pub fn map_apply_existing<V: HasPartial>(
 ) -> Result<Changed, PartialError> {
     match path.split_first() {
         None => match event {
-            Event::EndObject => Ok(false),
+            Event::EndObject | Event::Key(_) => Ok(false),
             _ => Err(PartialError::mismatch(path, "an object", event)),
         },
         Some((PathSegment::Key(key), rest)) => {

@@ -76,6 +76,9 @@ pub enum Event<'a> {
     StringFragment(&'a str),
     /// The closing quote of a string value.
     EndString,
+    /// A complete key of the object at the path (the member's value follows, at the
+    /// path extended by this key).
+    Key(&'a str),
     /// A complete number, as written (`-12.5e3`).
     Number(&'a str),
     /// A complete `true` or `false`.
@@ -100,7 +103,7 @@ impl Event<'_> {
 
     fn kind(&self) -> &'static str {
         match self {
-            Event::BeginObject | Event::EndObject => "an object",
+            Event::BeginObject | Event::EndObject | Event::Key(_) => "an object",
             Event::BeginArray | Event::EndArray => "an array",
             Event::BeginString | Event::StringFragment(_) | Event::EndString => "a string",
             Event::Number(_) => "a number",

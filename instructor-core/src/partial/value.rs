@@ -57,6 +57,8 @@ impl ValueBuilder {
             _ => None,
         };
         match event {
+            // The key arrives again as the last segment of its value's path.
+            Event::Key(_) => Ok(None),
             Event::BeginObject => {
                 self.stack.push((key, Value::Object(Map::new())));
                 Ok(None)

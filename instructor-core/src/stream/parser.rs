@@ -704,7 +704,7 @@ impl Parser {
                 Token::Literal { word, matched } => {
                     i = self.literal(chunk, i, word, matched, sink)?;
                 }
-                Token::BareKey => i = self.bare_key(chunk, i)?,
+                Token::BareKey => i = self.bare_key(chunk, i, sink)?,
                 Token::CommentStart => {
                     match chunk[i] {
                         b'/' => {
@@ -774,7 +774,12 @@ impl Parser {
     }
 
     /// Reads an unquoted key up to `:` or whitespace.
-    fn bare_key<E>(&mut self, chunk: &[u8], mut i: usize) -> Result<usize, FeedError<E>> {
+    fn bare_key<S: EventSink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        sink: &mut S,
+    ) -> Result<usize, FeedError<S::Error>> {
         while let Some(&byte) = chunk.get(i) {
             if is_bare_key_byte(byte) {
                 self.key.push(byte as char);
@@ -783,6 +788,7 @@ impl Parser {
             }
             if byte == b':' || is_whitespace(byte) {
                 self.token = Token::None;
+                self.emit(sink, Event::Key(&self.key))?;
                 let key = std::mem::take(&mut self.key);
                 self.path.push(PathSegment::Key(key));
                 self.expect = Expect::Colon;
@@ -1408,6 +1414,7 @@ impl Parser {
     ) -> Result<(), FeedError<S::Error>> {
         self.token = Token::None;
         if key {
+            self.emit(sink, Event::Key(&self.key))?;
             let key = std::mem::take(&mut self.key);
             self.path.push(PathSegment::Key(key));
             self.expect = Expect::Colon;
