@@ -432,6 +432,34 @@ mod streaming {
     }
 
     #[test]
+    fn with_several_fences_the_stream_ends_in_the_one_that_fits() {
+        let text = format!(
+            "A config first:\n```json\n{{\"debug\": true}}\n```\nThe ticket:\n```json\n{CLEAN}\n```"
+        );
+        for size in [1, 5, text.len()] {
+            let mut stream = PartialStream::<Ticket>::lenient(Limits::default());
+            for chunk in text.as_bytes().chunks(size) {
+                stream.feed(chunk).expect("lenient");
+            }
+            let read = stream
+                .finish_lenient(&Context::new())
+                .expect("the second fence fits");
+            assert_eq!(read.value, ticket("Fix login"), "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn a_brace_in_the_prose_does_not_sink_the_stream() {
+        let text = format!("Use {{curly}} braces like this: {CLEAN}");
+        let mut stream = PartialStream::<Ticket>::lenient(Limits::default());
+        for chunk in text.as_bytes().chunks(4) {
+            stream.feed(chunk).expect("a lenient stream keeps going");
+        }
+        let read = stream.finish_lenient(&Context::new()).expect("readable");
+        assert_eq!(read.value, ticket("Fix login"));
+    }
+
+    #[test]
     fn an_answer_without_json_is_an_error() {
         let mut stream = PartialStream::<Ticket>::lenient(Limits::default());
         assert!(

@@ -136,6 +136,8 @@ struct LenientState {
     gate: Gate,
     builder: ValueBuilder,
     value: Option<serde_json::Value>,
+    /// The streamed candidate broke off: the end falls back to the whole answer.
+    failed: Option<StreamError>,
 }
 
 impl<T: Extract> Default for PartialStream<T> {
@@ -248,6 +250,9 @@ impl<T: Extract> PartialStream<T> {
                 changed
             }
             Some(lenient) => {
+                // The whole answer is kept: if the value streamed first is not a `T`
+                // (another fence, a brace in prose), the end tries every candidate.
+                self.raw.extend_from_slice(chunk);
                 let Some(range) = lenient.gate.json_range(chunk) else {
                     return Ok(None);
                 };
@@ -255,6 +260,7 @@ impl<T: Extract> PartialStream<T> {
                     gate,
                     builder,
                     value,
+                    failed,
                 } = lenient;
                 let mut changed = false;
                 let mut sink = |path: &[PathSegment], event: Event<'_>| {
@@ -283,7 +289,12 @@ impl<T: Extract> PartialStream<T> {
                     Err(FeedError::Parse(e)) if e.kind == ParseErrorKind::TrailingCharacters => {
                         gate.done();
                     }
-                    Err(e) => return Err(StreamError::from_feed(e)),
+                    Err(e) => {
+                        // Not fatal for a prompted answer: the partial stops here and
+                        // the end reads the whole answer.
+                        *failed = Some(StreamError::from_feed(e));
+                        gate.done();
+                    }
                 }
                 if self.parser.is_done() {
                     gate.done();
@@ -348,6 +359,27 @@ impl<T: Extract> PartialStream<T> {
                 repairs: Vec::new(),
             });
         };
+        let streamed = self.finish_streamed(&mut lenient, context);
+        match streamed {
+            Ok(read) => Ok(read),
+            Err(error) => {
+                // Another fence, or a brace in the prose before the JSON: read the whole
+                // answer the way `parse_lenient` does, trying every candidate.
+                let text = String::from_utf8_lossy(&self.raw);
+                super::lenient::parse_lenient::<T>(&text, context).map_err(|_| error)
+            }
+        }
+    }
+
+    /// The end of the value streamed in lenient mode.
+    fn finish_streamed(
+        &mut self,
+        lenient: &mut LenientState,
+        context: &Context,
+    ) -> Result<Lenient<T>, StreamError> {
+        if let Some(error) = lenient.failed.take() {
+            return Err(error);
+        }
         let mut sink = |path: &[PathSegment], event: Event<'_>| {
             if let Some(done) = lenient
                 .builder
