@@ -1,0 +1,437 @@
+//! The neutral conversation every provider translates from and to: requests with
+//! messages and an output spec, responses, stream events, usage, and the `Provider`
+//! trait that HTTP clients implement.
+
+use crate::schema::RootSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Who speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Instructions for the model.
+    System,
+    /// The user.
+    User,
+    /// The model.
+    Assistant,
+    /// The answer to a tool call.
+    Tool,
+}
+
+/// A piece of a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ContentPart {
+    /// Text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// An image by URL (`https://...` or a `data:` URL).
+    ImageUrl {
+        /// The URL.
+        url: String,
+    },
+}
+
+/// A call of a tool (function) by the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// The provider's id of the call (answers refer to it).
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The arguments as the model wrote them (JSON text, possibly invalid).
+    pub arguments: String,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who speaks.
+    pub role: Role,
+    /// What is said.
+    pub content: Vec<ContentPart>,
+    /// Tool calls the assistant made in this message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// For a tool message: the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+}
+
+impl Message {
+    fn text(role: Role, text: impl Into<String>) -> Self {
+        Message {
+            role,
+            content: vec![ContentPart::Text { text: text.into() }],
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+
+    /// A system message.
+    pub fn system(text: impl Into<String>) -> Self {
+        Message::text(Role::System, text)
+    }
+
+    /// A user message.
+    pub fn user(text: impl Into<String>) -> Self {
+        Message::text(Role::User, text)
+    }
+
+    /// An assistant message.
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Message::text(Role::Assistant, text)
+    }
+
+    /// An assistant message that called tools.
+    pub fn assistant_tool_calls(calls: Vec<ToolCall>) -> Self {
+        Message {
+            role: Role::Assistant,
+            content: Vec::new(),
+            tool_calls: calls,
+            tool_call_id: None,
+        }
+    }
+
+    /// The answer to tool call `id`.
+    pub fn tool(id: impl Into<String>, text: impl Into<String>) -> Self {
+        Message {
+            tool_call_id: Some(id.into()),
+            ..Message::text(Role::Tool, text)
+        }
+    }
+
+    /// The message's text parts, joined.
+    pub fn text_content(&self) -> String {
+        self.content
+            .iter()
+            .filter_map(|part| match part {
+                ContentPart::Text { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// How the schema is sent and how the answer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// The schema as one function tool, with `tool_choice` forced to it; the answer is
+    /// the call's arguments.
+    #[default]
+    Tools,
+    /// Like `Tools`, with `strict: true` and the strict dialect (grammar-constrained).
+    ToolsStrict,
+    /// JSON mode (`json_object`) with the schema in the system prompt.
+    Json,
+    /// Native structured outputs (`response_format` json_schema, strict).
+    JsonSchema,
+    /// The schema in the prompt, the answer in a ```json fence; read leniently.
+    MdJson,
+    /// Several tools, several calls: one object per call.
+    ParallelTools,
+}
+
+impl Mode {
+    /// Whether the answer is prompted (read leniently) rather than constrained.
+    pub fn is_prompted(self) -> bool {
+        matches!(self, Mode::Json | Mode::MdJson)
+    }
+
+    /// Whether the answer arrives as tool calls.
+    pub fn uses_tools(self) -> bool {
+        matches!(self, Mode::Tools | Mode::ToolsStrict | Mode::ParallelTools)
+    }
+}
+
+/// What the answer must be.
+#[derive(Debug, Clone)]
+pub struct OutputSpec {
+    /// How it is asked for.
+    pub mode: Mode,
+    /// The schema, rendered by the provider in its dialect.
+    pub schema: Arc<RootSchema>,
+    /// The tool / schema name.
+    pub name: String,
+    /// What it is, for the model.
+    pub description: Option<String>,
+}
+
+/// Sampling and length settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenerationParams {
+    /// Sampling temperature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Maximum tokens of the answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// Nucleus sampling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    /// Seed for reproducible sampling, where supported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// Stop sequences.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub stop: Vec<String>,
+}
+
+/// A neutral request.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    /// The model name as the provider knows it.
+    pub model: String,
+    /// The conversation.
+    pub messages: Vec<Message>,
+    /// What the answer must be (none for plain text).
+    pub output: Option<OutputSpec>,
+    /// Sampling and length.
+    pub params: GenerationParams,
+    /// Extra top-level JSON fields merged into the provider's request body.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum FinishReason {
+    /// It finished its answer.
+    Stop,
+    /// It hit the token limit: the answer is cut.
+    Length,
+    /// It called tools.
+    ToolCalls,
+    /// The provider's content filter stopped it.
+    ContentFilter,
+    /// Something else, as the provider said it.
+    Other(String),
+}
+
+impl FinishReason {
+    /// Reads a provider's finish reason string.
+    pub fn from_wire(reason: &str) -> Self {
+        match reason {
+            "stop" | "end_turn" | "STOP" | "stop_sequence" => FinishReason::Stop,
+            "length" | "max_tokens" | "MAX_TOKENS" => FinishReason::Length,
+            "tool_calls" | "function_call" | "tool_use" => FinishReason::ToolCalls,
+            "content_filter" | "SAFETY" | "refusal" => FinishReason::ContentFilter,
+            other => FinishReason::Other(other.to_owned()),
+        }
+    }
+}
+
+/// Tokens used, as the provider reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Answer tokens.
+    pub output_tokens: u64,
+    /// Prompt tokens served from the provider's cache.
+    pub cached_tokens: u64,
+    /// Tokens spent reasoning (included in `output_tokens` where the provider does so).
+    pub reasoning_tokens: u64,
+}
+
+impl Usage {
+    /// All tokens.
+    pub fn total(&self) -> u64 {
+        self.input_tokens + self.output_tokens
+    }
+
+    /// Adds another usage to this one.
+    pub fn add(&mut self, other: &Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cached_tokens += other.cached_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
+    }
+}
+
+/// A neutral response.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChatResponse {
+    /// The answer's text (content), if any.
+    pub text: Option<String>,
+    /// The answer's tool calls.
+    pub tool_calls: Vec<ToolCall>,
+    /// Tokens used.
+    pub usage: Option<Usage>,
+    /// Why the model stopped.
+    pub finish_reason: Option<FinishReason>,
+    /// A refusal, with the model's text.
+    pub refusal: Option<String>,
+    /// The provider's id of the request or response.
+    pub request_id: Option<String>,
+    /// The model that answered.
+    pub model: Option<String>,
+    /// The raw response body.
+    pub raw: serde_json::Value,
+}
+
+/// One event of a streamed response.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StreamEvent {
+    /// More answer text.
+    TextDelta(String),
+    /// More refusal text.
+    RefusalDelta(String),
+    /// More arguments of tool call `index` (`id` and `name` arrive with the first).
+    ToolArgumentsDelta {
+        /// Which call.
+        index: usize,
+        /// The call's id, once known.
+        id: Option<String>,
+        /// The tool's name, once known.
+        name: Option<String>,
+        /// The next fragment of the arguments' JSON text.
+        delta: String,
+    },
+    /// Tokens used.
+    Usage(Usage),
+    /// Why the model stopped.
+    Finish(FinishReason),
+    /// The provider's id of the response.
+    ResponseId(String),
+}
+
+/// What a provider (and model) can do; modes it cannot serve are refused before any
+/// request is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Capabilities {
+    /// `tool_choice` can force one tool.
+    pub forced_tool_choice: bool,
+    /// `strict: true` tools.
+    pub strict_tools: bool,
+    /// Native JSON Schema structured output.
+    pub native_json_schema: bool,
+    /// `json_object` mode.
+    pub json_mode: bool,
+    /// Several tool calls in one answer.
+    pub parallel_tools: bool,
+    /// Usage in streamed answers.
+    pub streaming_usage: bool,
+}
+
+impl Capabilities {
+    /// Everything (OpenAI's own models).
+    pub const ALL: Capabilities = Capabilities {
+        forced_tool_choice: true,
+        strict_tools: true,
+        native_json_schema: true,
+        json_mode: true,
+        parallel_tools: true,
+        streaming_usage: true,
+    };
+
+    /// Whether `mode` can be served; `Err` says why not.
+    pub fn check(&self, mode: Mode) -> Result<(), String> {
+        let missing = match mode {
+            Mode::Tools if !self.forced_tool_choice => "forced tool choice",
+            Mode::ToolsStrict if !(self.forced_tool_choice && self.strict_tools) => {
+                "strict tools"
+            }
+            Mode::JsonSchema if !self.native_json_schema => "native JSON Schema output",
+            Mode::Json if !self.json_mode => "JSON mode",
+            Mode::ParallelTools if !self.parallel_tools => "parallel tool calls",
+            _ => return Ok(()),
+        };
+        Err(format!("{mode:?} needs {missing}, which this provider does not offer"))
+    }
+}
+
+/// A failure of one HTTP exchange, classified for retrying.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// The connection failed or broke (retried).
+    #[error("transport error: {message}")]
+    Transport {
+        /// What happened.
+        message: String,
+    },
+    /// The provider answered with an error status.
+    #[error("HTTP {status}: {body}")]
+    Status {
+        /// The status code.
+        status: u16,
+        /// The error body as received (never contains our key).
+        body: String,
+        /// How long the provider asks us to wait (`retry-after`, `retry-after-ms`).
+        retry_after: Option<Duration>,
+        /// The provider's request id.
+        request_id: Option<String>,
+    },
+    /// The provider's answer could not be read.
+    #[error("unreadable response: {message}")]
+    Decode {
+        /// What was wrong.
+        message: String,
+        /// The body (or its beginning).
+        body: String,
+    },
+    /// The request cannot be made for this provider (mode, content).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+impl ProviderError {
+    /// Whether trying again may succeed (connect errors, timeouts, 408, 409, 429, 5xx,
+    /// 529): such failures are retried with backoff and never enter the conversation.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ProviderError::Transport { .. } => true,
+            ProviderError::Status { status, .. } => {
+                matches!(status, 408 | 409 | 429) || (500..600).contains(status)
+            }
+            _ => false,
+        }
+    }
+
+    /// The wait the provider asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ProviderError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// A boxed future, for object-safe async traits.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A boxed stream of events, fallible per item.
+pub type EventStream<'a> =
+    Pin<Box<dyn futures_core::Stream<Item = Result<StreamEvent, ProviderError>> + Send + 'a>>;
+
+/// An LLM API: translates the neutral request into its wire format and its answers
+/// back. Object safe; implemented by the HTTP clients of `instructor-providers`.
+pub trait Provider: Send + Sync + fmt::Debug {
+    /// A short name for logs and spans (`openai`, `anthropic`).
+    fn name(&self) -> &str;
+
+    /// What this provider can do with `model`.
+    fn capabilities(&self, model: &str) -> Capabilities;
+
+    /// One request, one whole response.
+    fn complete<'a>(&'a self, request: &'a ChatRequest)
+    -> BoxFuture<'a, Result<ChatResponse, ProviderError>>;
+
+    /// One request, a stream of events (opening can fail; each event can fail).
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<EventStream<'a>, ProviderError>>;
+}
