@@ -340,15 +340,15 @@ impl Capabilities {
     pub fn check(&self, mode: Mode) -> Result<(), String> {
         let missing = match mode {
             Mode::Tools if !self.forced_tool_choice => "forced tool choice",
-            Mode::ToolsStrict if !(self.forced_tool_choice && self.strict_tools) => {
-                "strict tools"
-            }
+            Mode::ToolsStrict if !(self.forced_tool_choice && self.strict_tools) => "strict tools",
             Mode::JsonSchema if !self.native_json_schema => "native JSON Schema output",
             Mode::Json if !self.json_mode => "JSON mode",
             Mode::ParallelTools if !self.parallel_tools => "parallel tool calls",
             _ => return Ok(()),
         };
-        Err(format!("{mode:?} needs {missing}, which this provider does not offer"))
+        Err(format!(
+            "{mode:?} needs {missing}, which this provider does not offer"
+        ))
     }
 }
 
@@ -426,8 +426,10 @@ pub trait Provider: Send + Sync + fmt::Debug {
     fn capabilities(&self, model: &str) -> Capabilities;
 
     /// One request, one whole response.
-    fn complete<'a>(&'a self, request: &'a ChatRequest)
-    -> BoxFuture<'a, Result<ChatResponse, ProviderError>>;
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>>;
 
     /// One request, a stream of events (opening can fail; each event can fail).
     fn stream<'a>(

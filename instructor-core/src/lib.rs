@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod chat;
+pub mod client;
 mod extract;
 pub mod partial;
 pub mod schema;

@@ -47,6 +47,13 @@ const MAX_CANDIDATES: usize = 16;
 /// assert!(read.repairs.len() >= 5);
 /// ```
 pub fn parse_lenient<T: Extract>(text: &str, context: &Context) -> Result<Lenient<T>, StreamError> {
+    let read = read_lenient::<T>(text)?;
+    read.value.validate(context)?;
+    Ok(read)
+}
+
+/// [`parse_lenient`] without the validation (for callers that validate themselves).
+pub fn read_lenient<T: Extract>(text: &str) -> Result<Lenient<T>, StreamError> {
     let (visible, mut skipped) = strip_think(text);
     let candidates = candidates(&visible);
     if candidates.is_empty() {
@@ -72,7 +79,6 @@ pub fn parse_lenient<T: Extract>(text: &str, context: &Context) -> Result<Lenien
                     })
                     .collect();
                 all.append(&mut repairs);
-                value.validate(context)?;
                 return Ok(Lenient {
                     value,
                     repairs: all,

@@ -8,7 +8,7 @@ mod parser;
 mod typed;
 
 pub use items::{ItemError, ItemStream};
-pub use lenient::{Lenient, coerce_to, parse_lenient};
+pub use lenient::{Lenient, coerce_to, parse_lenient, read_lenient};
 pub use parser::{
     EventSink, FeedError, Limits, Mode, ParseError, ParseErrorKind, Parser, Repair, RepairKind,
 };

@@ -1,0 +1,151 @@
+//! The one error type of an extraction, and the attempt ledger every error after an
+//! attempt carries.
+
+use crate::chat::{Mode, ProviderError, Usage};
+use crate::validate::ValidationErrors;
+use std::fmt;
+use std::time::Duration;
+
+/// One attempt: a request sent and what came of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    /// 1 for the first attempt, 2 for the first re-ask, ...
+    pub number: u32,
+    /// The provider's request or response id.
+    pub request_id: Option<String>,
+    /// Time from sending to the complete answer (transport retries included).
+    pub latency: Duration,
+    /// Tokens of this attempt, as reported.
+    pub usage: Option<Usage>,
+    /// Transport failures retried within this attempt.
+    pub transport_retries: u32,
+    /// What the model answered (the JSON text read, or the text).
+    pub raw_output: Option<String>,
+    /// Why the attempt failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Every attempt of an extraction and the tokens they used together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ledger {
+    /// The attempts, in order.
+    pub attempts: Vec<Attempt>,
+    /// Tokens of all attempts (failed ones are billed too).
+    pub total_usage: Usage,
+}
+
+impl fmt::Display for Ledger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} attempt(s), {} tokens",
+            self.attempts.len(),
+            self.total_usage.total()
+        )
+    }
+}
+
+/// Why an extraction did not produce a value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The provider (or model) cannot serve the requested mode; nothing was sent.
+    #[error("unsupported mode: {reason}")]
+    UnsupportedMode {
+        /// The mode asked for.
+        mode: Mode,
+        /// Why it cannot be served.
+        reason: String,
+    },
+    /// The request could not be built (no model, a schema the dialect refuses).
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The provider failed and retrying did not help (or the failure is not retryable).
+    #[error("provider error: {error} ({ledger})")]
+    Provider {
+        /// The last failure.
+        error: Box<ProviderError>,
+        /// The attempts so far.
+        ledger: Ledger,
+    },
+    /// The deadline passed.
+    #[error("timed out after {elapsed:?} ({ledger})")]
+    Timeout {
+        /// Time spent.
+        elapsed: Duration,
+        /// The attempts so far.
+        ledger: Ledger,
+    },
+    /// The answer hit the token limit and is cut (`finish_reason: length`).
+    #[error("the answer was cut at the token limit ({ledger})")]
+    Truncated {
+        /// What arrived before the cut.
+        partial_output: Option<String>,
+        /// The attempts so far.
+        ledger: Ledger,
+    },
+    /// The model refused.
+    #[error("the model refused: {text}")]
+    Refusal {
+        /// The model's words.
+        text: String,
+        /// The attempts so far.
+        ledger: Ledger,
+    },
+    /// The provider's content filter stopped the answer.
+    #[error("the provider's content filter stopped the answer ({ledger})")]
+    ContentFilter {
+        /// The attempts so far.
+        ledger: Ledger,
+    },
+    /// The last answer was not a readable value, and no retry was left.
+    #[error("could not read the answer: {message} ({ledger})")]
+    Parse {
+        /// What was wrong, with the field path where known.
+        message: String,
+        /// What the model answered.
+        raw_output: Option<String>,
+        /// The attempts.
+        ledger: Ledger,
+    },
+    /// The last answer failed validation, and no retry was left.
+    #[error("the answer failed validation:\n{errors}\n({ledger})")]
+    Validation {
+        /// What failed, by field path.
+        errors: ValidationErrors,
+        /// What the model answered.
+        raw_output: Option<String>,
+        /// The attempts.
+        ledger: Ledger,
+    },
+    /// The token budget is spent; no further attempt was made.
+    #[error("token budget of {limit} exhausted after {used} tokens ({ledger})")]
+    BudgetExhausted {
+        /// Tokens used.
+        used: u64,
+        /// The budget.
+        limit: u64,
+        /// The attempts.
+        ledger: Ledger,
+    },
+}
+
+impl Error {
+    /// The attempt ledger, for every error that follows attempts.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        match self {
+            Error::UnsupportedMode { .. } | Error::InvalidRequest { .. } => None,
+            Error::Provider { ledger, .. }
+            | Error::Timeout { ledger, .. }
+            | Error::Truncated { ledger, .. }
+            | Error::Refusal { ledger, .. }
+            | Error::ContentFilter { ledger }
+            | Error::Parse { ledger, .. }
+            | Error::Validation { ledger, .. }
+            | Error::BudgetExhausted { ledger, .. } => Some(ledger),
+        }
+    }
+}
