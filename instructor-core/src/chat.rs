@@ -412,9 +412,10 @@ impl ProviderError {
 /// A boxed future, for object-safe async traits.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A boxed stream of events, fallible per item.
-pub type EventStream<'a> =
-    Pin<Box<dyn futures_core::Stream<Item = Result<StreamEvent, ProviderError>> + Send + 'a>>;
+/// A boxed stream of events, fallible per item. It owns what it needs (the HTTP
+/// response), so it outlives the request it answers.
+pub type EventStream =
+    Pin<Box<dyn futures_core::Stream<Item = Result<StreamEvent, ProviderError>> + Send + 'static>>;
 
 /// An LLM API: translates the neutral request into its wire format and its answers
 /// back. Object safe; implemented by the HTTP clients of `instructor-providers`.
@@ -431,9 +432,10 @@ pub trait Provider: Send + Sync + fmt::Debug {
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>>;
 
-    /// One request, a stream of events (opening can fail; each event can fail).
+    /// One request, a stream of events (opening can fail; each event can fail). The
+    /// stream ends after the last event; one that breaks off early yields an error.
     fn stream<'a>(
         &'a self,
         request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<EventStream<'a>, ProviderError>>;
+    ) -> BoxFuture<'a, Result<EventStream, ProviderError>>;
 }
