@@ -6,10 +6,12 @@
 mod error;
 mod hooks;
 mod retry;
+mod streaming;
 
 pub use error::{Attempt, Error, Ledger};
 pub use hooks::{HookEvent, Hooks};
 pub use retry::RetryPolicy;
+pub use streaming::PartialUpdate;
 
 use crate::chat::{
     ChatRequest, ChatResponse, FinishReason, GenerationParams, Message, Mode, OutputSpec, Provider,
@@ -403,12 +405,44 @@ fn wraps_root<T: Extract>(mode: Mode) -> bool {
         )
 }
 
+/// The neutral request for an output spec: the model checked, the mode checked against
+/// the provider's capabilities (nothing is sent for an impossible mode), the schema
+/// prompt added for prompted modes.
+pub(crate) fn build_request(
+    provider: &dyn Provider,
+    model: Option<String>,
+    mut messages: Vec<Message>,
+    spec: OutputSpec,
+    params: GenerationParams,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Result<ChatRequest, Error> {
+    let model = model.ok_or_else(|| Error::InvalidRequest {
+        reason: "no model: set one on the client or the extraction".to_owned(),
+    })?;
+    if let Err(reason) = provider.capabilities(&model).check(spec.mode) {
+        return Err(Error::UnsupportedMode {
+            mode: spec.mode,
+            reason,
+        });
+    }
+    if spec.mode.is_prompted() {
+        messages.insert(0, Message::system(schema_prompt(&spec)?));
+    }
+    Ok(ChatRequest {
+        model,
+        messages,
+        output: Some(spec),
+        params,
+        extra,
+    })
+}
+
 async fn run<T: Extract>(extraction: Extraction<'_, T>) -> Result<Completion<T>, Error> {
     let Extraction {
         client,
         model,
         mode,
-        mut messages,
+        messages,
         params,
         extra,
         max_retries,
@@ -423,28 +457,13 @@ async fn run<T: Extract>(extraction: Extraction<'_, T>) -> Result<Completion<T>,
     let started = Instant::now();
     let deadline = timeout.map(|t| started + t);
     let provider = client.provider.as_ref();
-    let model = model.ok_or_else(|| Error::InvalidRequest {
-        reason: "no model: set one on the client or the extraction".to_owned(),
-    })?;
-    if let Err(reason) = provider.capabilities(&model).check(mode) {
-        return Err(Error::UnsupportedMode { mode, reason });
-    }
     let spec = OutputSpec {
         mode,
         schema: T::root_schema(),
         name: sanitize_name(&T::name()),
         description: T::description().map(|d| d.into_owned()),
     };
-    if mode.is_prompted() {
-        messages.insert(0, Message::system(schema_prompt(&spec)?));
-    }
-    let mut request = ChatRequest {
-        model,
-        messages,
-        output: Some(spec),
-        params,
-        extra,
-    };
+    let mut request = build_request(provider, model, messages, spec, params, extra)?;
     let mut ledger = Ledger::default();
     let attempts = max_retries + 1;
     let mut number = 0;
@@ -532,48 +551,23 @@ async fn run<T: Extract>(extraction: Extraction<'_, T>) -> Result<Completion<T>,
             error: None,
         };
 
-        // Answers that re-asking cannot fix end the extraction at once.
-        if let Some(text) = &response.refusal {
-            attempt.error = Some(format!("refusal: {text}"));
+        if response.finish_reason == Some(FinishReason::Length)
+            && let Some(larger) =
+                retry_truncated_with.filter(|m| request.params.max_tokens < Some(*m))
+        {
+            attempt.error = Some("truncated; retrying with a larger max_tokens".to_owned());
             ledger.attempts.push(attempt);
-            return fail(
-                &hooks,
-                Error::Refusal {
-                    text: text.clone(),
-                    ledger,
-                },
-            );
+            request.params.max_tokens = Some(larger);
+            hooks.emit(&HookEvent::Retry {
+                attempt: number,
+                reason: "truncated",
+            });
+            continue;
         }
-        match response.finish_reason {
-            Some(FinishReason::Length) => {
-                if let Some(larger) =
-                    retry_truncated_with.filter(|m| request.params.max_tokens < Some(*m))
-                {
-                    attempt.error = Some("truncated; retrying with a larger max_tokens".to_owned());
-                    ledger.attempts.push(attempt);
-                    request.params.max_tokens = Some(larger);
-                    hooks.emit(&HookEvent::Retry {
-                        attempt: number,
-                        reason: "truncated",
-                    });
-                    continue;
-                }
-                attempt.error = Some("truncated at the token limit".to_owned());
-                ledger.attempts.push(attempt);
-                return fail(
-                    &hooks,
-                    Error::Truncated {
-                        partial_output: raw,
-                        ledger,
-                    },
-                );
-            }
-            Some(FinishReason::ContentFilter) => {
-                attempt.error = Some("content filter".to_owned());
-                ledger.attempts.push(attempt);
-                return fail(&hooks, Error::ContentFilter { ledger });
-            }
-            _ => {}
+        // Answers that re-asking cannot fix end the extraction at once.
+        if let Some(error) = terminal_error(&response, raw.clone(), &mut attempt) {
+            ledger.attempts.push(attempt);
+            return fail(&hooks, error(ledger));
         }
 
         let outcome = match &answer {
@@ -639,6 +633,36 @@ async fn run<T: Extract>(extraction: Extraction<'_, T>) -> Result<Completion<T>,
                 );
             }
         }
+    }
+}
+
+/// Builds an error once the ledger is complete.
+pub(crate) type ErrorWithLedger = Box<dyn FnOnce(Ledger) -> Error + Send>;
+
+/// Answers that re-asking cannot fix: a refusal, the content filter, truncation at the
+/// token limit (re-asking would be cut again: fail fast).
+pub(crate) fn terminal_error(
+    response: &ChatResponse,
+    raw: Option<String>,
+    attempt: &mut Attempt,
+) -> Option<ErrorWithLedger> {
+    if let Some(text) = response.refusal.clone() {
+        attempt.error = Some(format!("refusal: {text}"));
+        return Some(Box::new(move |ledger| Error::Refusal { text, ledger }));
+    }
+    match response.finish_reason {
+        Some(FinishReason::Length) => {
+            attempt.error = Some("truncated at the token limit".to_owned());
+            Some(Box::new(move |ledger| Error::Truncated {
+                partial_output: raw,
+                ledger,
+            }))
+        }
+        Some(FinishReason::ContentFilter) => {
+            attempt.error = Some("content filter".to_owned());
+            Some(Box::new(|ledger| Error::ContentFilter { ledger }))
+        }
+        _ => None,
     }
 }
 
