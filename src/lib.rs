@@ -25,15 +25,25 @@ pub use instructor_core::{
     Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, FieldState,
     HasPartial, Partial, PartialError, PartialSink, PathSegment, RootSchema, Schema,
     SchemaGenerator, Scratch, Validate, ValidationError, ValidationErrors, from_json_slice,
-    from_json_str, from_json_value, partial, schema, stream, validate,
+    chat, client, from_json_str, from_json_value, partial, schema, stream, validate,
 };
+pub use instructor_core::chat::{Mode, Provider};
+pub use instructor_core::client::{Client, Completion, Error};
 pub use instructor_macros::Extract;
 
 #[doc(hidden)]
 pub use instructor_core::__private;
 
+/// HTTP clients: OpenAI and OpenAI-compatible servers.
+pub use instructor_providers as providers;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
+
 /// The names most programs need: `use instructor::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Context, Dialect, Extract, Partial, ValidationError, ValidationErrors};
+    pub use crate::{
+        Client, Context, Dialect, Extract, Mode, Partial, ValidationError, ValidationErrors,
+    };
     pub use serde::Deserialize;
 }
