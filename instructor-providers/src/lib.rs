@@ -7,3 +7,6 @@
 //! depends on `instructor-core` only, never the other way round.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+#[cfg(feature = "testing")]
+pub mod testing;
