@@ -206,6 +206,18 @@ async fn sse_chunks_arrive_as_separate_reads_at_the_chosen_boundaries() {
                 body[17..].to_vec()
             ]
         );
+
+        // A Content-Length reply written in pieces is still one whole body.
+        let value = json!({"split": "in the middle of a key"});
+        server.push(Reply::json(200, value.clone()).cut_at(&[1, 5, 20]));
+        let response = client()
+            .post(server.url("/v1/chat/completions"))
+            .send()
+            .await
+            .unwrap();
+        let length = value.to_string().len().to_string();
+        assert_eq!(response.headers()["content-length"], length.as_str());
+        assert_eq!(response.json::<Value>().await.unwrap(), value);
     })
     .await;
 }
@@ -645,6 +657,46 @@ async fn concurrent_requests_each_get_a_reply() {
         seen.sort_unstable();
         assert_eq!(seen, (0..8).collect::<Vec<u64>>());
         assert_eq!(server.requests().len(), 8);
+    })
+    .await;
+}
+
+#[test]
+fn the_public_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<FakeProvider>();
+    send_sync::<Reply>();
+    send_sync::<instructor_providers::testing::RecordedRequest>();
+    send_sync::<ChatCompletion>();
+}
+
+#[tokio::test]
+async fn debug_output_stays_short_and_ndjson_is_not_judged() {
+    bounded(async {
+        let server = FakeProvider::start().await;
+        server.push(Reply::status(200));
+        server.push_for("/v1/batch?ignored=1", Reply::status(202));
+        // NDJSON is not JSON, but it is not declared as `application/json` either.
+        let response = client()
+            .post(server.url("/v1/batch"))
+            .header("content-type", "application/x-ndjson")
+            .body("{\"a\":1}\n{\"a\":2}\n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+        client()
+            .post(server.url("/v1/big"))
+            .body(vec![b'x'; 100_000])
+            .send()
+            .await
+            .unwrap();
+        let debug = format!("{:?}", server.last_request().unwrap());
+        assert!(debug.len() < 2_000, "{debug}");
+        assert!(debug.contains("100000 bytes in all"), "{debug}");
+        assert_eq!(server.requests_for("/v1/batch?x=2").len(), 1);
+        let debug = format!("{server:?}");
+        assert!(debug.contains("requests: 2"), "{debug}");
     })
     .await;
 }

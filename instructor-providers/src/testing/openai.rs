@@ -68,6 +68,7 @@ struct ToolCall {
 /// assert_eq!(events[6], "data: [DONE]\n\n");
 /// ```
 #[derive(Clone, Debug)]
+#[must_use]
 pub struct ChatCompletion {
     id: String,
     model: String,

@@ -50,6 +50,7 @@ enum Framing {
 /// assert_eq!(broken.chunks().len(), 3);
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "a Reply does nothing until it is pushed to a FakeProvider"]
 pub struct Reply {
     status: StatusCode,
     headers: HeaderMap,

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::pin;
@@ -39,14 +40,16 @@ pub const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
 ///   `/v1beta/models/{model}:generateContent` are all just routes. Body builders for each
 ///   provider live in their own module ([`openai`](super::openai) today).
 /// - **Malformed requests** get a `400` (from hyper for unparsable HTTP; from the fake for a
-///   body declared JSON by its `Content-Type` that does not parse — recorded, but it does not
-///   consume a scripted reply); bodies over [`MAX_REQUEST_BODY`] get a `413`. Nothing a
+///   body whose `Content-Type` is `application/json` or `application/*+json` and that does
+///   not parse — recorded, but it does not consume a scripted reply); bodies over [`MAX_REQUEST_BODY`] get a `413`. Nothing a
 ///   client sends makes the server panic.
 /// - **Shutdown.** Dropping the `FakeProvider` aborts the accept loop and every connection:
 ///   the port closes and stalled or streaming clients see their connection drop.
 ///
-/// It needs a running tokio runtime (a current-thread one is enough, `#[tokio::test]`
-/// works) and must be started from inside it.
+/// It needs a running tokio runtime with its IO and time drivers (a current-thread one is
+/// enough: `#[tokio::test]`, or `Builder::new_current_thread().enable_all()`) and must be
+/// started from inside it. `FakeProvider` is `Send + Sync`: share it by reference (or in an
+/// `Arc`) with the tasks of a test.
 ///
 /// # Example
 ///
@@ -78,7 +81,6 @@ pub const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
 /// assert_eq!(request.json().unwrap()["model"], "gpt-4o-mini");
 /// # });
 /// ```
-#[derive(Debug)]
 pub struct FakeProvider {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -208,9 +210,10 @@ impl FakeProvider {
         self.shared.lock().global.push_back(reply);
     }
 
-    /// Queues a reply for the next request on exactly this path (no query string, e.g.
-    /// `"/v1/chat/completions"` or `"/v1beta/models/gemini-2.0-flash:streamGenerateContent"`).
-    /// A path's own queue is served before the global one.
+    /// Queues a reply for the next request on exactly this path, e.g.
+    /// `"/v1/chat/completions"` or `"/v1beta/models/gemini-2.0-flash:streamGenerateContent"`.
+    /// Matching ignores query strings (any `?...` given here is dropped). A path's own queue
+    /// is served before the global one.
     ///
     /// # Example
     ///
@@ -230,7 +233,7 @@ impl FakeProvider {
         self.shared
             .lock()
             .routes
-            .entry(path.to_owned())
+            .entry(strip_query(path).to_owned())
             .or_default()
             .push_back(reply);
     }
@@ -270,8 +273,10 @@ impl FakeProvider {
         self.shared.lock().requests.clone()
     }
 
-    /// The requests received on exactly this path, in arrival order.
+    /// The requests received on exactly this path (query strings ignored), in arrival
+    /// order.
     pub fn requests_for(&self, path: &str) -> Vec<RecordedRequest> {
+        let path = strip_query(path);
         let state = self.shared.lock();
         state
             .requests
@@ -296,11 +301,29 @@ impl FakeProvider {
     }
 }
 
+impl fmt::Debug for FakeProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.shared.lock();
+        f.debug_struct("FakeProvider")
+            .field("addr", &self.addr)
+            .field(
+                "queued",
+                &(state.global.len() + state.routes.values().map(VecDeque::len).sum::<usize>()),
+            )
+            .field("requests", &state.requests.len())
+            .finish()
+    }
+}
+
 impl Drop for FakeProvider {
     fn drop(&mut self) {
         // Aborting the accept loop drops its JoinSet, which aborts every connection task.
         self.task.abort();
     }
+}
+
+fn strip_query(path: &str) -> &str {
+    path.split_once('?').map_or(path, |(path, _query)| path)
 }
 
 /// One request as the fake provider received it.
@@ -326,7 +349,7 @@ impl Drop for FakeProvider {
 /// assert_eq!(request.body(), br#"{"max_tokens":5}"#);
 /// # });
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RecordedRequest {
     method: String,
     path: String,
@@ -367,8 +390,8 @@ impl RecordedRequest {
             .map(|(_, v)| v.as_slice())
     }
 
-    /// Every header in the order received, as (lowercase name, raw value); a repeated
-    /// header appears once per value.
+    /// Every header, as (lowercase name, raw value); a header sent several times appears
+    /// once per value, in the order sent.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
     }
@@ -381,6 +404,30 @@ impl RecordedRequest {
     /// The body parsed as JSON, or `None` if it is empty or not JSON.
     pub fn json(&self) -> Option<&serde_json::Value> {
         self.json.as_ref()
+    }
+}
+
+/// At most this many bytes of a body are shown by `Debug`.
+const DEBUG_BODY_LIMIT: usize = 1024;
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, String)> = self
+            .headers()
+            .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))
+            .collect();
+        let shown = &self.body[..self.body.len().min(DEBUG_BODY_LIMIT)];
+        let mut body = String::from_utf8_lossy(shown).into_owned();
+        if self.body.len() > DEBUG_BODY_LIMIT {
+            body.push_str(&format!("... ({} bytes in all)", self.body.len()));
+        }
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field("body", &body)
+            .finish()
     }
 }
 
@@ -406,6 +453,14 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     let _ = http1::Builder::new()
         .serve_connection(TokioIo::new(stream), service)
         .await;
+}
+
+/// `application/json` or `application/*+json`, parameters ignored (not NDJSON, not JSON Lines).
+fn is_json_media_type(content_type: &str) -> bool {
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    let media_type = media_type.to_ascii_lowercase();
+    media_type == "application/json"
+        || media_type.starts_with("application/") && media_type.ends_with("+json")
 }
 
 enum BodyError {
@@ -475,7 +530,7 @@ async fn handle(
         .headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+        .is_some_and(is_json_media_type);
 
     let path = parts.uri.path().to_owned();
     let method = parts.method.as_str().to_owned();
