@@ -8,5 +8,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod openai;
+pub mod presets;
+pub mod sse;
+
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,0 +1,1063 @@
+//! The OpenAI Chat Completions client, for OpenAI itself, Azure OpenAI and every
+//! OpenAI-compatible server (see [`crate::presets`]).
+//!
+//! It speaks HTTP directly (reqwest, rustls) and translates the neutral request of
+//! `instructor-core` into a `POST {base}/chat/completions` body:
+//!
+//! | mode | what is sent |
+//! |---|---|
+//! | `Tools` | one function tool, `parameters` = the schema in JSON Schema without `$schema`, a non-object root wrapped as `{"value": ...}` (OpenAI requires `type: object`), and `tool_choice` forced to it |
+//! | `ToolsStrict` | the same with `strict: true` and the strict dialect (also wrapped) |
+//! | `Json` | `response_format: {type: json_object}` (the schema goes in the prompt, which the caller writes) |
+//! | `JsonSchema` | `response_format: {type: json_schema, json_schema: {name, schema, strict: true}}` in the strict dialect |
+//! | `MdJson` | nothing extra |
+//! | `ParallelTools` | the schema as one tool, `tool_choice: "auto"`, `parallel_tool_calls: true` |
+//!
+//! Where a root is wrapped, the answer is `{"value": <the value>}`: see [`wraps_root`].
+//! Tool and schema names are [`wire_name`]s of `OutputSpec::name`.
+//!
+//! ```no_run
+//! use instructor_core::chat::{ChatRequest, Message, Provider};
+//! use instructor_providers::openai::OpenAi;
+//!
+//! # async fn run() -> Result<(), instructor_core::chat::ProviderError> {
+//! let openai = OpenAi::from_env();
+//! let request = ChatRequest {
+//!     model: "gpt-4o-mini".into(),
+//!     messages: vec![Message::user("Say hi")],
+//!     output: None,
+//!     params: Default::default(),
+//!     extra: Default::default(),
+//! };
+//! let response = openai.complete(&request).await?;
+//! println!("{:?}", response.text);
+//! # Ok(()) }
+//! ```
+
+mod stream;
+pub(crate) mod types;
+
+pub use stream::stream_events;
+
+use futures_util::StreamExt;
+use instructor_core::chat::{
+    BoxFuture, Capabilities, ChatRequest, ChatResponse, ContentPart, EventStream, FinishReason,
+    Message, Mode, OutputSpec, Provider, ProviderError, Role, ToolCall,
+};
+use instructor_core::schema::{Dialect, SchemaKind};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+use types::{
+    ChatCompletion, ChatCompletionRequest, FunctionDefinition, ImageUrl, JsonSchemaFormat,
+    NamedFunction, RequestContent, RequestFunctionCall, RequestMessage, RequestPart,
+    RequestToolCall, ResponseFormat, StreamOptions, Tool, ToolChoice, arguments_text, content_text,
+    merge_extra,
+};
+
+/// The default time one HTTP exchange may take (see [`OpenAiConfig::timeout`]).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How much of an unreadable body a [`ProviderError::Decode`] keeps.
+const DECODE_BODY_LIMIT: usize = 16 * 1024;
+
+/// An API key. It never prints: `Debug` and `Display` show `[redacted]`.
+///
+/// ```
+/// use instructor_providers::openai::ApiKey;
+///
+/// let key = ApiKey::new("sk-secret");
+/// assert_eq!(format!("{key:?} {key}"), "[redacted] [redacted]");
+/// assert_eq!(key.expose(), "sk-secret");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+
+    /// The key itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<String> for ApiKey {
+    fn from(key: String) -> Self {
+        ApiKey(key)
+    }
+}
+
+impl From<&str> for ApiKey {
+    fn from(key: &str) -> Self {
+        ApiKey(key.to_owned())
+    }
+}
+
+/// Which header carries the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum AuthStyle {
+    /// `Authorization: Bearer <key>` (OpenAI and the compatible servers).
+    #[default]
+    Bearer,
+    /// `api-key: <key>` (Azure OpenAI with a resource key).
+    AzureApiKey,
+}
+
+/// Where the endpoint is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum PathStyle {
+    /// `{base_url}/chat/completions`.
+    #[default]
+    Standard,
+    /// `{base_url}/openai/deployments/{deployment}/chat/completions?api-version=...`
+    /// (Azure OpenAI). Without a deployment, the request's model names it.
+    AzureDeployment {
+        /// The deployment, or `None` to use the request's model.
+        deployment: Option<String>,
+        /// The `api-version` query value, like `2024-10-21`.
+        api_version: String,
+    },
+}
+
+/// Which field carries `GenerationParams::max_tokens`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum TokenLimitField {
+    /// `max_completion_tokens`: OpenAI's current field (required by reasoning models).
+    #[default]
+    MaxCompletionTokens,
+    /// `max_tokens`: the deprecated field that most compatible servers read.
+    MaxTokens,
+}
+
+/// Everything the client needs to know about one server.
+///
+/// Required values are in the constructor; everything else has a `with_` method. Use a
+/// [`crate::presets::Preset`] for known servers.
+///
+/// ```
+/// use instructor_providers::openai::{OpenAiConfig, TokenLimitField};
+/// use std::time::Duration;
+///
+/// let config = OpenAiConfig::new("http://localhost:8000/v1")
+///     .with_api_key("token-abc123")
+///     .with_token_limit_field(TokenLimitField::MaxTokens)
+///     .with_timeout(Some(Duration::from_secs(60)));
+/// assert!(!format!("{config:?}").contains("token-abc123"));
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct OpenAiConfig {
+    /// A short name for logs and spans (`openai`, `groq`).
+    pub name: String,
+    /// The API root, like `https://api.openai.com/v1`.
+    pub base_url: String,
+    /// The key, if the server needs one.
+    pub api_key: Option<ApiKey>,
+    /// `OpenAI-Organization`.
+    pub organization: Option<String>,
+    /// `OpenAI-Project`.
+    pub project: Option<String>,
+    /// More headers sent with every request (their values never print).
+    pub headers: Vec<(String, String)>,
+    /// Which header carries the key.
+    pub auth: AuthStyle,
+    /// Where the endpoint is.
+    pub path: PathStyle,
+    /// Which field carries the token limit.
+    pub token_limit_field: TokenLimitField,
+    /// What the server can do, for models without an override.
+    pub capabilities: Capabilities,
+    /// Per-model overrides: an exact model name, or a prefix ending in `*`
+    /// (`gpt-3.5-turbo*`). An exact name wins, then the longest prefix.
+    pub model_capabilities: Vec<(String, Capabilities)>,
+    /// The longest one HTTP exchange may take: for `complete`, from connecting to the
+    /// last byte of the body; for `stream`, connecting, then each wait for more bytes
+    /// (the stream as a whole may last longer). `None` waits for ever.
+    pub timeout: Option<Duration>,
+}
+
+impl OpenAiConfig {
+    /// A config for the server at `base_url`, with Bearer auth, the standard path, every
+    /// capability, `max_completion_tokens` and [`DEFAULT_TIMEOUT`].
+    pub fn new(base_url: impl Into<String>) -> Self {
+        OpenAiConfig {
+            name: "openai".to_owned(),
+            base_url: base_url.into(),
+            api_key: None,
+            organization: None,
+            project: None,
+            headers: Vec::new(),
+            auth: AuthStyle::Bearer,
+            path: PathStyle::Standard,
+            token_limit_field: TokenLimitField::MaxCompletionTokens,
+            capabilities: Capabilities::ALL,
+            model_capabilities: Vec::new(),
+            timeout: Some(DEFAULT_TIMEOUT),
+        }
+    }
+
+    /// Sets the name for logs.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets the base URL.
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// Sets the key.
+    pub fn with_api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Sets `OpenAI-Organization`.
+    pub fn with_organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+
+    /// Sets `OpenAI-Project`.
+    pub fn with_project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into());
+        self
+    }
+
+    /// Adds a header to every request.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets the auth header style.
+    pub fn with_auth(mut self, auth: AuthStyle) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Sets the path style.
+    pub fn with_path(mut self, path: PathStyle) -> Self {
+        self.path = path;
+        self
+    }
+
+    /// Sets the token limit field.
+    pub fn with_token_limit_field(mut self, field: TokenLimitField) -> Self {
+        self.token_limit_field = field;
+        self
+    }
+
+    /// Sets the server's capabilities.
+    pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Overrides the capabilities of a model (exact name) or of models (a prefix ending
+    /// in `*`).
+    pub fn with_model_capabilities(
+        mut self,
+        model: impl Into<String>,
+        capabilities: Capabilities,
+    ) -> Self {
+        self.model_capabilities.push((model.into(), capabilities));
+        self
+    }
+
+    /// Sets the timeout of one HTTP exchange.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// What `model` can do here.
+    pub fn capabilities_for(&self, model: &str) -> Capabilities {
+        let mut best: Option<(usize, Capabilities)> = None;
+        for (pattern, capabilities) in &self.model_capabilities {
+            let rank = match pattern.strip_suffix('*') {
+                None if pattern == model => usize::MAX,
+                Some(prefix) if model.starts_with(prefix) => prefix.len(),
+                _ => continue,
+            };
+            if best.is_none_or(|(best_rank, _)| rank > best_rank) {
+                best = Some((rank, *capabilities));
+            }
+        }
+        best.map_or(self.capabilities, |(_, capabilities)| capabilities)
+    }
+
+    /// The endpoint URL for `model`.
+    pub fn endpoint(&self, model: &str) -> String {
+        let base = self.base_url.trim_end_matches('/');
+        match &self.path {
+            PathStyle::Standard => format!("{base}/chat/completions"),
+            PathStyle::AzureDeployment {
+                deployment,
+                api_version,
+            } => format!(
+                "{base}/openai/deployments/{}/chat/completions?api-version={}",
+                percent_encode(deployment.as_deref().unwrap_or(model)),
+                percent_encode(api_version)
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for OpenAiConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(name, _)| format!("{name}: [redacted]"))
+            .collect();
+        f.debug_struct("OpenAiConfig")
+            .field("name", &self.name)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key)
+            .field("organization", &self.organization)
+            .field("project", &self.project)
+            .field("headers", &headers)
+            .field("auth", &self.auth)
+            .field("path", &self.path)
+            .field("token_limit_field", &self.token_limit_field)
+            .field("capabilities", &self.capabilities)
+            .field("model_capabilities", &self.model_capabilities)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Escapes what cannot stand in a URL path segment or query value.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The OpenAI Chat Completions client.
+pub struct OpenAi {
+    config: OpenAiConfig,
+    /// Building a client only fails when the TLS backend cannot start; that is reported
+    /// by each request, so that construction stays infallible.
+    client: Result<reqwest::Client, String>,
+}
+
+impl fmt::Debug for OpenAi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAi")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAi {
+    /// A client for `config`.
+    pub fn new(config: OpenAiConfig) -> Self {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("instructor-rs/", env!("CARGO_PKG_VERSION")));
+        if let Some(timeout) = config.timeout {
+            builder = builder.connect_timeout(timeout).read_timeout(timeout);
+        }
+        let client = builder
+            .build()
+            .map_err(|error| format!("cannot build the HTTP client: {}", error_chain(&error)));
+        OpenAi { config, client }
+    }
+
+    /// OpenAI with `OPENAI_API_KEY`, `OPENAI_BASE_URL` (default
+    /// `https://api.openai.com/v1`), `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID`.
+    pub fn from_env() -> Self {
+        OpenAi::new(crate::presets::Preset::OpenAi.config_from_env())
+    }
+
+    /// The config.
+    pub fn config(&self) -> &OpenAiConfig {
+        &self.config
+    }
+
+    /// The body of a non-streamed request.
+    ///
+    /// # Errors
+    ///
+    /// [`ProviderError::Unsupported`] when the mode is beyond the model's capabilities,
+    /// the schema cannot be expressed in the mode's dialect, or a message cannot be sent
+    /// (an image outside a user message, a tool answer without its call id).
+    pub fn request_body(&self, request: &ChatRequest) -> Result<Value, ProviderError> {
+        self.body(request, false)
+    }
+
+    /// The body of a streamed request: `stream: true`, and `stream_options.include_usage`
+    /// where the capabilities say the server reports usage in streams.
+    ///
+    /// # Errors
+    ///
+    /// As [`OpenAi::request_body`].
+    pub fn stream_request_body(&self, request: &ChatRequest) -> Result<Value, ProviderError> {
+        self.body(request, true)
+    }
+
+    fn body(&self, request: &ChatRequest, streaming: bool) -> Result<Value, ProviderError> {
+        let capabilities = self.config.capabilities_for(&request.model);
+        let params = &request.params;
+        let (max_completion_tokens, max_tokens) = match self.config.token_limit_field {
+            TokenLimitField::MaxCompletionTokens => (params.max_tokens, None),
+            TokenLimitField::MaxTokens => (None, params.max_tokens),
+        };
+        let mut wire = ChatCompletionRequest {
+            model: &request.model,
+            messages: request
+                .messages
+                .iter()
+                .map(request_message)
+                .collect::<Result<_, _>>()?,
+            temperature: params.temperature,
+            top_p: params.top_p,
+            max_completion_tokens,
+            max_tokens,
+            seed: params.seed,
+            stop: &params.stop,
+            tools: Vec::new(),
+            tool_choice: None,
+            parallel_tool_calls: None,
+            response_format: None,
+            stream: None,
+            stream_options: None,
+        };
+        if let Some(output) = &request.output {
+            capabilities
+                .check(output.mode)
+                .map_err(ProviderError::Unsupported)?;
+            apply_output(&mut wire, output)?;
+        }
+        if streaming {
+            wire.stream = Some(true);
+            if capabilities.streaming_usage {
+                wire.stream_options = Some(StreamOptions {
+                    include_usage: true,
+                });
+            }
+        }
+        let mut body = serde_json::to_value(&wire).map_err(|error| {
+            ProviderError::Unsupported(format!("cannot serialize the request: {error}"))
+        })?;
+        merge_extra(&mut body, &request.extra);
+        // The method owns `stream`, whatever `extra` says.
+        if let Value::Object(map) = &mut body {
+            if streaming {
+                map.insert("stream".to_owned(), Value::Bool(true));
+            } else {
+                map.remove("stream");
+                map.remove("stream_options");
+            }
+        }
+        Ok(body)
+    }
+
+    fn headers(&self, streaming: bool) -> Result<HeaderMap, ProviderError> {
+        let mut headers = HeaderMap::new();
+        if let Some(key) = &self.config.api_key {
+            let (name, value) = match self.config.auth {
+                AuthStyle::Bearer => ("authorization", format!("Bearer {}", key.expose())),
+                AuthStyle::AzureApiKey => ("api-key", key.expose().to_owned()),
+            };
+            let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                ProviderError::Unsupported(
+                    "the API key contains characters a header cannot carry".to_owned(),
+                )
+            })?;
+            value.set_sensitive(true);
+            headers.insert(HeaderName::from_static(name), value);
+        }
+        let named = [
+            ("openai-organization", self.config.organization.as_ref()),
+            ("openai-project", self.config.project.as_ref()),
+        ];
+        let fixed = named
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|value| (name, value.as_str())));
+        let extra = self
+            .config
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()));
+        for (name, value) in fixed.chain(extra) {
+            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                ProviderError::Unsupported(format!("`{name}` is not a valid header name"))
+            })?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| {
+                ProviderError::Unsupported(format!("the value of header `{name}` is not valid"))
+            })?;
+            value.set_sensitive(true);
+            headers.insert(header, value);
+        }
+        if streaming {
+            headers.insert(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("text/event-stream"),
+            );
+        }
+        Ok(headers)
+    }
+
+    /// Sends `body`, turning a non-2xx answer into [`ProviderError::Status`].
+    async fn send(
+        &self,
+        model: &str,
+        body: &Value,
+        streaming: bool,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let client = self
+            .client
+            .as_ref()
+            .map_err(|message| ProviderError::Transport {
+                message: message.clone(),
+            })?;
+        let mut builder = client
+            .post(self.config.endpoint(model))
+            .headers(self.headers(streaming)?)
+            .json(body);
+        if !streaming && let Some(timeout) = self.config.timeout {
+            builder = builder.timeout(timeout);
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|error| self.transport_error(&error))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let headers = response.headers().clone();
+        let body = match response.bytes().await {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(error) => format!(
+                "(the error body could not be read: {})",
+                error_chain(&error)
+            ),
+        };
+        Err(ProviderError::Status {
+            status: status.as_u16(),
+            body: self.redact(body),
+            retry_after: retry_after(&headers, SystemTime::now()),
+            request_id: request_id(&headers),
+        })
+    }
+
+    fn transport_error(&self, error: &reqwest::Error) -> ProviderError {
+        let kind = if error.is_timeout() {
+            "timed out: "
+        } else if error.is_connect() {
+            "cannot connect: "
+        } else {
+            ""
+        };
+        ProviderError::Transport {
+            message: self.redact(format!("{kind}{}", error_chain(error))),
+        }
+    }
+
+    /// Removes the key from text that came from elsewhere (an error body could echo it).
+    fn redact(&self, text: String) -> String {
+        match &self.config.api_key {
+            Some(key) if !key.expose().is_empty() && text.contains(key.expose()) => {
+                text.replace(key.expose(), "[redacted]")
+            }
+            _ => text,
+        }
+    }
+
+    async fn complete_inner(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+        let body = self.request_body(request)?;
+        let response = self.send(&request.model, &body, false).await?;
+        let header_id = request_id(response.headers());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| self.transport_error(&error))?;
+        let mut parsed = parse_response(&bytes).map_err(|error| match error {
+            ProviderError::Decode { message, body } => ProviderError::Decode {
+                message,
+                body: self.redact(body),
+            },
+            ProviderError::Status {
+                status,
+                body,
+                retry_after,
+                request_id,
+            } => ProviderError::Status {
+                status,
+                body: self.redact(body),
+                retry_after,
+                request_id: request_id.or_else(|| header_id.clone()),
+            },
+            other => other,
+        })?;
+        if parsed.request_id.is_none() {
+            parsed.request_id = header_id;
+        }
+        Ok(parsed)
+    }
+
+    async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
+        let body = self.stream_request_body(request)?;
+        let response = self.send(&request.model, &body, true).await?;
+        let key = self.config.api_key.clone();
+        let bytes = response.bytes_stream().map(move |chunk| {
+            chunk.map_err(|error| {
+                let message = format!("the stream broke: {}", error_chain(&error));
+                ProviderError::Transport {
+                    message: match &key {
+                        Some(key) if !key.expose().is_empty() => {
+                            message.replace(key.expose(), "[redacted]")
+                        }
+                        _ => message,
+                    },
+                }
+            })
+        });
+        Ok(stream_events(bytes))
+    }
+}
+
+impl Provider for OpenAi {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn capabilities(&self, model: &str) -> Capabilities {
+        self.config.capabilities_for(model)
+    }
+
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
+        Box::pin(self.complete_inner(request))
+    }
+
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<EventStream, ProviderError>> {
+        Box::pin(async move {
+            let events: EventStream = self.stream_inner(request).await?;
+            Ok(events)
+        })
+    }
+}
+
+/// A name OpenAI accepts for a tool or a response format (`^[a-zA-Z0-9_-]{1,64}$`): other
+/// characters become `_`, the name is cut to 64 characters, and an empty name is `output`.
+///
+/// ```
+/// use instructor_providers::openai::wire_name;
+///
+/// assert_eq!(wire_name("Vec<Ticket>"), "Vec_Ticket_");
+/// assert_eq!(wire_name("extract_user"), "extract_user");
+/// ```
+pub fn wire_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    if cleaned.is_empty() {
+        "output".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// Whether the answer to `output` comes wrapped as `{"value": ...}`
+/// ([`instructor_core::schema::dialect::WRAPPED_ROOT_PROPERTY`]): in the tool modes and
+/// `JsonSchema` when the root is not an object.
+pub fn wraps_root(output: &OutputSpec) -> bool {
+    let wrapping_mode = matches!(
+        output.mode,
+        Mode::Tools | Mode::ToolsStrict | Mode::ParallelTools | Mode::JsonSchema
+    );
+    wrapping_mode && !matches!(output.schema.schema.kind, SchemaKind::Object(_))
+}
+
+fn apply_output<'a>(
+    wire: &mut ChatCompletionRequest<'a>,
+    output: &'a OutputSpec,
+) -> Result<(), ProviderError> {
+    let render = |dialect: Dialect| {
+        output
+            .schema
+            .render(dialect)
+            .map_err(|error| ProviderError::Unsupported(error.to_string()))
+    };
+    let tool = |dialect: Dialect, strict: Option<bool>| -> Result<Tool<'a>, ProviderError> {
+        Ok(Tool {
+            kind: "function",
+            function: FunctionDefinition {
+                name: wire_name(&output.name),
+                description: output.description.as_deref(),
+                parameters: render(dialect)?,
+                strict,
+            },
+        })
+    };
+    match output.mode {
+        // Non-strict tools take plain JSON Schema without `$schema`, with a non-object
+        // root wrapped: exactly the policy of the `AnthropicTool` dialect, whose name
+        // says where it was first needed.
+        Mode::Tools => {
+            let tool = tool(Dialect::AnthropicTool, None)?;
+            wire.tool_choice = Some(named_choice(&tool));
+            wire.tools.push(tool);
+        }
+        Mode::ToolsStrict => {
+            let tool = tool(Dialect::OpenAiStrict, Some(true))?;
+            wire.tool_choice = Some(named_choice(&tool));
+            wire.tools.push(tool);
+        }
+        Mode::ParallelTools => {
+            wire.tools.push(tool(Dialect::AnthropicTool, None)?);
+            wire.tool_choice = Some(ToolChoice::Mode("auto"));
+            wire.parallel_tool_calls = Some(true);
+        }
+        Mode::Json => wire.response_format = Some(ResponseFormat::JsonObject),
+        Mode::JsonSchema => {
+            wire.response_format = Some(ResponseFormat::JsonSchema {
+                json_schema: JsonSchemaFormat {
+                    name: wire_name(&output.name),
+                    description: output.description.as_deref(),
+                    schema: render(Dialect::OpenAiStrict)?,
+                    strict: true,
+                },
+            });
+        }
+        Mode::MdJson => {}
+        other => {
+            return Err(ProviderError::Unsupported(format!(
+                "{other:?} is not implemented by the OpenAI client"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn named_choice(tool: &Tool<'_>) -> ToolChoice {
+    ToolChoice::Named {
+        kind: "function",
+        function: NamedFunction {
+            name: tool.function.name.clone(),
+        },
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::System => "system",
+        Role::User => "user",
+        Role::Assistant => "assistant",
+        Role::Tool => "tool",
+    }
+}
+
+fn request_message(message: &Message) -> Result<RequestMessage<'_>, ProviderError> {
+    let role = role_name(message.role);
+    let mut parts = Vec::with_capacity(message.content.len());
+    for part in &message.content {
+        parts.push(match part {
+            ContentPart::Text { text } => RequestPart::Text { text },
+            ContentPart::ImageUrl { url } if message.role == Role::User => RequestPart::ImageUrl {
+                image_url: ImageUrl { url },
+            },
+            ContentPart::ImageUrl { .. } => {
+                return Err(ProviderError::Unsupported(format!(
+                    "images can only be sent in user messages, not in a {role} message"
+                )));
+            }
+            other => {
+                return Err(ProviderError::Unsupported(format!(
+                    "this content part cannot be sent to an OpenAI-compatible API: {other:?}"
+                )));
+            }
+        });
+    }
+    // One text part is sent as a plain string: every compatible server reads that.
+    let content = match parts.as_slice() {
+        [] if message.role == Role::Assistant && !message.tool_calls.is_empty() => None,
+        [] => Some(RequestContent::Text(String::new())),
+        [RequestPart::Text { text }] => Some(RequestContent::Text((*text).to_owned())),
+        _ => Some(RequestContent::Parts(parts)),
+    };
+    let tool_call_id = match message.role {
+        Role::Tool => Some(message.tool_call_id.as_deref().ok_or_else(|| {
+            ProviderError::Unsupported("a tool message needs the id of the call it answers".into())
+        })?),
+        _ => None,
+    };
+    Ok(RequestMessage {
+        role,
+        content,
+        tool_calls: message
+            .tool_calls
+            .iter()
+            .map(|call| RequestToolCall {
+                id: &call.id,
+                kind: "function",
+                function: RequestFunctionCall {
+                    name: &call.name,
+                    arguments: &call.arguments,
+                },
+            })
+            .collect(),
+        tool_call_id,
+    })
+}
+
+/// Reads a non-streamed Chat Completions body.
+///
+/// Lenient: fields may be missing or `null` and unknown fields are ignored. Choice 0 is
+/// read (or the first choice when none has index 0). A 200 answer that carries only an
+/// `error` object becomes [`ProviderError::Status`] when its `code` is an HTTP status,
+/// and [`ProviderError::Decode`] otherwise.
+///
+/// ```
+/// let body = br#"{"id":"chatcmpl-1","choices":[{"index":0,"message":{"content":"Hi"},"finish_reason":"stop"}]}"#;
+/// let response = instructor_providers::openai::parse_response(body).unwrap();
+/// assert_eq!(response.text.as_deref(), Some("Hi"));
+/// assert_eq!(response.request_id.as_deref(), Some("chatcmpl-1"));
+/// ```
+///
+/// # Errors
+///
+/// [`ProviderError::Decode`] with the body when it is not a JSON object of the expected
+/// shape.
+pub fn parse_response(body: &[u8]) -> Result<ChatResponse, ProviderError> {
+    let decode_error = |message: String| ProviderError::Decode {
+        message,
+        body: truncated(&String::from_utf8_lossy(body), DECODE_BODY_LIMIT),
+    };
+    let raw: Value = serde_json::from_slice(body)
+        .map_err(|error| decode_error(format!("the body is not JSON: {error}")))?;
+    let completion: ChatCompletion = serde_json::from_value(raw.clone())
+        .map_err(|error| decode_error(format!("the body is not a chat completion: {error}")))?;
+    if let Some(error) = &completion.error
+        && completion.choices.is_empty()
+    {
+        let status = error
+            .get("code")
+            .and_then(Value::as_u64)
+            .filter(|code| (400..600).contains(code))
+            .and_then(|code| u16::try_from(code).ok());
+        return Err(match status {
+            Some(status) => ProviderError::Status {
+                status,
+                body: String::from_utf8_lossy(body).into_owned(),
+                retry_after: None,
+                request_id: completion.id,
+            },
+            None => decode_error("the provider answered with an error object".to_owned()),
+        });
+    }
+    let mut choices = completion.choices;
+    let position = choices.iter().position(|c| c.index == 0).unwrap_or(0);
+    let choice = (position < choices.len()).then(|| choices.swap_remove(position));
+    let mut response = ChatResponse {
+        usage: completion.usage.map(Into::into),
+        request_id: completion.id.filter(|id| !id.is_empty()),
+        model: completion.model,
+        raw,
+        ..ChatResponse::default()
+    };
+    if let Some(choice) = choice {
+        let message = choice.message;
+        response.text = message.content.as_ref().and_then(content_text);
+        response.refusal = message.refusal;
+        response.tool_calls = message
+            .tool_calls
+            .into_iter()
+            .map(|call| ToolCall {
+                id: call.id.unwrap_or_default(),
+                name: call.function.name.unwrap_or_default(),
+                arguments: arguments_text(call.function.arguments.as_ref()),
+            })
+            .collect();
+        response.finish_reason = choice
+            .finish_reason
+            .filter(|reason| !reason.is_empty())
+            .map(|reason| FinishReason::from_wire(&reason));
+    }
+    Ok(response)
+}
+
+fn truncated(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
+/// The wait a 429 or 503 asks for: `retry-after-ms` (OpenAI), else `retry-after` in
+/// seconds or as an HTTP date (relative to `now`).
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && ms.is_finite()
+        && ms >= 0.0
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = header("retry-after")?;
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-request-id", "apim-request-id", "request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// An error with its sources, `outer: inner: innermost`.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = inner.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_ms_wins_over_seconds() {
+        let h = headers(&[("retry-after-ms", "1500"), ("retry-after", "20")]);
+        assert_eq!(
+            retry_after(&h, SystemTime::now()),
+            Some(Duration::from_millis(1500))
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds() {
+        let h = headers(&[("retry-after", "7")]);
+        assert_eq!(
+            retry_after(&h, SystemTime::now()),
+            Some(Duration::from_secs(7))
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_http_dates_relative_to_now() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT")
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let h = headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:30 GMT")]);
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
+        let past = headers(&[("retry-after", "Wed, 21 Oct 2015 07:27:00 GMT")]);
+        assert_eq!(retry_after(&past, now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn unreadable_retry_after_is_ignored() {
+        let h = headers(&[("retry-after", "soon")]);
+        assert_eq!(retry_after(&h, SystemTime::now()), None);
+    }
+
+    #[test]
+    fn exact_model_capabilities_beat_prefixes() {
+        let none = Capabilities {
+            forced_tool_choice: false,
+            strict_tools: false,
+            native_json_schema: false,
+            json_mode: false,
+            parallel_tools: false,
+            streaming_usage: false,
+        };
+        let config = OpenAiConfig::new("http://x")
+            .with_model_capabilities("gpt-*", none)
+            .with_model_capabilities("gpt-4o*", Capabilities::ALL)
+            .with_model_capabilities("gpt-4o-old", none);
+        assert_eq!(config.capabilities_for("gpt-4o-mini"), Capabilities::ALL);
+        assert_eq!(config.capabilities_for("gpt-4o-old"), none);
+        assert_eq!(config.capabilities_for("gpt-3.5"), none);
+        assert_eq!(config.capabilities_for("llama"), Capabilities::ALL);
+    }
+
+    #[test]
+    fn azure_endpoint_names_the_deployment() {
+        let config = OpenAiConfig::new("https://res.openai.azure.com/").with_path(
+            PathStyle::AzureDeployment {
+                deployment: None,
+                api_version: "2024-10-21".into(),
+            },
+        );
+        assert_eq!(
+            config.endpoint("my gpt"),
+            "https://res.openai.azure.com/openai/deployments/my%20gpt/chat/completions?api-version=2024-10-21"
+        );
+    }
+}

@@ -1,0 +1,359 @@
+//! A Server-Sent Events decoder over raw bytes.
+//!
+//! Written by hand rather than taken from `eventsource-stream` or `sse-stream`: the
+//! decoder is small, it works on bytes (so a multi-byte character split across network
+//! chunks is never a problem, and invalid UTF-8 becomes a typed error item rather than a
+//! lossy replacement or a panic), it is synchronous (so it is tested byte by byte without
+//! a runtime), and it saves a dependency.
+//!
+//! It follows the WHATWG "event stream interpretation" with two deliberate leniencies:
+//! an event still pending when the bytes end is dispatched (some servers omit the final
+//! blank line, and `data: [DONE]` must not be lost to that), and an event larger than
+//! [`MAX_EVENT_BYTES`] is an error instead of unbounded memory.
+//!
+//! ```
+//! use instructor_providers::sse::SseDecoder;
+//!
+//! let mut decoder = SseDecoder::new();
+//! let mut events = decoder.feed(b"event: ping\r\ndata: {\"a\":");
+//! assert!(events.is_empty());
+//! events.extend(decoder.feed(b"1}\r\n\r\n: a comment\n\ndata: [DONE]\n"));
+//! events.extend(decoder.finish());
+//! let events: Vec<_> = events.into_iter().map(Result::unwrap).collect();
+//! assert_eq!(events[0].event, "ping");
+//! assert_eq!(events[0].data, "{\"a\":1}");
+//! assert_eq!(events[1].data, "[DONE]");
+//! ```
+
+use futures_core::Stream;
+use futures_util::StreamExt;
+use instructor_core::chat::ProviderError;
+use std::collections::VecDeque;
+
+/// The largest event (data lines together, or one line) the decoder buffers: 16 MiB.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// One dispatched event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` name, `message` when none was given.
+    pub event: String,
+    /// The `data:` lines joined with `\n`.
+    pub data: String,
+    /// The last `id:` seen in the stream, if any.
+    pub id: Option<String>,
+    /// A `retry:` given in this event, in milliseconds.
+    pub retry: Option<u64>,
+}
+
+/// What the decoder cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SseError {
+    /// A line is not UTF-8; the event it belongs to is dropped.
+    #[error("line {line} of the event stream is not UTF-8: {lossy}")]
+    InvalidUtf8 {
+        /// The line number, from 1.
+        line: usize,
+        /// The line with invalid bytes replaced, for the message.
+        lossy: String,
+    },
+    /// An event or line exceeds [`MAX_EVENT_BYTES`]; it is dropped.
+    #[error("an event of the event stream exceeds {limit} bytes")]
+    TooLong {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+impl From<SseError> for ProviderError {
+    fn from(error: SseError) -> Self {
+        let body = match &error {
+            SseError::InvalidUtf8 { lossy, .. } => lossy.clone(),
+            SseError::TooLong { .. } => String::new(),
+        };
+        ProviderError::Decode {
+            message: error.to_string(),
+            body,
+        }
+    }
+}
+
+/// The incremental decoder: feed it bytes as they arrive, then [`SseDecoder::finish`].
+#[derive(Debug, Default)]
+pub struct SseDecoder {
+    /// The current line, not yet terminated.
+    line: Vec<u8>,
+    /// A line longer than the limit is being skipped up to its end.
+    skipping_line: bool,
+    /// The previous chunk ended with `\r`: a `\n` starting the next one belongs to it.
+    pending_cr: bool,
+    /// Lines seen, for error messages.
+    line_number: usize,
+    /// Whether the first line (and its byte order mark) was seen.
+    started: bool,
+    event: Option<String>,
+    data: String,
+    has_data: bool,
+    retry: Option<u64>,
+    last_id: Option<String>,
+    /// The current event had an unreadable line: it is dropped at dispatch.
+    poisoned: bool,
+}
+
+impl SseDecoder {
+    /// A decoder at the start of a stream.
+    pub fn new() -> Self {
+        SseDecoder::default()
+    }
+
+    /// Decodes `bytes`, returning the events (and errors) they complete.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<Result<SseEvent, SseError>> {
+        let mut out = Vec::new();
+        let mut rest = bytes;
+        if self.pending_cr {
+            self.pending_cr = false;
+            if let Some((b'\n', tail)) = rest.split_first() {
+                rest = tail;
+            }
+        }
+        while let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            self.append(&rest[..end], &mut out);
+            self.end_line(&mut out);
+            if rest[end] == b'\r' {
+                match rest.get(end + 1) {
+                    Some(b'\n') => rest = &rest[end + 2..],
+                    Some(_) => rest = &rest[end + 1..],
+                    None => {
+                        self.pending_cr = true;
+                        rest = &[];
+                    }
+                }
+            } else {
+                rest = &rest[end + 1..];
+            }
+        }
+        self.append(rest, &mut out);
+        out
+    }
+
+    /// Ends the stream: a pending line and event are dispatched (see the module docs).
+    pub fn finish(&mut self) -> Vec<Result<SseEvent, SseError>> {
+        let mut out = Vec::new();
+        if !self.line.is_empty() || self.skipping_line {
+            self.end_line(&mut out);
+        }
+        self.dispatch(&mut out);
+        self.pending_cr = false;
+        out
+    }
+
+    fn append(&mut self, bytes: &[u8], out: &mut Vec<Result<SseEvent, SseError>>) {
+        if self.skipping_line || bytes.is_empty() {
+            return;
+        }
+        if self.line.len() + self.data.len() + bytes.len() > MAX_EVENT_BYTES {
+            self.line.clear();
+            self.skipping_line = true;
+            self.poisoned = true;
+            out.push(Err(SseError::TooLong {
+                limit: MAX_EVENT_BYTES,
+            }));
+            return;
+        }
+        self.line.extend_from_slice(bytes);
+    }
+
+    fn end_line(&mut self, out: &mut Vec<Result<SseEvent, SseError>>) {
+        self.line_number += 1;
+        if self.skipping_line {
+            self.skipping_line = false;
+            return;
+        }
+        let raw = std::mem::take(&mut self.line);
+        let mut bytes = raw.as_slice();
+        if !self.started {
+            self.started = true;
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        }
+        if bytes.is_empty() {
+            self.dispatch(out);
+            return;
+        }
+        let line = match std::str::from_utf8(bytes) {
+            Ok(line) => line,
+            Err(_) => {
+                self.poisoned = true;
+                out.push(Err(SseError::InvalidUtf8 {
+                    line: self.line_number,
+                    lossy: String::from_utf8_lossy(bytes).into_owned(),
+                }));
+                return;
+            }
+        };
+        if line.starts_with(':') {
+            return;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        match field {
+            "event" => self.event = Some(value.to_owned()),
+            "data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            "id" if !value.contains('\0') => self.last_id = Some(value.to_owned()),
+            "retry" => {
+                if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+                    self.retry = value.parse().ok();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn dispatch(&mut self, out: &mut Vec<Result<SseEvent, SseError>>) {
+        let event = self.event.take();
+        let data = std::mem::take(&mut self.data);
+        let has_data = std::mem::replace(&mut self.has_data, false);
+        let retry = self.retry.take();
+        let poisoned = std::mem::replace(&mut self.poisoned, false);
+        if poisoned || !has_data {
+            return;
+        }
+        out.push(Ok(SseEvent {
+            event: event
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| "message".to_owned()),
+            data,
+            id: self.last_id.clone(),
+            retry,
+        }));
+    }
+}
+
+/// Decodes a stream of byte chunks into events; errors of the byte stream pass through,
+/// decoding errors become [`ProviderError::Decode`].
+pub fn decode<S, B>(bytes: S) -> impl Stream<Item = Result<SseEvent, ProviderError>> + Send
+where
+    S: Stream<Item = Result<B, ProviderError>> + Send + 'static,
+    B: AsRef<[u8]>,
+{
+    struct State<S> {
+        bytes: std::pin::Pin<Box<S>>,
+        decoder: SseDecoder,
+        ready: VecDeque<Result<SseEvent, ProviderError>>,
+        ended: bool,
+    }
+    let state = State {
+        bytes: Box::pin(bytes),
+        decoder: SseDecoder::new(),
+        ready: VecDeque::new(),
+        ended: false,
+    };
+    futures_util::stream::unfold(state, |mut state| async move {
+        loop {
+            if let Some(item) = state.ready.pop_front() {
+                return Some((item, state));
+            }
+            if state.ended {
+                return None;
+            }
+            match state.bytes.next().await {
+                Some(Ok(chunk)) => {
+                    let decoded = state.decoder.feed(chunk.as_ref());
+                    state
+                        .ready
+                        .extend(decoded.into_iter().map(|item| item.map_err(Into::into)));
+                }
+                Some(Err(error)) => {
+                    state.ready.push_back(Err(error));
+                }
+                None => {
+                    state.ended = true;
+                    let decoded = state.decoder.finish();
+                    state
+                        .ready
+                        .extend(decoded.into_iter().map(|item| item.map_err(Into::into)));
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(chunks: &[&[u8]]) -> Vec<Result<SseEvent, SseError>> {
+        let mut decoder = SseDecoder::new();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            out.extend(decoder.feed(chunk));
+        }
+        out.extend(decoder.finish());
+        out
+    }
+
+    fn data(events: &[Result<SseEvent, SseError>]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| e.as_ref().ok().map(|e| e.data.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn crlf_split_between_chunks_is_one_line_end() {
+        let events = decode_all(&[b"data: a\r", b"\n\r", b"\ndata: b\n\n"]);
+        assert_eq!(data(&events), ["a", "b"]);
+    }
+
+    #[test]
+    fn lone_cr_ends_lines() {
+        let events = decode_all(&[b"data: a\r\rdata: b\r\r"]);
+        assert_eq!(data(&events), ["a", "b"]);
+    }
+
+    #[test]
+    fn multi_line_data_is_joined_with_newlines() {
+        let events = decode_all(&[b"data: a\ndata:b\ndata\n\n"]);
+        assert_eq!(data(&events), ["a\nb\n"]);
+    }
+
+    #[test]
+    fn comments_and_empty_events_dispatch_nothing() {
+        let events = decode_all(&[b": keep-alive\n\nevent: ping\n\n"]);
+        assert!(events.is_empty());
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let events = decode_all(&[b"\xEF\xBB\xBFdata: x\n\n"]);
+        assert_eq!(data(&events), ["x"]);
+    }
+
+    #[test]
+    fn invalid_utf8_drops_its_event_and_keeps_decoding() {
+        let events = decode_all(&[b"data: a\xFFb\n\ndata: ok\n\n"]);
+        assert!(matches!(
+            events[0],
+            Err(SseError::InvalidUtf8 { line: 1, .. })
+        ));
+        assert_eq!(data(&events), ["ok"]);
+    }
+
+    #[test]
+    fn id_persists_and_retry_is_read() {
+        let events = decode_all(&[b"id: 7\nretry: 150\ndata: a\n\ndata: b\n\n"]);
+        let events: Vec<_> = events.into_iter().map(Result::unwrap).collect();
+        assert_eq!(events[0].id.as_deref(), Some("7"));
+        assert_eq!(events[0].retry, Some(150));
+        assert_eq!(events[1].id.as_deref(), Some("7"));
+        assert_eq!(events[1].retry, None);
+    }
+}
