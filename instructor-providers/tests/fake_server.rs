@@ -228,25 +228,31 @@ async fn chunks_are_flushed_one_by_one_with_the_delay_between() {
         let server = FakeProvider::start().await;
         server.push(
             Reply::sse(["data: 1\n\n", "data: 2\n\n", "data: 3\n\n"])
-                .delay_between(Duration::from_millis(150)),
+                .delay_between(Duration::from_millis(200)),
         );
-        let mut response = client()
+        let client = client();
+        let start = Instant::now();
+        let mut response = client
             .post(server.url("/v1/chat/completions"))
             .send()
             .await
             .unwrap();
-        let start = Instant::now();
         let mut arrivals = Vec::new();
         while let Some(chunk) = response.chunk().await.unwrap() {
             arrivals.push((chunk.to_vec(), start.elapsed()));
         }
         assert_eq!(arrivals.len(), 3);
         assert_eq!(arrivals[0].0, b"data: 1\n\n");
-        // The first chunk comes with the headers; each next one about 150 ms later.
-        assert!(arrivals[0].1 < Duration::from_millis(120), "{arrivals:?}");
-        assert!(arrivals[1].1 >= Duration::from_millis(120), "{arrivals:?}");
+        // Each chunk after the first comes about 200 ms after the one before. The bounds
+        // leave room for a loaded machine: the two pauses are sequential on the server, so
+        // the last chunk cannot arrive before 400 ms; each gap has 100 ms of slack.
+        assert!(arrivals[2].1 >= Duration::from_millis(390), "{arrivals:?}");
         assert!(
-            arrivals[2].1 - arrivals[1].1 >= Duration::from_millis(120),
+            arrivals[1].1 - arrivals[0].1 >= Duration::from_millis(100),
+            "{arrivals:?}"
+        );
+        assert!(
+            arrivals[2].1 - arrivals[1].1 >= Duration::from_millis(100),
             "{arrivals:?}"
         );
     })
@@ -571,6 +577,37 @@ async fn malformed_requests_get_400() {
             String::from_utf8_lossy(&answer)
         );
 
+        // A broken chunked body: the body cannot be read, the answer is a 400.
+        let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        stream
+            .write_all(
+                b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n\
+                  transfer-encoding: chunked\r\n\r\nZZ\r\nnot hex\r\n",
+            )
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        assert!(
+            answer.starts_with(b"HTTP/1.1 400"),
+            "{:?}",
+            String::from_utf8_lossy(&answer)
+        );
+
+        // Headers that are not headers.
+        let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nno colon here\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        assert!(
+            answer.starts_with(b"HTTP/1.1 400"),
+            "{:?}",
+            String::from_utf8_lossy(&answer)
+        );
+
         // A body declared JSON that is not.
         let response = client()
             .post(server.url("/v1/chat/completions"))
@@ -583,7 +620,7 @@ async fn malformed_requests_get_400() {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "invalid_json");
 
-        // Neither consumed the scripted reply; the broken-JSON request was recorded.
+        // None consumed the scripted reply; the broken-JSON request was recorded.
         assert_eq!(server.remaining(), 1);
         assert_eq!(server.requests().len(), 1);
         assert_eq!(server.requests()[0].body(), b"{\"model\": ");
