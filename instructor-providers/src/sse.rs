@@ -208,10 +208,8 @@ impl SseDecoder {
                 self.has_data = true;
             }
             "id" if !value.contains('\0') => self.last_id = Some(value.to_owned()),
-            "retry" => {
-                if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-                    self.retry = value.parse().ok();
-                }
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                self.retry = value.parse().ok();
             }
             _ => {}
         }

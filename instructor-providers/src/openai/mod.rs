@@ -439,8 +439,8 @@ impl OpenAi {
                 .iter()
                 .map(request_message)
                 .collect::<Result<_, _>>()?,
-            temperature: params.temperature,
-            top_p: params.top_p,
+            temperature: params.temperature.map(decimal_f64),
+            top_p: params.top_p.map(decimal_f64),
             max_completion_tokens,
             max_tokens,
             seed: params.seed,
@@ -587,12 +587,7 @@ impl OpenAi {
 
     /// Removes the key from text that came from elsewhere (an error body could echo it).
     fn redact(&self, text: String) -> String {
-        match &self.config.api_key {
-            Some(key) if !key.expose().is_empty() && text.contains(key.expose()) => {
-                text.replace(key.expose(), "[redacted]")
-            }
-            _ => text,
-        }
+        redact_text(self.config.api_key.as_ref(), text)
     }
 
     async fn complete_inner(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
@@ -603,23 +598,22 @@ impl OpenAi {
             .bytes()
             .await
             .map_err(|error| self.transport_error(&error))?;
-        let mut parsed = parse_response(&bytes).map_err(|error| match error {
-            ProviderError::Decode { message, body } => ProviderError::Decode {
-                message,
-                body: self.redact(body),
-            },
-            ProviderError::Status {
-                status,
-                body,
-                retry_after,
-                request_id,
-            } => ProviderError::Status {
-                status,
-                body: self.redact(body),
-                retry_after,
-                request_id: request_id.or_else(|| header_id.clone()),
-            },
-            other => other,
+        let mut parsed = parse_response(&bytes).map_err(|error| {
+            let error = match error {
+                ProviderError::Status {
+                    status,
+                    body,
+                    retry_after,
+                    request_id,
+                } => ProviderError::Status {
+                    status,
+                    body,
+                    retry_after,
+                    request_id: request_id.or_else(|| header_id.clone()),
+                },
+                other => other,
+            };
+            redact_error(self.config.api_key.as_ref(), error)
         })?;
         if parsed.request_id.is_none() {
             parsed.request_id = header_id;
@@ -631,20 +625,16 @@ impl OpenAi {
         let body = self.stream_request_body(request)?;
         let response = self.send(&request.model, &body, true).await?;
         let key = self.config.api_key.clone();
-        let bytes = response.bytes_stream().map(move |chunk| {
-            chunk.map_err(|error| {
-                let message = format!("the stream broke: {}", error_chain(&error));
-                ProviderError::Transport {
-                    message: match &key {
-                        Some(key) if !key.expose().is_empty() => {
-                            message.replace(key.expose(), "[redacted]")
-                        }
-                        _ => message,
-                    },
-                }
+        let bytes = response.bytes_stream().map(|chunk| {
+            chunk.map_err(|error| ProviderError::Transport {
+                message: format!("the stream broke: {}", error_chain(&error)),
             })
         });
-        Ok(stream_events(bytes))
+        // Whatever the server sends back (a mid-stream error echoing the request, say)
+        // passes the same redaction as the non-streamed errors.
+        let events = stream_events(bytes)
+            .map(move |item| item.map_err(|error| redact_error(key.as_ref(), error)));
+        Ok(Box::pin(events))
     }
 }
 
@@ -922,6 +912,12 @@ pub fn parse_response(body: &[u8]) -> Result<ChatResponse, ProviderError> {
     Ok(response)
 }
 
+/// The `f64` a person means by an `f32` (`0.7f32` is `0.7`, not `0.699999988079071`), so
+/// the body says what the caller wrote.
+fn decimal_f64(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(f64::from(value))
+}
+
 fn truncated(text: &str, limit: usize) -> String {
     if text.len() <= limit {
         return text.to_owned();
@@ -961,6 +957,43 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
         .iter()
         .find_map(|name| headers.get(*name)?.to_str().ok())
         .map(str::to_owned)
+}
+
+fn redact_text(key: Option<&ApiKey>, text: String) -> String {
+    match key {
+        Some(key) if !key.expose().is_empty() && text.contains(key.expose()) => {
+            text.replace(key.expose(), "[redacted]")
+        }
+        _ => text,
+    }
+}
+
+/// `error` with the key removed from every text it carries.
+fn redact_error(key: Option<&ApiKey>, error: ProviderError) -> ProviderError {
+    match error {
+        ProviderError::Transport { message } => ProviderError::Transport {
+            message: redact_text(key, message),
+        },
+        ProviderError::Status {
+            status,
+            body,
+            retry_after,
+            request_id,
+        } => ProviderError::Status {
+            status,
+            body: redact_text(key, body),
+            retry_after,
+            request_id,
+        },
+        ProviderError::Decode { message, body } => ProviderError::Decode {
+            message: redact_text(key, message),
+            body: redact_text(key, body),
+        },
+        ProviderError::Unsupported(message) => {
+            ProviderError::Unsupported(redact_text(key, message))
+        }
+        other => other,
+    }
 }
 
 /// An error with its sources, `outer: inner: innermost`.
