@@ -732,7 +732,11 @@ fn random_cuts(bytes: &[u8], seed: u64) -> Vec<Vec<u8>> {
     let mut chunks = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
-        let max = if rng.next().is_multiple_of(4) { 300 } else { 12 };
+        let max = if rng.next().is_multiple_of(4) {
+            300
+        } else {
+            12
+        };
         let take = usize::try_from(rng.next() % max)
             .unwrap()
             .clamp(1, rest.len());
@@ -1407,6 +1411,44 @@ mod http {
                 streamed.errors[0],
                 ProviderError::Transport { .. }
             ));
+        });
+    }
+
+    #[test]
+    fn the_stream_timeout_bounds_each_wait_not_the_whole_stream() {
+        run(async {
+            let server = FakeProvider::start().await;
+            let chunks = [
+                format!("data: {TEXT_CHUNK}\n\n"),
+                format!("data: {TEXT_CHUNK}\n\n"),
+                format!("data: {STOP_CHUNK}\n\n"),
+            ];
+            // Slow but steady: 3 chunks 200 ms apart outlast a 300 ms timeout in total.
+            server.push(Reply::sse(chunks.clone()).delay_between(Duration::from_millis(200)));
+            // One silence longer than the timeout.
+            server.push(Reply::sse(chunks).delay_between(Duration::from_millis(1500)));
+            let provider = OpenAi::new(
+                Preset::OpenAi
+                    .config()
+                    .with_base_url(server.base_url())
+                    .with_timeout(Some(Duration::from_millis(300))),
+            );
+            let request = request(None, person_schema());
+            let events: Vec<_> = provider.stream(&request).await.unwrap().collect().await;
+            let streamed = assemble(events);
+            assert!(streamed.errors.is_empty(), "{:?}", streamed.errors);
+            assert_eq!(streamed.text, "HiHi");
+            let events: Vec<_> = provider.stream(&request).await.unwrap().collect().await;
+            let streamed = assemble(events);
+            assert_eq!(streamed.text, "Hi");
+            assert!(
+                matches!(
+                    streamed.errors.as_slice(),
+                    [ProviderError::Transport { .. }]
+                ),
+                "{:?}",
+                streamed.errors
+            );
         });
     }
 
