@@ -107,7 +107,8 @@ impl<'c, T: Extract> Extraction<'c, T> {
 
     /// Runs the extraction to its validated value.
     pub fn run(self) -> Result<T, Error> {
-        self.runtime.block_on(std::future::IntoFuture::into_future(self.inner))
+        self.runtime
+            .block_on(std::future::IntoFuture::into_future(self.inner))
     }
 
     /// Runs the extraction; the value with the response and the ledger.

@@ -21,14 +21,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub use instructor_core::chat::{Mode, Provider};
+pub use instructor_core::client::{Client, Completion, Error};
 pub use instructor_core::{
     Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, FieldState,
     HasPartial, Partial, PartialError, PartialSink, PathSegment, RootSchema, Schema,
-    SchemaGenerator, Scratch, Validate, ValidationError, ValidationErrors, from_json_slice,
-    chat, client, from_json_str, from_json_value, partial, schema, stream, validate,
+    SchemaGenerator, Scratch, Validate, ValidationError, ValidationErrors, chat, client,
+    from_json_slice, from_json_str, from_json_value, partial, schema, stream, validate,
 };
-pub use instructor_core::chat::{Mode, Provider};
-pub use instructor_core::client::{Client, Completion, Error};
 pub use instructor_macros::Extract;
 
 #[doc(hidden)]
