@@ -588,6 +588,7 @@ async fn hooks_see_each_step_and_never_the_key() {
     assert!(!format!("{client:?}").contains(KEY));
 }
 
+#[cfg(feature = "blocking")]
 #[test]
 fn the_blocking_facade_runs_without_an_async_runtime() {
     let runtime = tokio::runtime::Builder::new_current_thread()
