@@ -1,0 +1,31 @@
+//! Shared by the examples: a client for OpenAI (or any compatible server) when
+//! `OPENAI_API_KEY` / `OPENAI_BASE_URL` are set, or else for the local fake provider
+//! with scripted answers, so every example runs offline.
+
+use instructor::Client;
+use instructor::providers::openai::{OpenAi, OpenAiConfig};
+use instructor::providers::testing::{FakeProvider, Reply};
+
+/// The client, and the fake server to keep alive when offline.
+pub async fn client(offline_answers: Vec<Reply>) -> (Client, Option<FakeProvider>) {
+    let model = std::env::var("OPENAI_MODEL").unwrap_or_else(|_| "gpt-4o-mini".to_owned());
+    if std::env::var_os("OPENAI_API_KEY").is_some() || std::env::var_os("OPENAI_BASE_URL").is_some()
+    {
+        let provider = OpenAi::from_env();
+        println!(
+            "Asking {} at {} (model {model}).",
+            provider.config().name,
+            provider.config().base_url
+        );
+        return (Client::new(provider).with_model(model), None);
+    }
+    println!(
+        "No OPENAI_API_KEY: running offline against the local fake provider (a real HTTP server on 127.0.0.1)."
+    );
+    let server = FakeProvider::start().await;
+    for answer in offline_answers {
+        server.push(answer);
+    }
+    let provider = OpenAi::new(OpenAiConfig::new(server.base_url()));
+    (Client::new(provider).with_model(model), Some(server))
+}
