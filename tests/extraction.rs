@@ -612,3 +612,129 @@ fn the_blocking_facade_runs_without_an_async_runtime() {
     assert_eq!(user.age, 25);
     drop(handle);
 }
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
+#[serde(rename_all = "lowercase")]
+enum Mood {
+    Happy,
+    Sad,
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn top_level_lists_options_enums_and_primitives_are_wrapped_and_unwrapped() {
+    let (server, client) = setup().await;
+    server.push(
+        ChatCompletion::tool_call(
+            "User_list",
+            r#"{"value": [{"name": "A", "age": 1}, {"name": "B", "age": 2}]}"#,
+        )
+        .reply(),
+    );
+    let users: Vec<User> = client
+        .extract::<Vec<User>>()
+        .user("two")
+        .await
+        .expect("list");
+    assert_eq!(users.len(), 2);
+    let body = server
+        .last_request()
+        .expect("request")
+        .json()
+        .cloned()
+        .expect("JSON");
+    let parameters = &body["tools"][0]["function"]["parameters"];
+    assert_eq!(parameters["type"], "object");
+    assert_eq!(parameters["properties"]["value"]["type"], "array");
+
+    server.push(ChatCompletion::tool_call("Maybe_User", r#"{"value": null}"#).reply());
+    let nobody: Option<User> = client
+        .extract::<Option<User>>()
+        .user("nobody")
+        .await
+        .expect("none");
+    assert_eq!(nobody, None);
+
+    server.push(ChatCompletion::content(r#"{"value": "sad"}"#).reply());
+    let mood: Mood = client
+        .extract::<Mood>()
+        .mode(Mode::JsonSchema)
+        .user("it rains")
+        .await
+        .expect("enum");
+    assert_eq!(mood, Mood::Sad);
+
+    server.push(ChatCompletion::tool_call("integer", r#"{"value": 42}"#).reply());
+    let answer: u32 = client
+        .extract::<u32>()
+        .user("six times seven")
+        .await
+        .expect("number");
+    assert_eq!(answer, 42);
+
+    server.push(ChatCompletion::content("\"Paris\"").reply());
+    let city: String = client
+        .extract::<String>()
+        .mode(Mode::Json)
+        .user("capital of France")
+        .await
+        .expect("prompted text");
+    assert_eq!(city, "Paris");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_content_filter_is_its_own_error() {
+    let (server, client) = setup().await;
+    server.push(
+        ChatCompletion::content("")
+            .finish_reason("content_filter")
+            .reply(),
+    );
+    let error = client
+        .extract::<User>()
+        .user("x")
+        .await
+        .expect_err("filtered");
+    assert!(matches!(error, Error::ContentFilter { .. }), "{error:?}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_recorded_openai_stream_replays_through_http() {
+    #[derive(Debug, Deserialize, Extract)]
+    #[allow(dead_code)]
+    #[extract(rename = "GetWeatherArgs")]
+    struct GetWeatherArgs {
+        city: String,
+        country: String,
+        units: String,
+    }
+    let recorded = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/recorded/openai/stream-single-tool-call.sse"
+    ))
+    .expect("recorded stream");
+    let (server, client) = setup().await;
+    // Re-cut at awkward places: inside keys, escapes and the `data:` prefix.
+    let cuts: Vec<usize> = (7..recorded.len()).step_by(53).collect();
+    server.push(Reply::sse(vec![recorded]).cut_at(&cuts));
+    let mut stream = Box::pin(
+        client
+            .extract::<GetWeatherArgs>()
+            .user("weather in Edinburgh")
+            .partial(),
+    );
+    let mut partials = 0;
+    let mut value = None;
+    while let Some(update) = stream.next().await {
+        match update.expect("valid") {
+            PartialUpdate::Partial(_) => partials += 1,
+            PartialUpdate::Done(done) => {
+                assert!(done.response.usage.is_some(), "the usage chunk was read");
+                value = Some(done.value);
+            }
+        }
+    }
+    let value = value.expect("a value");
+    assert_eq!(value.city, "Edinburgh");
+    assert!(partials > 3, "{partials}");
+}

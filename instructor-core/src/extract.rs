@@ -62,6 +62,55 @@ pub trait Extract:
     }
 }
 
+/// A list of values: the model answers with several (wrapped in an object on the wire
+/// where the dialect needs an object root, unwrapped for the caller).
+impl<T: Extract> Extract for Vec<T> {
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("{}_list", T::name()))
+    }
+
+    fn description() -> Option<Cow<'static, str>> {
+        Some(Cow::Owned(match T::description() {
+            Some(item) => format!("A list; each item: {item}"),
+            None => "A list.".to_owned(),
+        }))
+    }
+}
+
+/// A value or nothing (`null` when the text holds none).
+impl<T: Extract> Extract for Option<T> {
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("Maybe_{}", T::name()))
+    }
+
+    fn description() -> Option<Cow<'static, str>> {
+        Some(Cow::Owned(match T::description() {
+            Some(item) => format!("null when there is none; otherwise: {item}"),
+            None => "null when there is none.".to_owned(),
+        }))
+    }
+}
+
+macro_rules! primitive {
+    ($($t:ty => $name:literal),* $(,)?) => {$(
+        /// A single primitive answer (wrapped in an object on the wire).
+        impl Extract for $t {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+        }
+    )*};
+}
+primitive!(
+    String => "text",
+    bool => "boolean",
+    char => "character",
+    i8 => "integer", i16 => "integer", i32 => "integer", i64 => "integer", i128 => "integer",
+    isize => "integer", u8 => "integer", u16 => "integer", u32 => "integer", u64 => "integer",
+    u128 => "integer", usize => "integer",
+    f32 => "number", f64 => "number",
+);
+
 /// What a type parameter of a derived type must be: anything that can be a field
 /// (`String` as well as another derived type). Implemented for every such type.
 pub trait ExtractField:

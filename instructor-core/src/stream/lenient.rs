@@ -215,6 +215,17 @@ fn candidates(text: &str) -> Vec<Candidate> {
     outside.push((prose_start, text.len()));
     fenced.sort_by_key(|(not_json, _)| *not_json);
     let mut out: Vec<Candidate> = fenced.into_iter().map(|(_, c)| c).collect();
+    // A bare scalar answer (`"Paris"`, `42`, `true`) for a primitive `T`.
+    let trimmed_start = text.len() - text.trim_start().len();
+    if text[trimmed_start..].chars().next().is_some_and(|c| {
+        c == '"' || c == '\'' || c == '-' || c.is_ascii_digit() || c == 't' || c == 'f' || c == 'n'
+    }) {
+        out.push(Candidate {
+            start: trimmed_start,
+            end: text.len(),
+            skipped: None,
+        });
+    }
     for (start, end) in outside {
         for (offset, c) in text[start..end].char_indices() {
             if c == '{' || c == '[' {
