@@ -487,7 +487,18 @@ async fn run<T: Extract>(extraction: Extraction<'_, T>) -> Result<Completion<T>,
             request: &request,
         });
         let attempt_started = Instant::now();
-        let sent = send(provider, &request, &client.retry, deadline, &hooks, number).await;
+        let attempt_span = tracing::info_span!(
+            "gen_ai.attempt",
+            gen_ai.request.model = %request.model,
+            instructor.attempt = number,
+            gen_ai.response.id = tracing::field::Empty,
+            gen_ai.response.finish_reasons = tracing::field::Empty,
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+            gen_ai.usage.output_tokens = tracing::field::Empty,
+        );
+        let sent = send(provider, &request, &client.retry, deadline, &hooks, number)
+            .instrument(attempt_span.clone())
+            .await;
         let (response, transport_retries) = match sent {
             Ok(done) => done,
             Err(SendError::Provider(error, retries)) => {
@@ -520,6 +531,16 @@ async fn run<T: Extract>(extraction: Extraction<'_, T>) -> Result<Completion<T>,
             attempt: number,
             response: &response,
         });
+        if let Some(id) = &response.request_id {
+            attempt_span.record("gen_ai.response.id", id.as_str());
+        }
+        if let Some(reason) = &response.finish_reason {
+            attempt_span.record("gen_ai.response.finish_reasons", format!("{reason:?}"));
+        }
+        if let Some(usage) = &response.usage {
+            attempt_span.record("gen_ai.usage.input_tokens", usage.input_tokens);
+            attempt_span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+        }
         if let Some(usage) = &response.usage {
             ledger.total_usage.add(usage);
             hooks.emit(&HookEvent::Usage {

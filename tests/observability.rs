@@ -1,0 +1,136 @@
+//! Spans carry the OpenTelemetry GenAI attribute names, and no API key reaches a span,
+//! an event, a hook payload, an error or a `Debug` output.
+
+use instructor::client::{Hooks, RetryPolicy};
+use instructor::prelude::*;
+use instructor::providers::openai::{OpenAi, OpenAiConfig};
+use instructor::providers::testing::openai::ChatCompletion;
+use instructor::providers::testing::{FakeProvider, Reply};
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+const KEY: &str = "sk-live-very-secret-0123456789abcdef";
+
+#[derive(Debug, Deserialize, Extract)]
+#[allow(dead_code)]
+struct User {
+    name: String,
+    #[garde(range(max = 150))]
+    age: u8,
+}
+
+/// Writes every span's name and fields, and every event, to one string.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<String>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={value:?}", field.name());
+    }
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Capture {
+    fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: LayerContext<'_, S>) {
+        let mut out = self.0.lock().expect("lock");
+        let _ = write!(out, "\nspan {}:", attrs.metadata().name());
+        attrs.record(&mut Fields(&mut out));
+    }
+
+    fn on_record(&self, _: &Id, values: &Record<'_>, _: LayerContext<'_, S>) {
+        let mut out = self.0.lock().expect("lock");
+        out.push_str("\nrecord:");
+        values.record(&mut Fields(&mut out));
+    }
+
+    fn on_event(&self, event: &Event<'_>, _: LayerContext<'_, S>) {
+        let mut out = self.0.lock().expect("lock");
+        out.push_str("\nevent:");
+        event.record(&mut Fields(&mut out));
+    }
+}
+
+/// One test in this binary: tracing caches per call site whether anyone listens, so a
+/// second test running without the subscriber would hide spans from this one.
+#[tokio::test(flavor = "current_thread")]
+async fn spans_use_gen_ai_names_and_nothing_leaks_the_key() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+
+    let server = FakeProvider::start().await;
+    // A 401 echoing the key (some servers do), a 500, then an invalid and a valid answer.
+    server.push(Reply::json(
+        500,
+        serde_json::json!({"error": {"message": format!("bad key {KEY}")}}),
+    ));
+    server.push(ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 200}"#).reply());
+    server.push(ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply());
+    let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key(KEY));
+    let hook_log: Arc<Mutex<String>> = Arc::default();
+    let log = hook_log.clone();
+    let client = Client::new(provider)
+        .with_model("gpt-4o-mini")
+        .with_retry_policy(RetryPolicy {
+            initial_delay: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        })
+        .with_hooks(Hooks::new().on(move |event| {
+            let _ = writeln!(log.lock().expect("lock"), "{event:?}");
+        }));
+    let done = client
+        .extract::<User>()
+        .user("Jason is 25")
+        .with_completion()
+        .await
+        .expect("valid on the second answer");
+
+    let spans = capture.0.lock().expect("lock").clone();
+    for name in [
+        "span gen_ai.extract",
+        "gen_ai.system=\"openai\"",
+        "gen_ai.request.model=gpt-4o-mini",
+        "span gen_ai.attempt",
+        "gen_ai.usage.input_tokens=10",
+        "gen_ai.usage.output_tokens=5",
+        "gen_ai.response.id=\"chatcmpl-fake\"",
+    ] {
+        assert!(spans.contains(name), "{name} not in spans:\n{spans}");
+    }
+    let hooks = hook_log.lock().expect("lock").clone();
+    assert!(hooks.contains("TransportRetry"), "{hooks}");
+    for (what, text) in [
+        ("spans", spans),
+        ("hooks", hooks),
+        ("ledger", format!("{:?}", done.ledger)),
+        ("response", format!("{:?}", done.response)),
+        ("client", format!("{client:?}")),
+    ] {
+        assert!(!text.contains(KEY), "the key leaked into {what}:\n{text}");
+    }
+
+    an_error_never_shows_the_key().await;
+    let spans = capture.0.lock().expect("lock").clone();
+    assert!(!spans.contains(KEY), "the key leaked into a span:\n{spans}");
+}
+
+async fn an_error_never_shows_the_key() {
+    let server = FakeProvider::start().await;
+    server.push(Reply::json(
+        401,
+        serde_json::json!({"error": {"message": format!("Incorrect API key provided: {KEY}")}}),
+    ));
+    let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key(KEY));
+    let client = Client::new(provider).with_model("gpt-4o-mini");
+    let error = client.extract::<User>().user("x").await.expect_err("401");
+    assert!(error.to_string().contains("401"), "{error}");
+    assert!(!error.to_string().contains(KEY), "{error}");
+    assert!(!format!("{error:?}").contains(KEY), "{error:?}");
+}
