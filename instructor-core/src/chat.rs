@@ -426,6 +426,13 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// What this provider can do with `model`.
     fn capabilities(&self, model: &str) -> Capabilities;
 
+    /// The wire body this provider would send for `request` (for hooks and logs; it
+    /// never holds the key, which travels in a header). `None` when not available.
+    fn wire_body(&self, request: &ChatRequest) -> Option<serde_json::Value> {
+        let _ = request;
+        None
+    }
+
     /// One request, one whole response.
     fn complete<'a>(
         &'a self,

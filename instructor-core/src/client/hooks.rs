@@ -19,6 +19,8 @@ pub enum HookEvent<'a> {
         attempt: u32,
         /// The neutral request (the provider's body is built from it).
         request: &'a ChatRequest,
+        /// The body the provider sends, where it can say (never holds the key).
+        body: Option<&'a serde_json::Value>,
     },
     /// A response arrived.
     Response {
@@ -123,6 +125,11 @@ impl Hooks {
     pub fn merged(mut self, other: Hooks) -> Self {
         self.callbacks.extend(other.callbacks);
         self
+    }
+
+    /// Whether any callback is registered (payloads are built only then).
+    pub fn is_active(&self) -> bool {
+        !self.callbacks.is_empty()
     }
 
     /// Calls every callback.

@@ -482,10 +482,14 @@ async fn run<T: Extract>(extraction: Extraction<'_, T>) -> Result<Completion<T>,
         if number == attempts {
             hooks.emit(&HookEvent::LastAttempt { attempt: number });
         }
-        hooks.emit(&HookEvent::Request {
-            attempt: number,
-            request: &request,
-        });
+        if hooks.is_active() {
+            let body = provider.wire_body(&request);
+            hooks.emit(&HookEvent::Request {
+                attempt: number,
+                request: &request,
+                body: body.as_ref(),
+            });
+        }
         let attempt_started = Instant::now();
         let attempt_span = tracing::info_span!(
             "gen_ai.attempt",
