@@ -1206,6 +1206,7 @@ fn the_key_never_shows_in_errors() {
 mod http {
     use super::*;
     use instructor_providers::openai::{AuthStyle, PathStyle};
+    use instructor_providers::testing::openai::ChatCompletion;
     use instructor_providers::testing::{FakeProvider, Reply};
     use std::future::Future;
     use std::time::Duration;
@@ -1473,6 +1474,161 @@ mod http {
             let error = provider.stream(&request).await.err().unwrap();
             assert!(
                 matches!(error, ProviderError::Transport { .. }),
+                "{error:?}"
+            );
+        });
+    }
+
+    const MIB: usize = 1024 * 1024;
+
+    /// The beginning of a too large body that its error keeps.
+    const PREVIEW: usize = 1024;
+
+    fn capped(server: &FakeProvider, max_response_bytes: usize) -> OpenAi {
+        OpenAi::new(
+            Preset::OpenAi
+                .config()
+                .with_base_url(server.base_url())
+                .with_api_key(KEY)
+                .with_max_response_bytes(max_response_bytes),
+        )
+    }
+
+    /// Checks that `error` refuses an answer past `limit` bytes, and returns the
+    /// beginning of the answer it keeps.
+    fn too_large_body(error: &ProviderError, limit: usize) -> &str {
+        assert_error_secret(error);
+        assert!(!error.is_retryable(), "{error:?}");
+        match error {
+            ProviderError::Decode { message, body } => {
+                assert_eq!(
+                    message,
+                    &format!("response larger than the limit of {limit} bytes")
+                );
+                let kept = body.strip_suffix("...").unwrap_or(body);
+                assert!(kept.len() <= PREVIEW, "{} bytes kept", kept.len());
+                kept
+            }
+            other => panic!("not a too-large error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_ten_megabyte_answer_passes_the_default_limit_and_not_a_smaller_one() {
+        run(async {
+            let text = "x".repeat(10_000_000);
+            let completion = ChatCompletion::content(text.as_str());
+            let body = completion.to_json().to_string().into_bytes();
+            assert!(body.len() > 10_000_000);
+            // Announced by a Content-Length, and chunked with no size announced (refused
+            // by counting).
+            let chunked = || {
+                Reply::chunked(200, body.chunks(64 * 1024).map(<[u8]>::to_vec))
+                    .header("content-type", "application/json")
+            };
+            let server = FakeProvider::start().await;
+            for _ in 0..2 {
+                server.push(completion.reply());
+                server.push(chunked());
+            }
+            let request = request(None, person_schema());
+            let provider = provider(&server);
+            assert_eq!(
+                provider.config().max_response_bytes,
+                openai::DEFAULT_MAX_RESPONSE_BYTES
+            );
+            for _ in 0..2 {
+                let response = provider.complete(&request).await.unwrap();
+                assert_eq!(response.text.as_deref(), Some(text.as_str()));
+            }
+            let capped = capped(&server, MIB);
+            for _ in 0..2 {
+                let error = capped.complete(&request).await.unwrap_err();
+                let kept = too_large_body(&error, MIB);
+                assert_eq!(kept.as_bytes(), &body[..PREVIEW]);
+            }
+            assert_eq!(server.remaining(), 0);
+        });
+    }
+
+    #[test]
+    fn a_ten_megabyte_stream_passes_the_default_limit_and_not_a_smaller_one() {
+        run(async {
+            let fragment = "y".repeat(1000);
+            let completion =
+                ChatCompletion::content_fragments(std::iter::repeat_n(fragment.as_str(), 10_000));
+            let events = completion.to_sse_events();
+            assert!(events.iter().map(String::len).sum::<usize>() > 10_000_000);
+            let server = FakeProvider::start().await;
+            server.push(Reply::sse(events.clone()));
+            server.push(Reply::sse(events.clone()));
+            let request = request(None, person_schema());
+
+            let items: Vec<_> = provider(&server)
+                .stream(&request)
+                .await
+                .unwrap()
+                .collect()
+                .await;
+            let streamed = assemble(items);
+            assert!(streamed.errors.is_empty(), "{:?}", streamed.errors);
+            assert_eq!(streamed.text.len(), 10_000_000);
+            assert_eq!(streamed.finish, [FinishReason::Stop]);
+
+            let mut items: Vec<_> = capped(&server, MIB)
+                .stream(&request)
+                .await
+                .unwrap()
+                .collect()
+                .await;
+            let last = items.pop().unwrap();
+            let kept = too_large_body(last.as_ref().unwrap_err(), MIB);
+            assert!(events.concat().starts_with(kept));
+            // Before the one error, the events of the first megabyte, and nothing after it.
+            assert!(items.iter().all(Result::is_ok), "{items:?}");
+            let streamed = assemble(items);
+            assert!(!streamed.text.is_empty() && streamed.text.len() < MIB);
+            assert!(streamed.finish.is_empty());
+        });
+    }
+
+    #[test]
+    fn a_key_across_the_cut_of_a_kept_body_leaves_no_part_of_itself() {
+        // A body echoing the key so that a cut after `cut` bytes falls just after
+        // "sk-test-SECRET".
+        let echo = |cut: usize| format!("{}{KEY}{}", "x".repeat(cut - 14), "z".repeat(4096));
+        assert!(echo(PREVIEW)[..PREVIEW].ends_with("sk-test-SECRET"));
+        run(async {
+            let server = FakeProvider::start().await;
+            let provider = capped(&server, 2048);
+            let request = request(None, person_schema());
+            // Too large: announced, then counted.
+            server.push(Reply::status(200).body(echo(PREVIEW)));
+            server.push(Reply::chunked(200, [echo(PREVIEW)]));
+            for _ in 0..2 {
+                let error = provider.complete(&request).await.unwrap_err();
+                assert!(too_large_body(&error, 2048).contains("[redacted]"));
+            }
+            // A too large error body.
+            server.push(Reply::status(500).body(echo(PREVIEW)));
+            let error = provider.complete(&request).await.unwrap_err();
+            assert_error_secret(&error);
+            assert!(
+                matches!(&error, ProviderError::Status { status: 500, body, .. }
+                    if body.contains("larger than the limit of 2048 bytes")),
+                "{error:?}"
+            );
+            // A too large stream.
+            server.push(Reply::sse([format!("data: {}", echo(PREVIEW))]));
+            let items: Vec<_> = provider.stream(&request).await.unwrap().collect().await;
+            assert_eq!(items.len(), 1, "{items:?}");
+            too_large_body(items[0].as_ref().unwrap_err(), 2048);
+            // An unreadable body within the limit, kept up to 16 KiB.
+            server.push(Reply::status(200).body(echo(16 * 1024)));
+            let error = capped(&server, MIB).complete(&request).await.unwrap_err();
+            assert_error_secret(&error);
+            assert!(
+                matches!(&error, ProviderError::Decode { message, .. } if message.contains("not JSON")),
                 "{error:?}"
             );
         });

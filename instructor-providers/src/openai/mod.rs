@@ -59,8 +59,15 @@ use types::{
 /// The default time one HTTP exchange may take (see [`OpenAiConfig::timeout`]).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The default size limit of one answer (see [`OpenAiConfig::max_response_bytes`]):
+/// 32 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
 /// How much of an unreadable body a [`ProviderError::Decode`] keeps.
 const DECODE_BODY_LIMIT: usize = 16 * 1024;
+
+/// How much of a body larger than [`OpenAiConfig::max_response_bytes`] the error keeps.
+const TOO_LARGE_BODY_LIMIT: usize = 1024;
 
 /// An API key. It never prints: `Debug` and `Display` show `[redacted]`.
 ///
@@ -194,11 +201,20 @@ pub struct OpenAiConfig {
     /// last byte of the body; for `stream`, connecting, then each wait for more bytes
     /// (the stream as a whole may last longer). `None` waits for ever.
     pub timeout: Option<Duration>,
+    /// The most bytes one answer may carry, so that memory stays bounded whatever the
+    /// server sends: for `complete`, the body (an error body too), read chunk by chunk
+    /// and refused as soon as it passes the limit (at once when its `Content-Length`
+    /// announces more), never buffered beyond it; for `stream`, the bytes received over
+    /// the whole stream, past which the stream yields one [`ProviderError::Decode`] and
+    /// ends. Default [`DEFAULT_MAX_RESPONSE_BYTES`]. (Each server-sent event is also
+    /// bounded by [`crate::sse::MAX_EVENT_BYTES`].)
+    pub max_response_bytes: usize,
 }
 
 impl OpenAiConfig {
     /// A config for the server at `base_url`, with Bearer auth, the standard path, every
-    /// capability, `max_completion_tokens` and [`DEFAULT_TIMEOUT`].
+    /// capability, `max_completion_tokens`, [`DEFAULT_TIMEOUT`] and
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`].
     pub fn new(base_url: impl Into<String>) -> Self {
         OpenAiConfig {
             name: "openai".to_owned(),
@@ -213,6 +229,7 @@ impl OpenAiConfig {
             capabilities: Capabilities::ALL,
             model_capabilities: Vec::new(),
             timeout: Some(DEFAULT_TIMEOUT),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -293,6 +310,22 @@ impl OpenAiConfig {
         self
     }
 
+    /// Sets the most bytes one answer may carry (see
+    /// [`OpenAiConfig::max_response_bytes`]).
+    ///
+    /// ```
+    /// use instructor_providers::openai::{DEFAULT_MAX_RESPONSE_BYTES, OpenAiConfig};
+    ///
+    /// let config = OpenAiConfig::new("http://localhost:8000/v1");
+    /// assert_eq!(config.max_response_bytes, DEFAULT_MAX_RESPONSE_BYTES);
+    /// let config = config.with_max_response_bytes(1024 * 1024);
+    /// assert_eq!(config.max_response_bytes, 1024 * 1024);
+    /// ```
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
     /// What `model` can do here.
     pub fn capabilities_for(&self, model: &str) -> Capabilities {
         let mut best: Option<(usize, Capabilities)> = None;
@@ -346,6 +379,7 @@ impl fmt::Debug for OpenAiConfig {
             .field("capabilities", &self.capabilities)
             .field("model_capabilities", &self.model_capabilities)
             .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -557,9 +591,14 @@ impl OpenAi {
             return Ok(response);
         }
         let headers = response.headers().clone();
-        let body = match response.bytes().await {
+        let limit = self.config.max_response_bytes;
+        let body = match read_body(response, limit, self.head_len()).await {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(error) => format!(
+            Err(BodyError::TooLarge { head }) => format!(
+                "{} (the error body is larger than the limit of {limit} bytes)",
+                preview(&head, TOO_LARGE_BODY_LIMIT, self.config.api_key.as_ref())
+            ),
+            Err(BodyError::Transport(error)) => format!(
                 "(the error body could not be read: {})",
                 error_chain(&error)
             ),
@@ -590,16 +629,39 @@ impl OpenAi {
         redact_text(self.config.api_key.as_ref(), text)
     }
 
+    /// How much of a too large body to keep for [`too_large`]: its preview and room for
+    /// a key straddling the preview's end.
+    fn head_len(&self) -> usize {
+        TOO_LARGE_BODY_LIMIT + self.config.api_key.as_ref().map_or(0, |k| k.expose().len())
+    }
+
+    /// The body of a successful answer, at most [`OpenAiConfig::max_response_bytes`].
+    async fn success_body(&self, response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
+        let limit = self.config.max_response_bytes;
+        read_body(response, limit, self.head_len())
+            .await
+            .map_err(|error| match error {
+                BodyError::TooLarge { head } => {
+                    too_large(limit, &head, self.config.api_key.as_ref())
+                }
+                BodyError::Transport(error) => self.transport_error(&error),
+            })
+    }
+
     async fn complete_inner(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
         let body = self.request_body(request)?;
         let response = self.send(&request.model, &body, false).await?;
         let header_id = request_id(response.headers());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| self.transport_error(&error))?;
+        let bytes = self.success_body(response).await?;
+        let key = self.config.api_key.as_ref();
         let mut parsed = parse_response(&bytes).map_err(|error| {
             let error = match error {
+                // The body cut again with the key removed first, so that a key straddling
+                // the cut leaves no part of itself.
+                ProviderError::Decode { message, .. } => ProviderError::Decode {
+                    message,
+                    body: preview(&bytes, DECODE_BODY_LIMIT, key),
+                },
                 ProviderError::Status {
                     status,
                     body,
@@ -613,7 +675,7 @@ impl OpenAi {
                 },
                 other => other,
             };
-            redact_error(self.config.api_key.as_ref(), error)
+            redact_error(key, error)
         })?;
         if parsed.request_id.is_none() {
             parsed.request_id = header_id;
@@ -629,6 +691,11 @@ impl OpenAi {
             chunk.map_err(|error| ProviderError::Transport {
                 message: format!("the stream broke: {}", error_chain(&error)),
             })
+        });
+        let limit = self.config.max_response_bytes;
+        let limit_key = key.clone();
+        let bytes = stream::limit_total(bytes, limit, self.head_len(), move |head| {
+            too_large(limit, head, limit_key.as_ref())
         });
         // Whatever the server sends back (a mid-stream error echoing the request, say)
         // passes the same redaction as the non-streamed errors.
@@ -916,6 +983,77 @@ pub fn parse_response(body: &[u8]) -> Result<ChatResponse, ProviderError> {
 /// the body says what the caller wrote.
 fn decimal_f64(value: f32) -> f64 {
     value.to_string().parse().unwrap_or(f64::from(value))
+}
+
+/// Why a body could not be read whole.
+enum BodyError {
+    /// It is larger than the limit; `head` is its beginning.
+    TooLarge { head: Vec<u8> },
+    /// The connection broke or timed out.
+    Transport(reqwest::Error),
+}
+
+/// Reads the body of `response` chunk by chunk, never buffering more than `limit` bytes:
+/// past the limit it stops with [`BodyError::TooLarge`] and (up to) the first `head_len`
+/// bytes. A body whose `Content-Length` announces more than the limit is refused once
+/// those first bytes are in, without waiting for the rest.
+async fn read_body(
+    response: reqwest::Response,
+    limit: usize,
+    head_len: usize,
+) -> Result<Vec<u8>, BodyError> {
+    let announced = response
+        .content_length()
+        .map(|len| usize::try_from(len).unwrap_or(usize::MAX));
+    let announced_too_large = announced.is_some_and(|len| len > limit);
+    let capacity = if announced_too_large {
+        head_len
+    } else {
+        announced.unwrap_or(0)
+    };
+    let mut body = Vec::with_capacity(capacity.min(limit));
+    let mut chunks = response.bytes_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            // Refused whatever happens to the rest.
+            Err(_) if announced_too_large => break,
+            Err(error) => return Err(BodyError::Transport(error)),
+        };
+        if body.len().saturating_add(chunk.len()) > limit {
+            let room = head_len.saturating_sub(body.len()).min(chunk.len());
+            body.extend_from_slice(&chunk[..room]);
+            body.truncate(head_len);
+            return Err(BodyError::TooLarge { head: body });
+        }
+        body.extend_from_slice(&chunk);
+        if announced_too_large && body.len() >= head_len {
+            break;
+        }
+    }
+    if announced_too_large {
+        body.truncate(head_len);
+        return Err(BodyError::TooLarge { head: body });
+    }
+    Ok(body)
+}
+
+/// The error for an answer larger than `limit` bytes, with the beginning of `head` (the
+/// first bytes of the answer) as its body.
+fn too_large(limit: usize, head: &[u8], key: Option<&ApiKey>) -> ProviderError {
+    ProviderError::Decode {
+        message: format!("response larger than the limit of {limit} bytes"),
+        body: preview(head, TOO_LARGE_BODY_LIMIT, key),
+    }
+}
+
+/// The beginning of `bytes` as text, at most `limit` bytes, without the key. The key is
+/// removed before the cut, so a key straddling the cut leaves no part of itself.
+fn preview(bytes: &[u8], limit: usize, key: Option<&ApiKey>) -> String {
+    let slack = key.map_or(0, |key| key.expose().len());
+    let end = bytes.len().min(limit.saturating_add(slack));
+    let text = redact_text(key, String::from_utf8_lossy(&bytes[..end]).into_owned());
+    truncated(&text, limit)
 }
 
 fn truncated(text: &str, limit: usize) -> String {

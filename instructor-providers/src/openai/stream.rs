@@ -83,6 +83,61 @@ where
     ))
 }
 
+/// Passes `bytes` on until more than `limit` bytes have come in all, then yields the error
+/// `too_large` makes of the stream's first `head_len` bytes and ends: however long the
+/// server goes on sending, no more than `limit` bytes are read. (Each event is bounded
+/// on its own by [`sse::MAX_EVENT_BYTES`].)
+pub(crate) fn limit_total<S, B, F>(
+    bytes: S,
+    limit: usize,
+    head_len: usize,
+    too_large: F,
+) -> impl Stream<Item = Result<B, ProviderError>> + Send + 'static
+where
+    S: Stream<Item = Result<B, ProviderError>> + Send + 'static,
+    B: AsRef<[u8]> + Send + 'static,
+    F: Fn(&[u8]) -> ProviderError + Send + 'static,
+{
+    struct State<S, F> {
+        bytes: std::pin::Pin<Box<S>>,
+        total: usize,
+        head: Vec<u8>,
+        ended: bool,
+        limit: usize,
+        head_len: usize,
+        too_large: F,
+    }
+    let state = State {
+        bytes: Box::pin(bytes),
+        total: 0,
+        head: Vec::new(),
+        ended: false,
+        limit,
+        head_len,
+        too_large,
+    };
+    futures_util::stream::unfold(state, |mut state| async move {
+        if state.ended {
+            return None;
+        }
+        let item = state.bytes.next().await?.and_then(|chunk| {
+            let bytes = chunk.as_ref();
+            let room = state.head_len.saturating_sub(state.head.len());
+            state
+                .head
+                .extend_from_slice(&bytes[..bytes.len().min(room)]);
+            state.total = state.total.saturating_add(bytes.len());
+            if state.total > state.limit {
+                state.ended = true;
+                Err((state.too_large)(&state.head))
+            } else {
+                Ok(chunk)
+            }
+        });
+        Some((item, state))
+    })
+}
+
 /// What one SSE event means.
 #[derive(Debug)]
 pub(crate) enum Step {
@@ -193,5 +248,37 @@ impl From<WireUsage> for Usage {
             cached_tokens: usage.prompt_tokens_details.cached_tokens,
             reasoning_tokens: usage.completion_tokens_details.reasoning_tokens,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+
+    fn too_large(head: &[u8]) -> ProviderError {
+        ProviderError::Decode {
+            message: "too large".to_owned(),
+            body: String::from_utf8_lossy(head).into_owned(),
+        }
+    }
+
+    #[test]
+    fn the_limit_counts_every_byte_and_ends_the_stream_with_one_error() {
+        let chunks = ["abc", "def", "ghi", "jkl"].map(|c| Ok::<_, ProviderError>(c.as_bytes()));
+        let items: Vec<_> =
+            block_on(limit_total(futures::stream::iter(chunks), 7, 4, too_large).collect());
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert_eq!(items[0], Ok(&b"abc"[..]));
+        assert_eq!(items[1], Ok(&b"def"[..]));
+        assert_eq!(items[2], Err(too_large(b"abcd")));
+    }
+
+    #[test]
+    fn a_stream_at_the_limit_passes_whole() {
+        let chunks = ["abc", "def"].map(|c| Ok::<_, ProviderError>(c.as_bytes()));
+        let items: Vec<_> =
+            block_on(limit_total(futures::stream::iter(chunks), 6, 4, too_large).collect());
+        assert_eq!(items, [Ok(&b"abc"[..]), Ok(&b"def"[..])]);
     }
 }
