@@ -29,7 +29,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ])
     .await;
     let hooks = Hooks::new().on(|event| match event {
-        HookEvent::Request { attempt, request, .. } => {
+        HookEvent::Request {
+            attempt, request, ..
+        } => {
             println!(
                 "[request {attempt}] {} message(s) to {}",
                 request.messages.len(),

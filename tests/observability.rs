@@ -106,6 +106,8 @@ async fn spans_use_gen_ai_names_and_nothing_leaks_the_key() {
     }
     let hooks = hook_log.lock().expect("lock").clone();
     assert!(hooks.contains("TransportRetry"), "{hooks}");
+    // The request event carries the wire body the provider sends (without the key).
+    assert!(hooks.contains("\"tool_choice\""), "{hooks}");
     for (what, text) in [
         ("spans", spans),
         ("hooks", hooks),

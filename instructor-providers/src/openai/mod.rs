@@ -714,6 +714,10 @@ impl Provider for OpenAi {
         self.config.capabilities_for(model)
     }
 
+    fn wire_body(&self, request: &ChatRequest) -> Option<Value> {
+        self.request_body(request).ok()
+    }
+
     fn complete<'a>(
         &'a self,
         request: &'a ChatRequest,
