@@ -738,3 +738,87 @@ async fn a_recorded_openai_stream_replays_through_http() {
     assert_eq!(value.city, "Edinburgh");
     assert!(partials > 3, "{partials}");
 }
+
+/// Look up the weather in a city.
+#[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
+struct Weather {
+    city: String,
+}
+
+/// Search the web.
+#[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
+struct Search {
+    query: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
+enum Action {
+    Weather(Weather),
+    Search(Search),
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn parallel_tools_offer_one_tool_per_variant_and_read_one_item_per_call() {
+    let (server, client) = setup().await;
+    server.push(
+        ChatCompletion::tool_call("Weather", r#"{"city": "Paris"}"#)
+            .and_tool_call("Search", r#"{"query": "Paris museums"}"#)
+            .and_tool_call("Weather", r#"{"city": "Lyon"}"#)
+            .reply(),
+    );
+    let actions: Vec<Action> = client
+        .extract::<Vec<Action>>()
+        .mode(Mode::ParallelTools)
+        .user("Weather in Paris and Lyon, and museums in Paris")
+        .await
+        .expect("three calls");
+    assert_eq!(
+        actions,
+        [
+            Action::Weather(Weather {
+                city: "Paris".into()
+            }),
+            Action::Search(Search {
+                query: "Paris museums".into()
+            }),
+            Action::Weather(Weather {
+                city: "Lyon".into()
+            }),
+        ]
+    );
+    let body = server
+        .last_request()
+        .expect("request")
+        .json()
+        .cloned()
+        .expect("JSON");
+    let names: Vec<&str> = body["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Weather", "Search"]);
+    assert_eq!(
+        body["tools"][0]["function"]["parameters"]["properties"]["city"]["type"],
+        "string"
+    );
+    assert_eq!(
+        body["tools"][0]["function"]["description"],
+        "Look up the weather in a city."
+    );
+    assert_eq!(body["parallel_tool_calls"], true);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn parallel_tools_need_a_list_of_an_enum() {
+    let (server, client) = setup().await;
+    let error = client
+        .extract::<User>()
+        .mode(Mode::ParallelTools)
+        .user("x")
+        .await
+        .expect_err("not a list of an enum");
+    assert!(matches!(error, Error::InvalidRequest { .. }), "{error:?}");
+    assert!(server.requests().is_empty());
+}

@@ -154,6 +154,17 @@ impl Mode {
     }
 }
 
+/// One tool offered in [`Mode::ParallelTools`].
+#[derive(Debug, Clone)]
+pub struct ToolSpec {
+    /// The tool's name (a variant of the item enum).
+    pub name: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// Its arguments' schema.
+    pub schema: Arc<RootSchema>,
+}
+
 /// What the answer must be.
 #[derive(Debug, Clone)]
 pub struct OutputSpec {
@@ -165,6 +176,9 @@ pub struct OutputSpec {
     pub name: String,
     /// What it is, for the model.
     pub description: Option<String>,
+    /// [`Mode::ParallelTools`]: one tool per variant of the item enum, each call one
+    /// item. Empty otherwise (the schema itself is the one tool).
+    pub tools: Vec<ToolSpec>,
 }
 
 /// Sampling and length settings.

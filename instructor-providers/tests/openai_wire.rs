@@ -245,6 +245,7 @@ fn request(mode: Option<Mode>, schema: RootSchema) -> ChatRequest {
             schema: Arc::new(schema),
             name: "Person".into(),
             description: Some("A person mentioned in the text".into()),
+            tools: Vec::new(),
         }),
         params: GenerationParams {
             temperature: Some(0.0),

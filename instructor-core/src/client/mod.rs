@@ -320,6 +320,60 @@ impl<'c, T: Extract> IntoFuture for Extraction<'c, T> {
     }
 }
 
+/// The tools of [`Mode::ParallelTools`]: the output is a list of an externally tagged
+/// enum, and each variant holding data is one tool whose call is one item.
+fn parallel_tools(root: &crate::schema::RootSchema) -> Result<Vec<crate::chat::ToolSpec>, Error> {
+    use crate::schema::{RootSchema, SchemaKind};
+    let invalid = || {
+        Error::InvalidRequest {
+        reason: "ParallelTools needs a Vec of an enum whose variants hold each tool's arguments (`Vec<Action>` with `enum Action { Search(Search), Lookup(Lookup) }`)".to_owned(),
+    }
+    };
+    let SchemaKind::Array(array) = &root.schema.kind else {
+        return Err(invalid());
+    };
+    let resolve = |schema: &crate::schema::Schema| -> crate::schema::Schema {
+        match &schema.kind {
+            SchemaKind::Ref(name) => root
+                .resolve(name)
+                .cloned()
+                .unwrap_or_else(|| schema.clone()),
+            _ => schema.clone(),
+        }
+    };
+    let item = resolve(&array.items);
+    let branches = match &item.kind {
+        SchemaKind::OneOf(branches) | SchemaKind::AnyOf(branches) => branches.clone(),
+        _ => return Err(invalid()),
+    };
+    let mut tools = Vec::new();
+    for branch in &branches {
+        let SchemaKind::Object(object) = &branch.kind else {
+            continue;
+        };
+        let Some((name, property)) = object.properties.iter().next() else {
+            continue;
+        };
+        let schema = resolve(&property.schema);
+        tools.push(crate::chat::ToolSpec {
+            name: sanitize_name(name),
+            description: schema
+                .description
+                .clone()
+                .or_else(|| branch.description.clone()),
+            schema: std::sync::Arc::new(RootSchema {
+                schema,
+                defs: root.defs.clone(),
+                root_name: None,
+            }),
+        });
+    }
+    if tools.is_empty() {
+        return Err(invalid());
+    }
+    Ok(tools)
+}
+
 /// The system prompt of the prompted modes: the schema, and how to answer.
 fn schema_prompt(spec: &OutputSpec) -> Result<String, Error> {
     let schema = spec
@@ -347,6 +401,10 @@ fn answer_text(
 ) -> Result<(String, Option<ToolCall>), String> {
     if mode.uses_tools() {
         match response.tool_calls.as_slice() {
+            [call] if mode == Mode::ParallelTools => Ok((
+                parallel_items(std::slice::from_ref(call)),
+                Some(call.clone()),
+            )),
             [call] => Ok((call.arguments.clone(), Some(call.clone()))),
             [] => Err(match &response.text {
                 Some(text) if !text.trim().is_empty() => {
@@ -355,9 +413,7 @@ fn answer_text(
                 _ => format!("the answer was empty instead of a call of the `{name}` tool"),
             }),
             calls if mode == Mode::ParallelTools => {
-                // One object per call: their arguments as a list.
-                let items: Vec<String> = calls.iter().map(|c| c.arguments.clone()).collect();
-                Ok((format!("[{}]", items.join(",")), calls.first().cloned()))
+                Ok((parallel_items(calls), calls.first().cloned()))
             }
             calls => Err(format!(
                 "{} tool calls arrived where one call of `{name}` was asked for",
@@ -370,6 +426,19 @@ fn answer_text(
             _ => Err("the answer was empty".to_owned()),
         }
     }
+}
+
+/// The calls of a parallel-tools answer as the list they stand for: each call one item
+/// of the enum, tagged with its tool's name (`[{"Search": {...}}, {"Lookup": {...}}]`).
+fn parallel_items(calls: &[ToolCall]) -> String {
+    let items: Vec<String> = calls
+        .iter()
+        .map(|call| {
+            let name = serde_json::Value::String(call.name.clone());
+            format!("{{{name}: {}}}", call.arguments)
+        })
+        .collect();
+    format!("[{}]", items.join(","))
 }
 
 /// Reads the value from the answer's JSON text, the way the mode calls for (strictly
@@ -398,11 +467,7 @@ fn read_value<T: Extract>(mode: Mode, text: &str) -> Result<T, String> {
 fn wraps_root<T: Extract>(mode: Mode) -> bool {
     let root = T::root_schema();
     let is_object = matches!(root.schema.kind, crate::schema::SchemaKind::Object(_));
-    !is_object
-        && matches!(
-            mode,
-            Mode::Tools | Mode::ToolsStrict | Mode::JsonSchema | Mode::ParallelTools
-        )
+    !is_object && matches!(mode, Mode::Tools | Mode::ToolsStrict | Mode::JsonSchema)
 }
 
 /// The neutral request for an output spec: the model checked, the mode checked against
@@ -462,6 +527,11 @@ async fn run<T: Extract>(extraction: Extraction<'_, T>) -> Result<Completion<T>,
         schema: T::root_schema(),
         name: sanitize_name(&T::name()),
         description: T::description().map(|d| d.into_owned()),
+        tools: if mode == Mode::ParallelTools {
+            parallel_tools(&T::root_schema())?
+        } else {
+            Vec::new()
+        },
     };
     let mut request = build_request(provider, model, messages, spec, params, extra)?;
     let mut ledger = Ledger::default();

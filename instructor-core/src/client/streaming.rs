@@ -259,6 +259,7 @@ fn setup<T: Extract>(
         schema,
         name: sanitize_name(&name),
         description: T::description().map(|d| d.into_owned()),
+        tools: Vec::new(),
     };
     let request = build_request(
         client.provider.as_ref(),

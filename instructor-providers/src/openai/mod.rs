@@ -770,8 +770,8 @@ pub fn wire_name(name: &str) -> String {
 pub fn wraps_root(output: &OutputSpec) -> bool {
     let wrapping_mode = matches!(
         output.mode,
-        Mode::Tools | Mode::ToolsStrict | Mode::ParallelTools | Mode::JsonSchema
-    );
+        Mode::Tools | Mode::ToolsStrict | Mode::JsonSchema
+    ) || (output.mode == Mode::ParallelTools && output.tools.is_empty());
     wrapping_mode && !matches!(output.schema.schema.kind, SchemaKind::Object(_))
 }
 
@@ -810,8 +810,26 @@ fn apply_output<'a>(
             wire.tool_choice = Some(named_choice(&tool));
             wire.tools.push(tool);
         }
+        // One tool per variant of the item enum (or the schema as one tool); the model
+        // calls as many as the answer needs.
         Mode::ParallelTools => {
-            wire.tools.push(tool(Dialect::AnthropicTool, None)?);
+            if output.tools.is_empty() {
+                wire.tools.push(tool(Dialect::AnthropicTool, None)?);
+            }
+            for spec in &output.tools {
+                wire.tools.push(Tool {
+                    kind: "function",
+                    function: FunctionDefinition {
+                        name: wire_name(&spec.name),
+                        description: spec.description.as_deref(),
+                        parameters: spec
+                            .schema
+                            .render(Dialect::AnthropicTool)
+                            .map_err(|error| ProviderError::Unsupported(error.to_string()))?,
+                        strict: None,
+                    },
+                });
+            }
             wire.tool_choice = Some(ToolChoice::Mode("auto"));
             wire.parallel_tool_calls = Some(true);
         }
