@@ -822,3 +822,61 @@ async fn parallel_tools_need_a_list_of_an_enum() {
     assert!(matches!(error, Error::InvalidRequest { .. }), "{error:?}");
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_stream_that_ends_without_done_or_finish_reason_is_not_taken_as_complete() {
+    let (server, client) = setup().await;
+    let fragments = ["{\"name\": \"Jason\", \"age\": 25}"];
+    // Complete-looking JSON, but the stream stops before its finish reason and [DONE].
+    let cut: Vec<String> = ChatCompletion::tool_call_fragments("User", fragments)
+        .no_finish_reason()
+        .no_usage()
+        .to_sse_events()
+        .into_iter()
+        .filter(|event| !event.contains("[DONE]"))
+        .collect();
+    server.push(Reply::sse(cut));
+    server.push(ChatCompletion::tool_call_fragments("User", fragments).sse_reply());
+    let mut stream = Box::pin(client.extract::<User>().user("x").partial());
+    let mut done = None;
+    while let Some(update) = stream.next().await {
+        if let PartialUpdate::Done(completion) = update.expect("recovered by a retry") {
+            done = Some(completion);
+        }
+    }
+    let done = done.expect("a value");
+    assert_eq!(
+        done.ledger.attempts[0].transport_retries, 1,
+        "the cut stream was retried"
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sse_garbage_is_a_typed_error_not_a_panic() {
+    let (server, client) = setup().await;
+    server.push(Reply::sse(vec![
+        "data: {\"choices\": [{\"index\": 0, \"delta\": {\"tool_calls\": [{\"index\": 0, \"id\": \"c\", \"function\": {\"name\": \"User\", \"arguments\": \"{\\\"na\"}}]}}]}\n\n".to_owned(),
+        "data: this is not json\n\n".to_owned(),
+        "data: [DONE]\n\n".to_owned(),
+    ]));
+    let mut stream = Box::pin(client.extract::<User>().user("x").max_retries(0).partial());
+    let mut last = None;
+    while let Some(update) = stream.next().await {
+        last = Some(update);
+    }
+    let error = match last.expect("an item") {
+        Err(error) => error,
+        Ok(update) => panic!("expected an error, got {update:?}"),
+    };
+    assert!(matches!(error, Error::Provider { .. }), "{error:?}");
+    let ledger = error.ledger().expect("a ledger");
+    assert_eq!(ledger.attempts.len(), 1, "the failed attempt is recorded");
+    assert!(
+        ledger.attempts[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("unreadable")),
+        "{ledger:?}"
+    );
+}

@@ -116,10 +116,29 @@ enum Next {
 }
 
 impl Driver {
+    /// The ledger with the attempt in flight recorded as failed.
+    fn ledger_with_failure(&self, ledger: &Ledger, attempt: u32, error: String) -> Ledger {
+        let mut ledger = ledger.clone();
+        ledger.attempts.push(super::Attempt {
+            number: attempt,
+            request_id: self.response.id.clone(),
+            latency: self.attempt_started.elapsed(),
+            usage: self.response.usage,
+            transport_retries: self.transport_retries,
+            raw_output: None,
+            error: Some(error),
+        });
+        ledger
+    }
+
     fn timed_out(&self, ledger: &Ledger) -> Error {
         Error::Timeout {
             elapsed: self.started.elapsed(),
-            ledger: ledger.clone(),
+            ledger: self.ledger_with_failure(
+                ledger,
+                ledger.attempts.len() as u32 + 1,
+                "timed out".to_owned(),
+            ),
         }
     }
 
@@ -177,9 +196,10 @@ impl Driver {
         attempt: u32,
     ) -> Result<(), Error> {
         if !error.is_retryable() || self.transport_retries >= self.policy.max_retries {
+            let ledger = self.ledger_with_failure(ledger, attempt, error.to_string());
             return Err(Error::Provider {
                 error: Box::new(error),
-                ledger: ledger.clone(),
+                ledger,
             });
         }
         let wait = self
