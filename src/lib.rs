@@ -40,10 +40,42 @@ pub use instructor_providers as providers;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+/// Clients from the environment or from a `"provider/model"` string:
+/// `Client::from_env()` and `Client::from_model("groq/llama-3.1-70b-versatile")`
+/// (with `use instructor::prelude::*`).
+pub trait ClientFromEnv: Sized {
+    /// OpenAI, or the OpenAI-compatible server at `OPENAI_BASE_URL`, with the key in
+    /// `OPENAI_API_KEY`; the model from `OPENAI_MODEL` when set.
+    fn from_env() -> Self;
+
+    /// A preset provider and model from `"provider/model"`: `openai/gpt-4o-mini`,
+    /// `ollama/llama3.1`, `groq/...`, `openrouter/anthropic/claude-...` (the model keeps
+    /// its own slashes). The provider's key and base URL come from its environment
+    /// variables (`GROQ_API_KEY`, `OLLAMA_BASE_URL`, ...).
+    fn from_model(spec: &str) -> Result<Self, providers::presets::ModelSpecError>;
+}
+
+impl ClientFromEnv for Client {
+    fn from_env() -> Self {
+        let client = Client::new(providers::openai::OpenAi::from_env());
+        match std::env::var("OPENAI_MODEL") {
+            Ok(model) => client.with_model(model),
+            Err(_) => client,
+        }
+    }
+
+    fn from_model(spec: &str) -> Result<Self, providers::presets::ModelSpecError> {
+        let (preset, model) = providers::presets::parse_model(spec)?;
+        let provider = providers::openai::OpenAi::new(preset.config_from_env());
+        Ok(Client::new(provider).with_model(model))
+    }
+}
+
 /// The names most programs need: `use instructor::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Client, Context, Dialect, Extract, Mode, Partial, ValidationError, ValidationErrors,
+        Client, ClientFromEnv, Context, Dialect, Extract, Mode, Partial, ValidationError,
+        ValidationErrors,
     };
     pub use serde::Deserialize;
 }

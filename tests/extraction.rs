@@ -880,3 +880,16 @@ async fn sse_garbage_is_a_typed_error_not_a_panic() {
         "{ledger:?}"
     );
 }
+
+#[test]
+fn a_provider_and_model_string_selects_the_preset() {
+    use instructor::ClientFromEnv;
+    let client = Client::from_model("ollama/llama3.1").expect("known provider");
+    assert_eq!(client.provider().name(), "ollama");
+    assert!(format!("{client:?}").contains("llama3.1"));
+    let client =
+        Client::from_model("openrouter/anthropic/claude-3.5-sonnet").expect("slashes kept");
+    assert!(format!("{client:?}").contains("anthropic/claude-3.5-sonnet"));
+    assert!(Client::from_model("nonsense/model").is_err());
+    assert!(Client::from_model("gpt-4o").is_err());
+}
