@@ -893,3 +893,30 @@ fn a_provider_and_model_string_selects_the_preset() {
     assert!(Client::from_model("nonsense/model").is_err());
     assert!(Client::from_model("gpt-4o").is_err());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_top_level_list_streams_partials_from_under_the_wrapper() {
+    let (server, client) = setup().await;
+    server.push(
+        ChatCompletion::tool_call_fragments(
+            "User_list",
+            [
+                "{\"value\": [{\"name\": \"Ann\", \"age\": 3",
+                "0}, {\"name\": \"Bo",
+                "\", \"age\": 40}]}",
+            ],
+        )
+        .sse_reply(),
+    );
+    let mut stream = Box::pin(client.extract::<Vec<User>>().user("people").partial());
+    let mut lengths = Vec::new();
+    let mut done = None;
+    while let Some(update) = stream.next().await {
+        match update.expect("valid") {
+            PartialUpdate::Partial(partial) => lengths.push(partial.len()),
+            PartialUpdate::Done(completion) => done = Some(completion.value),
+        }
+    }
+    assert_eq!(done.map(|users| users.len()), Some(2));
+    assert!(lengths.contains(&1) && lengths.contains(&2), "{lengths:?}");
+}

@@ -464,7 +464,7 @@ fn read_value<T: Extract>(mode: Mode, text: &str) -> Result<T, String> {
 }
 
 /// Whether the provider's dialect wrapped a non-object root in `{"value": ...}`.
-fn wraps_root<T: Extract>(mode: Mode) -> bool {
+pub(crate) fn wraps_root<T: Extract>(mode: Mode) -> bool {
     let root = T::root_schema();
     let is_object = matches!(root.schema.kind, crate::schema::SchemaKind::Object(_));
     !is_object && matches!(mode, Mode::Tools | Mode::ToolsStrict | Mode::JsonSchema)

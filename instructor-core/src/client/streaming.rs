@@ -324,6 +324,8 @@ struct PartialRun<T: Extract> {
 fn new_reader<T: Extract>(mode: Mode) -> PartialStream<T> {
     if mode.is_prompted() {
         PartialStream::lenient(Limits::default())
+    } else if super::wraps_root::<T>(mode) {
+        PartialStream::new().unwrapping(crate::schema::dialect::WRAPPED_ROOT_PROPERTY)
     } else {
         PartialStream::new()
     }

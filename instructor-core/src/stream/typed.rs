@@ -125,6 +125,9 @@ pub struct PartialStream<T: Extract> {
     /// Lenient mode: what finds the JSON in the answer, the repaired value being
     /// built, and repairs the parser does not see (type mismatches while streaming).
     lenient: Option<LenientState>,
+    /// The value sits under this key of a wrapper object (`{"value": ...}`, how strict
+    /// dialects carry a non-object root).
+    unwrap_key: Option<String>,
     coalesce: Coalesce,
     pending_change: bool,
     bytes_since_snapshot: usize,
@@ -169,6 +172,7 @@ impl<T: Extract> PartialStream<T> {
             scratch: Scratch::default(),
             raw: Vec::new(),
             lenient: None,
+            unwrap_key: None,
             coalesce: Coalesce::default(),
             pending_change: false,
             bytes_since_snapshot: 0,
@@ -187,6 +191,13 @@ impl<T: Extract> PartialStream<T> {
             lenient: Some(LenientState::default()),
             ..PartialStream::with_limits(limits)
         }
+    }
+
+    /// Reads the value from under `key` of a wrapper object (`{"value": [...]}`), the
+    /// way strict dialects carry a list, an option or a primitive. Strict mode only.
+    pub fn unwrapping(mut self, key: impl Into<String>) -> Self {
+        self.unwrap_key = Some(key.into());
+        self
     }
 
     /// Emits at most one snapshot per `coalesce` window.
@@ -227,7 +238,11 @@ impl<T: Extract> PartialStream<T> {
         let changed = match &mut self.lenient {
             None => {
                 self.raw.extend_from_slice(chunk);
+                let unwrap_key = self.unwrap_key.as_deref();
                 let mut sink = |path: &[PathSegment], event: Event<'_>| {
+                    let Some(path) = unwrapped(unwrap_key, path) else {
+                        return Ok(false);
+                    };
                     apply::<T>(
                         &mut self.partial,
                         &mut self.scratch,
@@ -338,7 +353,11 @@ impl<T: Extract> PartialStream<T> {
     /// (always none in strict mode).
     pub fn finish_lenient(mut self, context: &Context) -> Result<Lenient<T>, StreamError> {
         let Some(mut lenient) = self.lenient.take() else {
+            let unwrap_key = self.unwrap_key.as_deref();
             let mut sink = |path: &[PathSegment], event: Event<'_>| {
+                let Some(path) = unwrapped(unwrap_key, path) else {
+                    return Ok(());
+                };
                 apply::<T>(
                     &mut self.partial,
                     &mut self.scratch,
@@ -352,7 +371,18 @@ impl<T: Extract> PartialStream<T> {
             self.parser
                 .finish(&mut sink)
                 .map_err(StreamError::from_feed)?;
-            let value: T = crate::extract::from_json_slice(&self.raw)?;
+            let value: T = match &self.unwrap_key {
+                None => crate::extract::from_json_slice(&self.raw)?,
+                Some(key) => {
+                    let mut wrapper: serde_json::Map<String, serde_json::Value> =
+                        crate::extract::from_json_slice(&self.raw)?;
+                    let inner = wrapper.remove(key).ok_or_else(|| DeserializeError {
+                        path: String::new(),
+                        message: format!("missing field `{key}`"),
+                    })?;
+                    crate::extract::from_json_value(inner)?
+                }
+            };
             value.validate(context)?;
             return Ok(Lenient {
                 value,
@@ -405,6 +435,17 @@ impl<T: Extract> PartialStream<T> {
         let value: T = crate::extract::from_json_value(value)?;
         value.validate(context)?;
         Ok(Lenient { value, repairs })
+    }
+}
+
+/// The path below the wrapper key, or `None` for the wrapper's own events.
+fn unwrapped<'p>(key: Option<&str>, path: &'p [PathSegment]) -> Option<&'p [PathSegment]> {
+    match key {
+        None => Some(path),
+        Some(key) => match path.split_first() {
+            Some((PathSegment::Key(first), rest)) if first == key => Some(rest),
+            _ => None,
+        },
     }
 }
 
