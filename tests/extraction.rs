@@ -920,3 +920,46 @@ async fn a_top_level_list_streams_partials_from_under_the_wrapper() {
     assert_eq!(done.map(|users| users.len()), Some(2));
     assert!(lengths.contains(&1) && lengths.contains(&2), "{lengths:?}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn parallel_tool_calls_stream_as_items_as_each_call_completes() {
+    let (server, client) = setup().await;
+    server.push(
+        ChatCompletion::tool_call_fragments("Weather", ["{\"city\"", ": \"Paris\"}"])
+            .and_tool_call_fragments("Search", ["{\"query\": ", "\"museums\"}"])
+            .and_tool_call_fragments("Weather", ["{\"city\": \"Lyon\"}"])
+            .sse_reply(),
+    );
+    let actions: Vec<Result<Action, Error>> = client
+        .extract::<Action>()
+        .mode(Mode::ParallelTools)
+        .user("Weather in Paris and Lyon, and museums")
+        .iter()
+        .collect()
+        .await;
+    let actions: Vec<Action> = actions
+        .into_iter()
+        .map(|a| a.expect("valid item"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            Action::Weather(Weather {
+                city: "Paris".into()
+            }),
+            Action::Search(Search {
+                query: "museums".into()
+            }),
+            Action::Weather(Weather {
+                city: "Lyon".into()
+            }),
+        ]
+    );
+    let body = server
+        .last_request()
+        .expect("request")
+        .json()
+        .cloned()
+        .expect("JSON");
+    assert_eq!(body["tools"].as_array().map(Vec::len), Some(2));
+}

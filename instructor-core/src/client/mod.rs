@@ -322,7 +322,9 @@ impl<'c, T: Extract> IntoFuture for Extraction<'c, T> {
 
 /// The tools of [`Mode::ParallelTools`]: the output is a list of an externally tagged
 /// enum, and each variant holding data is one tool whose call is one item.
-fn parallel_tools(root: &crate::schema::RootSchema) -> Result<Vec<crate::chat::ToolSpec>, Error> {
+pub(crate) fn parallel_tools(
+    root: &crate::schema::RootSchema,
+) -> Result<Vec<crate::chat::ToolSpec>, Error> {
     use crate::schema::{RootSchema, SchemaKind};
     let invalid = || {
         Error::InvalidRequest {
@@ -430,7 +432,7 @@ fn answer_text(
 
 /// The calls of a parallel-tools answer as the list they stand for: each call one item
 /// of the enum, tagged with its tool's name (`[{"Search": {...}}, {"Lookup": {...}}]`).
-fn parallel_items(calls: &[ToolCall]) -> String {
+pub(crate) fn parallel_items(calls: &[ToolCall]) -> String {
     let items: Vec<String> = calls
         .iter()
         .map(|call| {

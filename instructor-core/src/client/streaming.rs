@@ -274,12 +274,17 @@ fn setup<T: Extract>(
         reask,
         retry_truncated_with: _,
     } = extraction;
+    let tools = if mode == Mode::ParallelTools {
+        super::parallel_tools(&schema)?
+    } else {
+        Vec::new()
+    };
     let spec = OutputSpec {
         mode,
         schema,
         name: sanitize_name(&name),
         description: T::description().map(|d| d.into_owned()),
-        tools: Vec::new(),
+        tools,
     };
     let request = build_request(
         client.provider.as_ref(),
@@ -534,6 +539,7 @@ impl<'c, T: Extract> Extraction<'c, T> {
             ready: std::collections::VecDeque::new(),
             done: false,
             mode,
+            calls_done: 0,
         });
         futures_util::stream::unfold(Some(started), |state| async move {
             match state? {
@@ -554,6 +560,8 @@ struct ItemRun<T: Extract> {
     ready: std::collections::VecDeque<Result<T, Error>>,
     done: bool,
     mode: Mode,
+    /// `ParallelTools`: how many tool calls have been turned into items.
+    calls_done: usize,
 }
 
 impl<T: Extract> ItemRun<T> {
@@ -574,6 +582,13 @@ impl<T: Extract> ItemRun<T> {
                     self.items = ItemStream::new(self.setup.context.clone());
                 }
                 Ok(Next::Event(event)) => {
+                    if self.mode == Mode::ParallelTools {
+                        // A call is complete once the next one starts.
+                        if let StreamEvent::ToolArgumentsDelta { index, .. } = event {
+                            self.finish_calls(index);
+                        }
+                        continue;
+                    }
                     let Some(bytes) = payload(self.mode, &event) else {
                         continue;
                     };
@@ -607,6 +622,10 @@ impl<T: Extract> ItemRun<T> {
                         continue;
                     }
                     self.ledger.attempts.push(attempt);
+                    if self.mode == Mode::ParallelTools {
+                        self.finish_call_list(&response.tool_calls);
+                        continue;
+                    }
                     let items = std::mem::replace(&mut self.items, ItemStream::new(Context::new()));
                     match items.finish() {
                         Ok(done) => self.queue(done),
@@ -618,6 +637,56 @@ impl<T: Extract> ItemRun<T> {
                 }
             }
         }
+    }
+
+    /// `ParallelTools`: turns the calls before `index` into items.
+    fn finish_calls(&mut self, index: usize) {
+        let calls: Vec<(String, String)> = self
+            .setup
+            .driver
+            .response
+            .calls
+            .iter()
+            .enumerate()
+            .skip(self.calls_done)
+            .take(index.saturating_sub(self.calls_done))
+            .map(|(_, (_, name, args))| (name.clone().unwrap_or_default(), args.clone()))
+            .collect();
+        for (name, arguments) in calls {
+            let item = self.call_item(&name, &arguments);
+            self.ready.push_back(item);
+            self.calls_done += 1;
+        }
+    }
+
+    /// `ParallelTools`: the calls not yet turned into items, at the end of the answer.
+    fn finish_call_list(&mut self, calls: &[ToolCall]) {
+        for call in calls.iter().skip(self.calls_done) {
+            let item = self.call_item(&call.name, &call.arguments);
+            self.ready.push_back(item);
+            self.calls_done += 1;
+        }
+    }
+
+    /// One call as one item of the enum, validated.
+    fn call_item(&self, name: &str, arguments: &str) -> Result<T, Error> {
+        let index = self.calls_done;
+        let text = super::parallel_items(&[ToolCall {
+            id: String::new(),
+            name: name.to_owned(),
+            arguments: arguments.to_owned(),
+        }]);
+        let fail = |message: String| Error::Parse {
+            message: format!("item {index}: {message}"),
+            raw_output: Some(arguments.to_owned()),
+            ledger: self.ledger.clone(),
+        };
+        let mut items: Vec<T> =
+            crate::extract::from_json_str(&text).map_err(|e| fail(e.to_string()))?;
+        let item = items.pop().ok_or_else(|| fail("no item".to_owned()))?;
+        item.validate(&self.setup.context)
+            .map_err(|errors| fail(errors.to_string()))?;
+        Ok(item)
     }
 
     fn queue(&mut self, done: Vec<Result<T, crate::stream::ItemError>>) {
