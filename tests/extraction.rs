@@ -963,3 +963,34 @@ async fn parallel_tool_calls_stream_as_items_as_each_call_completes() {
         .expect("JSON");
     assert_eq!(body["tools"].as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_async_validator_cannot_hold_the_caller_past_the_deadline() {
+    use instructor::validate::{AsyncValidator, ValidationFuture};
+    /// Stands in for an LLM-backed check whose own call never returns.
+    struct Hangs;
+    impl AsyncValidator<User> for Hangs {
+        fn validate<'a>(&'a self, _: &'a User, _: &'a Context) -> ValidationFuture<'a> {
+            Box::pin(std::future::pending())
+        }
+    }
+    let (server, client) = setup().await;
+    server.push(tool_reply(r#"{"name": "Jason", "age": 25}"#));
+    let error = client
+        .extract::<User>()
+        .user("x")
+        .validator(Hangs)
+        .timeout(Duration::from_millis(200))
+        .await
+        .expect_err("deadline");
+    match error {
+        Error::Timeout { ledger, .. } => {
+            assert_eq!(ledger.attempts.len(), 1);
+            assert_eq!(
+                ledger.attempts[0].error.as_deref(),
+                Some("timed out in validation")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

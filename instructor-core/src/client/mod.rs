@@ -672,9 +672,28 @@ async fn run<T: Extract>(extraction: Extraction<'_, T>) -> Result<Completion<T>,
             Ok((text, _)) => match read_value::<T>(mode, text) {
                 Err(message) => Err(Failure::Parse(message)),
                 Ok(value) => {
-                    match crate::validate::validate_all(&value, &context, &validators).await {
-                        Ok(()) => Ok(value),
-                        Err(errors) => Err(Failure::Validation(errors)),
+                    // Async validators (LLM-backed ones) are bound by the deadline too.
+                    let validation = crate::validate::validate_all(&value, &context, &validators);
+                    let validated = match deadline {
+                        Some(deadline) => {
+                            tokio::time::timeout_at(deadline.into(), validation).await
+                        }
+                        None => Ok(validation.await),
+                    };
+                    match validated {
+                        Ok(Ok(())) => Ok(value),
+                        Ok(Err(errors)) => Err(Failure::Validation(errors)),
+                        Err(_) => {
+                            attempt.error = Some("timed out in validation".to_owned());
+                            ledger.attempts.push(attempt);
+                            return fail(
+                                &hooks,
+                                Error::Timeout {
+                                    elapsed: started.elapsed(),
+                                    ledger,
+                                },
+                            );
+                        }
                     }
                 }
             },

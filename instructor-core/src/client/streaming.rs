@@ -421,15 +421,29 @@ impl<T: Extract> PartialRun<T> {
             }
             None => match reader.finish(&self.setup.context) {
                 Ok(value) => {
-                    match crate::validate::validate_all(
+                    // Async validators are bound by the deadline too.
+                    let validation = crate::validate::validate_all(
                         &value,
                         &self.setup.context,
                         &self.setup.validators,
-                    )
-                    .await
-                    {
-                        Ok(()) => Ok(value),
-                        Err(errors) => Err(errors.to_string()),
+                    );
+                    let validated = match self.setup.driver.deadline {
+                        Some(deadline) => {
+                            tokio::time::timeout_at(deadline.into(), validation).await
+                        }
+                        None => Ok(validation.await),
+                    };
+                    match validated {
+                        Ok(Ok(())) => Ok(value),
+                        Ok(Err(errors)) => Err(errors.to_string()),
+                        Err(_) => {
+                            attempt.error = Some("timed out in validation".to_owned());
+                            self.ledger.attempts.push(attempt);
+                            return Err(Error::Timeout {
+                                elapsed: self.setup.driver.started.elapsed(),
+                                ledger: std::mem::take(&mut self.ledger),
+                            });
+                        }
                     }
                 }
                 Err(error) => Err(error.to_string()),
