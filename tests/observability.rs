@@ -119,8 +119,22 @@ async fn spans_use_gen_ai_names_and_nothing_leaks_the_key() {
     }
 
     an_error_never_shows_the_key().await;
+    a_streamed_extraction_has_its_span(&server).await;
     let spans = capture.0.lock().expect("lock").clone();
     assert!(!spans.contains(KEY), "the key leaked into a span:\n{spans}");
+    assert!(spans.contains("instructor.streaming=true"), "{spans}");
+}
+
+async fn a_streamed_extraction_has_its_span(server: &FakeProvider) {
+    use futures_util::StreamExt;
+    server.push(
+        ChatCompletion::tool_call_fragments("User", ["{\"name\": \"Jo\", ", "\"age\": 3}"])
+            .sse_reply(),
+    );
+    let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key(KEY));
+    let client = Client::new(provider).with_model("gpt-4o-mini");
+    let updates: Vec<_> = client.extract::<User>().user("x").partial().collect().await;
+    assert!(updates.iter().all(Result::is_ok));
 }
 
 async fn an_error_never_shows_the_key() {

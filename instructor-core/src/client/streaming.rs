@@ -17,6 +17,7 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// One item of a partial extraction stream.
 #[derive(Debug)]
@@ -232,6 +233,14 @@ impl Driver {
     }
 }
 
+fn record_usage(span: &tracing::Span, ledger: &Ledger) {
+    span.record("gen_ai.usage.input_tokens", ledger.total_usage.input_tokens);
+    span.record(
+        "gen_ai.usage.output_tokens",
+        ledger.total_usage.output_tokens,
+    );
+}
+
 /// The part of an event that carries the answer's JSON text, by mode.
 fn payload(mode: Mode, event: &StreamEvent) -> Option<&str> {
     match event {
@@ -244,6 +253,8 @@ fn payload(mode: Mode, event: &StreamEvent) -> Option<&str> {
 }
 
 struct Setup<T: Extract> {
+    /// `gen_ai.extract` for the whole stream; every step runs inside it.
+    span: tracing::Span,
     driver: Driver,
     mode: Mode,
     attempts: u32,
@@ -295,7 +306,18 @@ fn setup<T: Extract>(
         extra,
     )?;
     let started = Instant::now();
+    let span = tracing::info_span!(
+        "gen_ai.extract",
+        gen_ai.operation.name = "chat",
+        gen_ai.system = client.provider.name(),
+        gen_ai.request.model = %request.model,
+        gen_ai.output.type = %name,
+        instructor.streaming = true,
+        gen_ai.usage.input_tokens = tracing::field::Empty,
+        gen_ai.usage.output_tokens = tracing::field::Empty,
+    );
     Ok(Setup {
+        span,
         driver: Driver {
             provider: client.provider.clone(),
             request,
@@ -394,6 +416,7 @@ impl<T: Extract> PartialRun<T> {
         let mode = self.setup.mode;
         if let Some(usage) = &response.usage {
             self.ledger.total_usage.add(usage);
+            record_usage(&self.setup.span, &self.ledger);
         }
         let raw = if mode.uses_tools() {
             response.tool_calls.first().map(|c| c.arguments.clone())
@@ -531,7 +554,8 @@ impl<'c, T: Extract> Extraction<'c, T> {
             match state? {
                 Err(error) => Some((Err(error), None)),
                 Ok(mut run) => {
-                    let item = run.step().await?;
+                    let span = run.setup.span.clone();
+                    let item = run.step().instrument(span).await?;
                     Some((item, Some(Ok(run))))
                 }
             }
@@ -559,7 +583,8 @@ impl<'c, T: Extract> Extraction<'c, T> {
             match state? {
                 Err(error) => Some((Err(error), None)),
                 Ok(mut run) => {
-                    let item = run.step().await?;
+                    let span = run.setup.span.clone();
+                    let item = run.step().instrument(span).await?;
                     Some((item, Some(Ok(run))))
                 }
             }
@@ -619,6 +644,7 @@ impl<T: Extract> ItemRun<T> {
                     let (response, retries, latency) = self.setup.driver.take_response();
                     if let Some(usage) = &response.usage {
                         self.ledger.total_usage.add(usage);
+                        record_usage(&self.setup.span, &self.ledger);
                     }
                     let mut attempt = super::Attempt {
                         number: 1,
