@@ -1,10 +1,17 @@
-//! HTTP clients for instructor: OpenAI (chat completions and responses), Anthropic,
-//! Gemini, Cohere and OpenAI-compatible servers, each translating the neutral request of
+//! HTTP clients for instructor, each translating the neutral request of
 //! `instructor-core` into its wire format and its answers back into neutral responses
-//! and stream events.
+//! and stream events (it speaks HTTP itself, over reqwest with rustls; no LLM client
+//! crate is wrapped).
 //!
-//! This crate is a skeleton: the clients arrive with the extraction milestone. It
-//! depends on `instructor-core` only, never the other way round.
+//! - [`openai`]: OpenAI Chat Completions, and every server that speaks it;
+//! - [`presets`]: base URL, auth and capabilities of 17 OpenAI-compatible hosts, and
+//!   `"provider/model"` strings;
+//! - [`sse`]: the server-sent-events decoder the streams use;
+//! - `testing` (feature `testing`): a local fake provider, a real HTTP server on
+//!   127.0.0.1, for offline tests and examples.
+//!
+//! Anthropic, Gemini and Cohere clients come next. This crate depends on
+//! `instructor-core` only, never the other way round.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
