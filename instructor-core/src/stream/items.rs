@@ -89,6 +89,24 @@ impl<T: Extract> ItemStream<T> {
 
     /// Feeds a chunk; returns the items it completed, in order.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Result<T, ItemError>>, StreamError> {
+        self.drive(Some(chunk))
+    }
+
+    /// Ends the input; returns any item completed by the end (a number at the very
+    /// end of a bare array cannot be, so this is usually empty).
+    pub fn finish(mut self) -> Result<Vec<Result<T, ItemError>>, StreamError> {
+        let done = self.drive(None)?;
+        if self.list.is_none() {
+            return Err(StreamError::Deserialize(DeserializeError {
+                path: String::new(),
+                message: "the answer holds no list of items".to_owned(),
+            }));
+        }
+        Ok(done)
+    }
+
+    /// Feeds a chunk (or, with `None`, ends the input), routing every event to its item.
+    fn drive(&mut self, chunk: Option<&[u8]>) -> Result<Vec<Result<T, ItemError>>, StreamError> {
         let mut done = Vec::new();
         let Self {
             parser,
@@ -105,42 +123,14 @@ impl<T: Extract> ItemStream<T> {
             );
             Ok::<(), (String, PartialError)>(())
         };
-        parser.feed(chunk, &mut sink).map_err(|e| match e {
-            FeedError::Parse(e) => StreamError::Parse(e),
-            FeedError::Sink((path, error)) => StreamError::Partial { path, error },
-        })?;
-        Ok(done)
-    }
-
-    /// Ends the input; returns any item completed by the end (a number at the very
-    /// end of a bare array cannot be, so this is usually empty).
-    pub fn finish(mut self) -> Result<Vec<Result<T, ItemError>>, StreamError> {
-        let mut done = Vec::new();
-        let Self {
-            parser,
-            context,
-            location,
-            list,
-            builder,
-            skipping,
-            ..
-        } = &mut self;
-        let mut sink = |path: &[PathSegment], event: Event<'_>| {
-            route::<T>(
-                path, event, location, list, builder, skipping, context, &mut done,
-            );
-            Ok::<(), (String, PartialError)>(())
+        let result = match chunk {
+            Some(chunk) => parser.feed(chunk, &mut sink),
+            None => parser.finish(&mut sink),
         };
-        parser.finish(&mut sink).map_err(|e| match e {
+        result.map_err(|e| match e {
             FeedError::Parse(e) => StreamError::Parse(e),
             FeedError::Sink((path, error)) => StreamError::Partial { path, error },
         })?;
-        if self.list.is_none() {
-            return Err(StreamError::Deserialize(DeserializeError {
-                path: String::new(),
-                message: "the answer holds no list of items".to_owned(),
-            }));
-        }
         Ok(done)
     }
 }
