@@ -261,15 +261,17 @@ pub struct Usage {
 impl Usage {
     /// All tokens.
     pub fn total(&self) -> u64 {
-        self.input_tokens + self.output_tokens
+        self.input_tokens.saturating_add(self.output_tokens)
     }
 
     /// Adds another usage to this one.
     pub fn add(&mut self, other: &Usage) {
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.cached_tokens += other.cached_tokens;
-        self.reasoning_tokens += other.reasoning_tokens;
+        // Saturating: the numbers come from the server, and a wrapped total would
+        // also defeat the token budget.
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
+        self.cached_tokens = self.cached_tokens.saturating_add(other.cached_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(other.reasoning_tokens);
     }
 }
 
@@ -350,6 +352,21 @@ impl Capabilities {
         streaming_usage: true,
     };
 
+    /// The best mode this provider can serve: a forced tool where it can force one,
+    /// else native JSON Schema output, else JSON mode, else the schema in the prompt
+    /// with the answer in a fence (`MdJson`, which every chat model can do).
+    pub fn preferred_mode(&self) -> Mode {
+        if self.forced_tool_choice {
+            Mode::Tools
+        } else if self.native_json_schema {
+            Mode::JsonSchema
+        } else if self.json_mode {
+            Mode::Json
+        } else {
+            Mode::MdJson
+        }
+    }
+
     /// Whether `mode` can be served; `Err` says why not.
     pub fn check(&self, mode: Mode) -> Result<(), String> {
         let missing = match mode {
@@ -396,9 +413,34 @@ pub enum ProviderError {
         /// The body (or its beginning).
         body: String,
     },
-    /// The request cannot be made for this provider (mode, content).
+    /// The request cannot be made for this provider (mode, content, a schema its
+    /// dialect cannot express). Nothing was sent.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The server answered with a redirect. API calls never follow redirects (as the
+    /// official SDKs): a redirect would carry the key, the headers and the prompt to
+    /// another host, and a 302/303 would turn the POST into a GET.
+    #[error(
+        "HTTP {status}: the server redirected the API call to {location:?}, which is not followed"
+    )]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// The `location` header, if any (redacted, bounded).
+        location: Option<String>,
+    },
+    /// An error event in the middle of a streamed answer (`{"error": ...}` on OpenAI,
+    /// `event: error` on Anthropic), classified by the provider like an HTTP status.
+    #[error("error in the stream ({kind}): {message}")]
+    Stream {
+        /// The provider's error type (`server_error`, `overloaded_error`,
+        /// `invalid_request_error`, ...).
+        kind: String,
+        /// The provider's message (redacted, bounded).
+        message: String,
+        /// The HTTP status the same error would have had, where known (500, 529, 400).
+        status: Option<u16>,
+    },
 }
 
 impl ProviderError {
@@ -407,9 +449,11 @@ impl ProviderError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ProviderError::Transport { .. } => true,
-            ProviderError::Status { status, .. } => {
-                matches!(status, 408 | 409 | 429) || (500..600).contains(status)
-            }
+            ProviderError::Status { status, .. } => status_is_retryable(*status),
+            ProviderError::Stream { kind, status, .. } => match status {
+                Some(status) => status_is_retryable(*status),
+                None => stream_kind_is_retryable(kind),
+            },
             _ => false,
         }
     }
@@ -421,6 +465,28 @@ impl ProviderError {
             _ => None,
         }
     }
+}
+
+/// Statuses worth another try: 408, 409, 429, 5xx (529 "overloaded" included).
+fn status_is_retryable(status: u16) -> bool {
+    matches!(status, 408 | 409 | 429) || (500..600).contains(&status)
+}
+
+/// Mid-stream error types worth another try when the provider gave no status: server
+/// trouble, overload, rate limits, timeouts. Anything else (an invalid request, an
+/// authentication or permission error) would fail again the same way.
+fn stream_kind_is_retryable(kind: &str) -> bool {
+    let kind = kind.to_ascii_lowercase();
+    [
+        "server",
+        "overloaded",
+        "rate_limit",
+        "timeout",
+        "unavailable",
+        "internal",
+    ]
+    .iter()
+    .any(|word| kind.contains(word))
 }
 
 /// A boxed future, for object-safe async traits.
