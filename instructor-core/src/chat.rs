@@ -296,6 +296,11 @@ pub struct ChatResponse {
     pub raw: serde_json::Value,
 }
 
+/// The most tool calls one answer may hold. A streamed call's `index` comes from the
+/// server and sizes what is kept per call, so anything past this is a typed error, not
+/// an allocation.
+pub const MAX_TOOL_CALLS: usize = 128;
+
 /// One event of a streamed response.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -511,6 +516,14 @@ pub trait Provider: Send + Sync + fmt::Debug {
     fn wire_body(&self, request: &ChatRequest) -> Option<serde_json::Value> {
         let _ = request;
         None
+    }
+
+    /// `text` with this provider's secrets (its API key) removed. Core passes
+    /// everything it keeps or shows from the server through here (raw output in the
+    /// ledger and hooks, refusal text, request ids), so that a key echoed by the server,
+    /// even one cut across stream deltas, never shows. The default removes nothing.
+    fn redact(&self, text: &str) -> String {
+        text.to_owned()
     }
 
     /// One request, one whole response.
