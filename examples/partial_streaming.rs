@@ -41,20 +41,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .sse_reply();
     let (client, _server) = common::client(vec![scripted]).await;
-    let mut stream = Box::pin(
-        client
-            .extract::<Report>()
-            .user("Write a short report on a good quarter.")
-            .partial(),
-    );
+    let mut stream = client
+        .extract::<Report>()
+        .user("Write a short report on a good quarter.")
+        .partial();
     while let Some(update) = stream.next().await {
         match update? {
             PartialUpdate::Partial(partial) => println!("partial: {partial:?}"),
+            PartialUpdate::Restarted { attempt, reason } => {
+                println!("starting over (attempt {attempt}): {reason}")
+            }
             PartialUpdate::Done(done) => println!(
                 "\ndone: {:#?}\n{} attempt(s)",
                 done.value,
                 done.ledger.attempts.len()
             ),
+            _ => {}
         }
     }
     Ok(())

@@ -54,7 +54,7 @@ impl Client {
 /// A blocking extraction: the async builder's settings, then [`Extraction::run`].
 #[must_use = "an extraction does nothing until run"]
 pub struct Extraction<'c, T: Extract> {
-    inner: crate::client::Extraction<'c, T>,
+    inner: crate::client::Extraction<T>,
     runtime: &'c tokio::runtime::Runtime,
 }
 

@@ -23,6 +23,7 @@ struct User {
 
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {
+        max_retries: 5,
         initial_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(20),
         ..RetryPolicy::default()
@@ -223,6 +224,11 @@ async fn an_empty_answer_is_a_parse_error() {
         .expect_err("empty");
     assert!(matches!(error, Error::Parse { .. }), "{error:?}");
     assert!(error.to_string().contains("empty"), "{error}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn transport_retries_default_to_two_as_the_official_sdks() {
+    assert_eq!(RetryPolicy::default().max_retries, 2);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -466,6 +472,7 @@ async fn partial_updates_stream_and_end_in_the_value() {
                 names.extend(partial.name);
             }
             PartialUpdate::Done(completion) => done = Some(completion.value),
+            other => panic!("no restart expected: {other:?}"),
         }
     }
     assert_eq!(
@@ -732,6 +739,7 @@ async fn a_recorded_openai_stream_replays_through_http() {
                 assert!(done.response.usage.is_some(), "the usage chunk was read");
                 value = Some(done.value);
             }
+            other => panic!("no restart expected: {other:?}"),
         }
     }
     let value = value.expect("a value");
@@ -915,6 +923,7 @@ async fn a_top_level_list_streams_partials_from_under_the_wrapper() {
         match update.expect("valid") {
             PartialUpdate::Partial(partial) => lengths.push(partial.len()),
             PartialUpdate::Done(completion) => done = Some(completion.value),
+            other => panic!("no restart expected: {other:?}"),
         }
     }
     assert_eq!(done.map(|users| users.len()), Some(2));

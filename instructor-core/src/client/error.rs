@@ -121,6 +121,15 @@ pub enum Error {
         /// The attempts.
         ledger: Ledger,
     },
+    /// One item of a streamed list (`.iter()`) is not a valid value; the items before
+    /// and after it are not affected.
+    #[error("item {index} of the list is not valid: {message}")]
+    Item {
+        /// The item's position in the list (0 for the first).
+        index: usize,
+        /// Why, with field paths inside the item.
+        message: String,
+    },
     /// The token budget is spent; no further attempt was made.
     #[error("token budget of {limit} exhausted after {used} tokens ({ledger})")]
     BudgetExhausted {
@@ -137,7 +146,9 @@ impl Error {
     /// The attempt ledger, for every error that follows attempts.
     pub fn ledger(&self) -> Option<&Ledger> {
         match self {
-            Error::UnsupportedMode { .. } | Error::InvalidRequest { .. } => None,
+            Error::UnsupportedMode { .. } | Error::InvalidRequest { .. } | Error::Item { .. } => {
+                None
+            }
             Error::Provider { ledger, .. }
             | Error::Timeout { ledger, .. }
             | Error::Truncated { ledger, .. }

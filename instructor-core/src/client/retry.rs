@@ -7,8 +7,10 @@ use std::time::Duration;
 /// precedence (capped). These retries never enter the conversation and never use up
 /// re-asks.
 ///
-/// Defaults: 5 retries, 500 ms doubling up to 30 s, ±25 % jitter, `retry-after`
-/// honoured up to 60 s.
+/// Defaults: 2 retries (as the official SDKs), 500 ms doubling up to 30 s, ±25 %
+/// jitter, `retry-after` honoured up to 60 s. A server that asks for a longer wait
+/// than `max_retry_after` is not retried: the error says so at once. A wait that would
+/// pass the extraction's deadline ends it as `Error::Timeout` at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// Retries after the first failure.
@@ -28,7 +30,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_retries: 5,
+            max_retries: 2,
             initial_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             multiplier: 2.0,
@@ -55,7 +57,8 @@ impl RetryPolicy {
         let base = self.initial_delay.as_secs_f64() * self.multiplier.powi(retry as i32);
         let base = base.min(self.max_delay.as_secs_f64());
         let spread = base * self.jitter * (2.0 * unit_random() - 1.0);
-        Duration::from_secs_f64((base + spread).max(0.0))
+        // Checked: a policy with huge delays or an infinite multiplier must not panic.
+        Duration::try_from_secs_f64((base + spread).max(0.0)).unwrap_or(self.max_delay)
     }
 }
 

@@ -1,0 +1,162 @@
+//! Reading an answer into a value: which part of the response holds the JSON (the
+//! forced tool's arguments, the parallel calls as one list, or the text), and how it
+//! is read (strictly in constrained modes, leniently in prompted ones). `.await`,
+//! `.partial()` and `.iter()` all end an attempt here, on the response as a whole, so
+//! the same answer gives the same value or the same error whichever way it arrived.
+
+use super::request::{WRAPPED, wraps_root};
+use crate::chat::{ChatResponse, Mode, OutputSpec, ToolCall};
+use crate::extract::Extract;
+use crate::validate::ValidationErrors;
+use std::fmt;
+
+/// Why an answer is not a value yet; both kinds are re-asked.
+#[derive(Debug, Clone)]
+pub(crate) enum Failure {
+    /// Not readable as the type: not JSON, the wrong shape, prose, a wrong tool.
+    Parse(String),
+    /// Read, but a rule failed.
+    Validation(ValidationErrors),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Parse(message) => f.write_str(message),
+            Failure::Validation(errors) => write!(f, "{errors}"),
+        }
+    }
+}
+
+/// An answer read: the JSON text it held, and the value (not yet validated) or why not.
+pub(crate) struct Answer<V> {
+    /// The text read: the tool call's arguments, the calls as one list, or the text.
+    pub raw: Option<String>,
+    /// The value, or why the answer is not one.
+    pub value: Result<V, Failure>,
+}
+
+/// Reads `response` as a `V` the way `spec`'s mode calls for.
+pub(crate) fn read_answer<V: Extract>(spec: &OutputSpec, response: &ChatResponse) -> Answer<V> {
+    match answer_text(spec, response) {
+        Err(message) => Answer {
+            raw: raw_text(spec, response),
+            value: Err(Failure::Parse(message)),
+        },
+        Ok(text) => {
+            let value = read_value::<V>(spec.mode, &text).map_err(Failure::Parse);
+            Answer {
+                raw: Some(text),
+                value,
+            }
+        }
+    }
+}
+
+/// What the answer holds, for the ledger, whether or not it is well formed.
+pub(crate) fn raw_text(spec: &OutputSpec, response: &ChatResponse) -> Option<String> {
+    match spec.mode {
+        Mode::ParallelTools if !response.tool_calls.is_empty() => {
+            Some(parallel_items(&response.tool_calls))
+        }
+        mode if mode.uses_tools() => response
+            .tool_calls
+            .first()
+            .map(|call| call.arguments.clone())
+            .or_else(|| response.text.clone()),
+        _ => response.text.clone(),
+    }
+}
+
+/// The JSON text of the answer, by mode; `Err` says (to the model) what is wrong with
+/// the answer's shape.
+fn answer_text(spec: &OutputSpec, response: &ChatResponse) -> Result<String, String> {
+    let name = &spec.name;
+    if !spec.mode.uses_tools() {
+        return match &response.text {
+            Some(text) if !text.trim().is_empty() => Ok(text.clone()),
+            _ => Err("the answer was empty".to_owned()),
+        };
+    }
+    let calls = response.tool_calls.as_slice();
+    if calls.is_empty() {
+        return Err(match &response.text {
+            Some(text) if !text.trim().is_empty() => {
+                format!("the answer was prose instead of a call of the `{name}` tool: {text:?}")
+            }
+            _ => format!("the answer was empty instead of a call of the `{name}` tool"),
+        });
+    }
+    if spec.mode == Mode::ParallelTools {
+        let unknown: Vec<&str> = calls
+            .iter()
+            .filter(|call| !spec.tools.iter().any(|tool| tool.name == call.name))
+            .map(|call| call.name.as_str())
+            .collect();
+        if !unknown.is_empty() {
+            let offered: Vec<&str> = spec.tools.iter().map(|t| t.name.as_str()).collect();
+            return Err(format!(
+                "the answer called {}, which {} not offered; call only these tools: {}",
+                quoted(&unknown),
+                if unknown.len() == 1 { "was" } else { "were" },
+                quoted(&offered)
+            ));
+        }
+        return Ok(parallel_items(calls));
+    }
+    match calls {
+        [call] if &call.name == name => Ok(call.arguments.clone()),
+        [call] => Err(format!(
+            "the answer called `{}`, which was not offered; call the `{name}` tool",
+            call.name
+        )),
+        calls => Err(format!(
+            "{} tool calls arrived where one call of `{name}` was asked for",
+            calls.len()
+        )),
+    }
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The calls of a parallel-tools answer as the list they stand for: each call one item
+/// of the enum, tagged with its tool's name (`[{"Search": {...}}, {"Lookup": {...}}]`).
+pub(crate) fn parallel_items(calls: &[ToolCall]) -> String {
+    let items: Vec<String> = calls.iter().map(parallel_item).collect();
+    format!("[{}]", items.join(","))
+}
+
+/// One call as one tagged item (`{"Search": {...}}`).
+fn parallel_item(call: &ToolCall) -> String {
+    let name = serde_json::Value::String(call.name.clone());
+    format!("{{{name}: {}}}", call.arguments)
+}
+
+/// Reads the value from the answer's JSON text, the way the mode calls for (strictly
+/// for constrained modes, leniently for prompted ones). Validation comes after.
+pub(crate) fn read_value<V: Extract>(mode: Mode, text: &str) -> Result<V, String> {
+    let text = text.trim();
+    if mode.is_prompted() {
+        return crate::stream::read_lenient::<V>(text)
+            .map(|read| read.value)
+            .map_err(|e| e.to_string());
+    }
+    if wraps_root(&V::root_schema(), mode) {
+        let value: serde_json::Value =
+            crate::extract::from_json_str(text).map_err(|e| e.to_string())?;
+        let inner = match value {
+            serde_json::Value::Object(mut map) => map
+                .remove(WRAPPED)
+                .ok_or_else(|| format!("missing field `{WRAPPED}`"))?,
+            _ => return Err(format!("expected an object with a `{WRAPPED}` field")),
+        };
+        return crate::extract::from_json_value(inner).map_err(|e| e.to_string());
+    }
+    crate::extract::from_json_str(text).map_err(|e| e.to_string())
+}

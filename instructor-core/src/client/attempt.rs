@@ -1,0 +1,403 @@
+//! The attempt lifecycle that `.await`, `.partial()` and `.iter()` all drive: the
+//! ledger, usage, spans, hooks, the token budget, redaction of what the server sent,
+//! validation within the deadline, and the verdict on each answer (done, again, or
+//! failed). Whole and streamed answers differ only in how the response arrives
+//! (`whole.rs`, `streaming/`); everything decided about it is decided here, once.
+
+use super::answer::{Answer, Failure};
+use super::error::{Attempt, Error, Ledger};
+use super::hooks::{HookEvent, Hooks};
+use super::reask::{ReaskText, append_reask};
+use super::retry::RetryPolicy;
+use super::Completion;
+use crate::chat::{BoxFuture, ChatRequest, ChatResponse, FinishReason, OutputSpec, Provider};
+use crate::validate::ValidationErrors;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Validation of a read value (synchronous rules, then async validators).
+pub(crate) type Validation<V> =
+    Arc<dyn for<'a> Fn(&'a V) -> BoxFuture<'a, Result<(), ValidationErrors>> + Send + Sync>;
+
+/// What the engine needs from the builder, whatever the answer type.
+pub(crate) struct Settings {
+    pub provider: Arc<dyn Provider>,
+    pub request: ChatRequest,
+    pub spec: OutputSpec,
+    pub policy: RetryPolicy,
+    pub hooks: Hooks,
+    pub timeout: Option<std::time::Duration>,
+    pub attempts: u32,
+    pub max_total_tokens: Option<u64>,
+    pub retry_truncated_with: Option<u32>,
+    pub reask: ReaskText,
+    pub streaming: bool,
+    pub output_type: String,
+}
+
+/// What came of an answer.
+pub(crate) enum Verdict<V> {
+    /// The validated value.
+    Done(Completion<V>),
+    /// Another attempt follows (a re-ask, or a retry after truncation); why.
+    Again(String),
+    /// The extraction failed.
+    Fail(Error),
+}
+
+/// One extraction's state across its attempts.
+pub(crate) struct Engine<V> {
+    pub(super) provider: Arc<dyn Provider>,
+    pub(super) request: ChatRequest,
+    pub(super) spec: OutputSpec,
+    pub(super) policy: RetryPolicy,
+    pub(super) hooks: Hooks,
+    pub(super) started: Instant,
+    pub(super) deadline: Option<Instant>,
+    attempts: u32,
+    /// The attempt in flight (0 before the first).
+    pub(super) number: u32,
+    max_total_tokens: Option<u64>,
+    retry_truncated_with: Option<u32>,
+    validation: Validation<V>,
+    reask: ReaskText,
+    pub(super) ledger: Ledger,
+    /// `gen_ai.extract`: the whole extraction.
+    pub(super) span: tracing::Span,
+    /// `gen_ai.attempt`: the attempt in flight.
+    pub(super) attempt_span: tracing::Span,
+    pub(super) attempt_started: Instant,
+    pub(super) transport_retries: u32,
+}
+
+impl<V> Engine<V> {
+    pub(crate) fn new(settings: Settings, validation: Validation<V>) -> Self {
+        let Settings {
+            provider,
+            request,
+            spec,
+            policy,
+            hooks,
+            timeout,
+            attempts,
+            max_total_tokens,
+            retry_truncated_with,
+            reask,
+            streaming,
+            output_type,
+        } = settings;
+        let started = Instant::now();
+        let span = tracing::info_span!(
+            "gen_ai.extract",
+            gen_ai.operation.name = "chat",
+            gen_ai.system = provider.name(),
+            gen_ai.request.model = %request.model,
+            gen_ai.output.type = %output_type,
+            instructor.streaming = streaming,
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+            gen_ai.usage.output_tokens = tracing::field::Empty,
+        );
+        Engine {
+            provider,
+            request,
+            spec,
+            policy,
+            hooks,
+            started,
+            // A deadline past what `Instant` can hold is no deadline.
+            deadline: timeout.and_then(|t| started.checked_add(t)),
+            attempts,
+            number: 0,
+            max_total_tokens,
+            retry_truncated_with,
+            validation,
+            reask,
+            ledger: Ledger::default(),
+            span,
+            attempt_span: tracing::Span::none(),
+            attempt_started: started,
+            transport_retries: 0,
+        }
+    }
+
+    /// Starts the next attempt: the budget checked, `LastAttempt` and `Request` hooks,
+    /// the attempt's span.
+    pub(super) fn begin_attempt(&mut self) -> Result<(), Error> {
+        if let Some(limit) = self.max_total_tokens {
+            let used = self.ledger.total_usage.total();
+            if used >= limit {
+                return Err(Error::BudgetExhausted {
+                    used,
+                    limit,
+                    ledger: std::mem::take(&mut self.ledger),
+                });
+            }
+        }
+        self.number += 1;
+        if self.number == self.attempts {
+            self.hooks.emit(&HookEvent::LastAttempt {
+                attempt: self.number,
+            });
+        }
+        if self.hooks.is_active() {
+            let body = self.provider.wire_body(&self.request);
+            self.hooks.emit(&HookEvent::Request {
+                attempt: self.number,
+                request: &self.request,
+                body: body.as_ref(),
+            });
+        }
+        self.attempt_span = tracing::info_span!(
+            parent: &self.span,
+            "gen_ai.attempt",
+            gen_ai.request.model = %self.request.model,
+            instructor.attempt = self.number,
+            gen_ai.response.id = tracing::field::Empty,
+            gen_ai.response.finish_reasons = tracing::field::Empty,
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+            gen_ai.usage.output_tokens = tracing::field::Empty,
+        );
+        self.attempt_started = Instant::now();
+        self.transport_retries = 0;
+        Ok(())
+    }
+
+    /// `future`, unless the deadline passes first (`None`).
+    pub(super) async fn within<F: Future>(&self, future: F) -> Option<F::Output> {
+        match self.deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), future).await.ok(),
+            None => Some(future.await),
+        }
+    }
+
+    /// Records the attempt in flight as failed without an answer.
+    pub(super) fn record_failure(&mut self, error: &str) {
+        self.ledger.attempts.push(Attempt {
+            number: self.number,
+            request_id: None,
+            latency: self.attempt_started.elapsed(),
+            usage: None,
+            transport_retries: self.transport_retries,
+            raw_output: None,
+            error: Some(self.provider.redact(error)),
+        });
+    }
+
+    /// The deadline passed during the attempt in flight.
+    pub(super) fn timed_out(&mut self, during: &str) -> Error {
+        self.record_failure(&format!("timed out {during}"));
+        Error::Timeout {
+            elapsed: self.started.elapsed(),
+            ledger: std::mem::take(&mut self.ledger),
+        }
+    }
+
+    /// Emits the `Error` hook for an error leaving the extraction.
+    pub(super) fn fail(&self, error: Error) -> Error {
+        self.hooks.emit(&HookEvent::Error { error: &error });
+        error
+    }
+
+    /// A response has arrived (whole, or assembled from a stream): whatever came from
+    /// the server is redacted, then the `Response` and `Usage` hooks and the spans.
+    pub(super) fn received(&mut self, mut response: ChatResponse) -> ChatResponse {
+        let provider = &self.provider;
+        let redact = |text: &mut String| {
+            let clean = provider.redact(text);
+            if clean != *text {
+                *text = clean;
+            }
+        };
+        for text in [&mut response.text, &mut response.refusal, &mut response.request_id]
+            .into_iter()
+            .flatten()
+        {
+            redact(text);
+        }
+        for call in &mut response.tool_calls {
+            redact(&mut call.id);
+            redact(&mut call.name);
+            redact(&mut call.arguments);
+        }
+        self.hooks.emit(&HookEvent::Response {
+            attempt: self.number,
+            response: &response,
+        });
+        let span = &self.attempt_span;
+        if let Some(id) = &response.request_id {
+            span.record("gen_ai.response.id", id.as_str());
+        }
+        if let Some(reason) = &response.finish_reason {
+            span.record("gen_ai.response.finish_reasons", format!("{reason:?}"));
+        }
+        if let Some(usage) = &response.usage {
+            span.record("gen_ai.usage.input_tokens", usage.input_tokens);
+            span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+            self.ledger.total_usage.add(usage);
+            self.hooks.emit(&HookEvent::Usage {
+                attempt: self.number,
+                usage,
+                total: &self.ledger.total_usage,
+            });
+            self.span.record(
+                "gen_ai.usage.input_tokens",
+                self.ledger.total_usage.input_tokens,
+            );
+            self.span.record(
+                "gen_ai.usage.output_tokens",
+                self.ledger.total_usage.output_tokens,
+            );
+        }
+        response
+    }
+
+    /// The ledger entry of the attempt that produced `response`.
+    fn attempt_of(&self, response: &ChatResponse, raw: Option<String>) -> Attempt {
+        Attempt {
+            number: self.number,
+            request_id: response.request_id.clone(),
+            latency: self.attempt_started.elapsed(),
+            usage: response.usage,
+            transport_retries: self.transport_retries,
+            raw_output: raw.or_else(|| response.text.clone()),
+            error: None,
+        }
+    }
+
+    /// Records the attempt that produced `response`; answers that re-asking cannot fix
+    /// (a refusal, the content filter, truncation) end the extraction here.
+    pub(super) fn settle(&mut self, response: &ChatResponse, raw: Option<String>) -> Result<(), Error> {
+        let mut attempt = self.attempt_of(response, raw.clone());
+        let terminal = terminal_error(response, raw, &mut attempt);
+        self.ledger.attempts.push(attempt);
+        match terminal {
+            Some(error) => Err(error(std::mem::take(&mut self.ledger))),
+            None => Ok(()),
+        }
+    }
+
+    /// The verdict on an answer: done, again (re-ask or a larger `max_tokens`), or
+    /// failed.
+    pub(super) async fn judge(&mut self, response: ChatResponse, answer: Answer<V>) -> Verdict<V> {
+        if response.finish_reason == Some(FinishReason::Length)
+            && let Some(larger) = self
+                .retry_truncated_with
+                .filter(|m| self.request.params.max_tokens < Some(*m))
+        {
+            let mut attempt = self.attempt_of(&response, answer.raw);
+            attempt.error = Some(format!(
+                "truncated at the token limit; retrying with max_tokens {larger}"
+            ));
+            self.ledger.attempts.push(attempt);
+            self.request.params.max_tokens = Some(larger);
+            self.hooks.emit(&HookEvent::Retry {
+                attempt: self.number,
+                reason: "truncated",
+            });
+            return Verdict::Again(format!(
+                "the answer was cut at the token limit; asking again with max_tokens {larger}"
+            ));
+        }
+        let mut attempt = self.attempt_of(&response, answer.raw.clone());
+        if let Some(error) = terminal_error(&response, answer.raw.clone(), &mut attempt) {
+            self.ledger.attempts.push(attempt);
+            return Verdict::Fail(error(std::mem::take(&mut self.ledger)));
+        }
+        let outcome = match answer.value {
+            Err(failure) => Err(failure),
+            Ok(value) => {
+                // Async validators (LLM-backed ones) are bound by the deadline too.
+                let validation = self.validation.clone();
+                match self.within(validation(&value)).await {
+                    None => {
+                        attempt.error = Some("timed out in validation".to_owned());
+                        self.ledger.attempts.push(attempt);
+                        return Verdict::Fail(Error::Timeout {
+                            elapsed: self.started.elapsed(),
+                            ledger: std::mem::take(&mut self.ledger),
+                        });
+                    }
+                    Some(Ok(())) => Ok(value),
+                    Some(Err(errors)) => Err(Failure::Validation(errors)),
+                }
+            }
+        };
+        let failure = match outcome {
+            Ok(value) => {
+                self.ledger.attempts.push(attempt);
+                return Verdict::Done(Completion {
+                    value,
+                    response,
+                    ledger: std::mem::take(&mut self.ledger),
+                });
+            }
+            Err(failure) => failure,
+        };
+        let text = self.provider.redact(&failure.to_string());
+        attempt.error = Some(text.clone());
+        self.ledger.attempts.push(attempt);
+        match &failure {
+            Failure::Parse(message) => self.hooks.emit(&HookEvent::ParseError {
+                attempt: self.number,
+                message,
+            }),
+            Failure::Validation(errors) => self.hooks.emit(&HookEvent::ValidationError {
+                attempt: self.number,
+                errors,
+            }),
+        }
+        if self.number >= self.attempts {
+            let ledger = std::mem::take(&mut self.ledger);
+            return Verdict::Fail(match failure {
+                Failure::Parse(_) => Error::Parse {
+                    message: text,
+                    raw_output: answer.raw,
+                    ledger,
+                },
+                Failure::Validation(errors) => Error::Validation {
+                    errors,
+                    raw_output: answer.raw,
+                    ledger,
+                },
+            });
+        }
+        self.hooks.emit(&HookEvent::Retry {
+            attempt: self.number,
+            reason: "invalid answer",
+        });
+        let reask = (self.reask)(&text);
+        append_reask(&mut self.request.messages, &response, &reask);
+        Verdict::Again(format!("the answer was not valid; asking again: {text}"))
+    }
+}
+
+/// Builds an error once the ledger is complete.
+type ErrorWithLedger = Box<dyn FnOnce(Ledger) -> Error + Send>;
+
+/// Answers that re-asking cannot fix: a refusal, the content filter, truncation at the
+/// token limit (re-asking would be cut again: fail fast).
+fn terminal_error(
+    response: &ChatResponse,
+    raw: Option<String>,
+    attempt: &mut Attempt,
+) -> Option<ErrorWithLedger> {
+    if let Some(text) = response.refusal.clone() {
+        attempt.error = Some(format!("refusal: {text}"));
+        return Some(Box::new(move |ledger| Error::Refusal { text, ledger }));
+    }
+    match response.finish_reason {
+        Some(FinishReason::Length) => {
+            attempt.error = Some("truncated at the token limit".to_owned());
+            Some(Box::new(move |ledger| Error::Truncated {
+                partial_output: raw,
+                ledger,
+            }))
+        }
+        Some(FinishReason::ContentFilter) => {
+            attempt.error = Some("content filter".to_owned());
+            Some(Box::new(|ledger| Error::ContentFilter { ledger }))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,351 @@
+//! The extraction builder: messages, parameters, limits, validators and hooks, then
+//! `.await` (or [`Extraction::send`]) for the value, [`Extraction::with_completion`]
+//! for the value with its ledger, [`Extraction::partial`] for typed partials and
+//! [`Extraction::iter`] for list items as they complete.
+
+use super::attempt::{Engine, Settings, Validation};
+use super::reask::{ReaskText, default_reask};
+use super::request::{build_request, output_spec};
+use super::streaming::{self, Items, PartialUpdates};
+use super::{Client, Completion, Error, Hooks, whole};
+use crate::chat::{GenerationParams, Message, Mode};
+use crate::extract::Extract;
+use crate::schema::StrictSchema;
+use crate::validate::{AsyncValidator, Context, ValidationErrors};
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::Instrument;
+
+/// The modes whose schema is sent in a strict dialect (grammar-constrained output),
+/// for [`Extraction::strict`]: only types every strict dialect can express may be
+/// extracted in them, which the compiler checks there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StrictMode {
+    /// [`Mode::ToolsStrict`]: a forced tool with `strict: true`.
+    Tools,
+    /// [`Mode::JsonSchema`]: native structured outputs.
+    JsonSchema,
+}
+
+impl From<StrictMode> for Mode {
+    fn from(mode: StrictMode) -> Mode {
+        match mode {
+            StrictMode::Tools => Mode::ToolsStrict,
+            StrictMode::JsonSchema => Mode::JsonSchema,
+        }
+    }
+}
+
+/// One extraction being built; `.await` it for the value, or call
+/// [`Extraction::with_completion`] for the value with its ledger.
+#[must_use = "an extraction does nothing until awaited"]
+pub struct Extraction<T: Extract> {
+    client: Client,
+    model: Option<String>,
+    mode: Mode,
+    messages: Vec<Message>,
+    params: GenerationParams,
+    extra: serde_json::Map<String, serde_json::Value>,
+    max_retries: u32,
+    timeout: Option<Duration>,
+    max_total_tokens: Option<u64>,
+    context: Context,
+    validators: Vec<Arc<dyn AsyncValidator<T>>>,
+    hooks: Hooks,
+    reask: ReaskText,
+    retry_truncated_with: Option<u32>,
+}
+
+impl<T: Extract> std::fmt::Debug for Extraction<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extraction")
+            .field("type", &T::name())
+            .field("model", &self.model)
+            .field("mode", &self.mode)
+            .field("messages", &self.messages.len())
+            .field("max_retries", &self.max_retries)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Extract> Extraction<T> {
+    pub(super) fn new(client: Client) -> Self {
+        Extraction {
+            model: client.model.clone(),
+            mode: client.mode,
+            messages: Vec::new(),
+            params: GenerationParams::default(),
+            extra: serde_json::Map::new(),
+            max_retries: client.max_retries,
+            timeout: client.timeout,
+            max_total_tokens: None,
+            context: Context::new(),
+            validators: Vec::new(),
+            hooks: client.hooks.clone(),
+            reask: Arc::new(default_reask),
+            retry_truncated_with: None,
+            client,
+        }
+    }
+
+    /// The model.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// The mode, chosen at run time: a strict-schema mode for a type its dialect
+    /// cannot express is refused before anything is sent. To have the compiler check
+    /// it instead, use [`Extraction::strict`].
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// A strict-schema mode, checked at compile time: `T` must be `StrictSchema`
+    /// (`#[extract(strict)]`), so a map, a `serde_json::Value` or recursion in `T` is
+    /// a compile error here rather than an error at run time.
+    pub fn strict(mut self, mode: StrictMode) -> Self
+    where
+        T: StrictSchema,
+    {
+        self.mode = mode.into();
+        self
+    }
+
+    /// Adds a system message.
+    pub fn system(mut self, text: impl Into<String>) -> Self {
+        self.messages.push(Message::system(text));
+        self
+    }
+
+    /// Adds a user message.
+    pub fn user(mut self, text: impl Into<String>) -> Self {
+        self.messages.push(Message::user(text));
+        self
+    }
+
+    /// Adds an assistant message.
+    pub fn assistant(mut self, text: impl Into<String>) -> Self {
+        self.messages.push(Message::assistant(text));
+        self
+    }
+
+    /// Adds a whole history.
+    pub fn messages(mut self, messages: impl IntoIterator<Item = Message>) -> Self {
+        self.messages.extend(messages);
+        self
+    }
+
+    /// Sampling temperature.
+    pub fn temperature(mut self, temperature: f32) -> Self {
+        self.params.temperature = Some(temperature);
+        self
+    }
+
+    /// Maximum tokens of each answer.
+    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+        self.params.max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// Nucleus sampling.
+    pub fn top_p(mut self, top_p: f32) -> Self {
+        self.params.top_p = Some(top_p);
+        self
+    }
+
+    /// Seed, where supported.
+    pub fn seed(mut self, seed: i64) -> Self {
+        self.params.seed = Some(seed);
+        self
+    }
+
+    /// A stop sequence.
+    pub fn stop(mut self, stop: impl Into<String>) -> Self {
+        self.params.stop.push(stop.into());
+        self
+    }
+
+    /// An extra top-level field of the provider's request body.
+    pub fn extra(mut self, key: impl Into<String>, value: serde_json::Value) -> Self {
+        self.extra.insert(key.into(), value);
+        self
+    }
+
+    /// Re-asks after a parse or validation failure (default: the client's, 1).
+    pub fn max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// A hard deadline across all attempts (any length: one past what the clock can
+    /// represent is no deadline).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Stops before an attempt once this many tokens are used.
+    pub fn max_total_tokens(mut self, budget: u64) -> Self {
+        self.max_total_tokens = Some(budget);
+        self
+    }
+
+    /// The context validators see.
+    pub fn context(mut self, context: Context) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// An async validator, run after the synchronous rules pass.
+    pub fn validator(mut self, validator: impl AsyncValidator<T> + 'static) -> Self {
+        self.validators.push(Arc::new(validator));
+        self
+    }
+
+    /// Hooks for this extraction, in addition to the client's.
+    pub fn hooks(mut self, hooks: Hooks) -> Self {
+        self.hooks = self.hooks.merged(hooks);
+        self
+    }
+
+    /// The re-ask text, given the errors.
+    pub fn reask_with(mut self, reask: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        self.reask = Arc::new(reask);
+        self
+    }
+
+    /// On truncation, try again with this larger `max_tokens` instead of failing at once.
+    pub fn retry_truncated_with(mut self, max_tokens: u32) -> Self {
+        self.retry_truncated_with = Some(max_tokens);
+        self
+    }
+
+    /// The value with the provider's response and the attempt ledger.
+    pub async fn with_completion(self) -> Result<Completion<T>, Error> {
+        let engine = self.engine(false)?;
+        let span = engine.span.clone();
+        whole::run(engine).instrument(span).await
+    }
+
+    /// The value, as a boxed `Send + 'static` future: what `.await` on the builder
+    /// does, for where a `Future` is expected
+    /// (`try_join_all(texts.iter().map(|t| client.extract::<User>().user(t).send()))`).
+    pub fn send(self) -> ExtractionFuture<T> {
+        Box::pin(async move { self.with_completion().await.map(|done| done.value) })
+    }
+
+    /// Streams the answer: a `T::Partial` whenever something visible changed, then
+    /// the validated value ([`PartialUpdate::Done`](super::PartialUpdate::Done)). A
+    /// failed answer is re-asked like a whole one and a broken stream is sent again;
+    /// either way a [`PartialUpdate::Restarted`](super::PartialUpdate::Restarted) comes
+    /// before the partials of the new answer. The value (or the error) at the end is
+    /// the one `.await` gives for the same answer.
+    pub fn partial(self) -> PartialUpdates<T> {
+        streaming::partial_stream(self.engine(true))
+    }
+
+    /// Asks for a list of `T` and streams each item, deserialized and validated, the
+    /// moment it is complete. An invalid item is an [`Error::Item`] with its index and
+    /// does not stop the others. An answer that showed no item yet (prose, an empty
+    /// answer) is re-asked like `.await` of a `Vec<T>`; once items were shown, the
+    /// answer is not asked again (the items would repeat).
+    pub fn iter(self) -> Items<T> {
+        let context = self.context.clone();
+        let validators = self.validators.clone();
+        let Extraction {
+            client,
+            model,
+            mode,
+            messages,
+            params,
+            extra,
+            max_retries,
+            timeout,
+            max_total_tokens,
+            context: list_context,
+            validators: _,
+            hooks,
+            reask,
+            retry_truncated_with,
+        } = self;
+        let list = Extraction::<Vec<T>> {
+            client,
+            model,
+            mode,
+            messages,
+            params,
+            extra,
+            max_retries,
+            timeout,
+            max_total_tokens,
+            context: list_context,
+            // Item validators run on each item as it is shown.
+            validators: Vec::new(),
+            hooks,
+            reask,
+            retry_truncated_with,
+        };
+        streaming::item_stream(list.engine(true), context, validators)
+    }
+
+    /// The engine of this extraction: the request built and checked (nothing is sent
+    /// for an invalid one).
+    fn engine(self, streaming: bool) -> Result<Engine<T>, Error> {
+        let spec = output_spec(
+            self.mode,
+            T::root_schema(),
+            &T::name(),
+            T::description().map(|d| d.into_owned()),
+        )?;
+        let request = build_request(
+            self.client.provider.as_ref(),
+            self.model,
+            self.messages,
+            spec.clone(),
+            self.params,
+            self.extra,
+        )?;
+        let context = Arc::new(self.context);
+        let validators: Arc<[Arc<dyn AsyncValidator<T>>]> = self.validators.into();
+        let validation: Validation<T> = Arc::new(move |value: &T| {
+            let context = context.clone();
+            let validators = validators.clone();
+            Box::pin(async move {
+                crate::validate::validate_all(value, &context, &validators).await
+            }) as Pin<Box<dyn Future<Output = Result<(), ValidationErrors>> + Send + '_>>
+        });
+        let settings = Settings {
+            provider: self.client.provider.clone(),
+            request,
+            spec,
+            policy: self.client.retry,
+            hooks: self.hooks,
+            timeout: self.timeout,
+            attempts: self.max_retries.saturating_add(1),
+            max_total_tokens: self.max_total_tokens,
+            retry_truncated_with: self.retry_truncated_with,
+            reask: self.reask,
+            streaming,
+            output_type: T::name().into_owned(),
+        };
+        Ok(Engine::new(settings, validation))
+    }
+}
+
+/// The future of an extraction ([`Extraction::send`], `.await`).
+pub type ExtractionFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'static>>;
+
+impl<T: Extract> IntoFuture for Extraction<T> {
+    type Output = Result<T, Error>;
+    type IntoFuture = ExtractionFuture<T>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        self.send()
+    }
+}

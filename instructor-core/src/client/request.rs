@@ -1,0 +1,164 @@
+//! The request of an extraction: the output spec for the answer type (schema, tool
+//! name, parallel tools), the schema prompt of the prompted modes, and the checks made
+//! before anything is sent (model, mode against the provider's capabilities).
+
+use super::Error;
+use crate::chat::{
+    ChatRequest, GenerationParams, Message, Mode, OutputSpec, Provider, ToolSpec,
+};
+use crate::schema::{Dialect, RootSchema, Schema, SchemaKind, dialect::WRAPPED_ROOT_PROPERTY};
+use std::sync::Arc;
+
+/// The output spec of an answer of schema `schema` named `name`.
+pub(crate) fn output_spec(
+    mode: Mode,
+    schema: Arc<RootSchema>,
+    name: &str,
+    description: Option<String>,
+) -> Result<OutputSpec, Error> {
+    let tools = if mode == Mode::ParallelTools {
+        parallel_tools(&schema)?
+    } else {
+        Vec::new()
+    };
+    Ok(OutputSpec {
+        mode,
+        schema,
+        name: tool_name(name),
+        description,
+        tools,
+    })
+}
+
+/// The tools of [`Mode::ParallelTools`]: the output is a list of an externally tagged
+/// enum, and each variant holding data is one tool whose call is one item.
+pub(crate) fn parallel_tools(root: &RootSchema) -> Result<Vec<ToolSpec>, Error> {
+    let invalid = || Error::InvalidRequest {
+        reason: "ParallelTools needs a Vec of an enum whose variants hold each tool's arguments (`Vec<Action>` with `enum Action { Search(Search), Lookup(Lookup) }`)".to_owned(),
+    };
+    let SchemaKind::Array(array) = &root.schema.kind else {
+        return Err(invalid());
+    };
+    let resolve = |schema: &Schema| -> Schema {
+        match &schema.kind {
+            SchemaKind::Ref(name) => root
+                .resolve(name)
+                .cloned()
+                .unwrap_or_else(|| schema.clone()),
+            _ => schema.clone(),
+        }
+    };
+    let item = resolve(&array.items);
+    let branches = match &item.kind {
+        SchemaKind::OneOf(branches) | SchemaKind::AnyOf(branches) => branches.clone(),
+        _ => return Err(invalid()),
+    };
+    let mut tools = Vec::new();
+    for branch in &branches {
+        let SchemaKind::Object(object) = &branch.kind else {
+            continue;
+        };
+        let Some((name, property)) = object.properties.iter().next() else {
+            continue;
+        };
+        let schema = resolve(&property.schema);
+        tools.push(ToolSpec {
+            name: tool_name(name),
+            description: schema
+                .description
+                .clone()
+                .or_else(|| branch.description.clone()),
+            schema: Arc::new(RootSchema {
+                schema,
+                defs: root.defs.clone(),
+                root_name: None,
+            }),
+        });
+    }
+    if tools.is_empty() {
+        return Err(invalid());
+    }
+    Ok(tools)
+}
+
+/// The system prompt of the prompted modes: the schema, and how to answer.
+fn schema_prompt(spec: &OutputSpec) -> Result<String, Error> {
+    let schema = spec
+        .schema
+        .render(Dialect::JsonSchema)
+        .map_err(|e| Error::InvalidRequest {
+            reason: e.to_string(),
+        })?;
+    let schema = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    let format = if spec.mode == Mode::MdJson {
+        "inside a ```json code block"
+    } else {
+        "as a JSON object and nothing else"
+    };
+    Ok(format!(
+        "Answer with an instance of the JSON Schema below (the data, not the schema), {format}.\n\n{schema}"
+    ))
+}
+
+/// Whether the constrained modes wrap a non-object root in `{"value": ...}` on the
+/// wire (every strict dialect and tool wants an object at the root); the reader
+/// unwraps it again. The one place this rule is decided.
+pub(crate) fn wraps_root(schema: &RootSchema, mode: Mode) -> bool {
+    let is_object = matches!(schema.schema.kind, SchemaKind::Object(_));
+    !is_object && matches!(mode, Mode::Tools | Mode::ToolsStrict | Mode::JsonSchema)
+}
+
+/// The property a wrapped root lives under.
+pub(crate) const WRAPPED: &str = WRAPPED_ROOT_PROPERTY;
+
+/// The neutral request for an output spec: the model checked, the mode checked against
+/// the provider's capabilities (nothing is sent for an impossible mode), the schema
+/// prompt added for prompted modes.
+pub(crate) fn build_request(
+    provider: &dyn Provider,
+    model: Option<String>,
+    mut messages: Vec<Message>,
+    spec: OutputSpec,
+    params: GenerationParams,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Result<ChatRequest, Error> {
+    let model = model.ok_or_else(|| Error::InvalidRequest {
+        reason: "no model: set one on the client or the extraction".to_owned(),
+    })?;
+    if let Err(reason) = provider.capabilities(&model).check(spec.mode) {
+        return Err(Error::UnsupportedMode {
+            mode: spec.mode,
+            reason,
+        });
+    }
+    if spec.mode.is_prompted() {
+        messages.insert(0, Message::system(schema_prompt(&spec)?));
+    }
+    Ok(ChatRequest {
+        model,
+        messages,
+        output: Some(spec),
+        params,
+        extra,
+    })
+}
+
+/// A tool name as the APIs accept it (`^[a-zA-Z0-9_-]{1,64}$`), from a type's name.
+pub(crate) fn tool_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    if cleaned.is_empty() {
+        "output".to_owned()
+    } else {
+        cleaned
+    }
+}

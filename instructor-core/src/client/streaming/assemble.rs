@@ -1,0 +1,88 @@
+//! The response of a streamed attempt, assembled from its events, so that the end of
+//! a streamed attempt is judged exactly like a whole response.
+
+use crate::chat::{ChatResponse, FinishReason, MAX_TOOL_CALLS, ProviderError, StreamEvent, ToolCall, Usage};
+
+/// A tool call as it streams in.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PendingCall {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub arguments: String,
+}
+
+/// The response built from stream events.
+#[derive(Debug, Default)]
+pub(crate) struct Assembled {
+    text: String,
+    refusal: String,
+    pub calls: Vec<PendingCall>,
+    usage: Option<Usage>,
+    finish: Option<FinishReason>,
+    id: Option<String>,
+}
+
+impl Assembled {
+    /// Adds an event. A tool-call index past [`MAX_TOOL_CALLS`] is a typed error: the
+    /// index comes from the server and must not size an allocation.
+    pub fn apply(&mut self, event: &StreamEvent) -> Result<(), ProviderError> {
+        match event {
+            StreamEvent::TextDelta(text) => self.text.push_str(text),
+            StreamEvent::RefusalDelta(text) => self.refusal.push_str(text),
+            StreamEvent::ToolArgumentsDelta {
+                index,
+                id,
+                name,
+                delta,
+            } => {
+                if *index >= MAX_TOOL_CALLS {
+                    return Err(ProviderError::Decode {
+                        message: format!(
+                            "tool call index {index} in the stream; at most {MAX_TOOL_CALLS} calls are read"
+                        ),
+                        body: String::new(),
+                    });
+                }
+                if self.calls.len() <= *index {
+                    self.calls.resize_with(*index + 1, PendingCall::default);
+                }
+                let call = &mut self.calls[*index];
+                if id.is_some() {
+                    call.id.clone_from(id);
+                }
+                if name.is_some() {
+                    call.name.clone_from(name);
+                }
+                call.arguments.push_str(delta);
+            }
+            StreamEvent::Usage(usage) => self.usage = Some(*usage),
+            StreamEvent::Finish(reason) => self.finish = Some(reason.clone()),
+            StreamEvent::ResponseId(id) => self.id = Some(id.clone()),
+        }
+        Ok(())
+    }
+
+    /// The response these events make.
+    pub fn into_response(self, model: &str) -> ChatResponse {
+        let tool_calls = self
+            .calls
+            .into_iter()
+            .enumerate()
+            .map(|(index, call)| ToolCall {
+                id: call.id.unwrap_or_else(|| format!("call_{index}")),
+                name: call.name.unwrap_or_default(),
+                arguments: call.arguments,
+            })
+            .collect();
+        ChatResponse {
+            text: (!self.text.is_empty()).then_some(self.text),
+            tool_calls,
+            usage: self.usage,
+            finish_reason: self.finish,
+            refusal: (!self.refusal.is_empty()).then_some(self.refusal),
+            request_id: self.id,
+            model: Some(model.to_owned()),
+            raw: serde_json::Value::Null,
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Sending: `provider.complete` and `provider.stream` with transport failures retried
+//! (backoff with jitter, `retry-after` honoured up to a bound), never past the
+//! deadline. Transport failures never enter the conversation and never use up
+//! re-asks; each one is counted on the attempt in flight.
+
+use super::attempt::Engine;
+use super::error::Error;
+use super::hooks::HookEvent;
+use crate::chat::{ChatResponse, EventStream, ProviderError, StreamEvent};
+use futures_util::StreamExt;
+use std::time::Instant;
+use tracing::Instrument;
+
+impl<V> Engine<V> {
+    /// One whole response for the attempt in flight.
+    pub(super) async fn complete(&mut self) -> Result<ChatResponse, Error> {
+        loop {
+            let span = self.attempt_span.clone();
+            let call = self.provider.complete(&self.request).instrument(span);
+            match self.within(call).await {
+                None => return Err(self.timed_out("waiting for the response")),
+                Some(Ok(response)) => return Ok(response),
+                Some(Err(error)) => self.transport_failure(error).await?,
+            }
+        }
+    }
+
+    /// The event stream of the attempt in flight (opening retried like `complete`).
+    pub(super) async fn open_stream(&mut self) -> Result<EventStream, Error> {
+        loop {
+            let span = self.attempt_span.clone();
+            let call = self.provider.stream(&self.request).instrument(span);
+            match self.within(call).await {
+                None => return Err(self.timed_out("waiting for the stream to open")),
+                Some(Ok(events)) => return Ok(events),
+                Some(Err(error)) => self.transport_failure(error).await?,
+            }
+        }
+    }
+
+    /// The next event of `events`, or `None` at its end; the deadline bounds the wait.
+    pub(super) async fn next_event(
+        &mut self,
+        events: &mut EventStream,
+    ) -> Result<Option<Result<StreamEvent, ProviderError>>, Error> {
+        match self.within(events.next()).await {
+            Some(next) => Ok(next),
+            None => Err(self.timed_out("in the middle of the stream")),
+        }
+    }
+
+    /// Ends the extraction with a transport failure, not retried.
+    pub(super) fn give_up(&mut self, error: ProviderError) -> Error {
+        self.record_failure(&error.to_string());
+        Error::Provider {
+            error: Box::new(error),
+            ledger: std::mem::take(&mut self.ledger),
+        }
+    }
+
+    /// A transport failure of the attempt in flight: `Ok` once it is worth trying
+    /// again (after the wait), or the error that ends the extraction (the failed
+    /// attempt in its ledger).
+    pub(super) async fn transport_failure(&mut self, error: ProviderError) -> Result<(), Error> {
+        if let ProviderError::Unsupported(reason) = &error {
+            // Refused by the provider before anything was sent (a schema its dialect
+            // cannot express): the request is invalid, no attempt was made.
+            return Err(Error::InvalidRequest {
+                reason: self.provider.redact(reason),
+            });
+        }
+        let asked = error.retry_after();
+        let retry = error.is_retryable()
+            && self.transport_retries < self.policy.max_retries
+            // A server that asks for a longer wait than we honour will not be ready
+            // sooner: say so now rather than retry early.
+            && asked.is_none_or(|asked| asked <= self.policy.max_retry_after);
+        if !retry {
+            return Err(self.give_up(error));
+        }
+        let wait = self.policy.delay(self.transport_retries, asked);
+        if let Some(deadline) = self.deadline
+            && Instant::now().checked_add(wait).is_none_or(|end| end >= deadline)
+        {
+            return Err(self.timed_out(&format!(
+                "before a retry: {error}; the wait of {wait:?} passes the deadline"
+            )));
+        }
+        self.hooks.emit(&HookEvent::TransportRetry {
+            attempt: self.number,
+            error: &error,
+            wait,
+        });
+        self.transport_retries += 1;
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+}
