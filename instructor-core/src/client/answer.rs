@@ -70,7 +70,7 @@ pub(crate) fn raw_text(spec: &OutputSpec, response: &ChatResponse) -> Option<Str
 
 /// The JSON text of the answer, by mode; `Err` says (to the model) what is wrong with
 /// the answer's shape.
-fn answer_text(spec: &OutputSpec, response: &ChatResponse) -> Result<String, String> {
+pub(crate) fn answer_text(spec: &OutputSpec, response: &ChatResponse) -> Result<String, String> {
     let name = &spec.name;
     if !spec.mode.uses_tools() {
         return match &response.text {

@@ -4,12 +4,12 @@
 //! failed). Whole and streamed answers differ only in how the response arrives
 //! (`whole.rs`, `streaming/`); everything decided about it is decided here, once.
 
+use super::Completion;
 use super::answer::{Answer, Failure};
 use super::error::{Attempt, Error, Ledger};
 use super::hooks::{HookEvent, Hooks};
 use super::reask::{ReaskText, append_reask};
 use super::retry::RetryPolicy;
-use super::Completion;
 use crate::chat::{BoxFuture, ChatRequest, ChatResponse, FinishReason, OutputSpec, Provider};
 use crate::validate::ValidationErrors;
 use std::future::Future;
@@ -209,9 +209,13 @@ impl<V> Engine<V> {
                 *text = clean;
             }
         };
-        for text in [&mut response.text, &mut response.refusal, &mut response.request_id]
-            .into_iter()
-            .flatten()
+        for text in [
+            &mut response.text,
+            &mut response.refusal,
+            &mut response.request_id,
+        ]
+        .into_iter()
+        .flatten()
         {
             redact(text);
         }
@@ -267,7 +271,11 @@ impl<V> Engine<V> {
 
     /// Records the attempt that produced `response`; answers that re-asking cannot fix
     /// (a refusal, the content filter, truncation) end the extraction here.
-    pub(super) fn settle(&mut self, response: &ChatResponse, raw: Option<String>) -> Result<(), Error> {
+    pub(super) fn settle(
+        &mut self,
+        response: &ChatResponse,
+        raw: Option<String>,
+    ) -> Result<(), Error> {
         let mut attempt = self.attempt_of(response, raw.clone());
         let terminal = terminal_error(response, raw, &mut attempt);
         self.ledger.attempts.push(attempt);

@@ -316,9 +316,9 @@ impl<T: Extract> Extraction<T> {
         let validation: Validation<T> = Arc::new(move |value: &T| {
             let context = context.clone();
             let validators = validators.clone();
-            Box::pin(async move {
-                crate::validate::validate_all(value, &context, &validators).await
-            }) as Pin<Box<dyn Future<Output = Result<(), ValidationErrors>> + Send + '_>>
+            Box::pin(
+                async move { crate::validate::validate_all(value, &context, &validators).await },
+            ) as Pin<Box<dyn Future<Output = Result<(), ValidationErrors>> + Send + '_>>
         });
         let settings = Settings {
             provider: self.client.provider.clone(),

@@ -3,9 +3,7 @@
 //! before anything is sent (model, mode against the provider's capabilities).
 
 use super::Error;
-use crate::chat::{
-    ChatRequest, GenerationParams, Message, Mode, OutputSpec, Provider, ToolSpec,
-};
+use crate::chat::{ChatRequest, GenerationParams, Message, Mode, OutputSpec, Provider, ToolSpec};
 use crate::schema::{Dialect, RootSchema, Schema, SchemaKind, dialect::WRAPPED_ROOT_PROPERTY};
 use std::sync::Arc;
 
@@ -33,8 +31,10 @@ pub(crate) fn output_spec(
 /// The tools of [`Mode::ParallelTools`]: the output is a list of an externally tagged
 /// enum, and each variant holding data is one tool whose call is one item.
 pub(crate) fn parallel_tools(root: &RootSchema) -> Result<Vec<ToolSpec>, Error> {
-    let invalid = || Error::InvalidRequest {
+    let invalid = || {
+        Error::InvalidRequest {
         reason: "ParallelTools needs a Vec of an enum whose variants hold each tool's arguments (`Vec<Action>` with `enum Action { Search(Search), Lookup(Lookup) }`)".to_owned(),
+    }
     };
     let SchemaKind::Array(array) = &root.schema.kind else {
         return Err(invalid());

@@ -80,7 +80,9 @@ impl<V> Engine<V> {
         }
         let wait = self.policy.delay(self.transport_retries, asked);
         if let Some(deadline) = self.deadline
-            && Instant::now().checked_add(wait).is_none_or(|end| end >= deadline)
+            && Instant::now()
+                .checked_add(wait)
+                .is_none_or(|end| end >= deadline)
         {
             return Err(self.timed_out(&format!(
                 "before a retry: {error}; the wait of {wait:?} passes the deadline"

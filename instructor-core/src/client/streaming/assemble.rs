@@ -1,7 +1,9 @@
 //! The response of a streamed attempt, assembled from its events, so that the end of
 //! a streamed attempt is judged exactly like a whole response.
 
-use crate::chat::{ChatResponse, FinishReason, MAX_TOOL_CALLS, ProviderError, StreamEvent, ToolCall, Usage};
+use crate::chat::{
+    ChatResponse, FinishReason, MAX_TOOL_CALLS, ProviderError, StreamEvent, ToolCall, Usage,
+};
 
 /// A tool call as it streams in.
 #[derive(Debug, Default, Clone)]

@@ -10,7 +10,7 @@
 
 mod assemble;
 
-use super::answer::{raw_text, read_answer};
+use super::answer::{answer_text, raw_text, read_answer};
 use super::attempt::{Engine, Verdict};
 use super::request::{WRAPPED, wraps_root};
 use super::{Completion, Error};
@@ -286,7 +286,11 @@ impl<T: Extract> PartialRun<T> {
 pub(super) fn partial_stream<T: Extract>(engine: Result<Engine<T>, Error>) -> PartialUpdates<T> {
     let engine = match engine {
         Ok(engine) => engine,
-        Err(error) => return PartialUpdates { inner: failed(error) },
+        Err(error) => {
+            return PartialUpdates {
+                inner: failed(error),
+            };
+        }
     };
     let mode = engine.spec.mode;
     let run = PartialRun {
@@ -428,7 +432,17 @@ impl<T: Extract> ItemRun<T> {
             }
         }
         let raw = raw_text(&self.engine.spec, &response);
-        if let Err(error) = self.engine.settle(&response, raw) {
+        if let Err(error) = self.engine.settle(&response, raw.clone()) {
+            let error = self.engine.fail(error);
+            self.ready.push_back(Err(error));
+        } else if let Err(message) = answer_text(&self.engine.spec, &response) {
+            // The same shape rule as a whole answer (one call of the offered tool),
+            // though the first call's items were shown on the way.
+            let error = Error::Parse {
+                message,
+                raw_output: raw,
+                ledger: std::mem::take(&mut self.engine.ledger),
+            };
             let error = self.engine.fail(error);
             self.ready.push_back(Err(error));
         }
@@ -473,7 +487,8 @@ impl<T: Extract> ItemRun<T> {
             Ok(_) => Err("no item".to_owned()),
             Err(failure) => Err(failure.to_string()),
         };
-        self.ready.push_back(item.map_err(|message| Error::Item { index, message }));
+        self.ready
+            .push_back(item.map_err(|message| Error::Item { index, message }));
     }
 
     /// An item about to be shown: async validators run on it first (within the
@@ -521,7 +536,11 @@ pub(super) fn item_stream<T: Extract>(
 ) -> Items<T> {
     let engine = match engine {
         Ok(engine) => engine,
-        Err(error) => return Items { inner: failed(error) },
+        Err(error) => {
+            return Items {
+                inner: failed(error),
+            };
+        }
     };
     let run = ItemRun {
         engine,
