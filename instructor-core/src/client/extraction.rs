@@ -40,7 +40,43 @@ impl From<StrictMode> for Mode {
 }
 
 /// One extraction being built; `.await` it for the value, or call
-/// [`Extraction::with_completion`] for the value with its ledger.
+/// [`Extraction::with_completion`] for the value with its ledger,
+/// [`Extraction::partial`] for typed partials, [`Extraction::iter`] for list items.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use instructor_core::client::Client;
+/// use instructor_macros::Extract;
+/// use instructor_providers::openai::{OpenAi, OpenAiConfig};
+/// use instructor_providers::testing::{FakeProvider, openai::ChatCompletion};
+/// use serde::Deserialize;
+///
+/// #[derive(Debug, Deserialize, Extract)]
+/// #[extract(crate = "instructor_core")]
+/// struct User {
+///     name: String,
+///     age: u8,
+/// }
+///
+/// // A local server that answers like OpenAI; use `OpenAi::from_env()` for the real one.
+/// let server = FakeProvider::start().await;
+/// let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-test"));
+/// let client = Client::new(provider).with_model("gpt-4o-mini");
+server.push(ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply());
+///
+/// let user = client
+///     .extract::<User>()
+///     .system("Extract the person.")
+///     .user("Jason is 25")
+///     .temperature(0.0)
+///     .max_retries(2)
+///     .timeout(std::time::Duration::from_secs(30))
+///     .await?;
+/// assert_eq!(user.age, 25);
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "an extraction does nothing until awaited"]
 pub struct Extraction<T: Extract> {
     client: Client,
@@ -227,6 +263,36 @@ impl<T: Extract> Extraction<T> {
     }
 
     /// The value with the provider's response and the attempt ledger.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use instructor_core::client::Client;
+    /// use instructor_macros::Extract;
+    /// use instructor_providers::openai::{OpenAi, OpenAiConfig};
+    /// use instructor_providers::testing::{FakeProvider, openai::ChatCompletion};
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Debug, Deserialize, Extract)]
+    /// #[extract(crate = "instructor_core")]
+    /// struct User {
+    ///     name: String,
+    ///     age: u8,
+    /// }
+    ///
+    /// // A local server that answers like OpenAI; use `OpenAi::from_env()` for the real one.
+    /// let server = FakeProvider::start().await;
+    /// let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-test"));
+    /// let client = Client::new(provider).with_model("gpt-4o-mini");
+    /// server.push(ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply());
+    ///
+    /// let done = client.extract::<User>().user("Jason is 25").with_completion().await?;
+    /// assert_eq!(done.value.age, 25);
+    /// assert_eq!(done.ledger.attempts.len(), 1);
+    /// assert_eq!(done.ledger.total_usage.total(), done.response.usage.map_or(0, |u| u.total()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn with_completion(self) -> Result<Completion<T>, Error> {
         let engine = self.engine(false)?;
         let span = engine.span.clone();
@@ -246,6 +312,47 @@ impl<T: Extract> Extraction<T> {
     /// either way a [`PartialUpdate::Restarted`](super::PartialUpdate::Restarted) comes
     /// before the partials of the new answer. The value (or the error) at the end is
     /// the one `.await` gives for the same answer.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use instructor_core::client::Client;
+    /// use instructor_macros::Extract;
+    /// use instructor_providers::openai::{OpenAi, OpenAiConfig};
+    /// use instructor_providers::testing::{FakeProvider, openai::ChatCompletion};
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Debug, Deserialize, Extract)]
+    /// #[extract(crate = "instructor_core")]
+    /// struct User {
+    ///     name: String,
+    ///     age: u8,
+    /// }
+    ///
+    /// // A local server that answers like OpenAI; use `OpenAi::from_env()` for the real one.
+    /// let server = FakeProvider::start().await;
+    /// let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-test"));
+    /// let client = Client::new(provider).with_model("gpt-4o-mini");
+    /// use futures::StreamExt;
+    /// use instructor_core::client::PartialUpdate;
+    ///
+    /// server.push(
+    ///     ChatCompletion::tool_call_fragments("User", [r#"{"name": "Ja"#, r#"son", "age": 2"#, "5}"])
+    ///         .sse_reply(),
+    /// );
+    /// let mut updates = client.extract::<User>().user("Jason is 25").partial();
+    /// while let Some(update) = updates.next().await {
+    ///     match update? {
+    ///         // Strings grow; numbers appear only once complete (never `2` on the way to 25).
+    ///         PartialUpdate::Partial(user) => assert!(user.age.is_none() || user.age == Some(25)),
+    ///         PartialUpdate::Restarted { attempt, reason } => println!("attempt {attempt}: {reason}"),
+    ///         PartialUpdate::Done(done) => assert_eq!(done.value.name, "Jason"),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn partial(self) -> PartialUpdates<T> {
         streaming::partial_stream(self.engine(true))
     }
@@ -255,6 +362,45 @@ impl<T: Extract> Extraction<T> {
     /// does not stop the others. An answer that showed no item yet (prose, an empty
     /// answer) is re-asked like `.await` of a `Vec<T>`; once items were shown, the
     /// answer is not asked again (the items would repeat).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use instructor_core::client::Client;
+    /// use instructor_macros::Extract;
+    /// use instructor_providers::openai::{OpenAi, OpenAiConfig};
+    /// use instructor_providers::testing::{FakeProvider, openai::ChatCompletion};
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Debug, Deserialize, Extract)]
+    /// #[extract(crate = "instructor_core")]
+    /// struct User {
+    ///     name: String,
+    ///     age: u8,
+    /// }
+    ///
+    /// // A local server that answers like OpenAI; use `OpenAi::from_env()` for the real one.
+    /// let server = FakeProvider::start().await;
+    /// let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-test"));
+    /// let client = Client::new(provider).with_model("gpt-4o-mini");
+    /// use futures::StreamExt;
+    ///
+    /// server.push(
+    ///     ChatCompletion::tool_call_fragments(
+    ///         "User_list",
+    ///         [r#"{"value": [{"name": "Ann", "age": 30},"#, r#" {"name": "Bo", "age": 40}]}"#],
+    ///     )
+    ///     .sse_reply(),
+    /// );
+    /// let mut users = client.extract::<User>().user("Ann is 30, Bo is 40").iter();
+    /// let mut names = Vec::new();
+    /// while let Some(user) = users.next().await {
+    ///     names.push(user?.name); // each one the moment its closing brace arrives
+    /// }
+    /// assert_eq!(names, ["Ann", "Bo"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn iter(self) -> Items<T> {
         let context = self.context.clone();
         let validators = self.validators.clone();

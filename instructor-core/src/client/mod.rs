@@ -29,7 +29,36 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// A client: a provider plus the defaults every extraction starts from. Cheap to
-/// clone (the provider is shared).
+/// clone (the provider is shared); every extraction keeps its own handle, so
+/// extractions and their streams outlive the `Client` value they came from.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use instructor_core::client::Client;
+/// use instructor_macros::Extract;
+/// use instructor_providers::openai::{OpenAi, OpenAiConfig};
+/// use instructor_providers::testing::{FakeProvider, openai::ChatCompletion};
+/// use serde::Deserialize;
+///
+/// #[derive(Debug, Deserialize, Extract)]
+/// #[extract(crate = "instructor_core")]
+/// struct User {
+///     name: String,
+///     age: u8,
+/// }
+///
+/// // A local server that answers like OpenAI; use `OpenAi::from_env()` for the real one.
+/// let server = FakeProvider::start().await;
+/// let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-test"));
+/// let client = Client::new(provider).with_model("gpt-4o-mini");
+server.push(ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply());
+///
+/// let user: User = client.extract::<User>().user("Jason is 25").await?;
+/// assert_eq!((user.name.as_str(), user.age), ("Jason", 25));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     provider: Arc<dyn Provider>,
