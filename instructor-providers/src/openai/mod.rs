@@ -760,7 +760,7 @@ impl OpenAi {
                     Some(content_type) => format!("`{}`", self.redactor.id(content_type.clone())),
                     None => "no content type".to_owned(),
                 };
-                let message = if bytes.is_empty() {
+                let message = if !has_content(&head) {
                     format!("the streamed answer is empty ({what}), not an event stream")
                 } else {
                     format!("the streamed answer is not an event stream ({what})")
