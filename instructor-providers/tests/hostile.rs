@@ -945,3 +945,20 @@ fn a_lying_content_length_is_an_error_not_a_hang_or_an_allocation() {
         );
     });
 }
+
+#[test]
+fn an_event_stream_labelled_as_json_is_read_as_a_stream() {
+    run(async {
+        let server = FakeProvider::start().await;
+        server.push(
+            Reply::chunked(200, ChatCompletion::content("Hi").to_sse_events())
+                .header("content-type", "application/json"),
+        );
+        let items = events(&provider(&server), &plain()).await;
+        assert!(
+            items.contains(&Ok(StreamEvent::TextDelta("Hi".into()))),
+            "{items:?}"
+        );
+        assert!(items.iter().all(Result::is_ok), "{items:?}");
+    });
+}

@@ -16,6 +16,21 @@
 //! Where a root is wrapped, the answer is `{"value": <the value>}`: see [`wraps_root`].
 //! Tool and schema names are [`wire_name`]s of `OutputSpec::name`.
 //!
+//! # What the server sends is not trusted
+//!
+//! - Redirects are never followed: a 3xx is [`ProviderError::Redirect`].
+//! - Bodies are read up to [`OpenAiConfig::max_response_bytes`]; error bodies are kept
+//!   by their first [`MAX_BODY_BYTES`], ids and model names by their first
+//!   [`MAX_ID_BYTES`]; `retry-after` waits are at most [`MAX_RETRY_AFTER`]; a streamed
+//!   tool call index at or past [`MAX_TOOL_CALLS`] is an error.
+//! - The key is removed from everything read (answers, stream events, errors, the raw
+//!   body), and [`Provider::redact`] removes it from what the caller joins together.
+//! - A streamed request answered with a whole JSON completion (a server that ignores
+//!   `stream: true`) is read as that answer; an answer that is neither JSON nor an event
+//!   stream (a captive portal's page, an empty body) is a [`ProviderError::Decode`].
+//! - A mid-stream error object is a [`ProviderError::Stream`], classified like the HTTP
+//!   status of the same error.
+//!
 //! ```no_run
 //! use instructor_core::chat::{ChatRequest, Message, Provider};
 //! use instructor_providers::openai::OpenAi;
@@ -725,6 +740,11 @@ impl OpenAi {
             // the answer all the same, passed on as the events a stream would have given.
             let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
             let bytes = self.success_body(response, &url).await?;
+            if looks_like_event_stream(&bytes) {
+                // An event stream mislabelled as JSON (some proxies): read as what it is.
+                let bytes = futures_util::stream::iter([Ok::<_, ProviderError>(bytes)]);
+                return Ok(stream::map_events(bytes, self.redactor.clone()));
+            }
             let whole = self.read_whole(&bytes, header_id)?;
             let events = whole_response_events(whole).into_iter().map(Ok);
             return Ok(Box::pin(futures_util::stream::iter(events)));
