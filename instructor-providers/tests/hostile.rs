@@ -416,10 +416,25 @@ fn a_key_echoed_in_error_bodies_and_request_ids_is_redacted() {
             json!({"id": KEY, "error": {"message": echo, "code": 500}}),
         ));
         server.push(Reply::json(200, json!({"id": KEY})));
+        // serde's message quotes the string it could not read.
+        server.push(Reply::json(200, json!({"choices": KEY})));
         let provider = provider(&server);
-        for _ in 0..3 {
+        for _ in 0..4 {
             let error = provider.complete(&plain()).await.unwrap_err();
             assert_no_key("error", &format!("{error} {error:?}"));
+        }
+        // The same in a stream, and a line that is not UTF-8.
+        server.push(Reply::sse([sse(&json!({"choices": KEY}))]));
+        server.push(Reply::sse([
+            [&b"data: \xff"[..], KEY.as_bytes(), b"\n\n"].concat()
+        ]));
+        for _ in 0..2 {
+            let items = events(&provider, &plain()).await;
+            assert!(
+                matches!(items.first(), Some(Err(ProviderError::Decode { .. }))),
+                "{items:?}"
+            );
+            assert_no_key("stream error", &format!("{items:?}"));
         }
     });
 }

@@ -1051,9 +1051,12 @@ pub fn parse_response(body: &[u8]) -> Result<ChatResponse, ProviderError> {
 
 /// [`parse_response`], with `redactor` applied to everything read.
 fn read_response(body: &[u8], redactor: &Redactor) -> Result<ChatResponse, ProviderError> {
-    let decode_error = |message: String| ProviderError::Decode {
-        message,
-        body: redactor.preview(body, MAX_BODY_BYTES),
+    // serde's messages quote the strings they could not read: redacted as the body is.
+    let decode_error = |message: String| {
+        redactor.error(ProviderError::Decode {
+            message,
+            body: redactor.preview(body, MAX_BODY_BYTES),
+        })
     };
     let raw: Value = serde_json::from_slice(body)
         .map_err(|error| decode_error(format!("the body is not JSON: {error}")))?;
