@@ -89,7 +89,10 @@ const INITIAL_BODY_CAPACITY: usize = 1024 * 1024;
 /// How much of a body larger than [`OpenAiConfig::max_response_bytes`] the error keeps.
 const TOO_LARGE_BODY_LIMIT: usize = 1024;
 
-/// An API key. It never prints: `Debug` and `Display` show `[redacted]`.
+/// An API key. It never prints: `Debug` and `Display` show `[redacted]`, and the client
+/// removes it from everything the server sends back (a key shorter than
+/// [`MIN_REDACTED_KEY_BYTES`] is a placeholder such as `EMPTY`, and is left alone so that
+/// answers are not mangled).
 ///
 /// ```
 /// use instructor_providers::openai::ApiKey;
