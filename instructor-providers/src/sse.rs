@@ -33,6 +33,14 @@ use std::collections::VecDeque;
 /// The largest event (data lines together, or one line) the decoder buffers: 16 MiB.
 pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
+/// The longest `id:` kept (longer ones are ignored, as ids holding NUL are): the last id
+/// is copied into every event that follows, so a long one would be copied again and
+/// again.
+pub const MAX_ID_BYTES: usize = 1024;
+
+/// How much of an unreadable line an [`SseError::InvalidUtf8`] keeps.
+const MAX_LOSSY_BYTES: usize = 17 * 1024;
+
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SseEvent {
@@ -55,7 +63,7 @@ pub enum SseError {
     InvalidUtf8 {
         /// The line number, from 1.
         line: usize,
-        /// The line with invalid bytes replaced, for the message.
+        /// The line (its first 17 KiB) with invalid bytes replaced, for the message.
         lossy: String,
     },
     /// An event or line exceeds [`MAX_EVENT_BYTES`]; it is dropped.
@@ -184,9 +192,10 @@ impl SseDecoder {
             Ok(line) => line,
             Err(_) => {
                 self.poisoned = true;
+                let shown = bytes.get(..MAX_LOSSY_BYTES).unwrap_or(bytes);
                 out.push(Err(SseError::InvalidUtf8 {
                     line: self.line_number,
-                    lossy: String::from_utf8_lossy(bytes).into_owned(),
+                    lossy: String::from_utf8_lossy(shown).into_owned(),
                 }));
                 return;
             }
@@ -207,7 +216,9 @@ impl SseDecoder {
                 self.data.push_str(value);
                 self.has_data = true;
             }
-            "id" if !value.contains('\0') => self.last_id = Some(value.to_owned()),
+            "id" if !value.contains('\0') && value.len() <= MAX_ID_BYTES => {
+                self.last_id = Some(value.to_owned());
+            }
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 self.retry = value.parse().ok();
             }
@@ -343,6 +354,26 @@ mod tests {
             Err(SseError::InvalidUtf8 { line: 1, .. })
         ));
         assert_eq!(data(&events), ["ok"]);
+    }
+
+    #[test]
+    fn an_overlong_id_is_ignored_not_copied_into_every_event() {
+        let long = format!("id: {}\ndata: a\n\n", "7".repeat(MAX_ID_BYTES + 1));
+        let events = decode_all(&[b"id: 1\n", long.as_bytes()]);
+        let events: Vec<_> = events.into_iter().map(Result::unwrap).collect();
+        assert_eq!(events[0].id.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn an_unreadable_line_is_reported_by_its_beginning() {
+        let mut line = b"data: \xFF".to_vec();
+        line.extend(std::iter::repeat_n(b'a', 100_000));
+        line.extend_from_slice(b"\n\n");
+        let events = decode_all(&[&line]);
+        match &events[0] {
+            Err(SseError::InvalidUtf8 { lossy, .. }) => assert!(lossy.len() <= MAX_LOSSY_BYTES + 2),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

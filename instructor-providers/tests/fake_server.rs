@@ -737,3 +737,45 @@ async fn debug_output_stays_short_and_ndjson_is_not_judged() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn raw_replies_go_out_byte_for_byte_and_the_request_is_recorded() {
+    bounded(async {
+        let server = FakeProvider::start().await;
+        // Not HTTP a builder would allow: a lying length, a bare LF, a header with no value.
+        let raw = b"HTTP/1.1 200 OK\r\ncontent-length: 999\nx-odd:\r\n\r\n{\xff".to_vec();
+        server.push(Reply::raw(raw.clone()));
+        let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        stream
+            .write_all(
+                b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}",
+            )
+            .await
+            .unwrap();
+        let mut received = Vec::new();
+        stream.read_to_end(&mut received).await.unwrap();
+        assert_eq!(received, raw);
+        assert_eq!(server.requests()[0].body(), b"{}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn redirect_replies_carry_their_location() {
+    bounded(async {
+        let server = FakeProvider::start().await;
+        server.push(Reply::redirect(307, "http://127.0.0.1:9/elsewhere"));
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = client.post(server.url("/v1/x")).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 307);
+        assert_eq!(
+            response.headers()["location"],
+            "http://127.0.0.1:9/elsewhere"
+        );
+    })
+    .await;
+}

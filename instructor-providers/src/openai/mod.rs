@@ -16,6 +16,21 @@
 //! Where a root is wrapped, the answer is `{"value": <the value>}`: see [`wraps_root`].
 //! Tool and schema names are [`wire_name`]s of `OutputSpec::name`.
 //!
+//! # What the server sends is not trusted
+//!
+//! - Redirects are never followed: a 3xx is [`ProviderError::Redirect`].
+//! - Bodies are read up to [`OpenAiConfig::max_response_bytes`]; error bodies are kept
+//!   by their first [`MAX_BODY_BYTES`], ids and model names by their first
+//!   [`MAX_ID_BYTES`]; `retry-after` waits are at most [`MAX_RETRY_AFTER`]; a streamed
+//!   tool call index at or past [`MAX_TOOL_CALLS`] is an error.
+//! - The key is removed from everything read (answers, stream events, errors, the raw
+//!   body), and [`Provider::redact`] removes it from what the caller joins together.
+//! - A streamed request answered with a whole JSON completion (a server that ignores
+//!   `stream: true`) is read as that answer; an answer that is neither JSON nor an event
+//!   stream (a captive portal's page, an empty body) is a [`ProviderError::Decode`].
+//! - A mid-stream error object is a [`ProviderError::Stream`], classified like the HTTP
+//!   status of the same error.
+//!
 //! ```no_run
 //! use instructor_core::chat::{ChatRequest, Message, Provider};
 //! use instructor_providers::openai::OpenAi;
@@ -34,15 +49,20 @@
 //! # Ok(()) }
 //! ```
 
+mod redact;
 mod stream;
 pub(crate) mod types;
+
+use redact::Redactor;
+pub use redact::{MAX_BODY_BYTES, MAX_ID_BYTES, MIN_REDACTED_KEY_BYTES};
 
 pub use stream::stream_events;
 
 use futures_util::StreamExt;
 use instructor_core::chat::{
     BoxFuture, Capabilities, ChatRequest, ChatResponse, ContentPart, EventStream, FinishReason,
-    Message, Mode, OutputSpec, Provider, ProviderError, Role, ToolCall,
+    MAX_TOOL_CALLS, Message, Mode, OutputSpec, Provider, ProviderError, Role, StreamEvent,
+    ToolCall,
 };
 use instructor_core::schema::{Dialect, SchemaKind};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -63,13 +83,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// 32 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
-/// How much of an unreadable body a [`ProviderError::Decode`] keeps.
-const DECODE_BODY_LIMIT: usize = 16 * 1024;
+/// The most memory reserved up front for a body whose `Content-Length` is announced.
+const INITIAL_BODY_CAPACITY: usize = 1024 * 1024;
 
 /// How much of a body larger than [`OpenAiConfig::max_response_bytes`] the error keeps.
 const TOO_LARGE_BODY_LIMIT: usize = 1024;
 
-/// An API key. It never prints: `Debug` and `Display` show `[redacted]`.
+/// An API key. It never prints: `Debug` and `Display` show `[redacted]`, and the client
+/// removes it from everything the server sends back (a key shorter than
+/// [`MIN_REDACTED_KEY_BYTES`] is a placeholder such as `EMPTY`, and is left alone so that
+/// answers are not mangled).
 ///
 /// ```
 /// use instructor_providers::openai::ApiKey;
@@ -403,6 +426,8 @@ pub struct OpenAi {
     /// Building a client only fails when the TLS backend cannot start; that is reported
     /// by each request, so that construction stays infallible.
     client: Result<reqwest::Client, String>,
+    /// Removes the key from (and bounds) everything read from the server.
+    redactor: Redactor,
 }
 
 impl fmt::Debug for OpenAi {
@@ -417,14 +442,23 @@ impl OpenAi {
     /// A client for `config`.
     pub fn new(config: OpenAiConfig) -> Self {
         let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("instructor-rs/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("instructor-rs/", env!("CARGO_PKG_VERSION")))
+            // Never followed (as the official SDKs): a redirect would carry the key, the
+            // headers and the prompt to another host, and a 302 would turn the POST into a
+            // GET whose answer would be read as the model's. See `ProviderError::Redirect`.
+            .redirect(reqwest::redirect::Policy::none());
         if let Some(timeout) = config.timeout {
             builder = builder.connect_timeout(timeout).read_timeout(timeout);
         }
         let client = builder
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {}", error_chain(&error)));
-        OpenAi { config, client }
+        let redactor = Redactor::new(config.api_key.as_ref());
+        OpenAi {
+            config,
+            client,
+            redactor,
+        }
     }
 
     /// OpenAI with `OPENAI_API_KEY`, `OPENAI_BASE_URL` (default
@@ -562,10 +596,11 @@ impl OpenAi {
         Ok(headers)
     }
 
-    /// Sends `body`, turning a non-2xx answer into [`ProviderError::Status`].
+    /// Sends `body` to `url`, turning a non-2xx answer into [`ProviderError::Status`] and
+    /// a 3xx into [`ProviderError::Redirect`].
     async fn send(
         &self,
-        model: &str,
+        url: &str,
         body: &Value,
         streaming: bool,
     ) -> Result<reqwest::Response, ProviderError> {
@@ -576,7 +611,7 @@ impl OpenAi {
                 message: message.clone(),
             })?;
         let mut builder = client
-            .post(self.config.endpoint(model))
+            .post(url)
             .headers(self.headers(streaming)?)
             .json(body);
         if !streaming && let Some(timeout) = self.config.timeout {
@@ -585,123 +620,187 @@ impl OpenAi {
         let response = builder
             .send()
             .await
-            .map_err(|error| self.transport_error(&error))?;
+            .map_err(|error| self.transport_error(&error, url))?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
         }
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+            return Err(self.redactor.error(ProviderError::Redirect {
+                status: status.as_u16(),
+                location,
+            }));
+        }
         let headers = response.headers().clone();
         let limit = self.config.max_response_bytes;
         let body = match read_body(response, limit, self.head_len()).await {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(bytes) => self.redactor.preview(&bytes, MAX_BODY_BYTES),
             Err(BodyError::TooLarge { head }) => format!(
                 "{} (the error body is larger than the limit of {limit} bytes)",
-                preview(&head, TOO_LARGE_BODY_LIMIT, self.config.api_key.as_ref())
+                self.redactor.preview(&head, TOO_LARGE_BODY_LIMIT)
             ),
-            Err(BodyError::Transport(error)) => format!(
-                "(the error body could not be read: {})",
-                error_chain(&error)
-            ),
+            Err(BodyError::Transport(error)) => {
+                format!("(the error body could not be read: {})", cause(&error))
+            }
         };
-        Err(ProviderError::Status {
+        Err(self.redactor.error(ProviderError::Status {
             status: status.as_u16(),
-            body: self.redact(body),
+            body,
             retry_after: retry_after(&headers, SystemTime::now()),
             request_id: request_id(&headers),
-        })
+        }))
     }
 
-    fn transport_error(&self, error: &reqwest::Error) -> ProviderError {
-        let kind = if error.is_timeout() {
-            "timed out: "
-        } else if error.is_connect() {
-            "cannot connect: "
+    /// A failed exchange with `url`, named without its query string or credentials:
+    /// `could not connect to http://127.0.0.1:11434/v1/chat/completions: connection
+    /// refused`.
+    fn transport_error(&self, error: &reqwest::Error, url: &str) -> ProviderError {
+        let url = display_url(url);
+        let cause = cause(error);
+        let message = if error.is_connect() {
+            format!("could not connect to {url}: {cause}")
+        } else if error.is_timeout() {
+            format!("timed out waiting for {url}: {cause}")
         } else {
-            ""
+            format!("the exchange with {url} failed: {cause}")
         };
-        ProviderError::Transport {
-            message: self.redact(format!("{kind}{}", error_chain(error))),
-        }
-    }
-
-    /// Removes the key from text that came from elsewhere (an error body could echo it).
-    fn redact(&self, text: String) -> String {
-        redact_text(self.config.api_key.as_ref(), text)
+        self.redactor.error(ProviderError::Transport { message })
     }
 
     /// How much of a too large body to keep for [`too_large`]: its preview and room for
     /// a key straddling the preview's end.
     fn head_len(&self) -> usize {
-        TOO_LARGE_BODY_LIMIT + self.config.api_key.as_ref().map_or(0, |k| k.expose().len())
+        TOO_LARGE_BODY_LIMIT + self.redactor.key_len()
     }
 
     /// The body of a successful answer, at most [`OpenAiConfig::max_response_bytes`].
-    async fn success_body(&self, response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
+    async fn success_body(
+        &self,
+        response: reqwest::Response,
+        url: &str,
+    ) -> Result<Vec<u8>, ProviderError> {
         let limit = self.config.max_response_bytes;
         read_body(response, limit, self.head_len())
             .await
             .map_err(|error| match error {
-                BodyError::TooLarge { head } => {
-                    too_large(limit, &head, self.config.api_key.as_ref())
-                }
-                BodyError::Transport(error) => self.transport_error(&error),
+                BodyError::TooLarge { head } => too_large(limit, &head, &self.redactor),
+                BodyError::Transport(error) => self.transport_error(&error, url),
             })
+    }
+
+    /// A whole answer's body read as a response; the request id of the headers when the
+    /// body has none.
+    fn read_whole(
+        &self,
+        bytes: &[u8],
+        header_id: Option<String>,
+    ) -> Result<ChatResponse, ProviderError> {
+        let mut response = read_response(bytes, &self.redactor).map_err(|error| match error {
+            ProviderError::Status {
+                status,
+                body,
+                retry_after,
+                request_id,
+            } => ProviderError::Status {
+                status,
+                body,
+                retry_after,
+                request_id: request_id.or_else(|| header_id.clone()),
+            },
+            other => other,
+        })?;
+        if response.request_id.is_none() {
+            response.request_id = header_id;
+        }
+        Ok(response)
     }
 
     async fn complete_inner(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
         let body = self.request_body(request)?;
-        let response = self.send(&request.model, &body, false).await?;
-        let header_id = request_id(response.headers());
-        let bytes = self.success_body(response).await?;
-        let key = self.config.api_key.as_ref();
-        let mut parsed = parse_response(&bytes).map_err(|error| {
-            let error = match error {
-                // The body cut again with the key removed first, so that a key straddling
-                // the cut leaves no part of itself.
-                ProviderError::Decode { message, .. } => ProviderError::Decode {
-                    message,
-                    body: preview(&bytes, DECODE_BODY_LIMIT, key),
-                },
-                ProviderError::Status {
-                    status,
-                    body,
-                    retry_after,
-                    request_id,
-                } => ProviderError::Status {
-                    status,
-                    body,
-                    retry_after,
-                    request_id: request_id.or_else(|| header_id.clone()),
-                },
-                other => other,
-            };
-            redact_error(key, error)
-        })?;
-        if parsed.request_id.is_none() {
-            parsed.request_id = header_id;
-        }
-        Ok(parsed)
+        let url = self.config.endpoint(&request.model);
+        let response = self.send(&url, &body, false).await?;
+        let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
+        let bytes = self.success_body(response, &url).await?;
+        self.read_whole(&bytes, header_id)
     }
 
     async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
         let body = self.stream_request_body(request)?;
-        let response = self.send(&request.model, &body, true).await?;
-        let key = self.config.api_key.clone();
-        let bytes = response.bytes_stream().map(|chunk| {
+        let url = self.config.endpoint(&request.model);
+        let response = self.send(&url, &body, true).await?;
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let media_type = content_type.as_deref().map(media_type);
+        let is_event_stream = media_type.as_deref() == Some("text/event-stream");
+        if !is_event_stream && media_type.as_deref().is_some_and(is_json_media_type) {
+            // A server that ignores `stream: true` answers with a whole completion: it is
+            // the answer all the same, passed on as the events a stream would have given.
+            let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
+            let bytes = self.success_body(response, &url).await?;
+            if looks_like_event_stream(&bytes) {
+                // An event stream mislabelled as JSON (some proxies): read as what it is.
+                let bytes = futures_util::stream::iter([Ok::<_, ProviderError>(bytes)]);
+                return Ok(stream::map_events(bytes, self.redactor.clone()));
+            }
+            let whole = self.read_whole(&bytes, header_id)?;
+            let events = whole_response_events(whole).into_iter().map(Ok);
+            return Ok(Box::pin(futures_util::stream::iter(events)));
+        }
+        let shown_url = display_url(&url);
+        let mut rest = Box::pin(response.bytes_stream().map(move |chunk| {
             chunk.map_err(|error| ProviderError::Transport {
-                message: format!("the stream broke: {}", error_chain(&error)),
+                message: format!("the stream from {shown_url} broke: {}", cause(&error)),
             })
-        });
+        }));
+        // Anything else is an event stream only if it starts like one (some servers send
+        // no content type); a captive portal's HTML or an empty body is not, and trying
+        // again would meet the same page.
+        let mut head = Vec::new();
+        if !is_event_stream {
+            let mut seen = 0usize;
+            while seen < self.head_len() && !has_content(&head) {
+                match rest.next().await {
+                    Some(Ok(chunk)) => {
+                        seen = seen.saturating_add(chunk.len());
+                        head.push(chunk);
+                    }
+                    None => break,
+                    Some(Err(error)) => return Err(self.redactor.error(error)),
+                }
+            }
+            let bytes: Vec<u8> = head
+                .iter()
+                .flat_map(|chunk| chunk.iter().copied())
+                .collect();
+            if !looks_like_event_stream(&bytes) {
+                let what = match &content_type {
+                    Some(content_type) => format!("`{}`", self.redactor.id(content_type.clone())),
+                    None => "no content type".to_owned(),
+                };
+                let message = if !has_content(&head) {
+                    format!("the streamed answer is empty ({what}), not an event stream")
+                } else {
+                    format!("the streamed answer is not an event stream ({what})")
+                };
+                return Err(ProviderError::Decode {
+                    message,
+                    body: self.redactor.preview(&bytes, TOO_LARGE_BODY_LIMIT),
+                });
+            }
+        }
+        let bytes = futures_util::stream::iter(head.into_iter().map(Ok)).chain(rest);
         let limit = self.config.max_response_bytes;
-        let limit_key = key.clone();
+        let redactor = self.redactor.clone();
         let bytes = stream::limit_total(bytes, limit, self.head_len(), move |head| {
-            too_large(limit, head, limit_key.as_ref())
+            too_large(limit, head, &redactor)
         });
-        // Whatever the server sends back (a mid-stream error echoing the request, say)
-        // passes the same redaction as the non-streamed errors.
-        let events = stream_events(bytes)
-            .map(move |item| item.map_err(|error| redact_error(key.as_ref(), error)));
-        Ok(Box::pin(events))
+        Ok(stream::map_events(bytes, self.redactor.clone()))
     }
 }
 
@@ -716,6 +815,10 @@ impl Provider for OpenAi {
 
     fn wire_body(&self, request: &ChatRequest) -> Option<Value> {
         self.request_body(request).ok()
+    }
+
+    fn redact(&self, text: &str) -> String {
+        self.redactor.text(text.to_owned())
     }
 
     fn complete<'a>(
@@ -930,7 +1033,8 @@ fn request_message(message: &Message) -> Result<RequestMessage<'_>, ProviderErro
 /// Lenient: fields may be missing or `null` and unknown fields are ignored. Choice 0 is
 /// read (or the first choice when none has index 0). A 200 answer that carries only an
 /// `error` object becomes [`ProviderError::Status`] when its `code` is an HTTP status,
-/// and [`ProviderError::Decode`] otherwise.
+/// and [`ProviderError::Decode`] otherwise. Ids, model names and finish reasons longer
+/// than [`MAX_ID_BYTES`] are cut.
 ///
 /// ```
 /// let body = br#"{"id":"chatcmpl-1","choices":[{"index":0,"message":{"content":"Hi"},"finish_reason":"stop"}]}"#;
@@ -941,12 +1045,21 @@ fn request_message(message: &Message) -> Result<RequestMessage<'_>, ProviderErro
 ///
 /// # Errors
 ///
-/// [`ProviderError::Decode`] with the body when it is not a JSON object of the expected
-/// shape.
+/// [`ProviderError::Decode`] with the body's beginning when it is not a JSON object of
+/// the expected shape, holds no choice (an answer with nothing to read, which asking
+/// again would pay for), or more than [`MAX_TOOL_CALLS`] tool calls.
 pub fn parse_response(body: &[u8]) -> Result<ChatResponse, ProviderError> {
-    let decode_error = |message: String| ProviderError::Decode {
-        message,
-        body: truncated(&String::from_utf8_lossy(body), DECODE_BODY_LIMIT),
+    read_response(body, &Redactor::default())
+}
+
+/// [`parse_response`], with `redactor` applied to everything read.
+fn read_response(body: &[u8], redactor: &Redactor) -> Result<ChatResponse, ProviderError> {
+    // serde's messages quote the strings they could not read: redacted as the body is.
+    let decode_error = |message: String| {
+        redactor.error(ProviderError::Decode {
+            message,
+            body: redactor.preview(body, MAX_BODY_BYTES),
+        })
     };
     let raw: Value = serde_json::from_slice(body)
         .map_err(|error| decode_error(format!("the body is not JSON: {error}")))?;
@@ -961,16 +1074,21 @@ pub fn parse_response(body: &[u8]) -> Result<ChatResponse, ProviderError> {
             .filter(|code| (400..600).contains(code))
             .and_then(|code| u16::try_from(code).ok());
         return Err(match status {
-            Some(status) => ProviderError::Status {
+            Some(status) => redactor.error(ProviderError::Status {
                 status,
-                body: String::from_utf8_lossy(body).into_owned(),
+                body: redactor.preview(body, MAX_BODY_BYTES),
                 retry_after: None,
                 request_id: completion.id,
-            },
+            }),
             None => decode_error("the provider answered with an error object".to_owned()),
         });
     }
     let mut choices = completion.choices;
+    if choices.is_empty() {
+        return Err(decode_error(
+            "the answer holds no choice: there is no message to read".to_owned(),
+        ));
+    }
     let position = choices.iter().position(|c| c.index == 0).unwrap_or(0);
     let choice = (position < choices.len()).then(|| choices.swap_remove(position));
     let mut response = ChatResponse {
@@ -982,6 +1100,12 @@ pub fn parse_response(body: &[u8]) -> Result<ChatResponse, ProviderError> {
     };
     if let Some(choice) = choice {
         let message = choice.message;
+        if message.tool_calls.len() > MAX_TOOL_CALLS {
+            return Err(decode_error(format!(
+                "the answer holds {} tool calls, more than the {MAX_TOOL_CALLS} one answer may hold",
+                message.tool_calls.len()
+            )));
+        }
         response.text = message.content.as_ref().and_then(content_text);
         response.refusal = message.refusal;
         response.tool_calls = message
@@ -998,7 +1122,38 @@ pub fn parse_response(body: &[u8]) -> Result<ChatResponse, ProviderError> {
             .filter(|reason| !reason.is_empty())
             .map(|reason| FinishReason::from_wire(&reason));
     }
-    Ok(response)
+    Ok(redactor.response(response))
+}
+
+/// The events a stream would have given for a whole answer (a server that ignored
+/// `stream: true`): its id, text, refusal, each tool call's arguments in one delta, usage
+/// and finish reason.
+fn whole_response_events(response: ChatResponse) -> Vec<StreamEvent> {
+    let mut events = Vec::new();
+    if let Some(id) = response.request_id {
+        events.push(StreamEvent::ResponseId(id));
+    }
+    if let Some(text) = response.text.filter(|text| !text.is_empty()) {
+        events.push(StreamEvent::TextDelta(text));
+    }
+    if let Some(refusal) = response.refusal.filter(|refusal| !refusal.is_empty()) {
+        events.push(StreamEvent::RefusalDelta(refusal));
+    }
+    for (index, call) in response.tool_calls.into_iter().enumerate() {
+        events.push(StreamEvent::ToolArgumentsDelta {
+            index,
+            id: Some(call.id).filter(|id| !id.is_empty()),
+            name: Some(call.name).filter(|name| !name.is_empty()),
+            delta: call.arguments,
+        });
+    }
+    if let Some(usage) = response.usage {
+        events.push(StreamEvent::Usage(usage));
+    }
+    if let Some(reason) = response.finish_reason {
+        events.push(StreamEvent::Finish(reason));
+    }
+    events
 }
 
 /// The `f64` a person means by an `f32` (`0.7f32` is `0.7`, not `0.699999988079071`), so
@@ -1033,7 +1188,9 @@ async fn read_body(
     } else {
         announced.unwrap_or(0)
     };
-    let mut body = Vec::with_capacity(capacity.min(limit));
+    // The announced length is only a hint from the server: memory is reserved for at
+    // most the first MiB, and grows with what actually arrives.
+    let mut body = Vec::with_capacity(capacity.min(limit).min(INITIAL_BODY_CAPACITY));
     let mut chunks = response.bytes_stream();
     while let Some(chunk) = chunks.next().await {
         let chunk = match chunk {
@@ -1062,35 +1219,114 @@ async fn read_body(
 
 /// The error for an answer larger than `limit` bytes, with the beginning of `head` (the
 /// first bytes of the answer) as its body.
-fn too_large(limit: usize, head: &[u8], key: Option<&ApiKey>) -> ProviderError {
+fn too_large(limit: usize, head: &[u8], redactor: &Redactor) -> ProviderError {
     ProviderError::Decode {
         message: format!("response larger than the limit of {limit} bytes"),
-        body: preview(head, TOO_LARGE_BODY_LIMIT, key),
+        body: redactor.preview(head, TOO_LARGE_BODY_LIMIT),
     }
 }
 
-/// The beginning of `bytes` as text, at most `limit` bytes, without the key. The key is
-/// removed before the cut, so a key straddling the cut leaves no part of itself.
-fn preview(bytes: &[u8], limit: usize, key: Option<&ApiKey>) -> String {
-    let slack = key.map_or(0, |key| key.expose().len());
-    let end = bytes.len().min(limit.saturating_add(slack));
-    let text = redact_text(key, String::from_utf8_lossy(&bytes[..end]).into_owned());
-    truncated(&text, limit)
+/// The media type of a `Content-Type` value, lowercase, without parameters.
+fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
-fn truncated(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &text[..end])
+/// `application/json` or `application/*+json`.
+fn is_json_media_type(media_type: &str) -> bool {
+    media_type == "application/json"
+        || (media_type.starts_with("application/") && media_type.ends_with("+json"))
 }
+
+/// Whether `chunks` hold anything but whitespace (and a byte order mark).
+fn has_content<B: AsRef<[u8]>>(chunks: &[B]) -> bool {
+    chunks.iter().any(|chunk| {
+        chunk
+            .as_ref()
+            .iter()
+            .any(|byte| !byte.is_ascii_whitespace() && !matches!(byte, 0xEF | 0xBB | 0xBF))
+    })
+}
+
+/// Whether a body starts like server-sent events: its first line (after a byte order mark
+/// and blank lines) is a comment or a `data`, `event`, `id` or `retry` field.
+fn looks_like_event_stream(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = bytes
+        .iter()
+        .position(|byte| !byte.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let line = bytes.get(start..).unwrap_or_default();
+    line.starts_with(b":")
+        || [&b"data"[..], b"event", b"id", b"retry"]
+            .iter()
+            .any(|field| {
+                line.strip_prefix(*field)
+                    .is_some_and(|rest| matches!(rest.first(), Some(b':' | b'\n' | b'\r')))
+            })
+}
+
+/// `url` as errors may show it: no query string or fragment (where a secret could be),
+/// no user or password.
+fn display_url(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
+}
+
+/// Why a request failed, without the URL reqwest puts in its own message (with the
+/// query string): the causes below it, and the plain words for the usual ones.
+fn cause(error: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(error);
+    let mut io_kind = None;
+    let mut chain = String::new();
+    while let Some(inner) = source {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+        }
+        let text = inner.to_string();
+        if !chain.contains(&text) {
+            if !chain.is_empty() {
+                chain.push_str(": ");
+            }
+            chain.push_str(&text);
+        }
+        source = inner.source();
+    }
+    match io_kind {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_owned(),
+        Some(std::io::ErrorKind::ConnectionReset) => "connection reset".to_owned(),
+        Some(std::io::ErrorKind::TimedOut) => "timed out".to_owned(),
+        _ if !chain.is_empty() => chain,
+        // reqwest's own words, cut before the URL it appends.
+        _ => error
+            .to_string()
+            .split(" for url (")
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// The longest wait a `retry-after` or `retry-after-ms` header can ask for: one day.
+/// Longer asks (`retry-after: 1e20`, a date in the year 9999) are read as this, so that
+/// the caller can add the wait to an `Instant` without overflow; what to do with a wait
+/// past its deadline is the caller's decision.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The wait a 429 or 503 asks for: `retry-after-ms` (OpenAI), else `retry-after` in
-/// seconds or as an HTTP date (relative to `now`).
+/// seconds or as an HTTP date (relative to `now`), at most [`MAX_RETRY_AFTER`].
+/// Anything else (negative, `NaN`, `inf`, words) is `None`.
 fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| {
         headers
@@ -1098,62 +1334,43 @@ fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
             .and_then(|value| value.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
-        && ms.is_finite()
-        && ms >= 0.0
+    if let Some(wait) = header("retry-after-ms")
+        .and_then(|value| value.parse::<f64>().ok())
+        .and_then(|ms| seconds_to_wait(ms / 1000.0))
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(wait);
     }
     let value = header("retry-after")?;
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return seconds_to_wait(seconds);
     }
     let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        date.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
+/// A wait of `seconds`, clamped to [`MAX_RETRY_AFTER`]; `None` unless finite and not
+/// negative. (`Duration::from_secs_f64` panics past `u64::MAX` seconds: never called
+/// with what a server wrote.)
+fn seconds_to_wait(seconds: f64) -> Option<Duration> {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return None;
+    }
+    if seconds >= MAX_RETRY_AFTER.as_secs_f64() {
+        return Some(MAX_RETRY_AFTER);
+    }
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// The request id of the headers (the caller redacts and bounds it).
 fn request_id(headers: &HeaderMap) -> Option<String> {
     ["x-request-id", "apim-request-id", "request-id"]
         .iter()
         .find_map(|name| headers.get(*name)?.to_str().ok())
         .map(str::to_owned)
-}
-
-fn redact_text(key: Option<&ApiKey>, text: String) -> String {
-    match key {
-        Some(key) if !key.expose().is_empty() && text.contains(key.expose()) => {
-            text.replace(key.expose(), "[redacted]")
-        }
-        _ => text,
-    }
-}
-
-/// `error` with the key removed from every text it carries.
-fn redact_error(key: Option<&ApiKey>, error: ProviderError) -> ProviderError {
-    match error {
-        ProviderError::Transport { message } => ProviderError::Transport {
-            message: redact_text(key, message),
-        },
-        ProviderError::Status {
-            status,
-            body,
-            retry_after,
-            request_id,
-        } => ProviderError::Status {
-            status,
-            body: redact_text(key, body),
-            retry_after,
-            request_id,
-        },
-        ProviderError::Decode { message, body } => ProviderError::Decode {
-            message: redact_text(key, message),
-            body: redact_text(key, body),
-        },
-        ProviderError::Unsupported(message) => {
-            ProviderError::Unsupported(redact_text(key, message))
-        }
-        other => other,
-    }
 }
 
 /// An error with its sources, `outer: inner: innermost`.

@@ -6,13 +6,26 @@
 //! the stream. A stream whose bytes end before `[DONE]` and before any `finish_reason`
 //! yields a final [`ProviderError::Transport`] ("stream ended before ..."), so callers can
 //! tell a cut answer from a finished one.
+//!
+//! A mid-stream error object is a [`ProviderError::Stream`] classified like the HTTP
+//! status the same error would have had, so that server trouble is retried and an
+//! invalid request is not. A tool call `index` at or past [`MAX_TOOL_CALLS`] is a
+//! [`ProviderError::Decode`]: the index sizes what the caller keeps per call.
 
+use super::redact::{MAX_BODY_BYTES, Redactor, truncated};
 use super::types::{ChatCompletionChunk, WireUsage, arguments_text, content_text};
 use crate::sse::{self, SseEvent};
 use futures_core::Stream;
 use futures_util::StreamExt;
-use instructor_core::chat::{EventStream, FinishReason, ProviderError, StreamEvent, Usage};
+use instructor_core::chat::{
+    EventStream, FinishReason, MAX_TOOL_CALLS, ProviderError, StreamEvent, Usage,
+};
+use serde_json::Value;
 use std::collections::VecDeque;
+
+/// Room past [`MAX_BODY_BYTES`] kept in the bodies of errors made here, where the key is
+/// not known: the redactor removes a key straddling the cut before cutting again.
+const KEY_SLACK: usize = 1024;
 
 /// Turns a byte stream of a Chat Completions SSE answer into neutral events.
 ///
@@ -34,6 +47,15 @@ where
     S: Stream<Item = Result<B, ProviderError>> + Send + 'static,
     B: AsRef<[u8]> + 'static,
 {
+    map_events(bytes, Redactor::default())
+}
+
+/// [`stream_events`], with `redactor` applied to every event and error.
+pub(crate) fn map_events<S, B>(bytes: S, redactor: Redactor) -> EventStream
+where
+    S: Stream<Item = Result<B, ProviderError>> + Send + 'static,
+    B: AsRef<[u8]> + 'static,
+{
     struct State<E> {
         events: std::pin::Pin<Box<E>>,
         mapper: ChunkMapper,
@@ -46,41 +68,42 @@ where
         ready: VecDeque::new(),
         done: false,
     };
-    Box::pin(futures_util::stream::unfold(
-        state,
-        |mut state| async move {
-            loop {
-                if let Some(item) = state.ready.pop_front() {
-                    return Some((item, state));
-                }
-                if state.done {
-                    return None;
-                }
-                match state.events.next().await {
-                    Some(Ok(event)) => match state.mapper.on_event(&event) {
-                        Ok(Step::Events(events)) => state.ready.extend(events.into_iter().map(Ok)),
-                        Ok(Step::Done) => state.done = true,
-                        Err(error) => {
-                            state.ready.push_back(Err(error));
-                            state.done = true;
-                        }
-                    },
-                    Some(Err(error)) => {
-                        // A broken connection or an unreadable event: nothing after it can be
-                        // trusted, so the stream ends with the error.
+    let events = futures_util::stream::unfold(state, |mut state| async move {
+        loop {
+            if let Some(item) = state.ready.pop_front() {
+                return Some((item, state));
+            }
+            if state.done {
+                return None;
+            }
+            match state.events.next().await {
+                Some(Ok(event)) => match state.mapper.on_event(&event) {
+                    Ok(Step::Events(events)) => state.ready.extend(events.into_iter().map(Ok)),
+                    Ok(Step::Done) => state.done = true,
+                    Err(error) => {
                         state.ready.push_back(Err(error));
                         state.done = true;
                     }
-                    None => {
-                        state.done = true;
-                        if let Some(error) = state.mapper.on_end() {
-                            state.ready.push_back(Err(error));
-                        }
+                },
+                Some(Err(error)) => {
+                    // A broken connection or an unreadable event: nothing after it can be
+                    // trusted, so the stream ends with the error.
+                    state.ready.push_back(Err(error));
+                    state.done = true;
+                }
+                None => {
+                    state.done = true;
+                    if let Some(error) = state.mapper.on_end() {
+                        state.ready.push_back(Err(error));
                     }
                 }
             }
-        },
-    ))
+        }
+    });
+    Box::pin(events.map(move |item| match item {
+        Ok(event) => Ok(redactor.event(event)),
+        Err(error) => Err(redactor.error(error)),
+    }))
 }
 
 /// Passes `bytes` on until more than `limit` bytes have come in all, then yields the error
@@ -162,7 +185,7 @@ impl ChunkMapper {
             return Ok(Step::Done);
         }
         if event.event == "error" {
-            return Err(stream_error(data));
+            return Err(stream_error(data, serde_json::from_str(data).ok()));
         }
         if event.event != "message" || data.is_empty() {
             // Named events other than `error` are not part of Chat Completions streams
@@ -172,10 +195,10 @@ impl ChunkMapper {
         let chunk: ChatCompletionChunk =
             serde_json::from_str(data).map_err(|error| ProviderError::Decode {
                 message: format!("unreadable stream chunk: {error}"),
-                body: data.to_owned(),
+                body: truncated(data, MAX_BODY_BYTES + KEY_SLACK),
             })?;
-        if chunk.error.is_some() && chunk.choices.is_empty() {
-            return Err(stream_error(data));
+        if let Some(error) = chunk.error.filter(|_| chunk.choices.is_empty()) {
+            return Err(stream_error(data, Some(error)));
         }
         let mut events = Vec::new();
         if !self.response_id_sent
@@ -195,10 +218,17 @@ impl ChunkMapper {
                 events.push(StreamEvent::RefusalDelta(refusal));
             }
             for (position, call) in delta.tool_calls.into_iter().enumerate() {
-                let index = call
-                    .index
-                    .and_then(|i| usize::try_from(i).ok())
-                    .unwrap_or(position);
+                let wire_index = call.index.unwrap_or(position as u64);
+                let index = usize::try_from(wire_index)
+                    .ok()
+                    .filter(|index| *index < MAX_TOOL_CALLS)
+                    .ok_or_else(|| ProviderError::Decode {
+                        message: format!(
+                            "tool call index {wire_index} is out of range: one answer holds at \
+                             most {MAX_TOOL_CALLS} tool calls"
+                        ),
+                        body: truncated(data, MAX_BODY_BYTES + KEY_SLACK),
+                    })?;
                 let id = call.id.filter(|id| !id.is_empty());
                 let name = call.function.name.filter(|name| !name.is_empty());
                 let delta = arguments_text(call.function.arguments.as_ref());
@@ -232,12 +262,64 @@ impl ChunkMapper {
     }
 }
 
-/// A mid-stream error object. The HTTP status was 200 and the answer is cut, so it is
-/// reported as a transport failure (retried) carrying the provider's words.
-fn stream_error(data: &str) -> ProviderError {
-    ProviderError::Transport {
-        message: format!("the provider sent an error mid-stream: {data}"),
+/// A mid-stream error: `{"error": {"message", "type", "code"}}` (OpenAI), the object
+/// itself (`event: error` with `{"message", "type"}`), or `{"type": "error", "error":
+/// {...}}` (Anthropic style, from proxies). The kind is the error's `type`, else its
+/// `code`; the status is a numeric `code` or `status`, else the one the kind stands for.
+fn stream_error(data: &str, parsed: Option<Value>) -> ProviderError {
+    let object = parsed.map(|value| match value.get("error") {
+        Some(inner) if inner.is_object() => inner.clone(),
+        _ => value,
+    });
+    let field = |name: &str| {
+        object
+            .as_ref()
+            .and_then(|object| object.get(name))
+            .and_then(Value::as_str)
+            .filter(|text| !text.trim().is_empty())
+            .map(str::to_owned)
+    };
+    let numeric_status = ["code", "status"].iter().find_map(|name| {
+        object
+            .as_ref()
+            .and_then(|object| object.get(*name))
+            .and_then(|value| {
+                value
+                    .as_u64()
+                    .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+            })
+            .filter(|code| (400..600).contains(code))
+            .and_then(|code| u16::try_from(code).ok())
+    });
+    let kind = field("type")
+        .filter(|kind| kind != "error")
+        .or_else(|| field("code").filter(|code| code.parse::<u64>().is_err()))
+        .unwrap_or_else(|| "unknown".to_owned());
+    let status = numeric_status.or_else(|| status_of_kind(&kind));
+    let message = field("message").unwrap_or_else(|| data.to_owned());
+    ProviderError::Stream {
+        kind,
+        message: truncated(&message, MAX_BODY_BYTES + KEY_SLACK),
+        status,
     }
+}
+
+/// The HTTP status an error type stands for (OpenAI's and Anthropic's names), where it
+/// is unambiguous.
+fn status_of_kind(kind: &str) -> Option<u16> {
+    Some(match kind.to_ascii_lowercase().as_str() {
+        "invalid_request_error" | "invalid_request" | "bad_request" => 400,
+        "authentication_error" | "invalid_api_key" | "unauthorized" => 401,
+        "permission_error" | "permission_denied" | "forbidden" => 403,
+        "not_found_error" | "not_found" | "model_not_found" => 404,
+        "request_too_large" => 413,
+        "rate_limit_error" | "rate_limit_exceeded" | "rate_limit" | "tokens" | "requests" => 429,
+        "server_error" | "api_error" | "internal_error" | "internal_server_error" => 500,
+        "service_unavailable" | "unavailable" => 503,
+        "timeout" | "timeout_error" | "gateway_timeout" => 504,
+        "overloaded_error" | "overloaded" => 529,
+        _ => return None,
+    })
 }
 
 impl From<WireUsage> for Usage {

@@ -204,11 +204,28 @@ pub(crate) struct ResponseFunction {
     pub(crate) arguments: Option<Value>,
 }
 
+/// A token count read leniently: a count past `u64::MAX` (or a float) saturates, and a
+/// negative or non-numeric one counts as absent (0), rather than making the whole answer
+/// unreadable for the sake of its bookkeeping.
+fn count<'de, D>(deserializer: D) -> Result<u64, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let value = Option::<Value>::deserialize(deserializer)?;
+    Ok(match value {
+        Some(Value::Number(number)) => number.as_u64().unwrap_or_else(|| {
+            // `as` saturates: 1e30 is u64::MAX, a negative or NaN is 0.
+            number.as_f64().map_or(0, |float| float as u64)
+        }),
+        _ => 0,
+    })
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct WireUsage {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "count")]
     pub(crate) prompt_tokens: u64,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "count")]
     pub(crate) completion_tokens: u64,
     #[serde(default, deserialize_with = "nullable")]
     pub(crate) prompt_tokens_details: TokenDetails,
@@ -218,9 +235,9 @@ pub(crate) struct WireUsage {
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct TokenDetails {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "count")]
     pub(crate) cached_tokens: u64,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "count")]
     pub(crate) reasoning_tokens: u64,
 }
 

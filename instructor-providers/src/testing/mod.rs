@@ -3,7 +3,8 @@
 //!
 //! [`FakeProvider`] is a real HTTP/1.1 server on `127.0.0.1` and a free port. A test
 //! scripts its answers as [`Reply`]s — JSON bodies, status codes and headers, server-sent
-//! event streams cut at chosen byte offsets, slow or broken streams, delays and stalls —
+//! event streams cut at chosen byte offsets, slow or broken streams, delays and stalls,
+//! redirects, and raw bytes for a hostile server —
 //! points the client under test at [`FakeProvider::base_url`], and afterwards checks what
 //! the client sent with [`FakeProvider::requests`].
 //!
@@ -54,6 +55,7 @@
 //! # });
 //! ```
 
+mod raw_io;
 mod reply;
 mod server;
 

@@ -26,7 +26,8 @@ enum Framing {
 /// bytes (as a list of chunks written and flushed one by one) and its timing.
 ///
 /// Build it with a constructor ([`json`](Self::json), [`status`](Self::status),
-/// [`sse`](Self::sse), [`chunked`](Self::chunked), [`stall`](Self::stall)) and refine it with
+/// [`sse`](Self::sse), [`chunked`](Self::chunked), [`stall`](Self::stall),
+/// [`redirect`](Self::redirect), [`raw`](Self::raw)) and refine it with
 /// the builder methods. Bodies are raw bytes: they need not be UTF-8 nor JSON.
 ///
 /// Builder methods panic on values that can only be a mistake in the test itself (an
@@ -60,6 +61,8 @@ pub struct Reply {
     delay_between: Option<Duration>,
     disconnect_after: Option<usize>,
     stall: bool,
+    /// Bytes written to the connection verbatim instead of an HTTP response.
+    raw: Option<Bytes>,
 }
 
 fn status_code(status: u16) -> StatusCode {
@@ -104,6 +107,7 @@ impl Reply {
             delay_between: None,
             disconnect_after: None,
             stall: false,
+            raw: None,
         }
     }
 
@@ -201,6 +205,54 @@ impl Reply {
         let mut reply = Self::status(200);
         reply.stall = true;
         reply
+    }
+
+    /// A hostile server: these bytes are written to the connection exactly as given, in
+    /// place of a response (status line, headers and body, well formed or not), and then
+    /// the connection is closed. Nothing is added, checked or re-framed: a lying
+    /// `Content-Length`, a header no builder would accept, a status line from another
+    /// protocol all go out as written. The delays and the disconnect of other replies do
+    /// not apply ([`delay`](Self::delay) still waits before the bytes go out).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use instructor_providers::testing::{FakeProvider, Reply};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let server = FakeProvider::start().await;
+    /// server.push(Reply::raw(
+    ///     "HTTP/1.1 429 Too Many Requests\r\nretry-after: 1e20\r\ncontent-length: 2\r\n\r\n{}",
+    /// ));
+    /// let response = reqwest::Client::new().post(server.url("/v1/x")).send().await.unwrap();
+    /// assert_eq!(response.status().as_u16(), 429);
+    /// assert_eq!(response.headers()["retry-after"], "1e20");
+    /// assert!(Reply::raw("HTTP/1.1 200 OK\r\n\r\n").is_raw());
+    /// # });
+    /// ```
+    pub fn raw(bytes: impl Into<Vec<u8>>) -> Self {
+        let mut reply = Self::status(200);
+        reply.raw = Some(Bytes::from(bytes.into()));
+        reply
+    }
+
+    /// A redirect: this 3xx status, a `Location` header and an empty body. API clients
+    /// should not follow it (see what the second server receives in a test).
+    ///
+    /// # Panics
+    ///
+    /// If `status` is not a valid HTTP status code or `location` not a valid header value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use instructor_providers::testing::Reply;
+    /// let reply = Reply::redirect(307, "http://127.0.0.1:9/v1/chat/completions");
+    /// assert_eq!(reply.status_code(), 307);
+    /// assert_eq!(reply.header_value("location"), Some("http://127.0.0.1:9/v1/chat/completions"));
+    /// ```
+    pub fn redirect(status: u16, location: &str) -> Self {
+        Self::status(status).header("location", location)
     }
 
     /// Sets the body to the compact serialization of `body`, as one chunk, and
@@ -377,6 +429,16 @@ impl Reply {
     /// Whether this reply is a [`stall`](Self::stall).
     pub fn is_stall(&self) -> bool {
         self.stall
+    }
+
+    /// Whether this reply is [`raw`](Self::raw) bytes.
+    pub fn is_raw(&self) -> bool {
+        self.raw.is_some()
+    }
+
+    /// The raw bytes of a [`raw`](Self::raw) reply.
+    pub(crate) fn raw_bytes(&self) -> Option<Bytes> {
+        self.raw.clone()
     }
 
     /// The pause before the headers, if any.

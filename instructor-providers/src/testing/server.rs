@@ -19,6 +19,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
+use super::raw_io::{RawIo, RawSwitch};
 use super::reply::{Reply, ReplyBody};
 
 /// The largest request body the fake provider reads (64 MiB); a larger one gets a 413.
@@ -448,10 +449,13 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     // Small chunks must leave at once, not wait for the previous one's ACK (Nagle).
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |request| handle(Arc::clone(&shared), request));
+    let switch = RawSwitch::default();
+    let handler_switch = switch.clone();
+    let service =
+        service_fn(move |request| handle(Arc::clone(&shared), handler_switch.clone(), request));
     // Errors here are the client going away or a scripted disconnect: nothing to report.
     let _ = http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(RawIo::new(stream, switch)), service)
         .await;
 }
 
@@ -497,6 +501,7 @@ fn error_reply(status: u16, message: String, kind: &str, code: &str) -> Reply {
 
 async fn handle(
     shared: Arc<Shared>,
+    switch: RawSwitch,
     request: Request<Incoming>,
 ) -> Result<Response<ReplyBody>, Infallible> {
     let (parts, body) = request.into_parts();
@@ -571,6 +576,14 @@ async fn handle(
     }
     if let Some(delay) = reply.head_delay() {
         tokio::time::sleep(delay).await;
+    }
+    if let Some(bytes) = reply.raw_bytes() {
+        // The connection writes these bytes in place of the response below, which only
+        // tells hyper to close the connection afterwards.
+        switch.arm(bytes);
+        return Ok(Reply::status(200)
+            .header("connection", "close")
+            .into_response());
     }
     Ok(reply.into_response())
 }
