@@ -63,7 +63,7 @@ impl From<StrictMode> for Mode {
 /// let server = FakeProvider::start().await;
 /// let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-test"));
 /// let client = Client::new(provider).with_model("gpt-4o-mini");
-server.push(ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply());
+/// server.push(ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply());
 ///
 /// let user = client
 ///     .extract::<User>()

@@ -52,7 +52,7 @@ use std::time::Duration;
 /// let server = FakeProvider::start().await;
 /// let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-test"));
 /// let client = Client::new(provider).with_model("gpt-4o-mini");
-server.push(ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply());
+/// server.push(ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply());
 ///
 /// let user: User = client.extract::<User>().user("Jason is 25").await?;
 /// assert_eq!((user.name.as_str(), user.age), ("Jason", 25));
