@@ -31,16 +31,21 @@ fn client(server: &FakeProvider, seen: Arc<Mutex<String>>) -> Client {
         };
         seen.lock().expect("log").push_str(&text);
     });
-    Client::new(OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key(KEY)))
-        .with_model("gpt-4o-mini")
-        .with_max_retries(0)
-        .with_hooks(hooks)
+    Client::new(OpenAi::new(
+        OpenAiConfig::new(server.base_url()).with_api_key(KEY),
+    ))
+    .with_model("gpt-4o-mini")
+    .with_max_retries(0)
+    .with_hooks(hooks)
 }
 
 fn assert_clean(what: &str, text: &str) {
     assert!(!text.contains(KEY), "the key leaked into {what}:\n{text}");
     // Half a key is a leak too.
-    assert!(!text.contains(&KEY[..KEY.len() / 2 + 4]), "half the key leaked into {what}:\n{text}");
+    assert!(
+        !text.contains(&KEY[..KEY.len() / 2 + 4]),
+        "half the key leaked into {what}:\n{text}"
+    );
 }
 
 fn completion(message: serde_json::Value, finish: &str) -> serde_json::Value {
@@ -66,10 +71,17 @@ async fn an_echoed_key_never_shows_in_a_refusal_a_request_id_or_the_ledger() {
     let seen = Arc::new(Mutex::new(String::new()));
     let client = client(&server, seen.clone());
     for _ in 0..2 {
-        let error = client.extract::<User>().user("x").await.expect_err("refused, then invalid");
+        let error = client
+            .extract::<User>()
+            .user("x")
+            .await
+            .expect_err("refused, then invalid");
         assert_clean("an error's Display", &error.to_string());
         assert_clean("an error's Debug", &format!("{error:?}"));
-        assert!(matches!(error, Error::Refusal { .. } | Error::Parse { .. }), "{error:?}");
+        assert!(
+            matches!(error, Error::Refusal { .. } | Error::Parse { .. }),
+            "{error:?}"
+        );
     }
     assert_clean("hooks", &seen.lock().expect("log"));
 }
@@ -80,8 +92,11 @@ async fn a_key_cut_across_stream_deltas_never_shows_in_the_ledger_or_hooks() {
     let arguments = format!("{{\"name\": \"{KEY}\", \"age\": \"x\"}}");
     let (a, b) = arguments.split_at(20);
     let chunk = |delta: serde_json::Value, finish: Option<&str>| {
-        format!("data: {}\n\n", json!({"id": format!("chatcmpl-{KEY}"), "object": "chat.completion.chunk",
-            "created": 1, "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}))
+        format!(
+            "data: {}\n\n",
+            json!({"id": format!("chatcmpl-{KEY}"), "object": "chat.completion.chunk",
+            "created": 1, "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        )
     };
     server.push(Reply::sse([
         chunk(json!({"role": "assistant", "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "User", "arguments": a}}]}), None),

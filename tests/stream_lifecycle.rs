@@ -378,3 +378,99 @@ async fn extractions_are_futures_for_try_join_all() {
     ages.sort_unstable();
     assert_eq!(ages, [30, 40, 50]);
 }
+
+fn mid_stream_error(kind: &str) -> Reply {
+    let first = r#"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"User","arguments":"{\"name\": "}}]},"finish_reason":null}]}"#;
+    let error =
+        format!(r#"data: {{"error": {{"message": "something went wrong", "type": "{kind}"}}}}"#);
+    Reply::sse([format!("{first}\n\n"), format!("{error}\n\n")])
+}
+
+async fn run_partial(client: &Client) -> (Vec<String>, Option<Error>) {
+    let mut stream = client.extract::<User>().user("x").partial();
+    let mut seen = Vec::new();
+    let mut error = None;
+    while let Some(update) = stream.next().await {
+        match update {
+            Ok(PartialUpdate::Partial(_)) => seen.push("partial".to_owned()),
+            Ok(PartialUpdate::Restarted { attempt, .. }) => {
+                seen.push(format!("restarted {attempt}"))
+            }
+            Ok(PartialUpdate::Done(_)) => seen.push("done".to_owned()),
+            Ok(_) => {}
+            Err(e) => error = Some(e),
+        }
+    }
+    (seen, error)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_server_error_mid_stream_is_retried_and_announced() {
+    let (server, client) = setup().await;
+    server.push(mid_stream_error("server_error"));
+    server.push(streamed(&[r#"{"name": "Ann", "age": 30}"#]));
+    let (seen, error) = run_partial(&client).await;
+    assert!(error.is_none(), "{error:?}");
+    assert!(seen.contains(&"restarted 1".to_owned()), "{seen:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("done"));
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_invalid_request_mid_stream_is_not_retried() {
+    let (server, client) = setup().await;
+    server.push(mid_stream_error("invalid_request_error"));
+    server.push(streamed(&[r#"{"name": "Ann", "age": 30}"#]));
+    let (seen, error) = run_partial(&client).await;
+    let error = error.expect("an error");
+    assert!(matches!(error, Error::Provider { .. }), "{error:?}");
+    assert!(!seen.iter().any(|s| s.starts_with("restarted")), "{seen:?}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_captive_portal_answering_a_stream_is_a_typed_error_not_retried() {
+    let (server, client) = setup().await;
+    server.push(
+        Reply::status(200)
+            .header("content-type", "text/html")
+            .body("<html><body>Please log in to the hotel Wi-Fi</body></html>"),
+    );
+    let (_, error) = run_partial(&client).await;
+    let error = error.expect("an error");
+    assert!(matches!(error, Error::Provider { .. }), "{error:?}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_whole_json_answer_to_a_streamed_request_is_read_as_the_answer() {
+    let (server, client) = setup().await;
+    server.push(ChatCompletion::tool_call("User", r#"{"name": "Ann", "age": 30}"#).reply());
+    let (seen, error) = run_partial(&client).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("done"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_refused_connection_ends_with_the_url_it_tried() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let provider = OpenAi::new(
+        OpenAiConfig::new(format!("http://127.0.0.1:{port}/v1")).with_api_key("sk-test-0123456789"),
+    );
+    let client = Client::new(provider).with_model("llama3.1");
+    let error = client
+        .extract::<User>()
+        .user("x")
+        .await
+        .expect_err("nothing listens");
+    let text = error.to_string();
+    assert!(matches!(error, Error::Provider { .. }), "{error:?}");
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    // The default policy: the first try and two retries.
+    assert_eq!(
+        error.ledger().map(|l| l.attempts[0].transport_retries),
+        Some(2)
+    );
+}
