@@ -181,6 +181,55 @@ pub struct OutputSpec {
     pub tools: Vec<ToolSpec>,
 }
 
+impl OutputSpec {
+    /// Whether the answer comes wrapped as `{"value": ...}`
+    /// ([`WRAPPED_ROOT_PROPERTY`](crate::schema::dialect::WRAPPED_ROOT_PROPERTY)): in
+    /// the tool modes and `JsonSchema` when the root is not an object (tools and strict
+    /// dialects want an object at the root). Providers wrap by this rule and core
+    /// unwraps by it: the one place it is decided.
+    pub fn wraps_root(&self) -> bool {
+        let wrapping_mode = matches!(
+            self.mode,
+            Mode::Tools | Mode::ToolsStrict | Mode::JsonSchema
+        ) || (self.mode == Mode::ParallelTools && self.tools.is_empty());
+        wrapping_mode
+            && !matches!(
+                self.schema.schema.kind,
+                crate::schema::SchemaKind::Object(_)
+            )
+    }
+}
+
+/// A name the APIs accept for a tool or a response format (`^[a-zA-Z0-9_-]{1,64}$`):
+/// other characters become `_`, the name is cut to 64 characters, and an empty name is
+/// `output`. Every provider names tools by this rule, and core reads answers by it.
+///
+/// ```
+/// use instructor_core::chat::tool_name;
+///
+/// assert_eq!(tool_name("Vec<Ticket>"), "Vec_Ticket_");
+/// assert_eq!(tool_name("extract_user"), "extract_user");
+/// assert_eq!(tool_name(""), "output");
+/// ```
+pub fn tool_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    if cleaned.is_empty() {
+        "output".to_owned()
+    } else {
+        cleaned
+    }
+}
+
 /// Sampling and length settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GenerationParams {

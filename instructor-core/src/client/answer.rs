@@ -4,7 +4,7 @@
 //! `.partial()` and `.iter()` all end an attempt here, on the response as a whole, so
 //! the same answer gives the same value or the same error whichever way it arrived.
 
-use super::request::{WRAPPED, wraps_root};
+use super::request::WRAPPED;
 use crate::chat::{ChatResponse, Mode, OutputSpec, ToolCall};
 use crate::extract::Extract;
 use crate::validate::ValidationErrors;
@@ -44,7 +44,7 @@ pub(crate) fn read_answer<V: Extract>(spec: &OutputSpec, response: &ChatResponse
             value: Err(Failure::Parse(message)),
         },
         Ok(text) => {
-            let value = read_value::<V>(spec.mode, &text).map_err(Failure::Parse);
+            let value = read_value::<V>(spec, &text).map_err(Failure::Parse);
             Answer {
                 raw: Some(text),
                 value,
@@ -140,14 +140,14 @@ fn parallel_item(call: &ToolCall) -> String {
 
 /// Reads the value from the answer's JSON text, the way the mode calls for (strictly
 /// for constrained modes, leniently for prompted ones). Validation comes after.
-pub(crate) fn read_value<V: Extract>(mode: Mode, text: &str) -> Result<V, String> {
+pub(crate) fn read_value<V: Extract>(spec: &OutputSpec, text: &str) -> Result<V, String> {
     let text = text.trim();
-    if mode.is_prompted() {
+    if spec.mode.is_prompted() {
         return crate::stream::read_lenient::<V>(text)
             .map(|read| read.value)
             .map_err(|e| e.to_string());
     }
-    if wraps_root(&V::root_schema(), mode) {
+    if spec.wraps_root() {
         let value: serde_json::Value =
             crate::extract::from_json_str(text).map_err(|e| e.to_string())?;
         let inner = match value {

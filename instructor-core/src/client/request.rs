@@ -3,7 +3,9 @@
 //! before anything is sent (model, mode against the provider's capabilities).
 
 use super::Error;
-use crate::chat::{ChatRequest, GenerationParams, Message, Mode, OutputSpec, Provider, ToolSpec};
+use crate::chat::{
+    ChatRequest, GenerationParams, Message, Mode, OutputSpec, Provider, ToolSpec, tool_name,
+};
 use crate::schema::{Dialect, RootSchema, Schema, SchemaKind, dialect::WRAPPED_ROOT_PROPERTY};
 use std::sync::Arc;
 
@@ -100,14 +102,6 @@ fn schema_prompt(spec: &OutputSpec) -> Result<String, Error> {
     ))
 }
 
-/// Whether the constrained modes wrap a non-object root in `{"value": ...}` on the
-/// wire (every strict dialect and tool wants an object at the root); the reader
-/// unwraps it again. The one place this rule is decided.
-pub(crate) fn wraps_root(schema: &RootSchema, mode: Mode) -> bool {
-    let is_object = matches!(schema.schema.kind, SchemaKind::Object(_));
-    !is_object && matches!(mode, Mode::Tools | Mode::ToolsStrict | Mode::JsonSchema)
-}
-
 /// The property a wrapped root lives under.
 pub(crate) const WRAPPED: &str = WRAPPED_ROOT_PROPERTY;
 
@@ -141,24 +135,4 @@ pub(crate) fn build_request(
         params,
         extra,
     })
-}
-
-/// A tool name as the APIs accept it (`^[a-zA-Z0-9_-]{1,64}$`), from a type's name.
-pub(crate) fn tool_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    if cleaned.is_empty() {
-        "output".to_owned()
-    } else {
-        cleaned
-    }
 }

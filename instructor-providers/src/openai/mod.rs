@@ -64,7 +64,7 @@ use instructor_core::chat::{
     MAX_TOOL_CALLS, Message, Mode, OutputSpec, Provider, ProviderError, Role, StreamEvent,
     ToolCall,
 };
-use instructor_core::schema::{Dialect, SchemaKind};
+use instructor_core::schema::Dialect;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use std::fmt;
@@ -839,8 +839,8 @@ impl Provider for OpenAi {
     }
 }
 
-/// A name OpenAI accepts for a tool or a response format (`^[a-zA-Z0-9_-]{1,64}$`): other
-/// characters become `_`, the name is cut to 64 characters, and an empty name is `output`.
+/// A name OpenAI accepts for a tool or a response format: core's
+/// [`tool_name`](instructor_core::chat::tool_name) rule, which every provider shares.
 ///
 /// ```
 /// use instructor_providers::openai::wire_name;
@@ -849,33 +849,13 @@ impl Provider for OpenAi {
 /// assert_eq!(wire_name("extract_user"), "extract_user");
 /// ```
 pub fn wire_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    if cleaned.is_empty() {
-        "output".to_owned()
-    } else {
-        cleaned
-    }
+    instructor_core::chat::tool_name(name)
 }
 
-/// Whether the answer to `output` comes wrapped as `{"value": ...}`
-/// ([`instructor_core::schema::dialect::WRAPPED_ROOT_PROPERTY`]): in the tool modes and
-/// `JsonSchema` when the root is not an object.
+/// Whether the answer to `output` comes wrapped as `{"value": ...}`: core's
+/// [`OutputSpec::wraps_root`] rule, which every provider shares.
 pub fn wraps_root(output: &OutputSpec) -> bool {
-    let wrapping_mode = matches!(
-        output.mode,
-        Mode::Tools | Mode::ToolsStrict | Mode::JsonSchema
-    ) || (output.mode == Mode::ParallelTools && output.tools.is_empty());
-    wrapping_mode && !matches!(output.schema.schema.kind, SchemaKind::Object(_))
+    output.wraps_root()
 }
 
 fn apply_output<'a>(

@@ -12,7 +12,7 @@ mod assemble;
 
 use super::answer::{answer_text, raw_text, read_answer};
 use super::attempt::{Engine, Verdict};
-use super::request::{WRAPPED, wraps_root};
+use super::request::WRAPPED;
 use super::{Completion, Error};
 use crate::chat::{EventStream, Mode, StreamEvent, ToolCall};
 use crate::extract::Extract;
@@ -126,10 +126,10 @@ fn payload(mode: Mode, event: &StreamEvent) -> Option<&str> {
 
 /// The reader of partials for `T` in `mode` (previews only: the value itself is read
 /// from the whole answer at the end).
-fn preview<T: Extract>(mode: Mode) -> PartialStream<T> {
-    if mode.is_prompted() {
+fn preview<T: Extract>(spec: &crate::chat::OutputSpec) -> PartialStream<T> {
+    if spec.mode.is_prompted() {
         PartialStream::lenient(Limits::default())
-    } else if wraps_root(&T::root_schema(), mode) {
+    } else if spec.wraps_root() {
         PartialStream::new().unwrapping(WRAPPED)
     } else {
         PartialStream::new()
@@ -267,7 +267,7 @@ impl<T: Extract> PartialRun<T> {
 
     /// The partials start over; the stream says so before the first new one.
     fn restart(&mut self, reason: String) {
-        self.preview = preview::<T>(self.engine.spec.mode);
+        self.preview = preview::<T>(&self.engine.spec);
         self.previewing = true;
         let attempt = if self.wire.attempt_open {
             self.engine.number
@@ -292,11 +292,10 @@ pub(super) fn partial_stream<T: Extract>(engine: Result<Engine<T>, Error>) -> Pa
             };
         }
     };
-    let mode = engine.spec.mode;
     let run = PartialRun {
+        preview: preview::<T>(&engine.spec),
         engine,
         wire: Wire::new(),
-        preview: preview::<T>(mode),
         previewing: true,
         notice: None,
         done: false,
