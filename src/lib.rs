@@ -34,6 +34,12 @@ pub use instructor_macros::Extract;
 #[doc(hidden)]
 pub use instructor_core::__private;
 
+/// Every ```` ```rust ```` block of the README, compiled and run as a doc test (so that
+/// the README cannot show code that does not build).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// HTTP clients: OpenAI and OpenAI-compatible servers.
 pub use instructor_providers as providers;
 
