@@ -63,7 +63,6 @@
 /// ```
 pub use instructor_core::chat::Mode;
 pub use instructor_core::chat::Provider;
-pub use instructor_core::client::{Client, Completion};
 /// Why an extraction did not produce a value. Every error after an attempt carries the
 /// ledger: each attempt with its request id, latency, usage, raw output and error.
 ///
@@ -107,6 +106,7 @@ pub use instructor_core::client::{Client, Completion};
 /// # }
 /// ```
 pub use instructor_core::client::Error;
+pub use instructor_core::client::{Client, Completion};
 pub use instructor_core::{
     Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, FieldState,
     HasPartial, Partial, PartialError, PartialSink, PathSegment, RootSchema, Schema,
