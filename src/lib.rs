@@ -21,8 +21,92 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub use instructor_core::chat::{Mode, Provider};
-pub use instructor_core::client::{Client, Completion, Error};
+/// How the schema is sent and how the answer is read: per client
+/// ([`Client::with_mode`]) or per extraction ([`client::Extraction::mode`]).
+///
+/// # Example
+///
+/// `MdJson`, for a model without tool calling or a JSON mode: the schema goes into the
+/// system prompt and the value is read from the answer's fenced block, whatever prose
+/// surrounds it. Here against the local fake provider (feature `testing`), a real HTTP
+/// server on 127.0.0.1:
+///
+/// ```
+/// use instructor::prelude::*;
+/// use instructor::providers::openai::{OpenAi, OpenAiConfig};
+/// use instructor::providers::testing::{FakeProvider, openai::ChatCompletion};
+///
+/// #[derive(Debug, Deserialize, Extract)]
+/// struct City {
+///     name: String,
+///     population: u32,
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), instructor::Error> {
+/// let server = FakeProvider::start().await;
+/// let answer = "Sure! Here it is:\n```json\n{\"name\": \"Lyon\", \"population\": 522000}\n```";
+/// server.push(ChatCompletion::content(answer).reply());
+///
+/// let client = Client::new(OpenAi::new(OpenAiConfig::new(server.base_url())))
+///     .with_model("llama3.1")
+///     .with_mode(Mode::MdJson);
+/// let city: City = client.extract::<City>().user("Lyon has 522,000 inhabitants.").await?;
+/// assert_eq!((city.name.as_str(), city.population), ("Lyon", 522_000));
+///
+/// // No tool was offered: the schema travelled in the system prompt.
+/// let body = server.last_request().and_then(|r| r.json().cloned()).unwrap();
+/// assert!(body.get("tools").is_none());
+/// assert_eq!(body["messages"][0]["role"], "system");
+/// assert!(body["messages"][0]["content"].to_string().contains("population"));
+/// # Ok(()) }
+/// ```
+pub use instructor_core::chat::Mode;
+pub use instructor_core::chat::Provider;
+/// Why an extraction did not produce a value. Every error after an attempt carries the
+/// ledger: each attempt with its request id, latency, usage, raw output and error.
+///
+/// # Example
+///
+/// An answer that is still invalid after the last re-ask ends as `Error::Validation`,
+/// which names each failed rule by the field's wire path. Against the local fake
+/// provider (feature `testing`):
+///
+/// ```
+/// use instructor::prelude::*;
+/// use instructor::Error;
+/// use instructor::providers::openai::{OpenAi, OpenAiConfig};
+/// use instructor::providers::testing::{FakeProvider, openai::ChatCompletion};
+///
+/// #[derive(Debug, Deserialize, Extract)]
+/// struct Person {
+///     name: String,
+///     #[garde(range(max = 150))]
+///     age: u8,
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let server = FakeProvider::start().await;
+/// for _ in 0..2 {
+///     let wrong = ChatCompletion::tool_call("Person", r#"{"name": "Ada", "age": 209}"#);
+///     server.push(wrong.reply());
+/// }
+/// let client = Client::new(OpenAi::new(OpenAiConfig::new(server.base_url())))
+///     .with_model("gpt-4o-mini")
+///     .with_max_retries(1); // one re-ask
+///
+/// match client.extract::<Person>().user("Ada, 209 years old").await {
+///     Err(Error::Validation { errors, ledger, .. }) => {
+///         assert!(errors.to_string().contains("age"));
+///         assert_eq!(ledger.attempts.len(), 2); // the answer and the re-ask
+///     }
+///     other => panic!("expected a validation error, got {other:?}"),
+/// }
+/// # }
+/// ```
+pub use instructor_core::client::Error;
+pub use instructor_core::client::{Client, Completion};
 pub use instructor_core::{
     Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, FieldState,
     HasPartial, Partial, PartialError, PartialSink, PathSegment, RootSchema, Schema,
@@ -33,6 +117,12 @@ pub use instructor_macros::Extract;
 
 #[doc(hidden)]
 pub use instructor_core::__private;
+
+/// Every ```` ```rust ```` block of the README, compiled and run as a doc test (so that
+/// the README cannot show code that does not build).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// HTTP clients: OpenAI and OpenAI-compatible servers.
 pub use instructor_providers as providers;

@@ -15,6 +15,7 @@ fn ui() {
     t.compile_fail("tests/ui/strict/*.rs");
     t.compile_fail("tests/ui/crate_path/*.rs");
     t.compile_fail("tests/ui/stream/*.rs");
+    t.compile_fail("tests/ui/extract/*.rs");
     t.pass("tests/ui/pass/*.rs");
     // garde rules are read only with the `garde` feature (on by default).
     if cfg!(feature = "garde") {

@@ -123,6 +123,22 @@ impl Message {
 }
 
 /// How the schema is sent and how the answer is read.
+///
+/// Chosen per client (`Client::with_mode`) or per extraction (`Extraction::mode`). A
+/// mode the provider (or model) cannot serve is `Error::UnsupportedMode` before any
+/// request is sent. The `instructor` crate's docs of `Mode` run an extraction in
+/// `MdJson` mode against the local fake provider (which this crate cannot depend on).
+///
+/// ```
+/// use instructor_core::chat::Mode;
+///
+/// assert_eq!(Mode::default(), Mode::Tools);
+/// // Constrained modes: the answer is a tool call or a schema-bound JSON document.
+/// assert!(Mode::ToolsStrict.uses_tools() && !Mode::ToolsStrict.is_prompted());
+/// assert!(!Mode::JsonSchema.uses_tools() && !Mode::JsonSchema.is_prompted());
+/// // Prompted modes: the schema goes into the prompt and the answer is read leniently.
+/// assert!(Mode::MdJson.is_prompted() && !Mode::MdJson.uses_tools());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Mode {

@@ -32,6 +32,11 @@ use std::sync::{Arc, OnceLock, RwLock};
 /// let schema = Ticket::json_schema(Dialect::OpenAiStrict).unwrap();
 /// assert_eq!(schema["required"], serde_json::json!(["title", "priority"]));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be extracted: derive `Extract` on it",
+    label = "`{Self}` does not implement `Extract`",
+    note = "add `#[derive(Deserialize, Extract)]` to `{Self}` (from `instructor::prelude`); lists (`Vec<T>`), `Option<T>`, strings, numbers and booleans are `Extract` when their items are"
+)]
 pub trait Extract:
     ExtractSchema + HasPartial + Validate + DeserializeOwned + Send + Sync + 'static
 {

@@ -46,6 +46,29 @@ impl fmt::Display for Ledger {
 }
 
 /// Why an extraction did not produce a value.
+///
+/// Every error after an attempt carries the [`Ledger`]: each attempt with its request
+/// id, latency, usage, raw output and error. The enum is non-exhaustive, so a `match`
+/// ends with a catch-all. The `instructor` crate's docs of `Error` run an extraction
+/// that ends in `Error::Validation` against the local fake provider (which this crate
+/// cannot depend on).
+///
+/// ```
+/// use instructor_core::client::Error;
+///
+/// fn what_to_do(error: &Error) -> &'static str {
+///     match error {
+///         Error::UnsupportedMode { .. } | Error::InvalidRequest { .. } => "fix the call",
+///         Error::Refusal { .. } | Error::ContentFilter { .. } => "tell the user",
+///         Error::Validation { .. } | Error::Parse { .. } => "try another model",
+///         _ => "try again later",
+///     }
+/// }
+///
+/// let error = Error::InvalidRequest { reason: "no model".into() };
+/// assert_eq!(error.to_string(), "invalid request: no model");
+/// assert_eq!(what_to_do(&error), "fix the call");
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -192,11 +192,12 @@ fn struct_partial(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream)
             quote!()
         } else {
             let value = quote_spanned!(field.ty.span()=> __v);
-            let checks = super::validate::rule_checks(&field.rules, value);
+            let checks = super::validate::rule_checks(&field.rules, value.clone());
+            // Bound under the same (type-spanned) name the checks use.
             let bind = if field.option_inner.is_some() {
-                quote!(let __v = &__partial.#name; #checks)
+                quote!(let #value = &__partial.#name; #checks)
             } else {
-                quote!(if let __ip::Some(__v) = &__partial.#name { #checks })
+                quote!(if let __ip::Some(#value) = &__partial.#name { #checks })
             };
             quote! {
                 if __partial.__instructor_complete.get(#index) {

@@ -108,7 +108,13 @@ fn property(field: &Field) -> TokenStream {
 pub fn field_schema(field: &Field) -> TokenStream {
     let ty = &field.ty;
     let base = match &field.source {
-        FieldSource::Type => quote_spanned!(ty.span()=> __gen.subschema_for::<#ty>()),
+        FieldSource::Type => {
+            // Only the call is spanned at the type, so that a type without a schema is
+            // reported there; `__gen` keeps the call-site hygiene of the fn that binds
+            // it (a type passed in through a `macro_rules!` argument has another).
+            let call = quote_spanned!(ty.span()=> subschema_for::<#ty>);
+            quote!(__gen.#call())
+        }
         FieldSource::SchemaWith(path) => quote_spanned!(path.span()=> #path(__gen)),
         FieldSource::Schemars => quote_spanned!(ty.span()=> __ip::schemars_schema::<#ty>()),
     };

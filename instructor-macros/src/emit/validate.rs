@@ -96,7 +96,7 @@ fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStre
     let rules = if field.skip_rules {
         quote!()
     } else {
-        rule_checks(&field.rules, value_at_type)
+        rule_checks(&field.rules, value_at_type.clone())
     };
     let recurse = matches!(field.source, FieldSource::Type)
         .then(|| quote!(__ip::Validate::validate_into(__v, __ctx, __path, __errors);));
@@ -110,8 +110,11 @@ fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStre
     } else {
         (quote!(__ip::key(__path, #wire);), quote!(__path.pop();))
     };
+    // The rules name the value by `value_at_type`, which has the type's hygiene (from a
+    // `macro_rules!` argument, another than ours): bind it under that name too.
     quote! {{
         let __v = #value;
+        let #value_at_type = __v;
         #push
         #rules
         #recurse
@@ -126,6 +129,10 @@ fn is_transparent_member(field: &Field) -> bool {
 }
 
 pub fn rule_checks(rules: &[Rule], value: TokenStream) -> TokenStream {
+    // The checks are spanned at their rule, so that a rule on the wrong type is reported
+    // there; the locals they use keep the call-site hygiene of the fn that binds them
+    // (a rule passed in through a `macro_rules!` argument has another).
+    let (path_var, errors_var) = (quote!(__path), quote!(__errors));
     let checks = rules.iter().map(|rule| {
         let span = rule.span;
         match &rule.kind {
@@ -133,7 +140,7 @@ pub fn rule_checks(rules: &[Rule], value: TokenStream) -> TokenStream {
                 let mode = length_mode(*mode);
                 let min = opt(min, quote!(usize));
                 let max = opt(max, quote!(usize));
-                quote_spanned!(span=> __ip::rules::length(#value, #mode, #min, #max, __path, __errors);)
+                quote_spanned!(span=> __ip::rules::length(#value, #mode, #min, #max, #path_var, #errors_var);)
             }
             RuleKind::Range { min, max } => {
                 let bound = |e: &Option<syn::Expr>| match e {
@@ -141,30 +148,30 @@ pub fn rule_checks(rules: &[Rule], value: TokenStream) -> TokenStream {
                     None => quote!(__ip::None),
                 };
                 let (min, max) = (bound(min), bound(max));
-                quote_spanned!(span=> __ip::rules::range(#value, #min, #max, __path, __errors);)
+                quote_spanned!(span=> __ip::rules::range(#value, #min, #max, #path_var, #errors_var);)
             }
             RuleKind::Pattern(pattern) => quote_spanned! {span=> {
                 static __INSTRUCTOR_PATTERN: __ip::rules::CachedRegex = __ip::rules::CachedRegex::new(#pattern);
-                __ip::rules::pattern(#value, &__INSTRUCTOR_PATTERN, __path, __errors);
+                __ip::rules::pattern(#value, &__INSTRUCTOR_PATTERN, #path_var, #errors_var);
             }},
-            RuleKind::Required => quote_spanned!(span=> __ip::rules::required(#value, __path, __errors);),
+            RuleKind::Required => quote_spanned!(span=> __ip::rules::required(#value, #path_var, #errors_var);),
             RuleKind::Affix(kind, needle) => {
                 let kind = affix(*kind);
-                quote_spanned!(span=> __ip::rules::affix(#value, #kind, #needle, __path, __errors);)
+                quote_spanned!(span=> __ip::rules::affix(#value, #kind, #needle, #path_var, #errors_var);)
             }
             RuleKind::Inner(inner) => {
                 let inner = rule_checks(inner, quote!(__item));
                 quote_spanned! {span=>
                     __ip::rules::Inner::for_each_inner(#value, &mut |__segment, __item| {
-                        __path.push(__segment);
+                        #path_var.push(__segment);
                         #inner
-                        __path.pop();
+                        #path_var.pop();
                     });
                 }
             }
             other => {
                 let text_rule = text_rule(other);
-                quote_spanned!(span=> __ip::rules::text(#value, #text_rule, __path, __errors);)
+                quote_spanned!(span=> __ip::rules::text(#value, #text_rule, #path_var, #errors_var);)
             }
         }
     });

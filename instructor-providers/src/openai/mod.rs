@@ -420,7 +420,43 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
-/// The OpenAI Chat Completions client.
+/// The OpenAI Chat Completions client, for OpenAI and every server that speaks its API
+/// (configured by an [`OpenAiConfig`], or a [`crate::presets::Preset`]).
+///
+/// It implements core's `Provider`: hand it to `instructor::Client::new`.
+///
+/// # Example
+///
+/// An extraction through real HTTP against the local fake provider (feature `testing`),
+/// which stands in for `https://api.openai.com/v1` and records what the client sent:
+///
+/// ```
+/// # #[cfg(feature = "testing")] {
+/// use instructor_core::client::Client;
+/// use instructor_providers::openai::{OpenAi, OpenAiConfig};
+/// use instructor_providers::testing::{FakeProvider, openai::ChatCompletion};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let server = FakeProvider::start().await;
+/// server.push(ChatCompletion::tool_call("text_list", r#"{"value": ["Paris", "Lyon"]}"#).reply());
+///
+/// let openai = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-test"));
+/// assert!(!format!("{openai:?}").contains("sk-test")); // the key never prints
+/// let client = Client::new(openai).with_model("gpt-4o-mini");
+/// let cities: Vec<String> = client
+///     .extract::<Vec<String>>()
+///     .user("Paris and Lyon are in France.")
+///     .await
+///     .unwrap();
+/// assert_eq!(cities, ["Paris", "Lyon"]);
+///
+/// let request = server.last_request().unwrap();
+/// assert_eq!(request.path(), "/v1/chat/completions");
+/// assert_eq!(request.header("authorization"), Some("Bearer sk-test"));
+/// assert_eq!(request.json().unwrap()["tool_choice"]["function"]["name"], "text_list");
+/// # });
+/// # }
+/// ```
 pub struct OpenAi {
     config: OpenAiConfig,
     /// Building a client only fails when the TLS backend cannot start; that is reported
