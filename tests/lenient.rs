@@ -380,7 +380,7 @@ mod streaming {
             let repairs: Vec<String> = read.repairs.iter().map(ToString::to_string).collect();
             for expected in [
                 "skipped a <think> block",
-                "skipped the text around a code fence",
+                "skipped the text around a ```json fence",
                 "skipped a comment",
                 "read an unquoted key",
                 "title: read a single-quoted string",
