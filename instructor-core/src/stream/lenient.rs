@@ -438,7 +438,9 @@ fn parse_candidate(
     match (whole, bounded_end) {
         (Ok(parsed), _) if parsed.complete => Ok(parsed),
         (whole, Some(end)) if end > start => {
-            let bytes = text.as_bytes().get(start..end).unwrap_or_default();
+            // The line break before the fence belongs to it, not to a cut-off string.
+            let body = text.get(start..end).unwrap_or_default().trim_end();
+            let bytes = body.as_bytes();
             match parse_value(bytes, start, limits) {
                 Ok(bounded) => Ok(bounded),
                 Err(error) => whole.map_err(|_| error),
