@@ -671,6 +671,21 @@ mod cut_off_answers {
     }
 }
 
+mod hostile_sizes {
+    use super::*;
+
+    #[test]
+    fn thousands_of_braces_in_prose_do_not_hide_the_answer() {
+        let text = format!("{} {CLEAN}", "use {x} or [y, ".repeat(20_000));
+        assert_eq!(read(&text).0, ticket("Fix login"));
+    }
+
+    #[test]
+    fn thousands_of_unclosed_values_are_refused() {
+        refused(&"{\"title\": [\"a\", ".repeat(5_000));
+    }
+}
+
 mod false_acceptance {
     use super::*;
 

@@ -44,9 +44,11 @@ pub struct Lenient<T> {
     pub repairs: Vec<Repair>,
 }
 
-/// At most this many candidates are parsed in one answer: each parse may run to the
-/// end of the text, so this bounds the reading at a fixed multiple of its length.
-const MAX_PARSES: usize = 32;
+/// Candidates that fail to parse may each run far into the text; all of them together
+/// read at most this many times its length (plus [`PARSE_BUDGET_SLACK`] bytes), so a
+/// hostile answer full of `{` costs linear time.
+const PARSE_BUDGET_PER_BYTE: usize = 8;
+const PARSE_BUDGET_SLACK: usize = 1 << 16;
 
 const THINK_OPEN: &str = "<think>";
 const THINK_CLOSE: &str = "</think>";
@@ -153,9 +155,8 @@ enum Place {
 /// A JSON value found in the answer.
 #[derive(Debug)]
 struct Found {
-    /// Byte range in the answer.
+    /// Where it starts in the answer.
     start: usize,
-    end: usize,
     value: Value,
     /// The parser's repairs (offsets in the answer).
     repairs: Vec<Repair>,
@@ -168,6 +169,8 @@ struct Found {
     in_reasoning: bool,
     /// Prose (not whitespace, not reasoning) precedes it.
     prose_before: bool,
+    /// Prose follows it.
+    prose_after: bool,
 }
 
 impl Found {
@@ -194,9 +197,9 @@ impl Found {
                 Place::JsonFence => format!("a value at byte {at} outside a ```json fence"),
                 _ => format!("a value at byte {at} outside a fence"),
             }
-        } else if complete < c_complete {
+        } else if !complete && c_complete {
             format!("a value at byte {at} cut off by the end of the answer")
-        } else if non_empty < c_non_empty {
+        } else if !non_empty && c_non_empty {
             format!("an empty value at byte {at}")
         } else if start < chosen.start {
             format!("an earlier value at byte {at} (the last complete one is read)")
@@ -216,8 +219,6 @@ struct Scan {
     think_blocks: bool,
     /// Whether a `</think>` without an opening tag made what precedes it reasoning.
     orphan_close: bool,
-    /// Whether non-whitespace text follows each candidate's end (by index).
-    text_after: Vec<bool>,
 }
 
 impl Scan {
@@ -234,8 +235,7 @@ impl Scan {
             if found.prose_before {
                 what.push("text before the JSON".to_owned());
             }
-            let index = self.found.iter().position(|f| std::ptr::eq(f, found));
-            if index.and_then(|i| self.text_after.get(i)).copied() == Some(true) {
+            if found.prose_after {
                 what.push("text after the JSON".to_owned());
             }
         } else {
@@ -292,7 +292,10 @@ fn scan(text: &str, limits: Limits) -> Scan {
     let bytes = text.as_bytes();
     let mut scan = Scan::default();
     let mut p = 0;
-    let mut parses = 0;
+    let mut budget = text
+        .len()
+        .saturating_mul(PARSE_BUDGET_PER_BYTE)
+        .saturating_add(PARSE_BUDGET_SLACK);
     // Inside a fence: its place and language.
     let mut fence: Option<(Place, &str)> = None;
     // At the start of the answer or of a fence body: a bare scalar may be the answer.
@@ -350,15 +353,14 @@ fn scan(text: &str, limits: Limits) -> Scan {
             continue;
         }
         let candidate = byte == b'{' || byte == b'[' || (at_start && starts_scalar(byte));
-        if candidate && parses < MAX_PARSES {
-            parses += 1;
-            let bounded_end = fence.and_then(|_| rest.find(FENCE).map(|close| p + close));
-            match parse_candidate(text, p, bounded_end, limits) {
+        if candidate && budget > 0 {
+            let (parsed, cost) = parse_candidate(text, p, fence.is_some(), limits);
+            budget = budget.saturating_sub(cost);
+            match parsed {
                 Ok(parsed) => {
                     let (place, language) = fence.unwrap_or((Place::Prose, ""));
                     scan.found.push(Found {
                         start: p,
-                        end: parsed.end,
                         value: parsed.value,
                         repairs: parsed.repairs,
                         place,
@@ -366,6 +368,7 @@ fn scan(text: &str, limits: Limits) -> Scan {
                         complete: parsed.complete,
                         in_reasoning: false,
                         prose_before,
+                        prose_after: has_text_after(text, parsed.end),
                     });
                     p = parsed.end.max(p + 1);
                     at_start = false;
@@ -390,11 +393,6 @@ fn scan(text: &str, limits: Limits) -> Scan {
         }
         p += 1;
     }
-    scan.text_after = scan
-        .found
-        .iter()
-        .map(|f| has_text_after(text, f.end))
-        .collect();
     scan
 }
 
@@ -406,7 +404,8 @@ fn has_text_after(text: &str, end: usize) -> bool {
         if let Some(after) = rest.strip_prefix(THINK_OPEN) {
             rest = after
                 .find(THINK_CLOSE)
-                .map_or("", |close| &after[close + THINK_CLOSE.len()..]);
+                .and_then(|close| after.get(close + THINK_CLOSE.len()..))
+                .unwrap_or_default();
             continue;
         }
         return !rest.is_empty();
@@ -421,32 +420,39 @@ struct Parsed {
     complete: bool,
 }
 
-/// Parses the value starting at `start`. A fenced value that cannot be read to the
-/// end of the answer (an unterminated string runs past the closing fence) is read
-/// again up to the fence (`bounded_end`).
+/// Parses the value starting at `start`, and how many bytes that looked at. A fenced
+/// value that cannot be read to the end of the answer (an unterminated string runs
+/// past the closing fence) is read again up to the fence.
 fn parse_candidate(
     text: &str,
     start: usize,
-    bounded_end: Option<usize>,
+    fenced: bool,
     limits: Limits,
-) -> Result<Parsed, ParseError> {
-    let whole = parse_value(
-        text.as_bytes().get(start..).unwrap_or_default(),
-        start,
-        limits,
-    );
-    match (whole, bounded_end) {
-        (Ok(parsed), _) if parsed.complete => Ok(parsed),
-        (whole, Some(end)) if end > start => {
-            // The line break before the fence belongs to it, not to a cut-off string.
-            let body = text.get(start..end).unwrap_or_default().trim_end();
-            let bytes = body.as_bytes();
-            match parse_value(bytes, start, limits) {
-                Ok(bounded) => Ok(bounded),
-                Err(error) => whole.map_err(|_| error),
-            }
-        }
-        (whole, _) => whole,
+) -> (Result<Parsed, ParseError>, usize) {
+    let rest = text.get(start..).unwrap_or_default();
+    let whole = parse_value(rest.as_bytes(), start, limits);
+    let reached = |result: &Result<Parsed, ParseError>| match result {
+        Ok(parsed) => parsed.end,
+        Err(error) => usize::try_from(error.offset).unwrap_or(text.len()),
+    };
+    let mut cost = reached(&whole).saturating_sub(start).max(1);
+    if !fenced || whole.as_ref().is_ok_and(|parsed| parsed.complete) {
+        return (whole, cost);
+    }
+    let Some(close) = rest.find(FENCE) else {
+        return (whole, cost);
+    };
+    cost = cost.saturating_add(close);
+    // The line break before the fence belongs to it, not to a cut-off string.
+    let body = rest.get(..close).unwrap_or_default().trim_end();
+    if body.is_empty() {
+        return (whole, cost);
+    }
+    let bounded = parse_value(body.as_bytes(), start, limits);
+    cost = cost.saturating_add(reached(&bounded).saturating_sub(start));
+    match bounded {
+        Ok(bounded) => (Ok(bounded), cost),
+        Err(error) => (whole.map_err(|_| error), cost),
     }
 }
 
@@ -699,9 +705,7 @@ fn double_encoded(text: &str, wanted: fn(&Value) -> bool) -> Option<Value> {
     if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
         return None;
     }
-    serde_json::from_str::<Value>(trimmed)
-        .ok()
-        .filter(|value| wanted(value))
+    serde_json::from_str::<Value>(trimmed).ok().filter(wanted)
 }
 
 /// The number in `text` as Rust parses it: trimmed, without a currency sign
