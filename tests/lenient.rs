@@ -838,6 +838,23 @@ mod streaming {
     }
 
     #[test]
+    fn an_empty_list_in_prose_gives_way_to_the_items_in_the_preview_too() {
+        let text = format!("If nothing matched I would answer []. The tickets: [{CLEAN}]");
+        for size in [1, 7, text.len()] {
+            let mut stream = PartialStream::<Vec<Ticket>>::lenient(Limits::default());
+            let mut last = String::new();
+            for chunk in text.as_bytes().chunks(size) {
+                if let Some(partial) = stream.feed(chunk).expect("lenient") {
+                    last = format!("{partial:?}");
+                }
+            }
+            assert!(last.contains("Fix login"), "chunk size {size}: {last}");
+            let read = stream.finish(&Context::new()).expect("readable");
+            assert_eq!(read, [ticket("Fix login")]);
+        }
+    }
+
+    #[test]
     fn a_brace_in_the_prose_does_not_sink_the_stream() {
         let text = format!("Use {{curly}} braces like this: {CLEAN}");
         let mut stream = PartialStream::<Ticket>::lenient(Limits::default());

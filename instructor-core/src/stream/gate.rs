@@ -55,9 +55,11 @@ impl Default for Gate {
 }
 
 impl Gate {
-    /// The parser finished the value.
-    pub fn value_ended(&mut self) {
+    /// The parser finished the value (`non_empty`: it had members or elements).
+    pub fn value_ended(&mut self, non_empty: bool) {
         self.state = match self.state {
+            // `[]` or `{}` (a mention in prose, an empty fence) gives way to any value.
+            _ if !non_empty => State::Prose,
             State::Json { fenced: true } => State::Done,
             _ => State::AfterValue,
         };

@@ -138,6 +138,9 @@ pub struct PartialStream<T: Extract> {
 struct LenientState {
     gate: Gate,
     limits: Limits,
+    /// The value being previewed has members or elements (an empty one, like a `[]`
+    /// mentioned in prose, gives way to the next value).
+    non_empty: bool,
 }
 
 impl<T: Extract> Default for PartialStream<T> {
@@ -193,6 +196,7 @@ impl<T: Extract> PartialStream<T> {
             lenient: Some(LenientState {
                 gate: Gate::default(),
                 limits,
+                non_empty: false,
             }),
             ..PartialStream::with_limits(limits)
         }
@@ -288,10 +292,12 @@ impl<T: Extract> PartialStream<T> {
                         self.parser = Parser::lenient(lenient.limits);
                         self.partial = None;
                         self.scratch.reset();
+                        lenient.non_empty = false;
                     }
                     let part = rest.get(range.clone()).unwrap_or_default();
                     let before = self.parser.bytes_consumed();
                     let mut sink = |path: &[PathSegment], event: Event<'_>| {
+                        lenient.non_empty |= !path.is_empty();
                         // A value the partial cannot take yet (it needs coercion) is
                         // shown in the final value; it never stops a lenient stream.
                         match apply::<T>(
@@ -309,13 +315,13 @@ impl<T: Extract> PartialStream<T> {
                     let stopped_at = match self.parser.feed(part, &mut sink) {
                         Ok(()) => {
                             if self.parser.is_done() {
-                                lenient.gate.value_ended();
+                                lenient.gate.value_ended(lenient.non_empty);
                             }
                             break;
                         }
                         Err(FeedError::Parse(e)) => {
                             if e.kind == ParseErrorKind::TrailingCharacters {
-                                lenient.gate.value_ended();
+                                lenient.gate.value_ended(lenient.non_empty);
                             } else {
                                 lenient.gate.value_failed();
                             }
