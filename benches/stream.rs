@@ -4,10 +4,14 @@
 //! with re-parsing the accumulated buffer on every chunk through jiter's partial mode
 //! (what Python instructor does).
 //!
+//! A second table reads the same report as a prompted answer (a `<think>` block,
+//! prose, a fence) through the lenient stream, whose end reads the whole answer once
+//! more, against the strict stream in the same run.
+//!
 //! Run: `cargo bench --bench stream`. Numbers are printed, never asserted.
 
 use instructor::prelude::*;
-use instructor::stream::PartialStream;
+use instructor::stream::{Limits, PartialStream};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -85,6 +89,22 @@ fn typed_partial_and_final_value(doc: &[u8]) {
     black_box(stream.finish(&Context::new()).expect("valid report"));
 }
 
+/// The report as a prompted model writes it.
+fn prompted(doc: &[u8]) -> Vec<u8> {
+    let mut answer = b"<think>The user wants the report.</think>\nHere it is:\n```json\n".to_vec();
+    answer.extend_from_slice(doc);
+    answer.extend_from_slice(b"\n```\nAnything else?");
+    answer
+}
+
+fn lenient_partial_and_final_value(answer: &[u8]) {
+    let mut stream = PartialStream::<Report>::lenient(Limits::default());
+    for chunk in answer.chunks(CHUNK) {
+        black_box(stream.feed(chunk).expect("lenient").is_some());
+    }
+    black_box(stream.finish(&Context::new()).expect("valid report"));
+}
+
 fn serde_value(doc: &[u8]) {
     black_box(serde_json::from_slice::<serde_json::Value>(doc).expect("valid"));
 }
@@ -143,4 +163,24 @@ fn main() {
         "\nratio: typed partial time / serde_json::from_slice into Value; \
          jiter ratio: re-parse-per-chunk time / typed partial time"
     );
+    println!("\nprompted answer (think block, prose, fence), {CHUNK}-byte chunks\n");
+    println!(
+        "{:>8} | {:>16} | {:>16} | {:>9}",
+        "size", "lenient + final", "strict + final", "ratio"
+    );
+    for target in [10_000, 100_000, 1_000_000] {
+        let doc = report(target);
+        let answer = prompted(&doc);
+        let runs = if target >= 1_000_000 { 5 } else { 20 };
+        let lenient = best_of(runs, || lenient_partial_and_final_value(&answer));
+        let strict = best_of(runs, || typed_partial_and_final_value(&doc));
+        println!(
+            "{:>7}K | {:>11.2} ns/B | {:>11.2} ns/B | {:>8.2}x",
+            doc.len() / 1000,
+            ns_per_byte(lenient, answer.len()),
+            ns_per_byte(strict, doc.len()),
+            lenient.as_secs_f64() / strict.as_secs_f64(),
+        );
+    }
+    println!("\nratio: lenient stream time / strict stream time on the bare report");
 }

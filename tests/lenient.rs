@@ -351,6 +351,370 @@ fn every_repair_is_recorded_with_where_it_was_made() {
     assert_eq!(coercion.to_string(), "estimate: converted \"3\" to 3");
 }
 
+/// Whether any repair's text contains `needle`.
+fn has_repair(repairs: &[String], needle: &str) -> bool {
+    repairs.iter().any(|r| r.contains(needle))
+}
+
+mod reasoning_inside_values {
+    use super::*;
+
+    #[test]
+    fn think_tags_inside_a_string_value_are_text() {
+        let value = CLEAN.replace("Fix login", "a <think>x</think> b");
+        for text in [
+            value.clone(),
+            format!("<think>plan</think>\n{value}"),
+            format!("Here:\n```json\n{value}\n```"),
+        ] {
+            let (read, _) = read(&text);
+            assert_eq!(read.title, "a <think>x</think> b", "{text}");
+        }
+    }
+
+    #[test]
+    fn a_fence_inside_a_string_value_is_text() {
+        let value = CLEAN.replace("Fix login", "run ```cargo test``` first");
+        let (read, _) = read(&format!("```json\n{value}\n```"));
+        assert_eq!(read.title, "run ```cargo test``` first");
+    }
+}
+
+mod several_values {
+    use super::*;
+
+    fn with_title(title: &str) -> String {
+        CLEAN.replace("Fix login", title)
+    }
+
+    #[test]
+    fn an_echoed_format_example_gives_way_to_the_answer() {
+        let text = format!(
+            "You asked for this format: {}\nHere is the ticket: {CLEAN}",
+            with_title("string")
+        );
+        let (value, repairs) = read(&text);
+        assert_eq!(value, ticket("Fix login"));
+        assert!(
+            has_repair(&repairs, "passed over an earlier value at byte 27"),
+            "{repairs:#?}"
+        );
+    }
+
+    #[test]
+    fn a_corrected_draft_gives_way_to_the_correction() {
+        let text = format!(
+            "{}\nWait, the title is wrong. Corrected:\n{CLEAN}",
+            with_title("Fix logn")
+        );
+        assert_eq!(read(&text).0, ticket("Fix login"));
+    }
+
+    #[test]
+    fn an_empty_list_in_prose_gives_way_to_the_items() {
+        let text = format!("If nothing matched I would answer []. The tickets: [{CLEAN}]");
+        let read = parse_lenient::<Vec<Ticket>>(&text, &Context::new()).expect("readable");
+        assert_eq!(read.value, [ticket("Fix login")]);
+        let text = format!("The tickets: [{CLEAN}]. With none, the answer would be [].");
+        let read = parse_lenient::<Vec<Ticket>>(&text, &Context::new()).expect("readable");
+        assert_eq!(read.value, [ticket("Fix login")]);
+        assert!(
+            read.repairs
+                .iter()
+                .any(|r| r.to_string().contains("passed over an empty value")),
+            "{:#?}",
+            read.repairs
+        );
+    }
+
+    #[test]
+    fn a_draft_in_reasoning_without_an_opening_tag_is_never_read() {
+        let text = format!("Drafting: {}</think>\n{CLEAN}", with_title("draft"));
+        let (value, repairs) = read(&text);
+        assert_eq!(value, ticket("Fix login"));
+        assert!(has_repair(&repairs, "inside reasoning"), "{repairs:#?}");
+        // With nothing after the reasoning, there is no answer.
+        refused(&format!("Drafting: {CLEAN}</think>\nI cannot answer that."));
+    }
+
+    #[test]
+    fn a_fenced_value_is_preferred_to_one_in_prose() {
+        let fenced = format!("```json\n{CLEAN}\n```");
+        for text in [
+            format!("Like {} but:\n{fenced}", with_title("prose")),
+            format!("{fenced}\nor, in short, {}", with_title("prose")),
+        ] {
+            let (value, repairs) = read(&text);
+            assert_eq!(value, ticket("Fix login"), "{text}");
+            assert!(
+                has_repair(&repairs, "outside a ```json fence"),
+                "{repairs:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_t_is_passed_over_and_named() {
+        let (value, repairs) = read(&format!("{CLEAN} then {{\"debug\": true}}"));
+        assert_eq!(value, ticket("Fix login"));
+        assert!(
+            has_repair(&repairs, "that is not a `Ticket` (missing field `title`)"),
+            "{repairs:#?}"
+        );
+        let (value, repairs) = read(&format!("{{\"debug\": true}} then {CLEAN}"));
+        assert_eq!(value, ticket("Fix login"));
+        assert!(
+            has_repair(&repairs, "an earlier value at byte 0"),
+            "{repairs:#?}"
+        );
+    }
+}
+
+mod peers_accept {
+    use super::*;
+
+    #[test]
+    fn an_escaped_single_quote() {
+        let (value, repairs) = read(&CLEAN.replace("Fix login", r"Fix Ann\'s login"));
+        assert_eq!(value.title, "Fix Ann's login");
+        assert!(has_repair(
+            &repairs,
+            "title: read an escape JSON does not have"
+        ));
+        // Other escapes JSON does not have are kept as written.
+        let (value, _) = read(&CLEAN.replace("Fix login", r"match \d+"));
+        assert_eq!(value.title, r"match \d+");
+    }
+
+    #[test]
+    fn unescaped_quotes_inside_a_string() {
+        let (value, repairs) = read(&CLEAN.replace("Fix login", r#"Fix the "login" page"#));
+        assert_eq!(value.title, r#"Fix the "login" page"#);
+        assert!(
+            has_repair(&repairs, "title: kept an unescaped quote"),
+            "{repairs:#?}"
+        );
+        let (value, _) = read(
+            "{title: 'Fix Ann's login', priority: 'high', estimate: 3, done: false, tags: ['ui'], ratio: null}",
+        );
+        assert_eq!(value.title, "Fix Ann's login");
+    }
+
+    #[test]
+    fn hash_comments() {
+        assert_repaired(
+            "{\n  # the summary\n  \"title\": \"Fix login\", \"priority\": \"high\", # urgent\n  \"estimate\": 3, \"done\": false, \"tags\": [\"ui\"], \"ratio\": null\n}",
+            "skipped a comment",
+        );
+    }
+
+    #[test]
+    fn undefined() {
+        assert_repaired(
+            &CLEAN.replace("\"ratio\": null", "\"ratio\": undefined"),
+            "ratio: read `undefined` as `null`",
+        );
+    }
+
+    #[test]
+    fn curly_quotes_around_keys_and_strings() {
+        assert_repaired(
+            "{“title”: “Fix login”, ‘priority’: ‘high’, “estimate”: 3, “done”: false, “tags”: [“ui”], “ratio”: null}",
+            "read a string in curly quotes",
+        );
+    }
+
+    #[test]
+    fn a_one_line_fence() {
+        assert_repaired(&format!("```json {CLEAN} ```"), "fence");
+        assert_repaired(&format!("Here: ```{CLEAN}```"), "fence");
+    }
+}
+
+mod coercions {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Deserialize, Extract)]
+    struct Address {
+        city: String,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize, Extract)]
+    struct Order {
+        first_name: String,
+        unit_price: f64,
+        quantity: u32,
+        address: Address,
+        lines: Vec<String>,
+    }
+
+    fn order(text: &str) -> (Order, Vec<String>) {
+        let read = parse_lenient::<Order>(text, &Context::new())
+            .unwrap_or_else(|e| panic!("{text:?} should be read: {e}"));
+        (
+            read.value,
+            read.repairs.iter().map(ToString::to_string).collect(),
+        )
+    }
+
+    #[test]
+    fn keys_that_differ_only_by_case_spaces_or_separators() {
+        for (first_name, unit_price) in [
+            ("First Name", "Unit Price"),
+            ("first-name", "unit-price"),
+            ("FirstName", "unitPrice"),
+        ] {
+            let (value, repairs) = order(&format!(
+                r#"{{"{first_name}": "Ann", "{unit_price}": 2.5, "quantity": 1, "address": {{"City": "Oslo"}}, "lines": []}}"#
+            ));
+            assert_eq!(value.first_name, "Ann");
+            assert_eq!(value.address.city, "Oslo");
+            assert!(
+                has_repair(
+                    &repairs,
+                    &format!("read the key `{first_name}` as `first_name`")
+                ),
+                "{repairs:#?}"
+            );
+            assert!(has_repair(
+                &repairs,
+                "address: read the key `City` as `city`"
+            ));
+        }
+    }
+
+    #[test]
+    fn a_key_matching_two_fields_or_one_already_present_is_not_renamed() {
+        let error = parse_lenient::<Order>(
+            r#"{"first_name": "Ann", "First Name": "Bo", "unit_price": 1, "quantity": 1, "address": {"city": "Oslo"}, "lines": []}"#,
+            &Context::new(),
+        );
+        assert_eq!(error.expect("readable").value.first_name, "Ann");
+    }
+
+    #[test]
+    fn numbers_with_a_currency_sign_or_thousands_separators() {
+        for (written, expected) in [
+            ("\"$1,199.99\"", 1199.99),
+            ("\"1,200 €\"", 1200.0),
+            ("\"-£5\"", -5.0),
+            ("\"¥12,345,678\"", 12_345_678.0),
+        ] {
+            let (value, repairs) = order(&format!(
+                r#"{{"first_name": "Ann", "unit_price": {written}, "quantity": "1,000", "address": {{"city": "Oslo"}}, "lines": []}}"#
+            ));
+            assert_eq!(value.unit_price, expected, "{written}");
+            assert_eq!(value.quantity, 1000);
+            assert!(
+                has_repair(&repairs, &format!("unit_price: converted {written} to")),
+                "{repairs:#?}"
+            );
+        }
+        // Separators that are not thousands are not guessed at.
+        for written in ["\"1,5\"", "\"1.199,99\"", "\"12,34,567\"", "\"$\""] {
+            let text = format!(
+                r#"{{"first_name": "Ann", "unit_price": {written}, "quantity": 1, "address": {{"city": "Oslo"}}, "lines": []}}"#
+            );
+            assert!(
+                parse_lenient::<Order>(&text, &Context::new()).is_err(),
+                "{written} was guessed"
+            );
+        }
+    }
+
+    #[test]
+    fn an_object_or_list_double_encoded_as_a_string() {
+        let (value, repairs) = order(
+            r#"{"first_name": "Ann", "unit_price": 1, "quantity": 1, "address": "{\"city\": \"Oslo\"}", "lines": "[\"a\", \"b\"]"}"#,
+        );
+        assert_eq!(value.address.city, "Oslo");
+        assert_eq!(value.lines, ["a", "b"]);
+        assert!(has_repair(&repairs, "address: converted"), "{repairs:#?}");
+        // A string that is not JSON is still one value for a list.
+        let (value, _) = order(
+            r#"{"first_name": "Ann", "unit_price": 1, "quantity": 1, "address": {"city": "Oslo"}, "lines": "[a, b"}"#,
+        );
+        assert_eq!(value.lines, ["[a, b"]);
+    }
+}
+
+mod cut_off_answers {
+    use super::*;
+
+    #[test]
+    fn a_number_cut_by_the_end_is_not_a_value() {
+        // Cut inside `34`: the required estimate is missing, not 3.
+        let error = refused(
+            r#"{"title": "Fix login", "priority": "high", "done": false, "tags": ["ui"], "estimate": 3"#,
+        );
+        assert!(error.contains("estimate"), "{error}");
+        // An optional one is absent.
+        let (value, repairs) = read(
+            r#"{"title": "Fix login", "priority": "high", "estimate": 3, "done": false, "tags": ["ui"], "ratio": 0.5"#,
+        );
+        assert_eq!(value.ratio, None);
+        assert!(
+            has_repair(&repairs, "ratio: dropped a value cut off"),
+            "{repairs:#?}"
+        );
+        // A bare number is whole at the end of the answer.
+        let read = parse_lenient::<u32>("34", &Context::new()).expect("a number answer");
+        assert_eq!(read.value, 34);
+    }
+
+    #[test]
+    fn a_value_cut_off_gives_way_to_a_complete_earlier_one() {
+        let cut = &CLEAN[..CLEAN.len() - 20];
+        let (value, repairs) = read(&format!("{CLEAN}\nOr in full: {cut}"));
+        assert_eq!(value, ticket("Fix login"));
+        assert!(has_repair(&repairs, "cut off by the end"), "{repairs:#?}");
+    }
+}
+
+mod hostile_sizes {
+    use super::*;
+
+    #[test]
+    fn thousands_of_braces_in_prose_do_not_hide_the_answer() {
+        let text = format!("{} {CLEAN}", "use {x} or [y, ".repeat(20_000));
+        assert_eq!(read(&text).0, ticket("Fix login"));
+    }
+
+    #[test]
+    fn thousands_of_unclosed_values_are_refused() {
+        refused(&"{\"title\": [\"a\", ".repeat(5_000));
+    }
+}
+
+mod false_acceptance {
+    use super::*;
+
+    #[test]
+    fn refusals_empty_answers_and_unrelated_values_are_never_read() {
+        for text in [
+            "I can't help with that.",
+            "I'm sorry, but I cannot assist with that request.",
+            "no, I won't do that",
+            "",
+            "   \n\t ",
+            "```json\n```",
+            "```json\n{}\n```",
+            "[]",
+            "null",
+            "true",
+            "42",
+            "\"Fix login\"",
+            r#"{"error": "rate limited", "code": 429}"#,
+            r#"{"refusal": "I can't help with that."}"#,
+            r#"{"title": null, "priority": null}"#,
+            "<think>Easy: {\"title\": \"Fix login\", \"priority\": \"high\", \"estimate\": 3, \"done\": false, \"tags\": [\"ui\"], \"ratio\": null}</think>I can't help with that.",
+            "<think>I'll answer {\"title\": \"Fix login\", \"priority\": \"high\", \"estimate\": 3, \"done\": false, \"tags\": [\"ui\"], \"ratio\": null}",
+        ] {
+            refused(text);
+        }
+    }
+}
+
 mod streaming {
     use super::*;
     use instructor::stream::{Limits, PartialStream};
@@ -380,7 +744,7 @@ mod streaming {
             let repairs: Vec<String> = read.repairs.iter().map(ToString::to_string).collect();
             for expected in [
                 "skipped a <think> block",
-                "skipped the text around a code fence",
+                "skipped the text around a ```json fence",
                 "skipped a comment",
                 "read an unquoted key",
                 "title: read a single-quoted string",
@@ -445,6 +809,48 @@ mod streaming {
                 .finish_lenient(&Context::new())
                 .expect("the second fence fits");
             assert_eq!(read.value, ticket("Fix login"), "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn a_fenced_answer_after_a_valid_value_in_prose_wins_whole_and_streamed() {
+        let prose = CLEAN.replace("Fix login", "example");
+        let text = format!("For example {prose} would do. The answer:\n```json\n{CLEAN}\n```");
+        let whole = parse_lenient::<Ticket>(&text, &Context::new()).expect("readable");
+        assert_eq!(whole.value, ticket("Fix login"));
+        for size in [1, 3, 16, text.len()] {
+            let mut stream = PartialStream::<Ticket>::lenient(Limits::default());
+            let mut last_title = None;
+            for chunk in text.as_bytes().chunks(size) {
+                if let Some(partial) = stream.feed(chunk).expect("lenient") {
+                    last_title = partial.title.clone();
+                }
+            }
+            // The preview moved on to the fenced value too.
+            assert_eq!(
+                last_title.as_deref(),
+                Some("Fix login"),
+                "chunk size {size}"
+            );
+            let streamed = stream.finish_lenient(&Context::new()).expect("readable");
+            assert_eq!(streamed, whole, "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn an_empty_list_in_prose_gives_way_to_the_items_in_the_preview_too() {
+        let text = format!("If nothing matched I would answer []. The tickets: [{CLEAN}]");
+        for size in [1, 7, text.len()] {
+            let mut stream = PartialStream::<Vec<Ticket>>::lenient(Limits::default());
+            let mut last = String::new();
+            for chunk in text.as_bytes().chunks(size) {
+                if let Some(partial) = stream.feed(chunk).expect("lenient") {
+                    last = format!("{partial:?}");
+                }
+            }
+            assert!(last.contains("Fix login"), "chunk size {size}: {last}");
+            let read = stream.finish(&Context::new()).expect("readable");
+            assert_eq!(read, [ticket("Fix login")]);
         }
     }
 

@@ -104,8 +104,6 @@ fn strict_mode_errors_are_typed() {
         ),
         (b"[\"\xff\"]", ParseErrorKind::InvalidUtf8),
         (b"[\"a\tb\"]", ParseErrorKind::ControlCharacter),
-        (br#"["\ud800"]"#, ParseErrorKind::LoneSurrogate),
-        (br#"["\udc00"]"#, ParseErrorKind::LoneSurrogate),
         (br#"["\x41"]"#, ParseErrorKind::InvalidEscape),
         (b"", ParseErrorKind::Empty),
         (b"  \n ", ParseErrorKind::Empty),
@@ -147,6 +145,39 @@ fn a_surrogate_pair_split_across_chunks_decodes() {
             .map(|e| e.trim_end_matches("\")"))
             .collect();
         assert_eq!(joined, "😀 and é", "cut at {cut}");
+    }
+}
+
+#[test]
+fn a_lone_surrogate_reads_as_a_replacement_character_and_is_counted() {
+    // serde_json accepts a lone surrogate inside a field it ignores, so the parser may
+    // not fail on one: it reads U+FFFD, counts it, and the reader decides.
+    for (text, expected) in [
+        (&br#"["\ud800"]"#[..], "\u{FFFD}"),
+        (br#"["\udc00"]"#, "\u{FFFD}"),
+        (br#"["a\ud800b"]"#, "a\u{FFFD}b"),
+        (br#"["\ud800\n"]"#, "\u{FFFD}\n"),
+        (br#"["\ud800\u0041"]"#, "\u{FFFD}A"),
+        (br#"["\ud800\ud83d\ude00"]"#, "\u{FFFD}\u{1F600}"),
+    ] {
+        for cut in 1..text.len() {
+            let mut parser = Parser::new();
+            let events = run(&mut parser, &[&text[..cut], &text[cut..]]).expect("read");
+            let joined: String = events
+                .iter()
+                .filter_map(|e| e.strip_prefix("[0] StringFragment("))
+                .map(|e| {
+                    serde_json::from_str::<String>(e.trim_end_matches(')')).expect("debug string")
+                })
+                .collect();
+            assert_eq!(
+                joined,
+                expected,
+                "{:?} cut at {cut}",
+                String::from_utf8_lossy(text)
+            );
+            assert_eq!(parser.lone_surrogates(), 1);
+        }
     }
 }
 

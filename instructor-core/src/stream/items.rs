@@ -1,7 +1,7 @@
 //! Finished items: each element of a list, deserialized and validated the moment it
 //! closes.
 
-use super::parser::{FeedError, Limits, Parser};
+use super::parser::{FeedError, Limits, ParseError, ParseErrorKind, Parser};
 use super::typed::StreamError;
 use crate::extract::{DeserializeError, Extract, from_json_value};
 use crate::partial::{Event, PartialError, PathSegment, ValueBuilder};
@@ -123,6 +123,7 @@ impl<T: Extract> ItemStream<T> {
             );
             Ok::<(), (String, PartialError)>(())
         };
+        let lone_surrogates = parser.lone_surrogates();
         let result = match chunk {
             Some(chunk) => parser.feed(chunk, &mut sink),
             None => parser.finish(&mut sink),
@@ -131,6 +132,16 @@ impl<T: Extract> ItemStream<T> {
             FeedError::Parse(e) => StreamError::Parse(e),
             FeedError::Sink((path, error)) => StreamError::Partial { path, error },
         })?;
+        // The parser reads a lone surrogate as U+FFFD (serde_json accepts one in a
+        // field it ignores), but items are built as values, where it would silently
+        // change the text: refused, as before.
+        if parser.lone_surrogates() > lone_surrogates {
+            return Err(StreamError::Parse(ParseError {
+                kind: ParseErrorKind::LoneSurrogate,
+                offset: parser.bytes_consumed(),
+                path: String::new(),
+            }));
+        }
         Ok(done)
     }
 }

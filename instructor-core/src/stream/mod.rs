@@ -1,5 +1,6 @@
 //! The streaming engine: an O(n) incremental JSON parser and the typed streams built
-//! on it.
+//! on it, and the one lenient reading of prompted answers (`lenient`), which
+//! `read_lenient` and the end of `PartialStream::lenient` share.
 
 mod gate;
 mod items;

@@ -35,12 +35,21 @@ impl Default for Limits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// RFC 8259 JSON only; anything else is an error (tool calls and native JSON modes).
+    ///
+    /// One leniency serde_json shares: a lone UTF-16 surrogate (`"\ud800"`) is read as
+    /// U+FFFD instead of failing the parse, because serde_json accepts it inside a
+    /// field it ignores and the parser cannot know which fields those are. Whoever
+    /// builds the value decides: [`Parser::lone_surrogates`] counts them.
     #[default]
     Strict,
-    /// Also reads what weak models write: comments, trailing and missing commas,
-    /// unquoted keys, single quotes, Python literals, raw control characters in
-    /// strings, and a truncated tail (closed at [`Parser::finish`]). Every repair is
-    /// recorded.
+    /// Also reads what weak models write, recording every repair (see [`RepairKind`]):
+    /// `//`, `/* */` and `#` comments, trailing and missing commas, unquoted keys,
+    /// single and curly quotes, unescaped quotes inside strings where the next byte
+    /// shows they are text (`"He said "hi" twice"`), escapes JSON does not have
+    /// (`\'`), Python and JavaScript literals (`True`, `None`, `NaN`, `undefined`), raw
+    /// control characters in strings, and a truncated tail (closed at
+    /// [`Parser::finish`]; a number or literal cut by the end is dropped, never kept
+    /// as a guess).
     Lenient,
 }
 
@@ -59,7 +68,7 @@ pub struct Repair {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RepairKind {
-    /// A `//` or `/* */` comment was skipped.
+    /// A `//`, `/* */` or `#` comment was skipped.
     Comment,
     /// A comma before `]` or `}` was dropped.
     TrailingComma,
@@ -69,7 +78,8 @@ pub enum RepairKind {
     UnquotedKey,
     /// A single-quoted string was read.
     SingleQuotes,
-    /// A non-JSON literal was read as JSON (`True` as `true`, `None` or `NaN` as `null`).
+    /// A non-JSON literal was read as JSON (`True` as `true`; `None`, `NaN`, `Infinity`
+    /// or `undefined` as `null`).
     Literal {
         /// What was written.
         written: &'static str,
@@ -78,11 +88,21 @@ pub enum RepairKind {
     },
     /// A raw control character inside a string was kept.
     ControlCharacter,
-    /// An escape JSON does not have (`\'`, `\x`) was read as its character.
+    /// An escape JSON does not have was read: `\'` as `'`, any other (`\d`) as the
+    /// backslash and the character, as written.
     InvalidEscape,
+    /// A `\u` escape of a lone UTF-16 surrogate was read as U+FFFD.
+    LoneSurrogate,
+    /// A quote inside a string, followed by more text on the same line, was read as
+    /// part of the string (`"He said "hi" twice"`).
+    InnerQuote,
+    /// A string in typographic quotes (`“name”`, `‘x’`) was read.
+    CurlyQuotes,
     /// The input ended inside a string, which was closed.
     ClosedString,
     /// The input ended inside a value (or before a member's value), which was dropped.
+    /// A number cut by the end of a truncated document is dropped too: `"age": 3` from
+    /// an answer cut inside `34` is not a value.
     DroppedIncompleteValue,
     /// The input ended with containers open; they were closed.
     ClosedContainers {
@@ -106,6 +126,21 @@ pub enum RepairKind {
         /// The wrapper key.
         key: String,
     },
+    /// A key that differs from a field's wire name only by case, spaces or separators
+    /// (`First Name`, `first-name`, `FirstName` for `first_name`) was renamed to it.
+    RenamedKey {
+        /// The key as written.
+        from: String,
+        /// The field's wire name.
+        to: String,
+    },
+    /// Another value in the answer was passed over for the one read (its offset is
+    /// the repair's): an earlier draft, one in prose when a fenced one exists, one
+    /// inside reasoning, or one that is not a `T`.
+    SkippedCandidate {
+        /// Why it was not read.
+        why: String,
+    },
 }
 
 impl fmt::Display for RepairKind {
@@ -120,7 +155,10 @@ impl fmt::Display for RepairKind {
                 write!(f, "read `{written}` as `{read_as}`")
             }
             RepairKind::ControlCharacter => f.write_str("kept a raw control character in a string"),
-            RepairKind::InvalidEscape => f.write_str("read an invalid escape as its character"),
+            RepairKind::InvalidEscape => f.write_str("read an escape JSON does not have"),
+            RepairKind::LoneSurrogate => f.write_str("read a lone UTF-16 surrogate as U+FFFD"),
+            RepairKind::InnerQuote => f.write_str("kept an unescaped quote inside a string"),
+            RepairKind::CurlyQuotes => f.write_str("read a string in curly quotes"),
             RepairKind::ClosedString => f.write_str("closed a string cut off by the end"),
             RepairKind::DroppedIncompleteValue => f.write_str("dropped a value cut off by the end"),
             RepairKind::ClosedContainers { count } => {
@@ -129,6 +167,8 @@ impl fmt::Display for RepairKind {
             RepairKind::SkippedText { what } => write!(f, "skipped {what}"),
             RepairKind::Coerced { from, to } => write!(f, "converted {from} to {to}"),
             RepairKind::Unwrapped { key } => write!(f, "removed the wrapper object `{key}`"),
+            RepairKind::RenamedKey { from, to } => write!(f, "read the key `{from}` as `{to}`"),
+            RepairKind::SkippedCandidate { why } => write!(f, "passed over {why}"),
         }
     }
 }
@@ -306,10 +346,21 @@ enum Container {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token {
     None,
-    /// A string; `quote` is `"` (or `'` in lenient mode).
+    /// A string, opened with `quote`.
     String {
         key: bool,
-        quote: u8,
+        quote: Quote,
+    },
+    /// Lenient: the bytes of an opening curly quote so far (`matched` of its three).
+    CurlyOpen {
+        key: bool,
+        matched: u8,
+    },
+    /// Lenient: a quote that may close a value string, or may be text inside it
+    /// (`"He said "hi" twice"`); the bytes after it decide. The quote and the
+    /// whitespace after it wait in `Parser::pending`.
+    AfterQuote {
+        quote: Quote,
     },
     Number(NumberState),
     Literal {
@@ -325,6 +376,39 @@ enum Token {
         block: bool,
         star: bool,
     },
+}
+
+/// The quote a string was opened with, which decides what closes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    Double,
+    /// Lenient.
+    Single,
+    /// Lenient: `“` or `”` (either closes it).
+    CurlyDouble,
+    /// Lenient: `‘` or `’` (either closes it).
+    CurlySingle,
+}
+
+impl Quote {
+    /// The byte at which a plain run of the string stops to check for its end: the
+    /// quote, or the lead byte of the three-byte curly quotes.
+    fn stop_byte(self) -> u8 {
+        match self {
+            Quote::Double => b'"',
+            Quote::Single => b'\'',
+            Quote::CurlyDouble | Quote::CurlySingle => 0xE2,
+        }
+    }
+
+    /// Whether the UTF-8 bytes `closing` close a curly-quoted string.
+    fn closes_curly(self, closing: &[u8]) -> bool {
+        matches!(
+            (self, closing),
+            (Quote::CurlyDouble, [0xE2, 0x80, 0x9C | 0x9D])
+                | (Quote::CurlySingle, [0xE2, 0x80, 0x98 | 0x99])
+        )
+    }
 }
 
 /// Where a number is in `-? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?`.
@@ -440,6 +524,11 @@ pub struct Parser {
     /// Bytes consumed before the current chunk.
     offset: u64,
     started: bool,
+    /// Lenient: a quote (and whitespace) that may yet be text of the string
+    /// ([`Token::AfterQuote`]).
+    pending: String,
+    /// `\u` escapes of lone surrogates read as U+FFFD.
+    lone_surrogates: u64,
 }
 
 impl Default for Parser {
@@ -473,7 +562,8 @@ fn hex(byte: u8) -> Option<u16> {
 fn starts_value(byte: u8) -> bool {
     matches!(
         byte,
-        b'{' | b'[' | b'"' | b'\'' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' | b'T' | b'F' | b'N'
+        b'{' | b'[' | b'"' | b'\'' | b'-' | b'0'
+            ..=b'9' | b't' | b'f' | b'n' | b'T' | b'F' | b'N' | b'u' | 0xE2
     )
 }
 
@@ -511,6 +601,8 @@ impl Parser {
             string_bytes: 0,
             offset: 0,
             started: false,
+            pending: String::new(),
+            lone_surrogates: 0,
         }
     }
 
@@ -541,6 +633,13 @@ impl Parser {
             path: crate::partial::display_path(&self.path),
             kind,
         });
+    }
+
+    /// How many `\u` escapes of lone UTF-16 surrogates (`"\ud800"`) were read, as
+    /// U+FFFD. serde_json refuses them in a value it reads and accepts them in one it
+    /// ignores, so a reader that builds values itself asks this to refuse them.
+    pub fn lone_surrogates(&self) -> u64 {
+        self.lone_surrogates
     }
 
     /// Whether the root value is complete (only whitespace may follow).
@@ -627,13 +726,23 @@ impl Parser {
                 self.emit(sink, Event::EndString)?;
                 self.value_done();
             }
-            Token::Number(state) if state.is_complete() => self.end_number(sink)?,
-            Token::Number(_) | Token::Literal { .. } => {
+            Token::AfterQuote { .. } => {
+                self.pending.clear();
+                self.end_string(false, sink)?;
+            }
+            // A root number ends with the input, as JSON has it; inside a container
+            // the input was cut, and `3` may have been on its way to `34`.
+            Token::Number(state) if state.is_complete() && self.stack.is_empty() => {
+                self.end_number(sink)?;
+            }
+            Token::Number(_) | Token::Literal { .. } | Token::CurlyOpen { key: false, .. } => {
                 self.repair(RepairKind::DroppedIncompleteValue, 0);
                 self.token = Token::None;
                 self.drop_member();
             }
-            Token::String { key: true, .. } | Token::BareKey => {
+            Token::String { key: true, .. }
+            | Token::BareKey
+            | Token::CurlyOpen { key: true, .. } => {
                 self.repair(RepairKind::DroppedIncompleteValue, 0);
                 self.token = Token::None;
                 self.expect = Expect::CommaOrEnd;
@@ -679,7 +788,8 @@ impl Parser {
 
     fn expected_text(&self) -> &'static str {
         match (self.token, self.expect) {
-            (Token::String { .. }, _) => "the end of the string",
+            (Token::String { .. } | Token::CurlyOpen { .. }, _) => "the end of the string",
+            (Token::AfterQuote { .. }, _) => "`,` or the end of the container",
             (Token::Literal { .. }, _) => "the rest of the literal",
             (Token::Number(_), _) => "more digits",
             (_, Expect::Value) => "a value",
@@ -700,6 +810,10 @@ impl Parser {
         while i < chunk.len() {
             match self.token {
                 Token::String { key, quote } => i = self.string(chunk, i, key, quote, sink)?,
+                Token::CurlyOpen { key, matched } => {
+                    i = self.curly_open(chunk, i, key, matched, sink)?;
+                }
+                Token::AfterQuote { quote } => i = self.after_quote(chunk, i, quote, sink)?,
                 Token::Number(state) => i = self.number(chunk, i, state, sink)?,
                 Token::Literal { word, matched } => {
                     i = self.literal(chunk, i, word, matched, sink)?;
@@ -740,6 +854,15 @@ impl Parser {
                     }
                     if byte == b'/' && self.lenient_mode() {
                         self.token = Token::CommentStart;
+                        self.repair(RepairKind::Comment, i);
+                        i += 1;
+                        continue;
+                    }
+                    if byte == b'#' && self.lenient_mode() {
+                        self.token = Token::Comment {
+                            block: false,
+                            star: false,
+                        };
                         self.repair(RepairKind::Comment, i);
                         i += 1;
                         continue;
@@ -840,16 +963,16 @@ impl Parser {
                 self.begin_value(byte, at, sink)
             }
             Expect::KeyOrEndObject | Expect::Key => match byte {
-                b'"' | b'\'' if byte == b'"' || self.lenient_mode() => {
-                    if byte == b'\'' {
-                        self.repair(RepairKind::SingleQuotes, at);
-                    }
-                    self.token = Token::String {
+                b'"' => self.begin_string(true, Quote::Double, sink),
+                b'\'' if self.lenient_mode() => {
+                    self.repair(RepairKind::SingleQuotes, at);
+                    self.begin_string(true, Quote::Single, sink)
+                }
+                0xE2 if self.lenient_mode() => {
+                    self.token = Token::CurlyOpen {
                         key: true,
-                        quote: byte,
+                        matched: 1,
                     };
-                    self.string_bytes = 0;
-                    self.take_key_buffer();
                     Ok(())
                 }
                 b'}' if self.expect == Expect::KeyOrEndObject => {
@@ -887,7 +1010,7 @@ impl Parser {
                 (b'}', Some(container @ Container::Object))
                 | (b']', Some(container @ Container::Array { .. })) => self.close(container, sink),
                 // Lenient: a new member or element where a comma was due.
-                (b'"' | b'\'', Some(Container::Object)) if self.lenient_mode() => {
+                (b'"' | b'\'' | 0xE2, Some(Container::Object)) if self.lenient_mode() => {
                     self.repair(RepairKind::MissingComma, at);
                     self.expect = Expect::Key;
                     self.structural(byte, at, sink)
@@ -948,16 +1071,16 @@ impl Parser {
                 }
                 Ok(())
             }
-            b'"' | b'\'' if byte == b'"' || self.lenient_mode() => {
-                if byte == b'\'' {
-                    self.repair(RepairKind::SingleQuotes, at);
-                }
-                self.emit(sink, Event::BeginString)?;
-                self.token = Token::String {
+            b'"' => self.begin_string(false, Quote::Double, sink),
+            b'\'' if self.lenient_mode() => {
+                self.repair(RepairKind::SingleQuotes, at);
+                self.begin_string(false, Quote::Single, sink)
+            }
+            0xE2 if self.lenient_mode() => {
+                self.token = Token::CurlyOpen {
                     key: false,
-                    quote: byte,
+                    matched: 1,
                 };
-                self.string_bytes = 0;
                 Ok(())
             }
             b'-' | b'0'..=b'9' => {
@@ -977,6 +1100,7 @@ impl Parser {
             b'F' if self.lenient_mode() => self.start_literal(b"False"),
             b'N' if self.lenient_mode() => self.start_literal(b"None"),
             b'I' if self.lenient_mode() => self.start_literal(b"Infinity"),
+            b'u' if self.lenient_mode() => self.start_literal(b"undefined"),
             _ => {
                 // Reported at the element's path; then the index pushed for it goes,
                 // since no value came.
@@ -1065,6 +1189,7 @@ impl Parser {
             b"False" => (Event::Bool(false), "False", "false"),
             b"None" => (Event::Null, "None", "null"),
             b"NaN" => (Event::Null, "NaN", "null"),
+            b"undefined" => (Event::Null, "undefined", "null"),
             _ => (Event::Null, "Infinity", "null"),
         };
         if !written.is_empty() {
@@ -1114,22 +1239,144 @@ impl Parser {
         Ok(())
     }
 
+    /// Starts a string (a key's buffer, or a value's `BeginString`).
+    fn begin_string<S: EventSink>(
+        &mut self,
+        key: bool,
+        quote: Quote,
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
+        if key {
+            self.take_key_buffer();
+        } else {
+            self.emit(sink, Event::BeginString)?;
+        }
+        self.token = Token::String { key, quote };
+        self.string_bytes = 0;
+        Ok(())
+    }
+
+    /// The rest of an opening curly quote (`“` or `‘`, three bytes from `0xE2`).
+    fn curly_open<S: EventSink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        key: bool,
+        mut matched: u8,
+        sink: &mut S,
+    ) -> Result<usize, FeedError<S::Error>> {
+        while let Some(&byte) = chunk.get(i) {
+            let quote = match (matched, byte) {
+                (1, 0x80) => {
+                    matched = 2;
+                    i += 1;
+                    continue;
+                }
+                (2, 0x9C | 0x9D) => Quote::CurlyDouble,
+                (2, 0x98 | 0x99) => Quote::CurlySingle,
+                _ => {
+                    return Err(FeedError::Parse(self.error(
+                        ParseErrorKind::Unexpected {
+                            found: byte,
+                            expected: "a quote",
+                        },
+                        i,
+                    )));
+                }
+            };
+            self.repair(RepairKind::CurlyQuotes, i);
+            self.begin_string(key, quote, sink)?;
+            return Ok(i + 1);
+        }
+        self.token = Token::CurlyOpen { key, matched };
+        Ok(i)
+    }
+
+    /// A closing quote was read (`text` as written). In lenient mode, a value string
+    /// inside a container waits for the next bytes to tell whether the quote ends it.
+    fn close_string<S: EventSink>(
+        &mut self,
+        key: bool,
+        quote: Quote,
+        text: &str,
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
+        // A root string is never continued: `"Paris" is the answer` is a value and prose.
+        if !key && self.lenient_mode() && !self.stack.is_empty() {
+            self.pending.clear();
+            self.pending.push_str(text);
+            self.token = Token::AfterQuote { quote };
+            return Ok(());
+        }
+        self.end_string(key, sink)
+    }
+
+    /// After a quote that may end a value string: a newline, a delimiter, another
+    /// quote or a comment ends it; other text on the same line means the quote was
+    /// text (`"He said "hi" twice"`).
+    fn after_quote<S: EventSink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        quote: Quote,
+        sink: &mut S,
+    ) -> Result<usize, FeedError<S::Error>> {
+        while let Some(&byte) = chunk.get(i) {
+            if is_whitespace(byte) {
+                self.pending.push(byte as char);
+                i += 1;
+                continue;
+            }
+            let ends = self.pending.contains(['\n', '\r'])
+                || matches!(
+                    byte,
+                    b',' | b'}'
+                        | b']'
+                        | b':'
+                        | b'"'
+                        | b'\''
+                        | b'`'
+                        | b'/'
+                        | b'#'
+                        | b'{'
+                        | b'['
+                        | 0xE2
+                );
+            let mut pending = std::mem::take(&mut self.pending);
+            if ends {
+                self.end_string(false, sink)?;
+            } else {
+                self.repair(RepairKind::InnerQuote, i);
+                self.token = Token::String { key: false, quote };
+                self.count_string_bytes(pending.len(), i)?;
+                self.fragment(&pending, false, sink)?;
+            }
+            // The buffer is kept for the next quote.
+            pending.clear();
+            self.pending = pending;
+            return Ok(i);
+        }
+        Ok(i)
+    }
+
     /// Inside a string (value or key) at `chunk[i..]`; returns where parsing goes on.
     fn string<S: EventSink>(
         &mut self,
         chunk: &[u8],
         mut i: usize,
         key: bool,
-        quote: u8,
+        quote: Quote,
         sink: &mut S,
     ) -> Result<usize, FeedError<S::Error>> {
-        // Finish a UTF-8 sequence split across chunks, or an escape.
+        // Finish a UTF-8 sequence split across chunks (which may close a curly-quoted
+        // string), or an escape.
         if self.utf8_len > 0 {
             i = self.continue_utf8(chunk, i, key, sink)?;
-            if self.utf8_len > 0 {
+            if self.utf8_len > 0 || !matches!(self.token, Token::String { .. }) {
                 return Ok(i);
             }
         }
+        let stop = quote.stop_byte();
         loop {
             if self.escape != Escape::None {
                 i = self.escape(chunk, i, key, sink)?;
@@ -1140,7 +1387,7 @@ impl Parser {
             // A run of plain bytes: no quote, no backslash, no control character.
             let start = i;
             while let Some(&byte) = chunk.get(i) {
-                if byte == quote || byte == b'\\' || byte < 0x20 {
+                if byte == stop || byte == b'\\' || byte < 0x20 {
                     break;
                 }
                 i += 1;
@@ -1156,10 +1403,33 @@ impl Parser {
                 return Ok(i);
             };
             match byte {
-                _ if byte == quote => {
-                    self.end_string(key, sink)?;
-                    return Ok(i + 1);
-                }
+                _ if byte == stop => match quote {
+                    Quote::Double => {
+                        self.close_string(key, quote, "\"", sink)?;
+                        return Ok(i + 1);
+                    }
+                    Quote::Single => {
+                        self.close_string(key, quote, "'", sink)?;
+                        return Ok(i + 1);
+                    }
+                    // The lead byte of some three-byte character: a closing curly
+                    // quote, or text.
+                    Quote::CurlyDouble | Quote::CurlySingle => {
+                        let end = (i + 3).min(chunk.len());
+                        let sequence = chunk.get(i..end).unwrap_or_default();
+                        if quote.closes_curly(sequence) {
+                            let text = std::str::from_utf8(sequence).unwrap_or_default();
+                            self.close_string(key, quote, text, sink)?;
+                            return Ok(end);
+                        }
+                        // Text, or a sequence cut by the chunk (kept for the next one).
+                        self.plain_run(chunk, i, end, key, sink)?;
+                        i = end;
+                        if self.utf8_len > 0 {
+                            return Ok(i);
+                        }
+                    }
+                },
                 b'\\' => {
                     self.escape = Escape::Backslash;
                     i += 1;
@@ -1256,9 +1526,16 @@ impl Parser {
         let bytes = self.utf8;
         let len = self.utf8_len as usize;
         self.utf8_len = 0;
-        match std::str::from_utf8(&bytes[..len]) {
+        let sequence = bytes.get(..len).unwrap_or_default();
+        match std::str::from_utf8(sequence) {
             Ok(text) => {
-                self.fragment(text, key, sink)?;
+                match self.token {
+                    Token::String { quote, .. } if quote.closes_curly(sequence) => {
+                        self.string_bytes = self.string_bytes.saturating_sub(len);
+                        self.close_string(key, quote, text, sink)?;
+                    }
+                    _ => self.fragment(text, key, sink)?,
+                }
                 Ok(i)
             }
             Err(_) => Err(invalid(self)),
@@ -1325,6 +1602,18 @@ impl Parser {
                             i += 1;
                             continue;
                         }
+                        b'\'' if self.lenient_mode() => {
+                            self.repair(RepairKind::InvalidEscape, i);
+                            '\''
+                        }
+                        _ if self.lenient_mode() => {
+                            // Kept as written (`\d` in a regex stays `\d`): the byte is
+                            // read again as text of the string.
+                            self.repair(RepairKind::InvalidEscape, i);
+                            self.escape = Escape::None;
+                            self.push_char('\\', key, i, sink)?;
+                            return Ok(i);
+                        }
                         _ => return invalid(self, ParseErrorKind::InvalidEscape),
                     };
                     self.escape = Escape::None;
@@ -1358,9 +1647,9 @@ impl Parser {
                             self.escape = Escape::AwaitLowBackslash { high: value };
                         }
                         (None, 0xDC00..=0xDFFF) => {
-                            return Err(FeedError::Parse(
-                                self.error(ParseErrorKind::LoneSurrogate, i - 1),
-                            ));
+                            self.escape = Escape::None;
+                            self.lone_surrogate(key, i, sink)?;
+                            return Ok(i);
                         }
                         (None, code) => {
                             self.escape = Escape::None;
@@ -1377,23 +1666,36 @@ impl Parser {
                             self.push_char(c, key, i, sink)?;
                             return Ok(i);
                         }
-                        (Some(_), _) => {
-                            return Err(FeedError::Parse(
-                                self.error(ParseErrorKind::LoneSurrogate, i - 1),
-                            ));
+                        // The high surrogate was alone; this escape stands for itself.
+                        (Some(_), 0xD800..=0xDBFF) => {
+                            self.lone_surrogate(key, i, sink)?;
+                            self.escape = Escape::AwaitLowBackslash { high: value };
+                        }
+                        (Some(_), code) => {
+                            self.escape = Escape::None;
+                            self.lone_surrogate(key, i, sink)?;
+                            let c = char::from_u32(u32::from(code)).unwrap_or('\u{FFFD}');
+                            self.push_char(c, key, i, sink)?;
+                            return Ok(i);
                         }
                     }
                 }
                 Escape::AwaitLowBackslash { high } => {
                     if byte != b'\\' {
-                        return invalid(self, ParseErrorKind::LoneSurrogate);
+                        // A high surrogate alone; the byte is read again as text.
+                        self.escape = Escape::None;
+                        self.lone_surrogate(key, i, sink)?;
+                        return Ok(i);
                     }
                     self.escape = Escape::AwaitLowU { high };
                     i += 1;
                 }
                 Escape::AwaitLowU { high } => {
                     if byte != b'u' {
-                        return invalid(self, ParseErrorKind::LoneSurrogate);
+                        // A high surrogate alone, then another escape (`\ud800\n`).
+                        self.lone_surrogate(key, i, sink)?;
+                        self.escape = Escape::Backslash;
+                        continue;
                     }
                     self.escape = Escape::Low {
                         high,
@@ -1405,6 +1707,22 @@ impl Parser {
             }
         }
         Ok(i)
+    }
+
+    /// A `\u` escape of a lone surrogate: read as U+FFFD, counted (and a repair in
+    /// lenient mode). serde_json does the same for a value it ignores and refuses one
+    /// it reads; the parser cannot tell which, so the reader decides.
+    fn lone_surrogate<S: EventSink>(
+        &mut self,
+        key: bool,
+        at: usize,
+        sink: &mut S,
+    ) -> Result<(), FeedError<S::Error>> {
+        self.lone_surrogates += 1;
+        if self.lenient_mode() {
+            self.repair(RepairKind::LoneSurrogate, at);
+        }
+        self.push_char('\u{FFFD}', key, at, sink)
     }
 
     fn end_string<S: EventSink>(

@@ -2,10 +2,10 @@
 //! finer field events, and the validated `T` at the end.
 
 use super::gate::Gate;
-use super::lenient::{Lenient, coerce_to};
-use super::parser::{FeedError, Limits, ParseError, ParseErrorKind, Parser, Repair, RepairKind};
+use super::lenient::{Lenient, read_with};
+use super::parser::{FeedError, Limits, ParseError, ParseErrorKind, Parser};
 use crate::extract::{DeserializeError, Extract};
-use crate::partial::{Event, PartialError, PathSegment, Scratch, ValueBuilder, display_path};
+use crate::partial::{Event, PartialError, PathSegment, Scratch, display_path};
 use crate::validate::{Context, ValidationErrors};
 use std::time::{Duration, Instant};
 
@@ -120,10 +120,10 @@ pub struct PartialStream<T: Extract> {
     parser: Parser,
     partial: Option<T::Partial>,
     scratch: Scratch,
-    /// Strict mode: the document, deserialized by serde at the end.
+    /// The document (strict mode: deserialized by serde at the end) or the whole
+    /// answer (lenient mode: read by `read_lenient` at the end).
     raw: Vec<u8>,
-    /// Lenient mode: what finds the JSON in the answer, the repaired value being
-    /// built, and repairs the parser does not see (type mismatches while streaming).
+    /// Lenient mode: what finds the value to preview in the answer.
     lenient: Option<LenientState>,
     /// The value sits under this key of a wrapper object (`{"value": ...}`, how strict
     /// dialects carry a non-object root).
@@ -134,13 +134,13 @@ pub struct PartialStream<T: Extract> {
     last_snapshot: Option<Instant>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct LenientState {
     gate: Gate,
-    builder: ValueBuilder,
-    value: Option<serde_json::Value>,
-    /// The streamed candidate broke off: the end falls back to the whole answer.
-    failed: Option<StreamError>,
+    limits: Limits,
+    /// The value being previewed has members or elements (an empty one, like a `[]`
+    /// mentioned in prose, gives way to the next value).
+    non_empty: bool,
 }
 
 impl<T: Extract> Default for PartialStream<T> {
@@ -180,15 +180,24 @@ impl<T: Extract> PartialStream<T> {
         }
     }
 
-    /// A stream for prompted answers (JSON and markdown modes, weak or local models):
-    /// the JSON is found in prose, fences and after `<think>` blocks, parsed leniently
-    /// (truncated tails closed), and coerced towards `T`'s schema at the end. A field
-    /// whose value needs coercion appears in the partial once the value is final.
-    /// [`PartialStream::finish_lenient`] returns what was repaired.
+    /// A stream for prompted answers (JSON and markdown modes, weak or local models).
+    ///
+    /// The end reads the whole answer as [`read_lenient`](super::read_lenient) does
+    /// (one pass, with these limits), so the value or the error is the same as for
+    /// the whole text, in any chunking. The partials preview it: each byte is looked at
+    /// once, the JSON is found in prose, fences and after `<think>` blocks and parsed
+    /// leniently; a better value found later (a fenced one after one in prose) starts
+    /// the partial over. A field whose value needs coercion appears in the partial
+    /// only in the final value. [`PartialStream::finish_lenient`] returns what was
+    /// repaired. Feeding never fails on the text, only on [`Limits::max_bytes`].
     pub fn lenient(limits: Limits) -> Self {
         PartialStream {
             parser: Parser::lenient(limits),
-            lenient: Some(LenientState::default()),
+            lenient: Some(LenientState {
+                gate: Gate::default(),
+                limits,
+                non_empty: false,
+            }),
             ..PartialStream::with_limits(limits)
         }
     }
@@ -265,54 +274,67 @@ impl<T: Extract> PartialStream<T> {
                 changed
             }
             Some(lenient) => {
-                // The whole answer is kept: if the value streamed first is not a `T`
-                // (another fence, a brace in prose), the end tries every candidate.
                 self.raw.extend_from_slice(chunk);
-                let Some(range) = lenient.gate.json_range(chunk) else {
-                    return Ok(None);
-                };
-                let LenientState {
-                    gate,
-                    builder,
-                    value,
-                    failed,
-                } = lenient;
-                let mut changed = false;
-                let mut sink = |path: &[PathSegment], event: Event<'_>| {
-                    if let Some(done) = builder
-                        .push(path, &event)
-                        .map_err(|e| (display_path(path), e))?
-                    {
-                        *value = Some(done);
-                    }
-                    // A value the partial cannot take yet (it needs coercion) is shown
-                    // once final; it never stops a lenient stream.
-                    match apply::<T>(
-                        &mut self.partial,
-                        &mut self.scratch,
-                        path,
-                        event,
-                        &mut on_event,
-                    ) {
-                        Ok(change) => changed |= change,
-                        Err(_) => self.scratch.reset(),
-                    }
-                    Ok::<(), (String, PartialError)>(())
-                };
-                match self.parser.feed(&chunk[range], &mut sink) {
-                    Ok(()) => {}
-                    Err(FeedError::Parse(e)) if e.kind == ParseErrorKind::TrailingCharacters => {
-                        gate.done();
-                    }
-                    Err(e) => {
-                        // Not fatal for a prompted answer: the partial stops here and
-                        // the end reads the whole answer.
-                        *failed = Some(StreamError::from_feed(e));
-                        gate.done();
-                    }
+                if let Some(limit) = lenient.limits.max_bytes
+                    && self.raw.len() as u64 > limit
+                {
+                    return Err(StreamError::Parse(ParseError {
+                        kind: ParseErrorKind::TooLarge { limit },
+                        offset: limit,
+                        path: String::new(),
+                    }));
                 }
-                if self.parser.is_done() {
-                    gate.done();
+                let mut changed = false;
+                let mut rest = chunk;
+                while let Some(range) = lenient.gate.json_range(rest) {
+                    if lenient.gate.take_fresh() && self.parser.bytes_consumed() > 0 {
+                        // A better value (or the next after a failed one): start over.
+                        self.parser = Parser::lenient(lenient.limits);
+                        self.partial = None;
+                        self.scratch.reset();
+                        lenient.non_empty = false;
+                    }
+                    let part = rest.get(range.clone()).unwrap_or_default();
+                    let before = self.parser.bytes_consumed();
+                    let mut sink = |path: &[PathSegment], event: Event<'_>| {
+                        lenient.non_empty |= !path.is_empty();
+                        // A value the partial cannot take yet (it needs coercion) is
+                        // shown in the final value; it never stops a lenient stream.
+                        match apply::<T>(
+                            &mut self.partial,
+                            &mut self.scratch,
+                            path,
+                            event,
+                            &mut on_event,
+                        ) {
+                            Ok(change) => changed |= change,
+                            Err(_) => self.scratch.reset(),
+                        }
+                        Ok::<(), std::convert::Infallible>(())
+                    };
+                    let stopped_at = match self.parser.feed(part, &mut sink) {
+                        Ok(()) => {
+                            if self.parser.is_done() {
+                                lenient.gate.value_ended(lenient.non_empty);
+                            }
+                            break;
+                        }
+                        Err(FeedError::Parse(e)) => {
+                            if e.kind == ParseErrorKind::TrailingCharacters {
+                                lenient.gate.value_ended(lenient.non_empty);
+                            } else {
+                                lenient.gate.value_failed();
+                            }
+                            e.offset
+                        }
+                        Err(FeedError::Sink(never)) => match never {},
+                    };
+                    // The gate goes on from the byte the parser stopped at (at least
+                    // one byte on, so a value failing on its first byte cannot loop).
+                    let used = usize::try_from(stopped_at.saturating_sub(before))
+                        .unwrap_or(part.len())
+                        .max(1);
+                    rest = rest.get(range.start + used..).unwrap_or_default();
                 }
                 changed
             }
@@ -352,7 +374,7 @@ impl<T: Extract> PartialStream<T> {
     /// Like [`PartialStream::finish`], also returning every repair and coercion made
     /// (always none in strict mode).
     pub fn finish_lenient(mut self, context: &Context) -> Result<Lenient<T>, StreamError> {
-        let Some(mut lenient) = self.lenient.take() else {
+        let Some(lenient) = self.lenient.take() else {
             let unwrap_key = self.unwrap_key.as_deref();
             let mut sink = |path: &[PathSegment], event: Event<'_>| {
                 let Some(path) = unwrapped(unwrap_key, path) else {
@@ -389,52 +411,15 @@ impl<T: Extract> PartialStream<T> {
                 repairs: Vec::new(),
             });
         };
-        let streamed = self.finish_streamed(&mut lenient, context);
-        match streamed {
-            Ok(read) => Ok(read),
-            Err(error) => {
-                // Another fence, or a brace in the prose before the JSON: read the whole
-                // answer the way `parse_lenient` does, trying every candidate.
-                let text = String::from_utf8_lossy(&self.raw);
-                super::lenient::parse_lenient::<T>(&text, context).map_err(|_| error)
-            }
-        }
-    }
-
-    /// The end of the value streamed in lenient mode.
-    fn finish_streamed(
-        &mut self,
-        lenient: &mut LenientState,
-        context: &Context,
-    ) -> Result<Lenient<T>, StreamError> {
-        if let Some(error) = lenient.failed.take() {
-            return Err(error);
-        }
-        let mut sink = |path: &[PathSegment], event: Event<'_>| {
-            if let Some(done) = lenient
-                .builder
-                .push(path, &event)
-                .map_err(|e| (display_path(path), e))?
-            {
-                lenient.value = Some(done);
-            }
-            Ok::<(), (String, PartialError)>(())
-        };
-        self.parser
-            .finish(&mut sink)
-            .map_err(StreamError::from_feed)?;
-        let mut repairs = skipped_repairs(&lenient.gate);
-        repairs.append(&mut self.parser.take_repairs());
-        let mut value = lenient.value.take().ok_or_else(|| {
-            StreamError::Deserialize(DeserializeError {
-                path: String::new(),
-                message: "the answer holds no JSON".to_owned(),
-            })
+        // The one lenient reading, over the whole answer.
+        let text = std::str::from_utf8(&self.raw).map_err(|error| ParseError {
+            kind: ParseErrorKind::InvalidUtf8,
+            offset: error.valid_up_to() as u64,
+            path: String::new(),
         })?;
-        coerce_to::<T>(&mut value, &mut repairs);
-        let value: T = crate::extract::from_json_value(value)?;
-        value.validate(context)?;
-        Ok(Lenient { value, repairs })
+        let read = read_with::<T>(text, lenient.limits)?;
+        read.value.validate(context)?;
+        Ok(read)
     }
 }
 
@@ -464,26 +449,4 @@ fn apply<T: Extract>(
         _ => {}
     }
     Ok(changed)
-}
-
-fn skipped_repairs(gate: &Gate) -> Vec<Repair> {
-    let mut repairs = Vec::new();
-    let mut skipped = |what: &str| {
-        repairs.push(Repair {
-            offset: 0,
-            path: String::new(),
-            kind: RepairKind::SkippedText {
-                what: what.to_owned(),
-            },
-        });
-    };
-    if gate.skipped.think {
-        skipped("a <think> block");
-    }
-    if gate.skipped.fence {
-        skipped("the text around a code fence");
-    } else if gate.skipped.prose {
-        skipped("text before the JSON");
-    }
-    repairs
 }
