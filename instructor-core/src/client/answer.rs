@@ -141,12 +141,13 @@ fn parallel_item(call: &ToolCall) -> String {
 /// Reads the value from the answer's JSON text, the way the mode calls for (strictly
 /// for constrained modes, leniently for prompted ones). Validation comes after.
 pub(crate) fn read_value<V: Extract>(spec: &OutputSpec, text: &str) -> Result<V, String> {
-    let text = text.trim();
     if spec.mode.is_prompted() {
+        // Untrimmed: the lenient reading is the one the stream makes, offsets included.
         return crate::stream::read_lenient::<V>(text)
             .map(|read| read.value)
             .map_err(|e| e.to_string());
     }
+    let text = text.trim();
     if spec.wraps_root() {
         let value: serde_json::Value =
             crate::extract::from_json_str(text).map_err(|e| e.to_string())?;
