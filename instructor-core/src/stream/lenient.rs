@@ -57,10 +57,10 @@ pub fn read_lenient<T: Extract>(text: &str) -> Result<Lenient<T>, StreamError> {
     let (visible, mut skipped) = strip_think(text);
     let candidates = candidates(&visible);
     if candidates.is_empty() {
-        return Err(StreamError::Deserialize(DeserializeError {
-            path: String::new(),
-            message: "the answer holds no JSON".to_owned(),
-        }));
+        return Err(StreamError::Deserialize(DeserializeError::new(
+            crate::WirePath::root(),
+            "the answer holds no JSON",
+        )));
     }
     let mut first_error = None;
     for candidate in candidates.into_iter().take(MAX_CANDIDATES) {
@@ -90,10 +90,10 @@ pub fn read_lenient<T: Extract>(text: &str) -> Result<Lenient<T>, StreamError> {
         }
     }
     Err(first_error.unwrap_or_else(|| {
-        StreamError::Deserialize(DeserializeError {
-            path: String::new(),
-            message: "the answer holds no JSON".to_owned(),
-        })
+        StreamError::Deserialize(DeserializeError::new(
+            crate::WirePath::root(),
+            "the answer holds no JSON",
+        ))
     }))
 }
 
@@ -111,15 +111,15 @@ fn parse_value(bytes: &[u8]) -> Result<(Value, Vec<Repair>), StreamError> {
     let mut parser = Parser::lenient(Limits::default());
     let mut builder = ValueBuilder::default();
     let mut value = None;
-    let mut sink = |path: &[PathSegment], event: Event<'_>| -> Result<(), (String, PartialError)> {
+    let mut sink = |path: &[PathSegment], event: Event<'_>| -> Result<(), (crate::WirePath, PartialError)> {
         match builder.push(path, &event) {
             Ok(Some(done)) => value = Some(done),
             Ok(None) => {}
-            Err(error) => return Err((display_path(path), error)),
+            Err(error) => return Err((crate::WirePath::from(path), error)),
         }
         Ok(())
     };
-    let to_stream_error = |error: FeedError<(String, PartialError)>| match error {
+    let to_stream_error = |error: FeedError<(crate::WirePath, PartialError)>| match error {
         FeedError::Parse(e) => StreamError::Parse(e),
         FeedError::Sink((path, error)) => StreamError::Partial { path, error },
     };
@@ -143,10 +143,10 @@ fn parse_value(bytes: &[u8]) -> Result<(Value, Vec<Repair>), StreamError> {
         });
     }
     let value = value.ok_or_else(|| {
-        StreamError::Deserialize(DeserializeError {
-            path: String::new(),
-            message: "no JSON value".to_owned(),
-        })
+        StreamError::Deserialize(DeserializeError::new(
+            crate::WirePath::root(),
+            "no JSON value",
+        ))
     })?;
     Ok((value, repairs))
 }

@@ -5,7 +5,8 @@ use super::gate::Gate;
 use super::lenient::{Lenient, coerce_to};
 use super::parser::{FeedError, Limits, ParseError, ParseErrorKind, Parser, Repair, RepairKind};
 use crate::extract::{DeserializeError, Extract};
-use crate::partial::{Event, PartialError, PathSegment, Scratch, ValueBuilder, display_path};
+use crate::partial::{Event, PartialError, PathSegment, Scratch, ValueBuilder};
+use crate::path::WirePath;
 use crate::validate::{Context, ValidationErrors};
 use std::time::{Duration, Instant};
 
@@ -17,10 +18,11 @@ pub enum StreamError {
     #[error("invalid JSON: {0}")]
     Parse(#[from] ParseError),
     /// A value has the wrong type for its field (seen while streaming).
-    #[error("{path}: {error}")]
+    #[error("{}", PartialAt { path, error })]
     Partial {
-        /// Where, in wire names.
-        path: String,
+        /// Where, in wire names, from the root of the value (the error's own path is
+        /// relative to the part that reported it, so only this one is printed).
+        path: WirePath,
         /// What was wrong.
         error: PartialError,
     },
@@ -32,8 +34,24 @@ pub enum StreamError {
     Validation(#[from] ValidationErrors),
 }
 
+/// Prints a partial error at its absolute path, once: `items[0].n: expected ...`.
+struct PartialAt<'a> {
+    path: &'a WirePath,
+    error: &'a PartialError,
+}
+
+impl std::fmt::Display for PartialAt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_root() {
+            write!(f, "{}", self.error.reason())
+        } else {
+            write!(f, "{}: {}", self.path, self.error.reason())
+        }
+    }
+}
+
 impl StreamError {
-    fn from_feed(error: FeedError<(String, PartialError)>) -> Self {
+    fn from_feed(error: FeedError<(WirePath, PartialError)>) -> Self {
         match error {
             FeedError::Parse(e) => StreamError::Parse(e),
             FeedError::Sink((path, error)) => StreamError::Partial { path, error },
@@ -218,7 +236,7 @@ impl<T: Extract> PartialStream<T> {
     pub fn validate_partial(&self, context: &Context) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if let Some(partial) = &self.partial {
-            T::validate_partial(partial, context, &mut Vec::new(), &mut errors);
+            T::validate_partial(partial, context, &mut WirePath::root(), &mut errors);
         }
         errors.into_result()
     }
@@ -252,7 +270,7 @@ impl<T: Extract> PartialStream<T> {
                     )
                     .map_err(|error| {
                         self.scratch.reset();
-                        (display_path(path), error)
+                        (WirePath::from(path), error)
                     })
                 };
                 let mut changed = false;
@@ -281,7 +299,7 @@ impl<T: Extract> PartialStream<T> {
                 let mut sink = |path: &[PathSegment], event: Event<'_>| {
                     if let Some(done) = builder
                         .push(path, &event)
-                        .map_err(|e| (display_path(path), e))?
+                        .map_err(|e| (WirePath::from(path), e))?
                     {
                         *value = Some(done);
                     }
@@ -297,7 +315,7 @@ impl<T: Extract> PartialStream<T> {
                         Ok(change) => changed |= change,
                         Err(_) => self.scratch.reset(),
                     }
-                    Ok::<(), (String, PartialError)>(())
+                    Ok::<(), (WirePath, PartialError)>(())
                 };
                 match self.parser.feed(&chunk[range], &mut sink) {
                     Ok(()) => {}
@@ -366,22 +384,15 @@ impl<T: Extract> PartialStream<T> {
                     &mut |_| {},
                 )
                 .map(|_| ())
-                .map_err(|error| (display_path(path), error))
+                .map_err(|error| (WirePath::from(path), error))
             };
             self.parser
                 .finish(&mut sink)
                 .map_err(StreamError::from_feed)?;
+            // Every wrong field at once, so that one re-ask can name them all.
             let value: T = match &self.unwrap_key {
-                None => crate::extract::from_json_slice(&self.raw)?,
-                Some(key) => {
-                    let mut wrapper: serde_json::Map<String, serde_json::Value> =
-                        crate::extract::from_json_slice(&self.raw)?;
-                    let inner = wrapper.remove(key).ok_or_else(|| DeserializeError {
-                        path: String::new(),
-                        message: format!("missing field `{key}`"),
-                    })?;
-                    crate::extract::from_json_value(inner)?
-                }
+                None => crate::extract::read_json_slice(&self.raw)?,
+                Some(key) => crate::extract::read_json_under(&self.raw, key)?,
             };
             value.validate(context)?;
             return Ok(Lenient {
@@ -414,11 +425,11 @@ impl<T: Extract> PartialStream<T> {
             if let Some(done) = lenient
                 .builder
                 .push(path, &event)
-                .map_err(|e| (display_path(path), e))?
+                .map_err(|e| (WirePath::from(path), e))?
             {
                 lenient.value = Some(done);
             }
-            Ok::<(), (String, PartialError)>(())
+            Ok::<(), (WirePath, PartialError)>(())
         };
         self.parser
             .finish(&mut sink)
@@ -426,10 +437,10 @@ impl<T: Extract> PartialStream<T> {
         let mut repairs = skipped_repairs(&lenient.gate);
         repairs.append(&mut self.parser.take_repairs());
         let mut value = lenient.value.take().ok_or_else(|| {
-            StreamError::Deserialize(DeserializeError {
-                path: String::new(),
-                message: "the answer holds no JSON".to_owned(),
-            })
+            StreamError::Deserialize(DeserializeError::new(
+                WirePath::root(),
+                "the answer holds no JSON",
+            ))
         })?;
         coerce_to::<T>(&mut value, &mut repairs);
         let value: T = crate::extract::from_json_value(value)?;
