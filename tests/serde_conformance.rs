@@ -118,6 +118,7 @@ impl Report {
             });
             let by_schema = validator.is_valid(&document);
             let by_serde = serde_json::from_str::<T>(text).map(|_| ());
+            self.check_reader::<T>(&ty, text, &document, by_serde.is_ok());
             if by_schema == by_serde.is_ok() {
                 continue;
             }
@@ -155,6 +156,37 @@ impl Report {
         }
     }
 
+    /// The reader behind re-asks (`read_json`) against serde on the same document: the
+    /// schema check finds nothing in a document serde accepts (it must never reject
+    /// one), and `read_json` accepts exactly what serde accepts, reporting at least one
+    /// error, none of them at a `?` path, for what serde rejects.
+    fn check_reader<T: Extract>(&mut self, ty: &str, text: &str, document: &Value, by_serde: bool) {
+        let found = instructor::schema::check::check(&T::root_schema(), document);
+        if by_serde && !found.is_empty() && !checker_limitation(ty, text) {
+            self.count += 1;
+            let found: Vec<String> = found.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                self.failures,
+                "\n━━ {ty}: serde ACCEPTS {text}\n      but the schema check reports: {}",
+                found.join(" | ")
+            );
+        }
+        match (instructor::read_json::<T>(text), by_serde) {
+            (Ok(_), true) => {}
+            (Err(error), false)
+                if !error.errors().is_empty() && !error.to_string().contains('?') => {}
+            (read, _) => {
+                self.count += 1;
+                let _ = writeln!(
+                    self.failures,
+                    "\n━━ {ty}: {text}\n      serde {}, read_json: {:?}",
+                    if by_serde { "accepts" } else { "rejects" },
+                    read.map(|_| ()).map_err(|e| e.to_string())
+                );
+            }
+        }
+    }
+
     fn finish(self) {
         assert!(
             self.count == 0,
@@ -171,6 +203,22 @@ impl Report {
             self.test, self.documents, self.types
         );
     }
+}
+
+/// Documents serde accepts that the schema check reports anyway, each with the reason.
+/// The check only runs after serde rejected an answer, so these never reject an answer;
+/// they are listed so that the list cannot grow unnoticed.
+fn checker_limitation(ty: &str, text: &str) -> bool {
+    const KNOWN: &[(&str, &str)] = &[
+        // LIMITATION: serde turns a flattened `Option<Struct>` with malformed fields into
+        // `None`; the IR has no trace of the `Option` around the merged fields.
+        ("FlatOptional", r#"{"id":1,"x":"2"}"#),
+        ("FlatOptional", r#"{"id":1,"x":256}"#),
+        // LIMITATION: `time`'s serde also reads a `Date` from `[year, ordinal]`; the IR
+        // describes the string form only.
+        ("TimeDate", r#"{"day":[2024,122]}"#),
+    ];
+    KNOWN.contains(&(ty, text))
 }
 
 /// One type, one table: fails with every disagreement listed.
@@ -192,6 +240,7 @@ impl Report {
             let document: Value = serde_json::from_str(text).expect("test table JSON");
             let by_schema = validator.is_valid(&document);
             let by_serde = serde_json::from_str::<T>(text).is_ok();
+            self.check_reader::<T>(&ty, text, &document, by_serde);
             if by_schema == by_serde {
                 self.count += 1;
                 let _ = writeln!(

@@ -333,12 +333,10 @@ pub fn read_json<T: Extract>(text: &str) -> Result<T, DeserializeError> {
         Ok(value) => return Ok(value),
         Err(error) => error,
     };
-    // Not JSON to serde_json's `Value` either: serde's error (with the line and
-    // column of a syntax error) is all there is to say.
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-        return Err(serde_error);
-    };
-    Err(explain::<T>(&value, serde_error))
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) => Err(explain::<T>(&value, serde_error)),
+        Err(syntax) => Err(not_json(&syntax, serde_error)),
+    }
 }
 
 /// Like [`read_json`], from bytes.
@@ -347,10 +345,10 @@ pub fn read_json_slice<T: Extract>(bytes: &[u8]) -> Result<T, DeserializeError> 
         Ok(value) => return Ok(value),
         Err(error) => error,
     };
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-        return Err(serde_error);
-    };
-    Err(explain::<T>(&value, serde_error))
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => Err(explain::<T>(&value, serde_error)),
+        Err(syntax) => Err(not_json(&syntax, serde_error)),
+    }
 }
 
 /// Like [`read_json`], from a parsed JSON value.
@@ -381,9 +379,28 @@ pub fn read_json_under<T: Extract>(bytes: &[u8], key: &str) -> Result<T, Deseria
     read_json_value::<T>(&inner).map_err(|error| error.under(key))
 }
 
+/// An answer that is not JSON: where in the text (line and column), and serde's error
+/// too when serde stopped earlier, at a value of the wrong type.
+fn not_json(syntax: &serde_json::Error, serde_error: DeserializeError) -> DeserializeError {
+    let mut errors = vec![FieldError::new(
+        WirePath::root(),
+        format!("invalid JSON: {syntax}"),
+    )];
+    errors.extend(
+        serde_error
+            .errors
+            .into_iter()
+            .filter(|error| !error.message.starts_with("invalid JSON: ")),
+    );
+    DeserializeError { errors }
+}
+
 /// The errors the schema check finds in an answer serde rejected, with serde's error
 /// added when no error of the check is at or around its place.
-fn explain<T: Extract>(value: &serde_json::Value, serde_error: DeserializeError) -> DeserializeError {
+fn explain<T: Extract>(
+    value: &serde_json::Value,
+    serde_error: DeserializeError,
+) -> DeserializeError {
     let mut errors = crate::schema::check::check(&T::root_schema(), value);
     if errors.is_empty() {
         return serde_error;

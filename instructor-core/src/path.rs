@@ -262,8 +262,26 @@ impl<'a> IntoIterator for &'a WirePath {
 /// Compares with the printed form: `assert_eq!(error.path, "items[0].n")`.
 impl PartialEq<str> for WirePath {
     fn eq(&self, other: &str) -> bool {
-        // Printing is cheap next to a test's assertion; paths are short.
-        self.to_string() == other
+        // Printed piece by piece against `other`, without building the string.
+        let mut rest = Matching { rest: other };
+        fmt::Write::write_fmt(&mut rest, format_args!("{self}")).is_ok() && rest.rest.is_empty()
+    }
+}
+
+/// A `fmt::Write` that consumes `rest` as long as what is written matches it.
+struct Matching<'a> {
+    rest: &'a str,
+}
+
+impl fmt::Write for Matching<'_> {
+    fn write_str(&mut self, piece: &str) -> fmt::Result {
+        match self.rest.strip_prefix(piece) {
+            Some(rest) => {
+                self.rest = rest;
+                Ok(())
+            }
+            None => Err(fmt::Error),
+        }
     }
 }
 
@@ -340,6 +358,9 @@ mod tests {
         assert_eq!(p.pop(), Some(PathSegment::Index(1)));
         assert_eq!(p, "a");
         assert_eq!(p.join(&[PathSegment::Index(4)]), "a[4]");
+        assert_ne!(p, "a[4]");
+        assert_ne!(p, "");
+        assert_ne!(WirePath::root().key("ab"), "a");
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! the map form of unit variants, duplicates in sets, lengths and patterns), it says
 //! nothing: a check error must never reject an answer serde reads.
 
-use super::{AdditionalProperties, Bound, NumberRules, ObjectSchema, RootSchema, Schema, SchemaKind};
+use super::{
+    AdditionalProperties, Bound, NumberRules, ObjectSchema, RootSchema, Schema, SchemaKind,
+};
 use crate::extract::FieldError;
 use crate::path::WirePath;
 use serde_json::{Map, Value};
@@ -83,7 +85,10 @@ impl Checker<'_> {
     }
 
     fn mismatch(&mut self, expected: &str, value: &Value) {
-        self.report(Kind::Type, format!("expected {expected}, found {}", shown(value)));
+        self.report(
+            Kind::Type,
+            format!("expected {expected}, found {}", shown(value)),
+        );
     }
 
     /// Checks `value` against `schema`; `hops` counts nodes passed without descending.
@@ -126,7 +131,10 @@ impl Checker<'_> {
             SchemaKind::Enum(values) => {
                 if !values.contains(value) && !unit_variant_as_map(value) {
                     let expected = one_of(values);
-                    self.report(Kind::Tag, format!("expected {expected}, found {}", shown(value)));
+                    self.report(
+                        Kind::Tag,
+                        format!("expected {expected}, found {}", shown(value)),
+                    );
                 }
             }
             SchemaKind::Const(expected) => {
@@ -243,8 +251,11 @@ impl Checker<'_> {
                     return;
                 }
                 for key in members.keys().filter(|key| !known(key)) {
-                    let names: Vec<String> =
-                        object.properties.keys().map(|name| format!("`{name}`")).collect();
+                    let names: Vec<String> = object
+                        .properties
+                        .keys()
+                        .map(|name| format!("`{name}`"))
+                        .collect();
                     let message = if names.is_empty() {
                         "unknown field: the object takes no fields".to_owned()
                     } else {
@@ -291,7 +302,10 @@ impl Checker<'_> {
             Some((score, found)) if score.fits() => self.found.extend(found),
             _ => {
                 let expected = describe(self.root, schema, 0);
-                self.report(Kind::Type, format!("expected {expected}, found {}", shown(value)));
+                self.report(
+                    Kind::Type,
+                    format!("expected {expected}, found {}", shown(value)),
+                );
             }
         }
     }
@@ -448,14 +462,19 @@ fn describe(root: &RootSchema, schema: &Schema, hops: u32) -> String {
 /// An object by what tells it apart: its tag (`an object with "type": "A"`) or its
 /// single key (`an object with the key "Circle"`).
 fn describe_object(object: &ObjectSchema) -> String {
-    let tag = object.properties.iter().find_map(|(name, property)| {
-        match &property.schema.kind {
+    let tag = object
+        .properties
+        .iter()
+        .find_map(|(name, property)| match &property.schema.kind {
             SchemaKind::Const(value) if property.required => Some((name, value)),
             _ => None,
-        }
-    });
+        });
     if let Some((name, value)) = tag {
-        return format!("an object with {}: {}", Value::String(name.clone()), shown(value));
+        return format!(
+            "an object with {}: {}",
+            Value::String(name.clone()),
+            shown(value)
+        );
     }
     let single = object.properties.len() == 1
         && matches!(object.additional, AdditionalProperties::Denied)

@@ -111,14 +111,15 @@ fn parse_value(bytes: &[u8]) -> Result<(Value, Vec<Repair>), StreamError> {
     let mut parser = Parser::lenient(Limits::default());
     let mut builder = ValueBuilder::default();
     let mut value = None;
-    let mut sink = |path: &[PathSegment], event: Event<'_>| -> Result<(), (crate::WirePath, PartialError)> {
-        match builder.push(path, &event) {
-            Ok(Some(done)) => value = Some(done),
-            Ok(None) => {}
-            Err(error) => return Err((crate::WirePath::from(path), error)),
-        }
-        Ok(())
-    };
+    let mut sink =
+        |path: &[PathSegment], event: Event<'_>| -> Result<(), (crate::WirePath, PartialError)> {
+            match builder.push(path, &event) {
+                Ok(Some(done)) => value = Some(done),
+                Ok(None) => {}
+                Err(error) => return Err((crate::WirePath::from(path), error)),
+            }
+            Ok(())
+        };
     let to_stream_error = |error: FeedError<(crate::WirePath, PartialError)>| match error {
         FeedError::Parse(e) => StreamError::Parse(e),
         FeedError::Sink((path, error)) => StreamError::Partial { path, error },

@@ -163,12 +163,7 @@ impl std::error::Error for ValidationErrors {}
 /// containers, which descend into their elements; leaves have no rules of their own.
 pub trait Validate {
     /// Checks `self`, which sits at `path`, and records failures in `errors`.
-    fn validate_into(
-        &self,
-        context: &Context,
-        path: &mut WirePath,
-        errors: &mut ValidationErrors,
-    );
+    fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors);
 }
 
 macro_rules! no_rules {
@@ -205,12 +200,7 @@ no_rules!(url::Url);
 no_rules!(rust_decimal::Decimal);
 
 impl<T: Validate> Validate for Option<T> {
-    fn validate_into(
-        &self,
-        context: &Context,
-        path: &mut WirePath,
-        errors: &mut ValidationErrors,
-    ) {
+    fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors) {
         if let Some(value) = self {
             value.validate_into(context, path, errors);
         }
