@@ -279,3 +279,41 @@ fn serdes_own_error_is_kept_where_the_schema_check_has_nothing_to_say() {
         "{error}"
     );
 }
+
+#[derive(Debug, Deserialize, Extract)]
+struct Widths {
+    a: i8,
+    b: i16,
+    c: u16,
+    d: i32,
+    e: u32,
+    f: std::num::NonZeroU8,
+    g: u64,
+    h: i64,
+}
+
+#[test]
+fn narrow_integer_types_report_numbers_out_of_their_range() {
+    let error = read_json::<Widths>(
+        r#"{"a": 128, "b": -32769, "c": 65536, "d": 2147483648, "e": -1, "f": 0, "g": -5,
+            "h": 9223372036854775808}"#,
+    )
+    .expect_err("all out of range");
+    assert_eq!(
+        error.to_string(),
+        "a: expected an integer from -128 to 127, found 128\n\
+         b: expected an integer from -32768 to 32767, found -32769\n\
+         c: expected an integer from 0 to 65535, found 65536\n\
+         d: expected an integer from -2147483648 to 2147483647, found 2147483648\n\
+         e: expected an integer from 0 to 4294967295, found -1\n\
+         f: expected an integer from 1 to 255, found 0\n\
+         g: expected an integer of at least 0, found -5"
+    );
+    // `i64` sends no bounds; a number beyond it is still refused, by serde.
+    let error = read_json::<Widths>(
+        r#"{"a": 1, "b": 1, "c": 1, "d": 1, "e": 1, "f": 1, "g": 1, "h": 9223372036854775808}"#,
+    )
+    .expect_err("h is beyond i64");
+    assert_eq!(error.path(), "h");
+    assert!(error.message().contains("expected i64"), "{error}");
+}
