@@ -109,3 +109,30 @@ fn a_custom_validators_errors_are_filed_under_the_field_it_checks() {
         "members[1].name[0]: the first letter is enough"
     );
 }
+
+#[test]
+fn field_events_name_their_paths_as_errors_do() {
+    let mut stream = PartialStream::<Invoice>::new();
+    let mut completed = Vec::new();
+    stream
+        .feed_with_events(
+            br#"{"lines": [{"unit price": 3}, {"unit price": 4}]}"#,
+            |event| {
+                if let instructor::stream::FieldEvent::Completed { .. } = event {
+                    completed.push(event.wire_path().to_string());
+                }
+            },
+        )
+        .expect("valid");
+    assert_eq!(
+        completed,
+        [
+            r#"lines[0]["unit price"]"#,
+            "lines[0]",
+            r#"lines[1]["unit price"]"#,
+            "lines[1]",
+            "lines",
+            ""
+        ]
+    );
+}

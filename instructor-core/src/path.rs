@@ -27,17 +27,25 @@ impl PathSegment {
     /// or as the first segment (`key`) when `first`.
     fn write(&self, f: &mut fmt::Formatter<'_>, first: bool) -> fmt::Result {
         match self {
-            PathSegment::Key(key) if is_identifier(key) => {
-                if !first {
-                    f.write_str(".")?;
-                }
-                f.write_str(key)
-            }
-            // JSON string syntax, so that any key (quotes, brackets, dots, empty) reads
-            // back unambiguously.
-            PathSegment::Key(key) => write!(f, "[{}]", QuotedKey(key)),
+            PathSegment::Key(key) => write_key(f, key, first),
             PathSegment::Index(index) => write!(f, "[{index}]"),
         }
+    }
+}
+
+/// Writes an object key as a path shows it after other steps (`.key`, `["odd key"]`),
+/// or first (`key`): for other kinds of path (the schema renderer's `items[].meta`)
+/// that name keys the same way.
+pub(crate) fn write_key(f: &mut fmt::Formatter<'_>, key: &str, first: bool) -> fmt::Result {
+    if is_identifier(key) {
+        if !first {
+            f.write_str(".")?;
+        }
+        f.write_str(key)
+    } else {
+        // JSON string syntax, so that any key (quotes, brackets, dots, empty) reads
+        // back unambiguously.
+        write!(f, "[{}]", QuotedKey(key))
     }
 }
 

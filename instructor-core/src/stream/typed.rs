@@ -85,6 +85,13 @@ impl FieldEvent<'_> {
         }
     }
 
+    /// The path as an owned [`WirePath`], printed like every error's path
+    /// (`sections[1].title`). The event borrows its path from the parser, so that no
+    /// event allocates; take this to keep it.
+    pub fn wire_path(&self) -> WirePath {
+        WirePath::from(self.path())
+    }
+
     /// For a completed list item, its index.
     pub fn completed_item(&self) -> Option<usize> {
         match self {
