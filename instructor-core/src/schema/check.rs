@@ -21,13 +21,16 @@ use super::{
 use crate::extract::FieldError;
 use crate::path::WirePath;
 use serde_json::{Map, Value};
+use std::cell::Cell;
 
 /// Every error of `value` against `root`, in document order; empty when the check
 /// finds nothing wrong (serde may still reject the value for a reason the schema does
 /// not express).
 pub fn check(root: &RootSchema, value: &Value) -> Vec<FieldError> {
+    let budget = Cell::new(MAX_VISITS);
     let mut checker = Checker {
         root,
+        budget: &budget,
         path: WirePath::root(),
         found: Vec::new(),
         open_objects: true,
@@ -40,6 +43,12 @@ pub fn check(root: &RootSchema, value: &Value) -> Vec<FieldError> {
 /// `Nullable`, compositions) before the check gives up on that value: only a
 /// definition that is a reference to itself gets that far.
 const MAX_HOPS: u32 = 64;
+
+/// How many schema nodes one check may visit. Each branch of a `oneOf` checks the
+/// whole value below it, so nested enums multiply the work; an answer (which the model
+/// controls) must not make the check run away. Past the budget the check says nothing
+/// more, and serde's error stands.
+const MAX_VISITS: u32 = 200_000;
 
 /// Longest string shown back to the model in a message.
 const MAX_SHOWN_CHARS: usize = 40;
@@ -68,6 +77,8 @@ struct Found {
 
 struct Checker<'r> {
     root: &'r RootSchema,
+    /// Visits left, shared with the trial checkers of `oneOf` branches.
+    budget: &'r Cell<u32>,
     /// Where the value being checked sits (pushed and popped in place).
     path: WirePath,
     found: Vec<Found>,
@@ -93,9 +104,11 @@ impl Checker<'_> {
 
     /// Checks `value` against `schema`; `hops` counts nodes passed without descending.
     fn value(&mut self, schema: &Schema, value: &Value, hops: u32) {
-        if hops > MAX_HOPS {
+        let left = self.budget.get();
+        if hops > MAX_HOPS || left == 0 {
             return;
         }
+        self.budget.set(left - 1);
         match &schema.kind {
             SchemaKind::Any => {}
             SchemaKind::Null => {
@@ -285,6 +298,7 @@ impl Checker<'_> {
         for branch in branches {
             let mut trial = Checker {
                 root: self.root,
+                budget: self.budget,
                 path: self.path.clone(),
                 found: Vec::new(),
                 open_objects: self.open_objects,
@@ -487,8 +501,33 @@ fn describe_object(object: &ObjectSchema) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::type_range;
-    use crate::schema::{Bound, NumberRules};
+    use super::{check, type_range};
+    use crate::schema::{Bound, NumberRules, RootSchema, Schema, SchemaKind};
+    use indexmap::IndexMap;
+
+    #[test]
+    fn nested_branches_cannot_make_the_check_run_away() {
+        // Three list-shaped branches that all recurse: checking every branch of every
+        // level would visit 3^40 nodes.
+        let node = || Schema::array(Schema::reference("Node"));
+        let root = Schema::new(SchemaKind::AnyOf(vec![
+            node(),
+            node(),
+            node(),
+            Schema::integer(None, None),
+        ]));
+        let schema = RootSchema {
+            schema: root.clone(),
+            defs: IndexMap::from([("Node".to_owned(), root)]),
+            root_name: None,
+        };
+        let mut answer = serde_json::json!("not a number");
+        for _ in 0..40 {
+            answer = serde_json::json!([answer]);
+        }
+        let errors = check(&schema, &answer);
+        assert!(errors.len() <= 1, "{errors:?}");
+    }
 
     fn rules(min: Option<Bound>, max: Option<Bound>) -> NumberRules {
         NumberRules {
