@@ -367,8 +367,10 @@ impl<T: Extract> PartialStream<T> {
         bytes_ok && time_ok
     }
 
-    /// Ends the input: the complete document is deserialized into `T` (with the path
-    /// of any error) and validated. In lenient mode the repairs are dropped; use
+    /// Ends the input: the complete document is deserialized into `T` and validated.
+    /// In strict mode a document that is not a `T` is reported with every wrong field
+    /// at its path (see [`read_json`](crate::read_json)). In lenient mode the repairs
+    /// are dropped; use
     /// [`PartialStream::finish_lenient`] to see them.
     pub fn finish(self, context: &Context) -> Result<T, StreamError> {
         self.finish_lenient(context).map(|read| read.value)
