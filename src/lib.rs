@@ -108,10 +108,11 @@ pub use instructor_core::chat::Provider;
 pub use instructor_core::client::Error;
 pub use instructor_core::client::{Client, Completion};
 pub use instructor_core::{
-    Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, FieldState,
-    HasPartial, Partial, PartialError, PartialSink, PathSegment, RootSchema, Schema,
-    SchemaGenerator, Scratch, Validate, ValidationError, ValidationErrors, chat, client,
-    from_json_slice, from_json_str, from_json_value, partial, schema, stream, validate,
+    Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, FieldError,
+    FieldState, HasPartial, Partial, PartialError, PartialSink, PathSegment, RootSchema, Schema,
+    SchemaGenerator, Scratch, Validate, ValidationError, ValidationErrors, WirePath, chat, client,
+    from_json_slice, from_json_str, from_json_value, partial, read_json, read_json_slice,
+    read_json_under, read_json_value, schema, stream, validate,
 };
 pub use instructor_macros::Extract;
 

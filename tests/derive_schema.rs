@@ -436,8 +436,62 @@ fn integer_widths_carry_their_bounds() {
     );
     assert_eq!(props["i16"]["minimum"], -32768);
     assert_eq!(props["u32"]["maximum"], 4294967295u64);
-    assert_eq!(props["i64"]["minimum"], i64::MIN);
-    assert_eq!(props["u64"]["maximum"], u64::MAX);
+}
+
+#[test]
+fn bounds_that_are_a_wide_types_whole_range_are_not_sent() {
+    // `-2^63..2^63` tells a model nothing and costs tokens in every request; an
+    // unsigned type still says it takes no negative number.
+    #[derive(Debug, Deserialize, Extract)]
+    #[allow(dead_code)]
+    struct Wide {
+        i64: i64,
+        i128: i128,
+        isize: isize,
+        u64: u64,
+        u128: u128,
+        usize: usize,
+        non_zero: std::num::NonZeroU64,
+    }
+    let props = &json_schema::<Wide>()["properties"];
+    for signed in ["i64", "i128", "isize"] {
+        assert_eq!(props[signed], json!({"type": "integer"}), "{signed}");
+    }
+    for unsigned in ["u64", "u128", "usize"] {
+        assert_eq!(
+            props[unsigned],
+            json!({"type": "integer", "minimum": 0}),
+            "{unsigned}"
+        );
+    }
+    assert_eq!(props["non_zero"], json!({"type": "integer", "minimum": 1}));
+    for dialect in [
+        Dialect::JsonSchema,
+        Dialect::OpenAiStrict,
+        Dialect::AnthropicTool,
+        Dialect::AnthropicStrict,
+        Dialect::GeminiResponseSchema,
+        Dialect::GeminiJsonSchema,
+    ] {
+        let rendered = Wide::json_schema(dialect).expect("renders").to_string();
+        assert!(
+            !rendered.contains(&i64::MAX.to_string()),
+            "{dialect:?}: {rendered}"
+        );
+        assert!(
+            !rendered.contains(&u64::MAX.to_string()),
+            "{dialect:?}: {rendered}"
+        );
+        assert!(
+            !rendered.contains("9.223372036854776e18"),
+            "{dialect:?}: {rendered}"
+        );
+    }
+}
+
+#[test]
+fn bool_and_char_have_their_shapes() {
+    let props = &json_schema::<Everything>()["properties"];
     assert_eq!(props["f64"], json!({"type": "number"}));
     assert_eq!(props["b"], json!({"type": "boolean"}));
     assert_eq!(props["c"]["minLength"], 1);

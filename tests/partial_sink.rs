@@ -318,6 +318,26 @@ fn a_wrong_type_is_a_typed_error_not_a_panic() {
 }
 
 #[test]
+fn a_sinks_error_is_relative_to_the_sink_and_has_no_empty_path_prefix() {
+    let doc = serde_json::json!({"wordCount": "many"});
+    let mut slot = None;
+    let mut scratch = Scratch::default();
+    let error = events_of(&doc, 2)
+        .into_iter()
+        .find_map(|(path, event)| {
+            Report::apply_slot(&mut slot, &path, &event.as_event(), &mut scratch).err()
+        })
+        .expect("a string for an integer is reported");
+    // The leaf that refused sits at the end of the path it was given: its own path is
+    // the root, and it prints its reason alone (the stream adds the absolute path).
+    assert!(error.path().is_root(), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "expected an integer in range, found a string"
+    );
+}
+
+#[test]
 fn an_out_of_range_number_is_an_error() {
     let doc = serde_json::json!({"wordCount": -1});
     let mut slot = None;

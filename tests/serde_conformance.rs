@@ -118,6 +118,7 @@ impl Report {
             });
             let by_schema = validator.is_valid(&document);
             let by_serde = serde_json::from_str::<T>(text).map(|_| ());
+            self.check_reader::<T>(&ty, text, &document, by_serde.is_ok());
             if by_schema == by_serde.is_ok() {
                 continue;
             }
@@ -155,6 +156,37 @@ impl Report {
         }
     }
 
+    /// The reader behind re-asks (`read_json`) against serde on the same document: the
+    /// schema check finds nothing in a document serde accepts (it must never reject
+    /// one), and `read_json` accepts exactly what serde accepts, reporting at least one
+    /// error, none of them at a `?` path, for what serde rejects.
+    fn check_reader<T: Extract>(&mut self, ty: &str, text: &str, document: &Value, by_serde: bool) {
+        let found = instructor::schema::check::check(&T::root_schema(), document);
+        if by_serde && !found.is_empty() && !checker_limitation(ty, text) {
+            self.count += 1;
+            let found: Vec<String> = found.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                self.failures,
+                "\n━━ {ty}: serde ACCEPTS {text}\n      but the schema check reports: {}",
+                found.join(" | ")
+            );
+        }
+        match (instructor::read_json::<T>(text), by_serde) {
+            (Ok(_), true) => {}
+            (Err(error), false)
+                if !error.errors().is_empty() && !error.to_string().contains('?') => {}
+            (read, _) => {
+                self.count += 1;
+                let _ = writeln!(
+                    self.failures,
+                    "\n━━ {ty}: {text}\n      serde {}, read_json: {:?}",
+                    if by_serde { "accepts" } else { "rejects" },
+                    read.map(|_| ()).map_err(|e| e.to_string())
+                );
+            }
+        }
+    }
+
     fn finish(self) {
         assert!(
             self.count == 0,
@@ -171,6 +203,22 @@ impl Report {
             self.test, self.documents, self.types
         );
     }
+}
+
+/// Documents serde accepts that the schema check reports anyway, each with the reason.
+/// The check only runs after serde rejected an answer, so these never reject an answer;
+/// they are listed so that the list cannot grow unnoticed.
+fn checker_limitation(ty: &str, text: &str) -> bool {
+    const KNOWN: &[(&str, &str)] = &[
+        // LIMITATION: serde turns a flattened `Option<Struct>` with malformed fields into
+        // `None`; the IR has no trace of the `Option` around the merged fields.
+        ("FlatOptional", r#"{"id":1,"x":"2"}"#),
+        ("FlatOptional", r#"{"id":1,"x":256}"#),
+        // LIMITATION: `time`'s serde also reads a `Date` from `[year, ordinal]`; the IR
+        // describes the string form only.
+        ("TimeDate", r#"{"day":[2024,122]}"#),
+    ];
+    KNOWN.contains(&(ty, text))
 }
 
 /// One type, one table: fails with every disagreement listed.
@@ -192,6 +240,7 @@ impl Report {
             let document: Value = serde_json::from_str(text).expect("test table JSON");
             let by_schema = validator.is_valid(&document);
             let by_serde = serde_json::from_str::<T>(text).is_ok();
+            self.check_reader::<T>(&ty, text, &document, by_serde);
             if by_schema == by_serde {
                 self.count += 1;
                 let _ = writeln!(
@@ -896,10 +945,10 @@ fn integers_at_and_beyond_bounds() {
     report.check::<WU16>(&v(&["0", "65535", "65536", "-1"]));
     report.check::<WU32>(&v(&["0", "4294967295", "4294967296", "-1"]));
     // u64::MAX + 1 is the float 2^64 for serde_json; both reject it.
+    // BY DESIGN: beyond u64::MAX, see `differs_wide_integer_ranges`.
     report.check::<WU64>(&v(&[
         "0",
         "18446744073709551615",
-        "18446744073709551616",
         "-1",
         "9223372036854775808",
     ]));
@@ -921,22 +970,14 @@ fn integers_at_and_beyond_bounds() {
         "2147483648",
         "-2147483649",
     ]));
-    report.check::<WI64>(&v(&[
-        "-9223372036854775808",
-        "9223372036854775807",
-        "9223372036854775808",
-        "18446744073709551615",
-    ]));
+    // BY DESIGN: beyond i64::MAX, see `differs_wide_integer_ranges`.
+    report.check::<WI64>(&v(&["-9223372036854775808", "9223372036854775807"]));
     // CANNOT AGREE: i64::MIN - 1 (-9223372036854775809) is read by serde_json as the
     // float -2^63, which serde rejects for i64 ("invalid type: floating point") and
-    // the validator finds equal to `minimum: i64::MIN`. A `serde_json::Value` without
+    // the validator takes for an integer. A `serde_json::Value` without
     // `arbitrary_precision` cannot tell the two numbers apart.
     report.check::<WI128>(&v(&["-9223372036854775808", "18446744073709551615", "0"]));
-    report.check::<WIsize>(&v(&[
-        "-9223372036854775808",
-        "9223372036854775807",
-        "9223372036854775808",
-    ]));
+    report.check::<WIsize>(&v(&["-9223372036854775808", "9223372036854775807"]));
     report.check::<WNzU8>(&v(&["1", "255", "0", "256", "-1"]));
     report.check::<WNzU64>(&v(&["1", "18446744073709551615", "0"]));
     // CANNOT AGREE: integers written as floats. JSON Schema's `integer` is any number
@@ -947,6 +988,25 @@ fn integers_at_and_beyond_bounds() {
     report.check::<WU8>(&v(&["1.5", "-0.5", "255.5"]));
     report.check::<WI64>(&v(&["0.1", "-1.5"]));
     report.finish();
+}
+
+#[test]
+fn differs_wide_integer_ranges() {
+    // BY DESIGN: a bound that is the whole range of a 64- or 128-bit type says nothing a
+    // model could act on and costs tokens in every request, so the schema of `i64`,
+    // `isize`, `i128` has no bounds and that of `u64`, `usize`, `u128` only
+    // `minimum: 0`. serde still refuses a number beyond the type, and the re-ask names
+    // it.
+    differences!("differs_wide_integer_ranges",
+        WU64 => agree [r#"{"v":18446744073709551615}"#, r#"{"v":-1}"#] differ [
+            r#"{"v":18446744073709551616}"#,
+        ],
+        WI64 => agree [r#"{"v":9223372036854775807}"#, r#"{"v":-9223372036854775808}"#] differ [
+            r#"{"v":9223372036854775808}"#,
+            r#"{"v":18446744073709551615}"#,
+        ],
+        WIsize => agree [] differ [r#"{"v":9223372036854775808}"#],
+    );
 }
 
 #[test]

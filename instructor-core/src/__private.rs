@@ -8,6 +8,7 @@ pub use crate::partial::{
     Changed, CompleteFields, Event, FieldState, HasPartial, PartialError, PartialSink, PathSegment,
     Scratch,
 };
+pub use crate::path::WirePath;
 pub use crate::schema::{
     AdditionalProperties, ExtractSchema, ObjectSchema, Property, Schema, SchemaGenerator,
     SchemaKind, StrictSchema, assert_strict,
@@ -489,7 +490,7 @@ pub fn enum_apply_new<T: DeserializeOwned, P: DeserializeOwned>(
         return Ok(None);
     };
     let invalid = |error: serde_json::Error| PartialError::Invalid {
-        path: crate::partial::display_path(path),
+        path: WirePath::from(path),
         message: error.to_string(),
     };
     serde_json::from_value::<T>(value.clone()).map_err(invalid)?;
@@ -550,7 +551,7 @@ pub fn apply_until_present<T: HasPartial>(
     };
     let mut partial: T::Partial =
         serde_json::from_value(value).map_err(|error| PartialError::Invalid {
-            path: crate::partial::display_path(path),
+            path: WirePath::from(path),
             message: error.to_string(),
         })?;
     // What was buffered is complete; what follows streams as usual.
@@ -596,6 +597,6 @@ pub fn custom<T: ?Sized, E: Into<ValidationErrors>>(
 }
 
 /// Pushes a key onto a validation path.
-pub fn key(path: &mut Vec<PathSegment>, name: &str) {
-    path.push(PathSegment::Key(name.to_owned()));
+pub fn key(path: &mut WirePath, name: &str) {
+    path.push_key(name);
 }

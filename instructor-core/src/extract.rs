@@ -1,12 +1,14 @@
 //! The `Extract` trait: everything instructor needs to know about an output type.
 
 use crate::partial::HasPartial;
+use crate::path::WirePath;
 use crate::schema::{Dialect, DialectError, ExtractSchema, RootSchema};
 use crate::validate::{Context, Validate, ValidationErrors};
 use serde::de::DeserializeOwned;
 use std::any::TypeId;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 
 /// A type that can be extracted from a model's answer: it has a schema, a partial
@@ -61,7 +63,7 @@ pub trait Extract:
     /// Runs every synchronous validation rule; errors carry wire-name paths.
     fn validate(&self, context: &Context) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let mut path = Vec::new();
+        let mut path = WirePath::root();
         self.validate_into(context, &mut path, &mut errors);
         errors.into_result()
     }
@@ -145,52 +147,276 @@ fn cached_root_schema<T: ExtractSchema + 'static>() -> Arc<RootSchema> {
     }
 }
 
-/// A model answer that is not a valid `T`: where serde stopped and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") })]
-pub struct DeserializeError {
-    /// Path of the offending value in wire names (`items[2].price`).
-    pub path: String,
-    /// serde's message.
+/// One thing wrong with a model's answer: where (in wire names) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path of the offending value (`items[2].price`); the root for the whole answer
+    /// (a JSON syntax error, whose message says the line and column).
+    pub path: WirePath,
+    /// What is wrong, phrased for the model.
     pub message: String,
 }
 
-/// Deserializes `T` from JSON text with a path-aware error.
+impl FieldError {
+    /// An error at `path`.
+    pub fn new(path: impl Into<WirePath>, message: impl Into<String>) -> Self {
+        FieldError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_root() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// A model answer that is not a valid `T`: every error found, each with its path.
+///
+/// [`read_json`] reports every wrong field of the answer at once (so that one re-ask
+/// can name them all); the serde-only readers ([`from_json_str`], ...) report serde's
+/// first error. Prints one error per line as `path: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeserializeError {
+    /// Never empty.
+    errors: Vec<FieldError>,
+}
+
+impl DeserializeError {
+    /// One error at `path`.
+    pub fn new(path: impl Into<WirePath>, message: impl Into<String>) -> Self {
+        DeserializeError {
+            errors: vec![FieldError::new(path, message)],
+        }
+    }
+
+    /// The errors, in document order where it is known; `None` for an empty list.
+    pub fn from_errors(errors: Vec<FieldError>) -> Option<Self> {
+        (!errors.is_empty()).then_some(DeserializeError { errors })
+    }
+
+    /// Every error (at least one).
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    /// The path of the first error.
+    pub fn path(&self) -> &WirePath {
+        static ROOT: WirePath = WirePath::root();
+        self.errors.first().map_or(&ROOT, |error| &error.path)
+    }
+
+    /// The message of the first error.
+    pub fn message(&self) -> &str {
+        self.errors.first().map_or("", |error| &error.message)
+    }
+
+    /// The same errors, seen from a value that holds this one under `key` (paths
+    /// gain `key` in front).
+    pub fn under(mut self, key: &str) -> Self {
+        for error in &mut self.errors {
+            error.path = WirePath::root().key(key).join(&error.path);
+        }
+        self
+    }
+}
+
+impl fmt::Display for DeserializeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DeserializeError {}
+
+impl IntoIterator for DeserializeError {
+    type Item = FieldError;
+    type IntoIter = std::vec::IntoIter<FieldError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.into_iter()
+    }
+}
+
+/// serde's error with its path in wire names. A JSON syntax error is about the text,
+/// not a value: it sits at the root, and its message says the line and column.
+fn serde_error(error: serde_path_to_error::Error<serde_json::Error>) -> DeserializeError {
+    let inner = error.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return DeserializeError::new(WirePath::root(), format!("invalid JSON: {inner}"));
+    }
+    let mut path = WirePath::root();
+    for segment in error.path() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => path.push_index(*index),
+            serde_path_to_error::Segment::Map { key } => path.push_key(key.as_str()),
+            serde_path_to_error::Segment::Enum { variant } => path.push_key(variant.as_str()),
+            // serde lost track below here (inside a buffered enum or flatten): the
+            // path so far is where the error is.
+            serde_path_to_error::Segment::Unknown => break,
+        }
+    }
+    DeserializeError::new(path, inner.to_string())
+}
+
+/// A syntax error of the text after the value (`{} x`), which serde reports at the end.
+fn trailing_error(error: serde_json::Error) -> DeserializeError {
+    DeserializeError::new(WirePath::root(), format!("invalid JSON: {error}"))
+}
+
+/// Deserializes `T` from JSON text with serde, reporting serde's first error with its
+/// path. [`read_json`] reports every error of an extracted type.
 pub fn from_json_str<T: DeserializeOwned>(text: &str) -> Result<T, DeserializeError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| DeserializeError {
-            path: error.path().to_string(),
-            message: error.inner().to_string(),
-        })?;
-    deserializer.end().map_err(|error| DeserializeError {
-        path: String::new(),
-        message: error.to_string(),
-    })?;
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(serde_error)?;
+    deserializer.end().map_err(trailing_error)?;
     Ok(value)
 }
 
-/// Deserializes `T` from JSON bytes with a path-aware error.
+/// Deserializes `T` from JSON bytes with serde, reporting serde's first error with its
+/// path.
 pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DeserializeError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| DeserializeError {
-            path: error.path().to_string(),
-            message: error.inner().to_string(),
-        })?;
-    deserializer.end().map_err(|error| DeserializeError {
-        path: String::new(),
-        message: error.to_string(),
-    })?;
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(serde_error)?;
+    deserializer.end().map_err(trailing_error)?;
     Ok(value)
 }
 
-/// Deserializes `T` from a JSON value with a path-aware error.
+/// Deserializes `T` from a JSON value with serde, reporting serde's first error with
+/// its path.
 pub fn from_json_value<T: DeserializeOwned>(
     value: serde_json::Value,
 ) -> Result<T, DeserializeError> {
-    serde_path_to_error::deserialize(value).map_err(|error| DeserializeError {
-        path: error.path().to_string(),
-        message: error.inner().to_string(),
-    })
+    serde_path_to_error::deserialize(value).map_err(serde_error)
+}
+
+/// Reads an extracted type from a model's JSON answer, reporting every error at once.
+///
+/// serde reads the answer; when it fails, the answer is checked against `T`'s schema
+/// (JSON types, required fields, enum values, unknown fields where the type denies
+/// them, integer ranges of the Rust types, nested objects, lists and enums) and every
+/// error found is reported, each at its path, so that one re-ask can name them all.
+/// serde's own error is added when the check missed its place. The check only
+/// explains a failure: an answer serde reads is never rejected.
+///
+/// ```
+/// use instructor_core::{Extract, read_json};
+/// use instructor_macros::Extract;
+/// use serde::Deserialize;
+///
+/// #[derive(Debug, Deserialize, Extract)]
+/// #[extract(crate = "instructor_core")]
+/// struct Item { n: u8 }
+///
+/// #[derive(Debug, Deserialize, Extract)]
+/// #[extract(crate = "instructor_core")]
+/// struct Order { id: u32, name: String, items: Vec<Item> }
+///
+/// let answer = r#"{"id": "7", "items": [{"n": 300}, {"n": "two"}]}"#;
+/// let error = read_json::<Order>(answer).unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "id: expected an integer, found \"7\"\n\
+///      name: missing required field\n\
+///      items[0].n: expected an integer from 0 to 255, found 300\n\
+///      items[1].n: expected an integer, found \"two\""
+/// );
+/// ```
+pub fn read_json<T: Extract>(text: &str) -> Result<T, DeserializeError> {
+    let serde_error = match from_json_str::<T>(text) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) => Err(explain::<T>(&value, serde_error)),
+        Err(syntax) => Err(not_json(&syntax, serde_error)),
+    }
+}
+
+/// Like [`read_json`], from bytes.
+pub fn read_json_slice<T: Extract>(bytes: &[u8]) -> Result<T, DeserializeError> {
+    let serde_error = match from_json_slice::<T>(bytes) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => Err(explain::<T>(&value, serde_error)),
+        Err(syntax) => Err(not_json(&syntax, serde_error)),
+    }
+}
+
+/// Like [`read_json`], from a parsed JSON value.
+pub fn read_json_value<T: Extract>(value: &serde_json::Value) -> Result<T, DeserializeError> {
+    match serde_path_to_error::deserialize(value) {
+        Ok(read) => Ok(read),
+        Err(error) => Err(explain::<T>(value, serde_error(error))),
+    }
+}
+
+/// Like [`read_json`], for an answer that holds the value under `key` of a wrapper
+/// object (`{"value": [...]}`, how strict dialects carry a list, an option or a
+/// primitive). Paths start at the wrapper, as the model wrote them (`value[0].name`).
+pub fn read_json_under<T: Extract>(bytes: &[u8], key: &str) -> Result<T, DeserializeError> {
+    let wrapper: serde_json::Value = from_json_slice(bytes)?;
+    let serde_json::Value::Object(mut wrapper) = wrapper else {
+        return Err(DeserializeError::new(
+            WirePath::root(),
+            format!("expected an object with the field `{key}`"),
+        ));
+    };
+    let Some(inner) = wrapper.remove(key) else {
+        return Err(DeserializeError::new(
+            WirePath::root().key(key),
+            "missing required field",
+        ));
+    };
+    read_json_value::<T>(&inner).map_err(|error| error.under(key))
+}
+
+/// An answer that is not JSON: where in the text (line and column), and serde's error
+/// too when serde stopped earlier, at a value of the wrong type.
+fn not_json(syntax: &serde_json::Error, serde_error: DeserializeError) -> DeserializeError {
+    let mut errors = vec![FieldError::new(
+        WirePath::root(),
+        format!("invalid JSON: {syntax}"),
+    )];
+    errors.extend(
+        serde_error
+            .errors
+            .into_iter()
+            .filter(|error| !error.message.starts_with("invalid JSON: ")),
+    );
+    DeserializeError { errors }
+}
+
+/// The errors the schema check finds in an answer serde rejected, with serde's error
+/// added when no error of the check is at or around its place.
+fn explain<T: Extract>(
+    value: &serde_json::Value,
+    serde_error: DeserializeError,
+) -> DeserializeError {
+    let mut errors = crate::schema::check::check(&T::root_schema(), value);
+    if errors.is_empty() {
+        return serde_error;
+    }
+    for error in serde_error.errors {
+        let covered = errors.iter().any(|found| {
+            found.path.starts_with(&error.path) || error.path.starts_with(&found.path)
+        });
+        if !covered {
+            errors.push(error);
+        }
+    }
+    DeserializeError { errors }
 }

@@ -9,6 +9,7 @@ pub mod chat;
 pub mod client;
 mod extract;
 pub mod partial;
+mod path;
 pub mod schema;
 pub mod stream;
 pub mod validate;
@@ -17,10 +18,10 @@ pub mod validate;
 pub mod __private;
 
 pub use extract::{
-    DeserializeError, Extract, ExtractField, from_json_slice, from_json_str, from_json_value,
+    DeserializeError, Extract, ExtractField, FieldError, from_json_slice, from_json_str,
+    from_json_value, read_json, read_json_slice, read_json_under, read_json_value,
 };
-pub use partial::{
-    Event, FieldState, HasPartial, Partial, PartialError, PartialSink, PathSegment, Scratch,
-};
+pub use partial::{Event, FieldState, HasPartial, Partial, PartialError, PartialSink, Scratch};
+pub use path::{PathSegment, WirePath};
 pub use schema::{Dialect, DialectError, ExtractSchema, RootSchema, Schema, SchemaGenerator};
 pub use validate::{AsyncValidator, Context, Validate, ValidationError, ValidationErrors};

@@ -148,16 +148,12 @@ pub(crate) fn read_value<V: Extract>(spec: &OutputSpec, text: &str) -> Result<V,
             .map_err(|e| e.to_string());
     }
     let text = text.trim();
-    if spec.wraps_root() {
-        let value: serde_json::Value =
-            crate::extract::from_json_str(text).map_err(|e| e.to_string())?;
-        let inner = match value {
-            serde_json::Value::Object(mut map) => map
-                .remove(WRAPPED)
-                .ok_or_else(|| format!("missing field `{WRAPPED}`"))?,
-            _ => return Err(format!("expected an object with a `{WRAPPED}` field")),
-        };
-        return crate::extract::from_json_value(inner).map_err(|e| e.to_string());
-    }
-    crate::extract::from_json_str(text).map_err(|e| e.to_string())
+    // Every wrong field at once (checked against the schema), so one re-ask names
+    // them all.
+    let read = if spec.wraps_root() {
+        crate::extract::read_json_under::<V>(text.as_bytes(), WRAPPED)
+    } else {
+        crate::extract::read_json::<V>(text)
+    };
+    read.map_err(|e| e.to_string())
 }

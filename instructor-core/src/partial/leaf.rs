@@ -1,6 +1,6 @@
 //! Partials of the standard leaf types and containers.
 
-use super::{Changed, Event, HasPartial, PartialError, PathSegment, Scratch};
+use super::{Changed, Event, HasPartial, PartialError, PathSegment, Scratch, WirePath};
 use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, LinkedList, VecDeque};
@@ -19,7 +19,7 @@ pub fn apply_complete<T: DeserializeOwned>(
             serde_json::from_value(value)
                 .map(Some)
                 .map_err(|error| PartialError::Invalid {
-                    path: super::display_path(path),
+                    path: WirePath::from(path),
                     message: error.to_string(),
                 })
         }
@@ -105,7 +105,7 @@ macro_rules! scalar {
                         .parse::<$t>()
                         .map(Some)
                         .map_err(|_| PartialError::Mismatch {
-                            path: String::new(),
+                            path: WirePath::root(),
                             expected: format!("{} ({})", $expected, stringify!($t)),
                             found: format!("`{raw}`"),
                         }),
@@ -201,7 +201,7 @@ impl<T: HasPartial> HasPartial for Option<T> {
     fn validate_partial(
         partial: &Self::Partial,
         context: &crate::validate::Context,
-        path: &mut Vec<PathSegment>,
+        path: &mut WirePath,
         errors: &mut crate::validate::ValidationErrors,
     ) {
         if let Some(inner) = partial {
@@ -251,7 +251,7 @@ macro_rules! boxed {
             fn validate_partial(
                 partial: &Self::Partial,
                 context: &crate::validate::Context,
-                path: &mut Vec<PathSegment>,
+                path: &mut WirePath,
                 errors: &mut crate::validate::ValidationErrors,
             ) {
                 T::validate_partial(partial, context, path, errors);
@@ -308,7 +308,7 @@ pub fn list_apply_existing<T: HasPartial>(
                 // An earlier element never became visible (it failed): pushing this one
                 // would put it at the wrong index.
                 Err(PartialError::Invalid {
-                    path: super::display_path(path),
+                    path: WirePath::from(path),
                     message: format!(
                         "element {index} arrived while element {} is missing",
                         items.len()
@@ -340,7 +340,7 @@ macro_rules! list {
             fn validate_partial(
                 partial: &Self::Partial,
                 context: &crate::validate::Context,
-                path: &mut Vec<PathSegment>,
+                path: &mut WirePath,
                 errors: &mut crate::validate::ValidationErrors,
             ) {
                 for (index, item) in partial.iter().enumerate() {
@@ -433,7 +433,7 @@ macro_rules! map {
             fn validate_partial(
                 partial: &Self::Partial,
                 context: &crate::validate::Context,
-                path: &mut Vec<PathSegment>,
+                path: &mut WirePath,
                 errors: &mut crate::validate::ValidationErrors,
             ) {
                 for (key, value) in partial {

@@ -19,43 +19,12 @@ use std::fmt;
 
 pub use value::ValueBuilder;
 
-/// One step of a path from the root of a document to a value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum PathSegment {
-    /// An object key, as written on the wire.
-    Key(String),
-    /// An array index.
-    Index(usize),
-}
+pub use crate::path::{PathSegment, WirePath};
 
-impl fmt::Display for PathSegment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PathSegment::Key(key) => f.write_str(key),
-            PathSegment::Index(index) => write!(f, "[{index}]"),
-        }
-    }
-}
-
-/// Formats a path the way error messages and re-asks show it: `items[0].title`.
+/// Formats a path the way error messages and re-asks show it: `items[0].title`
+/// (see [`WirePath`]).
 pub fn display_path(path: &[PathSegment]) -> String {
-    let mut out = String::new();
-    for segment in path {
-        match segment {
-            PathSegment::Key(key) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-            }
-            PathSegment::Index(index) => {
-                out.push('[');
-                out.push_str(&index.to_string());
-                out.push(']');
-            }
-        }
-    }
-    out
+    WirePath::display(path).to_string()
 }
 
 /// What happened at a path in the document. Events are addressed by the path of the
@@ -114,24 +83,26 @@ impl Event<'_> {
 }
 
 /// Why an event could not be applied to a partial.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+///
+/// The path is relative to the value that reported the error (the sink that received
+/// the event); a stream reports the absolute path beside it (see
+/// [`StreamError::Partial`](crate::stream::StreamError::Partial)).
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum PartialError {
     /// The value at `path` has the wrong JSON type or an unparseable content.
-    #[error("{path}: expected {expected}, found {found}")]
     Mismatch {
         /// Path in wire names, relative to the sink that reported it.
-        path: String,
+        path: WirePath,
         /// What the type wanted.
         expected: String,
         /// What arrived.
         found: String,
     },
     /// A complete value was buffered but serde rejected it.
-    #[error("{path}: {message}")]
     Invalid {
-        /// Path in wire names.
-        path: String,
+        /// Path in wire names, relative to the sink that reported it.
+        path: WirePath,
         /// serde's message.
         message: String,
     },
@@ -141,12 +112,50 @@ impl PartialError {
     /// A type mismatch at `path`.
     pub fn mismatch(path: &[PathSegment], expected: &str, event: &Event<'_>) -> Self {
         PartialError::Mismatch {
-            path: display_path(path),
+            path: WirePath::from(path),
             expected: expected.to_owned(),
             found: event.kind().to_owned(),
         }
     }
+
+    /// Where the error is, relative to the sink that reported it.
+    pub fn path(&self) -> &WirePath {
+        match self {
+            PartialError::Mismatch { path, .. } | PartialError::Invalid { path, .. } => path,
+        }
+    }
+
+    /// What is wrong, without the path (`expected an integer, found a string`).
+    pub fn reason(&self) -> impl fmt::Display + '_ {
+        Reason(self)
+    }
 }
+
+struct Reason<'a>(&'a PartialError);
+
+impl fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            PartialError::Mismatch {
+                expected, found, ..
+            } => write!(f, "expected {expected}, found {found}"),
+            PartialError::Invalid { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl fmt::Display for PartialError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path();
+        if path.is_root() {
+            write!(f, "{}", self.reason())
+        } else {
+            write!(f, "{path}: {}", self.reason())
+        }
+    }
+}
+
+impl std::error::Error for PartialError {}
 
 /// The in-flight buffer for complete-only values. Owned by whoever drives the events
 /// (one per document); sinks use it between the first and the last event of a value.
@@ -222,7 +231,7 @@ pub trait HasPartial {
     fn validate_partial(
         partial: &Self::Partial,
         context: &crate::validate::Context,
-        path: &mut Vec<PathSegment>,
+        path: &mut WirePath,
         errors: &mut crate::validate::ValidationErrors,
     ) {
         let _ = (partial, context, path, errors);

@@ -1,6 +1,6 @@
 //! Assembles a `serde_json::Value` from events, for values shown only once complete.
 
-use super::{Event, PartialError, PathSegment};
+use super::{Event, PartialError, PathSegment, WirePath};
 use serde_json::{Map, Number, Value};
 
 /// Builds one JSON value from the events of its subtree.
@@ -72,7 +72,7 @@ impl ValueBuilder {
                 None => {
                     self.reset();
                     Err(PartialError::Invalid {
-                        path: super::display_path(path),
+                        path: WirePath::from(path),
                         message: "container closed before it was opened".to_owned(),
                     })
                 }
@@ -97,7 +97,7 @@ impl ValueBuilder {
                 None => {
                     self.reset();
                     Err(PartialError::Invalid {
-                        path: super::display_path(path),
+                        path: WirePath::from(path),
                         message: format!("`{raw}` is not a JSON number"),
                     })
                 }

@@ -38,43 +38,47 @@ impl ExtractSchema for () {
     }
 }
 
+// Bounds tell the model what a narrow type can hold (`u8`: 0 to 255). A bound that is
+// the whole range of a 64- or 128-bit type says nothing a model could act on (no answer
+// comes near 2^63) and costs tokens in every request, so those types have none, and
+// unsigned ones only their minimum; serde still rejects what does not fit.
 macro_rules! signed {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $bounded:expr),*) => {$(
         impl ExtractSchema for $t {
             fn schema(_: &mut SchemaGenerator) -> Schema {
-                Schema::integer(Some(Bound::Int(<$t>::MIN as i128)), Some(Bound::Int(<$t>::MAX as i128)))
+                if $bounded {
+                    Schema::integer(Some(Bound::Int(<$t>::MIN as i128)), Some(Bound::Int(<$t>::MAX as i128)))
+                } else {
+                    Schema::integer(None, None)
+                }
             }
         }
     )*};
 }
-signed!(i8, i16, i32, i64, i128, isize);
+signed!(i8 => true, i16 => true, i32 => true, i64 => false, i128 => false, isize => false);
 
 macro_rules! unsigned {
-    ($($t:ty),*) => {$(
-        impl ExtractSchema for $t {
-            fn schema(_: &mut SchemaGenerator) -> Schema {
-                Schema::integer(Some(Bound::Int(0)), Some(Bound::UInt(<$t>::MAX as u128)))
-            }
-        }
-    )*};
-}
-unsigned!(u8, u16, u32, u64, u128, usize);
-
-macro_rules! non_zero {
     ($($t:ty => $min:expr, $max:expr);* $(;)?) => {$(
         impl ExtractSchema for $t {
             fn schema(_: &mut SchemaGenerator) -> Schema {
-                Schema::integer(Some($min), Some($max))
+                let maximum: Option<u128> = $max;
+                Schema::integer(Some(Bound::Int($min)), maximum.map(Bound::UInt))
             }
         }
     )*};
 }
-non_zero!(
-    std::num::NonZeroU8 => Bound::Int(1), Bound::UInt(u8::MAX as u128);
-    std::num::NonZeroU16 => Bound::Int(1), Bound::UInt(u16::MAX as u128);
-    std::num::NonZeroU32 => Bound::Int(1), Bound::UInt(u32::MAX as u128);
-    std::num::NonZeroU64 => Bound::Int(1), Bound::UInt(u64::MAX as u128);
-    std::num::NonZeroUsize => Bound::Int(1), Bound::UInt(usize::MAX as u128);
+unsigned!(
+    u8 => 0, Some(u8::MAX.into());
+    u16 => 0, Some(u16::MAX.into());
+    u32 => 0, Some(u32::MAX.into());
+    u64 => 0, None;
+    u128 => 0, None;
+    usize => 0, None;
+    std::num::NonZeroU8 => 1, Some(u8::MAX.into());
+    std::num::NonZeroU16 => 1, Some(u16::MAX.into());
+    std::num::NonZeroU32 => 1, Some(u32::MAX.into());
+    std::num::NonZeroU64 => 1, None;
+    std::num::NonZeroUsize => 1, None;
 );
 
 impl ExtractSchema for f32 {

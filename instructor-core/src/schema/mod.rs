@@ -4,6 +4,7 @@
 //! named types into `$defs` (so recursion and reuse work) and [`RootSchema`] is the
 //! result. Rendering lives in [`dialect`].
 
+pub mod check;
 pub mod dialect;
 pub mod from_json;
 mod leaf;

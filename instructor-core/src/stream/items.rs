@@ -3,7 +3,7 @@
 
 use super::parser::{FeedError, Limits, ParseError, ParseErrorKind, Parser};
 use super::typed::StreamError;
-use crate::extract::{DeserializeError, Extract, from_json_value};
+use crate::extract::{DeserializeError, Extract};
 use crate::partial::{Event, PartialError, PathSegment, ValueBuilder};
 use crate::validate::Context;
 use std::marker::PhantomData;
@@ -97,10 +97,10 @@ impl<T: Extract> ItemStream<T> {
     pub fn finish(mut self) -> Result<Vec<Result<T, ItemError>>, StreamError> {
         let done = self.drive(None)?;
         if self.list.is_none() {
-            return Err(StreamError::Deserialize(DeserializeError {
-                path: String::new(),
-                message: "the answer holds no list of items".to_owned(),
-            }));
+            return Err(StreamError::Deserialize(DeserializeError::new(
+                crate::WirePath::root(),
+                "the answer holds no list of items",
+            )));
         }
         Ok(done)
     }
@@ -121,7 +121,7 @@ impl<T: Extract> ItemStream<T> {
             route::<T>(
                 path, event, location, list, builder, skipping, context, &mut done,
             );
-            Ok::<(), (String, PartialError)>(())
+            Ok::<(), (crate::WirePath, PartialError)>(())
         };
         let lone_surrogates = parser.lone_surrogates();
         let result = match chunk {
@@ -190,7 +190,7 @@ fn route<T: Extract>(
     match builder.push(inner, &event) {
         Ok(None) => {}
         Ok(Some(value)) => {
-            let item = from_json_value::<T>(value)
+            let item = crate::extract::read_json_value::<T>(&value)
                 .map_err(StreamError::from)
                 .and_then(|item| {
                     item.validate(context)?;
@@ -203,7 +203,7 @@ fn route<T: Extract>(
             builder.reset();
             *skipping = Some(*index);
             done.push(Err(fail(StreamError::Partial {
-                path: crate::partial::display_path(path),
+                path: crate::WirePath::from(path),
                 error,
             })));
         }

@@ -29,7 +29,7 @@
 
 use super::parser::{FeedError, Limits, ParseError, ParseErrorKind, Parser, Repair, RepairKind};
 use super::typed::StreamError;
-use crate::extract::{DeserializeError, Extract, from_json_value};
+use crate::extract::{DeserializeError, Extract, read_json_value};
 use crate::partial::{Event, PartialError, PathSegment, ValueBuilder, display_path};
 use crate::schema::{AdditionalProperties, RootSchema, Schema, SchemaKind};
 use crate::validate::Context;
@@ -105,7 +105,7 @@ pub(crate) fn read_with<T: Extract>(text: &str, limits: Limits) -> Result<Lenien
         let mut repairs = Vec::new();
         let mut value = found.value.clone();
         coerce_to::<T>(&mut value, &mut repairs);
-        match from_json_value::<T>(value) {
+        match read_json_value::<T>(&value) {
             Ok(value) => {
                 let mut all = scan.skipped_text(found);
                 all.extend(scan.skipped_candidates::<T>(index, &tried));
@@ -136,10 +136,7 @@ pub(crate) fn read_with<T: Extract>(text: &str, limits: Limits) -> Result<Lenien
 }
 
 fn no_value(message: &str) -> StreamError {
-    StreamError::Deserialize(DeserializeError {
-        path: String::new(),
-        message: message.to_owned(),
-    })
+    StreamError::Deserialize(DeserializeError::new(crate::WirePath::root(), message))
 }
 
 /// Where a candidate sits, in increasing order of preference.

@@ -5,7 +5,8 @@ use super::gate::Gate;
 use super::lenient::{Lenient, read_with};
 use super::parser::{FeedError, Limits, ParseError, ParseErrorKind, Parser};
 use crate::extract::{DeserializeError, Extract};
-use crate::partial::{Event, PartialError, PathSegment, Scratch, display_path};
+use crate::partial::{Event, PartialError, PathSegment, Scratch};
+use crate::path::WirePath;
 use crate::validate::{Context, ValidationErrors};
 use std::time::{Duration, Instant};
 
@@ -17,10 +18,11 @@ pub enum StreamError {
     #[error("invalid JSON: {0}")]
     Parse(#[from] ParseError),
     /// A value has the wrong type for its field (seen while streaming).
-    #[error("{path}: {error}")]
+    #[error("{}", PartialAt { path, error })]
     Partial {
-        /// Where, in wire names.
-        path: String,
+        /// Where, in wire names, from the root of the value (the error's own path is
+        /// relative to the part that reported it, so only this one is printed).
+        path: WirePath,
         /// What was wrong.
         error: PartialError,
     },
@@ -32,8 +34,24 @@ pub enum StreamError {
     Validation(#[from] ValidationErrors),
 }
 
+/// Prints a partial error at its absolute path, once: `items[0].n: expected ...`.
+struct PartialAt<'a> {
+    path: &'a WirePath,
+    error: &'a PartialError,
+}
+
+impl std::fmt::Display for PartialAt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_root() {
+            write!(f, "{}", self.error.reason())
+        } else {
+            write!(f, "{}: {}", self.path, self.error.reason())
+        }
+    }
+}
+
 impl StreamError {
-    fn from_feed(error: FeedError<(String, PartialError)>) -> Self {
+    fn from_feed(error: FeedError<(WirePath, PartialError)>) -> Self {
         match error {
             FeedError::Parse(e) => StreamError::Parse(e),
             FeedError::Sink((path, error)) => StreamError::Partial { path, error },
@@ -65,6 +83,13 @@ impl FieldEvent<'_> {
         match self {
             FieldEvent::Grew { path, .. } | FieldEvent::Completed { path } => path,
         }
+    }
+
+    /// The path as an owned [`WirePath`], printed like every error's path
+    /// (`sections[1].title`). The event borrows its path from the parser, so that no
+    /// event allocates; take this to keep it.
+    pub fn wire_path(&self) -> WirePath {
+        WirePath::from(self.path())
     }
 
     /// For a completed list item, its index.
@@ -227,7 +252,7 @@ impl<T: Extract> PartialStream<T> {
     pub fn validate_partial(&self, context: &Context) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if let Some(partial) = &self.partial {
-            T::validate_partial(partial, context, &mut Vec::new(), &mut errors);
+            T::validate_partial(partial, context, &mut WirePath::root(), &mut errors);
         }
         errors.into_result()
     }
@@ -261,7 +286,7 @@ impl<T: Extract> PartialStream<T> {
                     )
                     .map_err(|error| {
                         self.scratch.reset();
-                        (display_path(path), error)
+                        (WirePath::from(path), error)
                     })
                 };
                 let mut changed = false;
@@ -364,8 +389,10 @@ impl<T: Extract> PartialStream<T> {
         bytes_ok && time_ok
     }
 
-    /// Ends the input: the complete document is deserialized into `T` (with the path
-    /// of any error) and validated. In lenient mode the repairs are dropped; use
+    /// Ends the input: the complete document is deserialized into `T` and validated.
+    /// In strict mode a document that is not a `T` is reported with every wrong field
+    /// at its path (see [`read_json`](crate::read_json)). In lenient mode the repairs
+    /// are dropped; use
     /// [`PartialStream::finish_lenient`] to see them.
     pub fn finish(self, context: &Context) -> Result<T, StreamError> {
         self.finish_lenient(context).map(|read| read.value)
@@ -388,22 +415,15 @@ impl<T: Extract> PartialStream<T> {
                     &mut |_| {},
                 )
                 .map(|_| ())
-                .map_err(|error| (display_path(path), error))
+                .map_err(|error| (WirePath::from(path), error))
             };
             self.parser
                 .finish(&mut sink)
                 .map_err(StreamError::from_feed)?;
+            // Every wrong field at once, so that one re-ask can name them all.
             let value: T = match &self.unwrap_key {
-                None => crate::extract::from_json_slice(&self.raw)?,
-                Some(key) => {
-                    let mut wrapper: serde_json::Map<String, serde_json::Value> =
-                        crate::extract::from_json_slice(&self.raw)?;
-                    let inner = wrapper.remove(key).ok_or_else(|| DeserializeError {
-                        path: String::new(),
-                        message: format!("missing field `{key}`"),
-                    })?;
-                    crate::extract::from_json_value(inner)?
-                }
+                None => crate::extract::read_json_slice(&self.raw)?,
+                Some(key) => crate::extract::read_json_under(&self.raw, key)?,
             };
             value.validate(context)?;
             return Ok(Lenient {

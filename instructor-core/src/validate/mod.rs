@@ -4,7 +4,7 @@
 mod context;
 pub mod rules;
 
-use crate::partial::PathSegment;
+use crate::path::{PathSegment, WirePath};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, LinkedList, VecDeque};
 use std::fmt;
 use std::future::Future;
@@ -16,8 +16,9 @@ pub use context::Context;
 /// One failed rule: where (in wire names) and what is wrong, phrased for the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
-    /// Path from the root in wire names (`addresses[0].zip`); empty for the whole value.
-    pub path: Vec<PathSegment>,
+    /// Path from the root in wire names (`addresses[0].zip`); the root for the whole
+    /// value.
+    pub path: WirePath,
     /// What is wrong, meant to be read by the model in a re-ask.
     pub message: String,
 }
@@ -26,31 +27,31 @@ impl ValidationError {
     /// An error about the value itself (a custom validator prefixes the path later).
     pub fn new(message: impl Into<String>) -> Self {
         ValidationError {
-            path: Vec::new(),
+            path: WirePath::root(),
             message: message.into(),
         }
     }
 
     /// An error about a sub-path of the validated value.
-    pub fn at(path: Vec<PathSegment>, message: impl Into<String>) -> Self {
+    pub fn at(path: impl Into<WirePath>, message: impl Into<String>) -> Self {
         ValidationError {
-            path,
+            path: path.into(),
             message: message.into(),
         }
     }
 
     /// The path as text: `addresses[0].zip`.
     pub fn path_string(&self) -> String {
-        crate::partial::display_path(&self.path)
+        self.path.to_string()
     }
 }
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
+        if self.path.is_root() {
             f.write_str(&self.message)
         } else {
-            write!(f, "{}: {}", self.path_string(), self.message)
+            write!(f, "{}: {}", self.path, self.message)
         }
     }
 }
@@ -82,15 +83,13 @@ impl ValidationErrors {
     /// Adds an error at `path` (absolute).
     pub fn push(&mut self, path: &[PathSegment], message: impl Into<String>) {
         self.errors
-            .push(ValidationError::at(path.to_vec(), message));
+            .push(ValidationError::at(WirePath::from(path), message));
     }
 
     /// Adds errors reported relative to `prefix` (by a custom validator).
     pub fn extend_at(&mut self, prefix: &[PathSegment], errors: ValidationErrors) {
         for mut error in errors.errors {
-            let mut path = prefix.to_vec();
-            path.append(&mut error.path);
-            error.path = path;
+            error.path = WirePath::from(prefix).join(&error.path);
             self.errors.push(error);
         }
     }
@@ -164,18 +163,13 @@ impl std::error::Error for ValidationErrors {}
 /// containers, which descend into their elements; leaves have no rules of their own.
 pub trait Validate {
     /// Checks `self`, which sits at `path`, and records failures in `errors`.
-    fn validate_into(
-        &self,
-        context: &Context,
-        path: &mut Vec<PathSegment>,
-        errors: &mut ValidationErrors,
-    );
+    fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors);
 }
 
 macro_rules! no_rules {
     ($($t:ty),* $(,)?) => {$(
         impl Validate for $t {
-            fn validate_into(&self, _: &Context, _: &mut Vec<PathSegment>, _: &mut ValidationErrors) {}
+            fn validate_into(&self, _: &Context, _: &mut WirePath, _: &mut ValidationErrors) {}
         }
     )*};
 }
@@ -187,7 +181,7 @@ no_rules!(
 );
 #[cfg(feature = "chrono")]
 impl<Tz: chrono::TimeZone> Validate for chrono::DateTime<Tz> {
-    fn validate_into(&self, _: &Context, _: &mut Vec<PathSegment>, _: &mut ValidationErrors) {}
+    fn validate_into(&self, _: &Context, _: &mut WirePath, _: &mut ValidationErrors) {}
 }
 #[cfg(feature = "chrono")]
 no_rules!(chrono::NaiveDate, chrono::NaiveTime, chrono::NaiveDateTime);
@@ -206,12 +200,7 @@ no_rules!(url::Url);
 no_rules!(rust_decimal::Decimal);
 
 impl<T: Validate> Validate for Option<T> {
-    fn validate_into(
-        &self,
-        context: &Context,
-        path: &mut Vec<PathSegment>,
-        errors: &mut ValidationErrors,
-    ) {
+    fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors) {
         if let Some(value) = self {
             value.validate_into(context, path, errors);
         }
@@ -221,7 +210,7 @@ impl<T: Validate> Validate for Option<T> {
 macro_rules! wrapper {
     ($($w:ident),*) => {$(
         impl<T: Validate + ?Sized> Validate for $w<T> {
-            fn validate_into(&self, context: &Context, path: &mut Vec<PathSegment>, errors: &mut ValidationErrors) {
+            fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors) {
                 (**self).validate_into(context, path, errors);
             }
         }
@@ -232,7 +221,7 @@ wrapper!(Box, Arc);
 fn validate_items<'a, T: Validate + 'a>(
     items: impl IntoIterator<Item = &'a T>,
     context: &Context,
-    path: &mut Vec<PathSegment>,
+    path: &mut WirePath,
     errors: &mut ValidationErrors,
 ) {
     for (index, item) in items.into_iter().enumerate() {
@@ -245,7 +234,7 @@ fn validate_items<'a, T: Validate + 'a>(
 macro_rules! list {
     ($($t:ty => [$($g:tt)*]),* $(,)?) => {$(
         impl<$($g)*> Validate for $t {
-            fn validate_into(&self, context: &Context, path: &mut Vec<PathSegment>, errors: &mut ValidationErrors) {
+            fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors) {
                 validate_items(self.iter(), context, path, errors);
             }
         }
@@ -264,7 +253,7 @@ list!(
 fn validate_entries<'a, K: AsRef<str> + 'a, V: Validate + 'a>(
     entries: impl IntoIterator<Item = (&'a K, &'a V)>,
     context: &Context,
-    path: &mut Vec<PathSegment>,
+    path: &mut WirePath,
     errors: &mut ValidationErrors,
 ) {
     for (key, value) in entries {
@@ -277,7 +266,7 @@ fn validate_entries<'a, K: AsRef<str> + 'a, V: Validate + 'a>(
 macro_rules! map {
     ($($t:ty => [$($g:tt)*]),* $(,)?) => {$(
         impl<$($g)*> Validate for $t {
-            fn validate_into(&self, context: &Context, path: &mut Vec<PathSegment>, errors: &mut ValidationErrors) {
+            fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors) {
                 validate_entries(self.iter(), context, path, errors);
             }
         }

@@ -123,7 +123,7 @@ fn stub(input: &syn::DeriveInput) -> TokenStream {
                     -> __ip::Result<bool, __ip::PartialError> { __ip::Ok(false) }
             }
             impl #impl_generics __ip::Validate for #ident #ty_generics #where_clause {
-                fn validate_into(&self, _: &__ip::Context, _: &mut __ip::Vec<__ip::PathSegment>, _: &mut __ip::ValidationErrors) {}
+                fn validate_into(&self, _: &__ip::Context, _: &mut __ip::WirePath, _: &mut __ip::ValidationErrors) {}
             }
             impl #impl_generics __ip::Extract for #ident #ty_generics #where_clause {
                 fn name() -> __ip::Cow<'static, str> { __ip::Cow::Borrowed("") }

@@ -317,7 +317,7 @@ fn struct_partial(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream)
             fn validate_partial(
                 __partial: &Self::Partial,
                 __ctx: &__ip::Context,
-                __path: &mut __ip::Vec<__ip::PathSegment>,
+                __path: &mut __ip::WirePath,
                 __errors: &mut __ip::ValidationErrors,
             ) {
                 let _ = (&__partial, &__ctx, &__path, &__errors);

@@ -77,7 +77,7 @@ pub fn emit(model: &Model) -> TokenStream {
             fn validate_into(
                 &self,
                 __ctx: &__ip::Context,
-                __path: &mut __ip::Vec<__ip::PathSegment>,
+                __path: &mut __ip::WirePath,
                 __errors: &mut __ip::ValidationErrors,
             ) {
                 let _ = (&__ctx, &__path, &__errors);

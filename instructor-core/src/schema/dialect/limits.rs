@@ -1,6 +1,6 @@
 //! How deeply objects nest, following references (a cycle counts once).
 
-use super::path::WirePath;
+use super::path::SchemaPath;
 use crate::schema::{AdditionalProperties, RootSchema, Schema, SchemaKind};
 use std::collections::{HashMap, HashSet};
 
@@ -22,11 +22,11 @@ impl<'a> ObjectDepth<'a> {
 
     /// The path of the first object nested deeper than `limit` objects (the outermost
     /// object counting as one), if any.
-    pub(super) fn deeper_than(&mut self, schema: &Schema, limit: usize) -> Option<WirePath> {
+    pub(super) fn deeper_than(&mut self, schema: &Schema, limit: usize) -> Option<SchemaPath> {
         if self.depth(schema) <= limit {
             return None;
         }
-        self.locate(schema, WirePath::default(), 0, limit)
+        self.locate(schema, SchemaPath::default(), 0, limit)
     }
 
     /// The largest number of objects nested inside each other below `schema`.
@@ -72,10 +72,10 @@ impl<'a> ObjectDepth<'a> {
     fn locate(
         &mut self,
         schema: &Schema,
-        path: WirePath,
+        path: SchemaPath,
         level: usize,
         limit: usize,
-    ) -> Option<WirePath> {
+    ) -> Option<SchemaPath> {
         let too_deep =
             |this: &mut Self, child: &Schema, level: usize| level + this.depth(child) > limit;
         match &schema.kind {

@@ -1,7 +1,7 @@
 //! What the renderer carries while it walks: where it is, and the node it is writing.
 
 use super::notes::Notes;
-use super::path::WirePath;
+use super::path::SchemaPath;
 use super::policy::{Keyword, Policy};
 use super::refs::Owner;
 use crate::schema::Schema;
@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone)]
 pub(super) struct Place {
     pub owner: Owner,
-    pub path: WirePath,
+    pub path: SchemaPath,
     pub optional: bool,
 }
 
@@ -20,12 +20,12 @@ impl Place {
     pub(super) fn root() -> Self {
         Place {
             owner: Owner::Root,
-            path: WirePath::default(),
+            path: SchemaPath::default(),
             optional: false,
         }
     }
 
-    pub(super) fn top_of(owner: Owner, path: WirePath) -> Self {
+    pub(super) fn top_of(owner: Owner, path: SchemaPath) -> Self {
         Place {
             owner,
             path,

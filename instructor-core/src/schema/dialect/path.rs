@@ -1,4 +1,8 @@
-//! Where a node sits, in the names the model writes (`items[].meta`).
+//! Where a schema node sits, in the names the model writes (`items[].meta`).
+//!
+//! A schema location stands for every element of a list and every value of a map, so
+//! it is not a [`WirePath`](crate::WirePath) (which names one value of one answer);
+//! its keys print the same way (`items[]["unit price"]`).
 
 use std::fmt;
 
@@ -16,40 +20,39 @@ enum Step {
 /// A path from the root of the rendered schema; displays as `items[].meta`, or
 /// `<root>` when empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct WirePath(Vec<Step>);
+pub(super) struct SchemaPath(Vec<Step>);
 
-impl WirePath {
+impl SchemaPath {
     /// The path of property `name` of the value here.
-    pub(super) fn field(&self, name: &str) -> WirePath {
+    pub(super) fn field(&self, name: &str) -> SchemaPath {
         self.with(Step::Field(name.to_owned()))
     }
 
     /// The path of the elements of the array here.
-    pub(super) fn item(&self) -> WirePath {
+    pub(super) fn item(&self) -> SchemaPath {
         self.with(Step::Item)
     }
 
     /// The path of the values of the map here.
-    pub(super) fn map_value(&self) -> WirePath {
+    pub(super) fn map_value(&self) -> SchemaPath {
         self.with(Step::MapValue)
     }
 
-    fn with(&self, step: Step) -> WirePath {
+    fn with(&self, step: Step) -> SchemaPath {
         let mut steps = self.0.clone();
         steps.push(step);
-        WirePath(steps)
+        SchemaPath(steps)
     }
 }
 
-impl fmt::Display for WirePath {
+impl fmt::Display for SchemaPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
             return f.write_str("<root>");
         }
         for (index, step) in self.0.iter().enumerate() {
             match step {
-                Step::Field(name) if index == 0 => f.write_str(name)?,
-                Step::Field(name) => write!(f, ".{name}")?,
+                Step::Field(name) => crate::path::write_key(f, name, index == 0)?,
                 Step::Item => f.write_str("[]")?,
                 Step::MapValue if index == 0 => f.write_str("*")?,
                 Step::MapValue => f.write_str(".*")?,
@@ -61,11 +64,11 @@ impl fmt::Display for WirePath {
 
 #[cfg(test)]
 mod tests {
-    use super::WirePath;
+    use super::SchemaPath;
 
     #[test]
     fn displays_fields_items_and_map_values() {
-        let root = WirePath::default();
+        let root = SchemaPath::default();
         assert_eq!(root.to_string(), "<root>");
         assert_eq!(
             root.field("items").item().field("meta").to_string(),
@@ -74,5 +77,15 @@ mod tests {
         assert_eq!(root.item().field("name").to_string(), "[].name");
         assert_eq!(root.field("tags").map_value().to_string(), "tags.*");
         assert_eq!(root.map_value().to_string(), "*");
+    }
+
+    #[test]
+    fn keys_print_as_answer_paths_print_them() {
+        let root = SchemaPath::default();
+        assert_eq!(
+            root.field("items").item().field("unit price").to_string(),
+            r#"items[]["unit price"]"#
+        );
+        assert_eq!(root.field("0").to_string(), r#"["0"]"#);
     }
 }

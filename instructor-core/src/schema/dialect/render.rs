@@ -4,7 +4,7 @@
 use super::DialectError;
 use super::limits::ObjectDepth;
 use super::node::{Node, Place};
-use super::path::WirePath;
+use super::path::SchemaPath;
 use super::policy::{
     AdditionalRule, EnumValues, Keyword, NullStyle, Policy, Recursion, RefRule, RootRule,
 };
@@ -43,7 +43,7 @@ pub(super) fn render(root: &RootSchema, policy: &Policy) -> Result<Value, Dialec
         root.schema.clone()
     };
     let top_place = if wrap {
-        Place::top_of(Owner::Wrapper, WirePath::default())
+        Place::top_of(Owner::Wrapper, SchemaPath::default())
     } else {
         Place::root()
     };
@@ -71,7 +71,7 @@ struct Renderer<'a> {
     /// Definitions referred to so far, rendered once their turn comes.
     defs: IndexMap<String, Map<String, Value>>,
     /// Definitions to render, with the path of their first reference.
-    pending: VecDeque<(String, WirePath)>,
+    pending: VecDeque<(String, SchemaPath)>,
     /// Definitions being inlined (dialects without `$ref`).
     inlining: Vec<String>,
     /// Properties written, inlined copies included.
