@@ -458,7 +458,10 @@ mod several_values {
         let (value, repairs) = read(&format!("{CLEAN} then {{\"debug\": true}}"));
         assert_eq!(value, ticket("Fix login"));
         assert!(
-            has_repair(&repairs, "that is not a `Ticket` (missing field `title`)"),
+            has_repair(
+                &repairs,
+                "that is not a `Ticket` (title: missing required field"
+            ),
             "{repairs:#?}"
         );
         let (value, repairs) = read(&format!("{{\"debug\": true}} then {CLEAN}"));
