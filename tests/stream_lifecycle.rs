@@ -474,3 +474,32 @@ async fn a_refused_connection_ends_with_the_url_it_tried() {
         Some(2)
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn items_after_one_the_item_reader_cannot_follow_come_from_the_whole_answer() {
+    // A lone surrogate in an ignored field: serde_json reads it, the item reader stops.
+    let answer = r#"{"value": [{"name": "Ann", "age": 30}, {"name": "Bo", "age": 40, "note": "\ud800"}, {"name": "Cy", "age": 50}]}"#;
+    let (server, client) = setup().await;
+    server.push(ChatCompletion::tool_call("User_list", answer).reply());
+    let whole: Vec<User> = client
+        .extract::<Vec<User>>()
+        .user("x")
+        .await
+        .expect("serde reads it");
+    let (server, client) = setup().await;
+    let pieces: Vec<String> = answer
+        .as_bytes()
+        .chunks(11)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    server.push(ChatCompletion::tool_call_fragments("User_list", pieces).sse_reply());
+    let items: Vec<User> = client
+        .extract::<User>()
+        .user("x")
+        .iter()
+        .map(|item| item.expect("every item valid"))
+        .collect()
+        .await;
+    assert_eq!(items, whole);
+    assert_eq!(items.len(), 3);
+}

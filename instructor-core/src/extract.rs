@@ -368,6 +368,20 @@ pub fn read_json_value<T: Extract>(value: &serde_json::Value) -> Result<T, Deser
 /// object (`{"value": [...]}`, how strict dialects carry a list, an option or a
 /// primitive). Paths start at the wrapper, as the model wrote them (`value[0].name`).
 pub fn read_json_under<T: Extract>(bytes: &[u8], key: &str) -> Result<T, DeserializeError> {
+    // serde straight from the text first, as `read_json` does: what serde accepts
+    // (a lone surrogate in an ignored field, say) is accepted here too, and a valid
+    // answer is parsed once.
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    if let Ok(value) = serde::de::DeserializeSeed::deserialize(
+        Under::<T> {
+            key,
+            _value: std::marker::PhantomData,
+        },
+        &mut deserializer,
+    ) && deserializer.end().is_ok()
+    {
+        return Ok(value);
+    }
     let wrapper: serde_json::Value = from_json_slice(bytes)?;
     let serde_json::Value::Object(mut wrapper) = wrapper else {
         return Err(DeserializeError::new(
@@ -419,4 +433,42 @@ fn explain<T: Extract>(
         }
     }
     DeserializeError { errors }
+}
+
+/// The value under one key of a wrapper object, the other keys ignored (a seed: the
+/// key is only known at run time).
+struct Under<'k, T> {
+    key: &'k str,
+    _value: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'de, T: DeserializeOwned> serde::de::DeserializeSeed<'de> for Under<'_, T> {
+    type Value = T;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for Under<'_, T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an object with the field `{}`", self.key)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == self.key {
+                if found.is_some() {
+                    return Err(serde::de::Error::duplicate_field("value"));
+                }
+                found = Some(map.next_value::<T>()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        found.ok_or_else(|| serde::de::Error::missing_field("value"))
+    }
 }

@@ -429,6 +429,29 @@ impl<T: Extract> ItemRun<T> {
                     message: error.to_string(),
                 })),
             }
+        } else {
+            // The item reader stopped on something the whole reading accepts (or
+            // not): the items not yet handed out come from the whole answer, as
+            // `.await` reads it, so none is lost.
+            let handed = self.shown + self.ready.len();
+            let answer = read_answer::<Vec<T>>(&self.engine.spec, &response);
+            match answer.value {
+                Ok(list) => {
+                    for (index, item) in list.into_iter().enumerate().skip(handed) {
+                        self.ready
+                            .push_back(item.validate(&self.context).map(|()| item).map_err(
+                                |errors| Error::Item {
+                                    index,
+                                    message: errors.to_string(),
+                                },
+                            ));
+                    }
+                }
+                Err(failure) => self.ready.push_back(Err(Error::Item {
+                    index: handed,
+                    message: failure.to_string(),
+                })),
+            }
         }
         let raw = raw_text(&self.engine.spec, &response);
         if let Err(error) = self.engine.settle(&response, raw.clone()) {
