@@ -29,6 +29,8 @@ struct Said {
     usage: (u64, u64),
     /// An HTTP error instead of an answer.
     status: Option<u16>,
+    /// Its `retry-after` header.
+    retry_after: Option<&'static str>,
 }
 
 fn call(arguments: &str) -> Said {
@@ -62,10 +64,14 @@ impl Said {
 
     fn whole(&self) -> Reply {
         if let Some(status) = self.status {
-            return Reply::json(
+            let reply = Reply::json(
                 status,
                 json!({"error": {"message": "no", "type": "server_error"}}),
             );
+            return match self.retry_after {
+                Some(wait) => reply.header("retry-after", wait),
+                None => reply,
+            };
         }
         let calls: Vec<Value> = self
             .calls
@@ -407,6 +413,28 @@ fn scenarios() -> Vec<Scenario> {
                 ..Said::default()
             }],
         ),
+        scenario(
+            "a rate limit asking for a wait past the deadline",
+            vec![
+                Said {
+                    status: Some(429),
+                    retry_after: Some("50"),
+                    ..Said::default()
+                },
+                users(GOOD),
+            ],
+        ),
+        scenario(
+            "a rate limit asking for an absurd wait",
+            vec![
+                Said {
+                    status: Some(429),
+                    retry_after: Some("1e20"),
+                    ..Said::default()
+                },
+                users(GOOD),
+            ],
+        ),
         Scenario {
             max_retries: 3,
             budget: Some(100),
@@ -519,6 +547,16 @@ async fn the_table_expects_what_await_gives() {
             2,
         ),
         ("an invalid request", Outcome::Failed("provider"), 1),
+        (
+            "a rate limit asking for a wait past the deadline",
+            Outcome::Failed("timeout"),
+            1,
+        ),
+        (
+            "a rate limit asking for an absurd wait",
+            Outcome::Failed("provider"),
+            1,
+        ),
         (
             "an invalid answer that spends the budget",
             Outcome::Failed("budget"),
