@@ -10,8 +10,9 @@
 //! - `testing` (feature `testing`): a local fake provider, a real HTTP server on
 //!   127.0.0.1, for offline tests and examples.
 //!
-//! Anthropic, Gemini and Cohere clients come next. This crate depends on
-//! `instructor-core` only, never the other way round.
+//! Only the OpenAI wire exists so far (Anthropic, Gemini and Cohere are planned). This
+//! crate depends on `instructor-core`; core depends on it only as a dev-dependency, so
+//! that core's doc examples run against the fake provider.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
