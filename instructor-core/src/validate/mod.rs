@@ -140,14 +140,22 @@ impl IntoIterator for ValidationErrors {
 
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, error) in self.errors.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{error}")?;
-        }
-        Ok(())
+        write_lines(f, &self.errors)
     }
+}
+
+/// A list of errors as the model reads them in a re-ask: one `path: message` a line.
+pub(crate) fn write_lines<E: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    errors: &[E],
+) -> fmt::Result {
+    for (i, error) in errors.iter().enumerate() {
+        if i > 0 {
+            f.write_str("\n")?;
+        }
+        write!(f, "{error}")?;
+    }
+    Ok(())
 }
 
 impl std::error::Error for ValidationErrors {}
