@@ -278,20 +278,36 @@ async fn a_retry_after_longer_than_the_policy_honours_is_not_waited_for() {
             Reply::json(429, json!({"error": {"message": "slow down"}})).header(header.0, header.1),
         );
         server.push(ChatCompletion::tool_call("User", r#"{"name": "Ann", "age": 30}"#).reply());
-        let result = client.extract::<User>().user("x").await;
-        match result {
-            // A bound the provider clamps to: not retried, the error says why.
-            Err(error) => {
-                assert!(
-                    matches!(error, Error::Provider { .. }),
-                    "{header:?}: {error:?}"
-                );
-                assert_eq!(error.ledger().map(|l| l.attempts.len()), Some(1));
-                assert_eq!(server.requests().len(), 1);
-            }
-            // A header the provider reads as garbage: ordinary backoff.
-            Ok(user) => assert_eq!(user.age, 30),
-        }
+        let error = client
+            .extract::<User>()
+            .user("x")
+            .await
+            .expect_err("a wait past what the policy honours is not retried");
+        assert!(
+            matches!(error, Error::Provider { .. }),
+            "{header:?}: {error:?}"
+        );
+        assert_eq!(error.ledger().map(|l| l.attempts.len()), Some(1));
+        assert_eq!(server.requests().len(), 1, "{header:?}");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_garbage_retry_after_falls_back_to_ordinary_backoff() {
+    for value in ["NaN", "-5", "inf", "soon"] {
+        let (server, client) = setup().await;
+        server.push(
+            Reply::json(429, json!({"error": {"message": "slow down"}}))
+                .header("retry-after", value),
+        );
+        server.push(ChatCompletion::tool_call("User", r#"{"name": "Ann", "age": 30}"#).reply());
+        let user = client
+            .extract::<User>()
+            .user("x")
+            .await
+            .expect("retried after backoff");
+        assert_eq!(user.age, 30, "{value}");
+        assert_eq!(server.requests().len(), 2, "{value}");
     }
 }
 

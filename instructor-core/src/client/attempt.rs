@@ -203,12 +203,7 @@ impl<V> Engine<V> {
     /// the server is redacted, then the `Response` and `Usage` hooks and the spans.
     pub(super) fn received(&mut self, mut response: ChatResponse) -> ChatResponse {
         let provider = &self.provider;
-        let redact = |text: &mut String| {
-            let clean = provider.redact(text);
-            if clean != *text {
-                *text = clean;
-            }
-        };
+        let redact = |text: &mut String| *text = provider.redact(text);
         for text in [
             &mut response.text,
             &mut response.refusal,

@@ -735,19 +735,13 @@ impl OpenAi {
         bytes: &[u8],
         header_id: Option<String>,
     ) -> Result<ChatResponse, ProviderError> {
-        let mut response = read_response(bytes, &self.redactor).map_err(|error| match error {
-            ProviderError::Status {
-                status,
-                body,
-                retry_after,
-                request_id,
-            } => ProviderError::Status {
-                status,
-                body,
-                retry_after,
-                request_id: request_id.or_else(|| header_id.clone()),
-            },
-            other => other,
+        let mut response = read_response(bytes, &self.redactor).map_err(|mut error| {
+            if let ProviderError::Status { request_id, .. } = &mut error
+                && request_id.is_none()
+            {
+                request_id.clone_from(&header_id);
+            }
+            error
         })?;
         if response.request_id.is_none() {
             response.request_id = header_id;

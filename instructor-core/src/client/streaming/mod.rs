@@ -107,6 +107,49 @@ impl<T: Extract> fmt::Debug for Items<T> {
     }
 }
 
+/// A streamed extraction's state; each step yields the next item, inside the
+/// extraction's span.
+trait Run: Send + 'static {
+    type Item: Send + 'static;
+
+    fn span(&self) -> tracing::Span;
+
+    fn step(&mut self) -> impl std::future::Future<Output = Option<Self::Item>> + Send;
+}
+
+/// The stream of `run`'s items: owned, boxed, `Send`.
+fn drive<R: Run>(run: R) -> BoxStream<R::Item> {
+    Box::pin(futures_util::stream::unfold(run, |mut run| async move {
+        let span = run.span();
+        let item = run.step().instrument(span).await?;
+        Some((item, run))
+    }))
+}
+
+impl<T: Extract> Run for PartialRun<T> {
+    type Item = Result<PartialUpdate<T>, Error>;
+
+    fn span(&self) -> tracing::Span {
+        self.engine.span.clone()
+    }
+
+    fn step(&mut self) -> impl std::future::Future<Output = Option<Self::Item>> + Send {
+        self.next_update()
+    }
+}
+
+impl<T: Extract> Run for ItemRun<T> {
+    type Item = Result<T, Error>;
+
+    fn span(&self) -> tracing::Span {
+        self.engine.span.clone()
+    }
+
+    fn step(&mut self) -> impl std::future::Future<Output = Option<Self::Item>> + Send {
+        self.next_item()
+    }
+}
+
 /// A stream that fails at once (the request could not be built).
 fn failed<I: Send + 'static>(error: Error) -> BoxStream<Result<I, Error>> {
     Box::pin(futures_util::stream::once(async move { Err(error) }))
@@ -206,7 +249,7 @@ struct PartialRun<T: Extract> {
 }
 
 impl<T: Extract> PartialRun<T> {
-    async fn step(&mut self) -> Option<Result<PartialUpdate<T>, Error>> {
+    async fn next_update(&mut self) -> Option<Result<PartialUpdate<T>, Error>> {
         loop {
             if let Some(notice) = self.notice.take() {
                 return Some(Ok(notice));
@@ -300,14 +343,7 @@ pub(super) fn partial_stream<T: Extract>(engine: Result<Engine<T>, Error>) -> Pa
         notice: None,
         done: false,
     };
-    let inner = futures_util::stream::unfold(run, |mut run| async move {
-        let span = run.engine.span.clone();
-        let item = run.step().instrument(span).await?;
-        Some((item, run))
-    });
-    PartialUpdates {
-        inner: Box::pin(inner),
-    }
+    PartialUpdates { inner: drive(run) }
 }
 
 /// `.iter()`: an attempt whose items were shown is not re-asked (the caller has the
@@ -330,7 +366,7 @@ struct ItemRun<T: Extract> {
 }
 
 impl<T: Extract> ItemRun<T> {
-    async fn step(&mut self) -> Option<Result<T, Error>> {
+    async fn next_item(&mut self) -> Option<Result<T, Error>> {
         loop {
             if let Some(item) = self.ready.pop_front() {
                 return Some(self.checked(item).await);
@@ -519,12 +555,14 @@ impl<T: Extract> ItemRun<T> {
         self.shown += 1;
         let index = self.shown - 1;
         let value = item?;
-        let context = self.context.clone();
-        let validators = self.validators.clone();
+        if self.validators.is_empty() {
+            return Ok(value);
+        }
+        let (context, validators) = (&self.context, &self.validators);
         let validation = async move {
             let mut errors = crate::validate::ValidationErrors::new();
-            for validator in &validators {
-                if let Err(found) = validator.validate(&value, &context).await {
+            for validator in validators {
+                if let Err(found) = validator.validate(&value, context).await {
                     errors.extend_at(&[], found);
                 }
             }
@@ -576,12 +614,5 @@ pub(super) fn item_stream<T: Extract>(
         calls_done: 0,
         done: false,
     };
-    let inner = futures_util::stream::unfold(run, |mut run| async move {
-        let span = run.engine.span.clone();
-        let item = run.step().instrument(span).await?;
-        Some((item, run))
-    });
-    Items {
-        inner: Box::pin(inner),
-    }
+    Items { inner: drive(run) }
 }
