@@ -8,13 +8,17 @@
 //!
 //! # Deeply nested types
 //!
-//! The compiler checks that a type's partial is `Send + Sync` by walking through every
-//! nested partial, and each nesting level costs two steps of its recursion limit (128 by
-//! default; five through a `Vec`), plus three steps of its layout query depth. Chains
-//! of up to about 40 directly nested derived structs (about 25 through `Vec` fields)
-//! compile as they are; deeper ones stop with "overflow evaluating the requirement" or
-//! "queries overflow the depth limit" until the crate raises the limit, e.g.
-//! `#![recursion_limit = "256"]` (64 levels directly or 40 through `Vec`).
+//! `Extract` needs the type and its partial to be `Send + Sync`. The compiler proves
+//! such traits by walking every nested field, a few steps of its recursion limit per
+//! level, so on its own it would stop at about 26 derived structs nested through `Vec`
+//! fields. The derive therefore states `Send` and `Sync` for a non-generic type and its
+//! partial itself, after asking the compiler to prove both for every field (skipped
+//! ones included), which is the rule the compiler's own impls follow; a field that is
+//! not `Send + Sync` is a compile error naming that field. A crate that implements
+//! `Send` or `Sync` by hand for a derived type gets a conflicting-impl error instead.
+//! Chains of 60 levels through `Vec` compile under the default limits, about as deep
+//! as serde's derive with `serde_json::from_str` reaches before the compiler's
+//! instantiation limit (about 64); `#![recursion_limit = "256"]` goes further.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -12,7 +12,11 @@ use quote::{quote, quote_spanned};
 /// user sees our messages and not a cascade of "trait not implemented".
 pub fn expand(input: &syn::DeriveInput) -> TokenStream {
     match model::build(input) {
-        Ok(model) => emit(&model),
+        Ok(model) => {
+            let emitted = emit(&model);
+            let threads = thread_safety(input, &model);
+            quote! { #emitted #threads }
+        }
         Err(failure) => {
             let errors = failure
                 .errors
@@ -46,6 +50,62 @@ fn emit(model: &Model) -> TokenStream {
             #validate_impl
             #extract_impl
             #strict_checks
+        };
+    }
+}
+
+/// `Send` and `Sync` for a non-generic type and its partial, proven field by field.
+///
+/// The compiler proves an auto trait of a type by walking into every field, and the
+/// fields of those fields, all the way down; each level of `Vec<Next>` costs about five
+/// steps of its recursion limit. `Extract` needs `Send + Sync` of the type and of its
+/// partial, so chains of about 26 derived structs nested through `Vec` used to stop
+/// with "overflow evaluating the requirement". Here each type states the two traits
+/// itself, so the proof of one level stops at the next level's explicit impl, and the
+/// `const` below asks the compiler to prove them for every field of this level (all of
+/// them, including fields serde skips), which is exactly the rule the compiler's own
+/// impl would follow. Generic types keep the compiler's impls: their bounds depend on
+/// the parameters.
+fn thread_safety(input: &syn::DeriveInput, model: &Model) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let krate = &model.krate;
+    let ident = &input.ident;
+    let fields: Vec<&syn::Type> = match &input.data {
+        syn::Data::Struct(data) => data.fields.iter().map(|f| &f.ty).collect(),
+        syn::Data::Enum(data) => data
+            .variants
+            .iter()
+            .flat_map(|v| v.fields.iter().map(|f| &f.ty))
+            .collect(),
+        syn::Data::Union(_) => return TokenStream::new(),
+    };
+    let (partial_owned, partial_fields) = partial::field_types(model);
+    let partial_impls = partial_owned.then(|| {
+        let partial = &model.partial_ident;
+        quote! {
+            // SAFETY: every field of the partial is checked below to be `Send + Sync`.
+            unsafe impl #krate::__private::Send for #partial {}
+            // SAFETY: as above.
+            unsafe impl #krate::__private::Sync for #partial {}
+        }
+    });
+    quote! {
+        // SAFETY: every field is checked below to be `Send + Sync`, which is the
+        // condition under which the compiler would implement both itself.
+        unsafe impl #krate::__private::Send for #ident {}
+        // SAFETY: as above.
+        unsafe impl #krate::__private::Sync for #ident {}
+        #partial_impls
+        #[doc(hidden)]
+        const _: () = {
+            fn __send_sync<T: ?#krate::__private::Sized + #krate::__private::Send + #krate::__private::Sync>() {}
+            #[allow(dead_code)]
+            fn __every_field() {
+                #(__send_sync::<#fields>();)*
+                #(__send_sync::<#partial_fields>();)*
+            }
         };
     }
 }

@@ -17,6 +17,33 @@ pub fn emit(model: &Model) -> (TokenStream, TokenStream) {
     }
 }
 
+/// Whether the derive defines a partial type of its own (not an alias), and the types of
+/// every field of that partial, for the `Send + Sync` proof.
+pub fn field_types(model: &Model) -> (bool, Vec<TokenStream>) {
+    let krate = &model.krate;
+    match &model.body {
+        Body::Struct(fields) => {
+            let mut types: Vec<_> = fields.iter().map(|f| partial_type(f, krate)).collect();
+            types.push(quote!(#krate::__private::CompleteFields));
+            (true, types)
+        }
+        Body::Enum { variants, .. } => {
+            let types = variants
+                .iter()
+                .flat_map(|v| match &v.shape {
+                    VariantShape::Unit => Vec::new(),
+                    VariantShape::Newtype(field) => vec![mirror_field_type(field, krate)],
+                    VariantShape::Struct(fields) => {
+                        fields.iter().map(|f| mirror_field_type(f, krate)).collect()
+                    }
+                })
+                .collect();
+            (true, types)
+        }
+        Body::Transparent(_) | Body::Unit => (false, Vec::new()),
+    }
+}
+
 fn ip(model: &Model) -> TokenStream {
     let krate = &model.krate;
     quote!(#krate::__private)
