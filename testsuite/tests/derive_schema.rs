@@ -1,7 +1,7 @@
 //! Schemas of derived types: annotations, field order, leaf types, overrides, and a
 //! snapshot of every dialect for a set of representative types.
 
-#[path = "../instructor-core/tests/strict_checker/mod.rs"]
+#[path = "../../instructor-core/tests/strict_checker/mod.rs"]
 #[allow(dead_code)]
 mod strict_checker;
 

@@ -714,7 +714,7 @@ async fn a_recorded_openai_stream_replays_through_http() {
     }
     let recorded = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/testdata/recorded/openai/stream-single-tool-call.sse"
+        "/../testdata/recorded/openai/stream-single-tool-call.sse"
     ))
     .expect("recorded stream");
     let (server, client) = setup().await;

@@ -27,7 +27,7 @@ struct Property {
 }
 
 fn readme_json_blocks() -> Vec<serde_json::Value> {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     readme
         .split("\n```json\n")
         .skip(1)
