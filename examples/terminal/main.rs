@@ -11,10 +11,10 @@
 //! (a scripted answer at a human pace, whose first try is re-asked); with a key it asks
 //! the real provider (`OPENAI_MODEL`, default `gpt-4o-mini`).
 
+mod render;
 #[path = "../web/report.rs"]
 #[allow(dead_code)]
 mod report;
-mod render;
 
 use std::io::IsTerminal;
 use std::time::Duration;

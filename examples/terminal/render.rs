@@ -112,7 +112,11 @@ pub fn lines(view: &Value, frame: usize, width: usize) -> Vec<String> {
             ));
         }
     }
-    lines.push(format!("{} score: {}", mark(view, "score"), text(view, "score")));
+    lines.push(format!(
+        "{} score: {}",
+        mark(view, "score"),
+        text(view, "score")
+    ));
     lines.into_iter().map(|line| cut(line, width)).collect()
 }
 
@@ -187,7 +191,10 @@ where
             }
             Some(Ok(PartialUpdate::Restarted { attempt, reason })) => {
                 view = serde_json::json!({});
-                screen.note(out, &format!("↻ starting over (attempt {attempt}): {reason}"))?;
+                screen.note(
+                    out,
+                    &format!("↻ starting over (attempt {attempt}): {reason}"),
+                )?;
             }
             Some(Ok(PartialUpdate::Done(done))) => {
                 let lines = lines(&complete_view(&done.value), 0, options.width);

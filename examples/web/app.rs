@@ -114,9 +114,9 @@ where
 {
     updates.map(|update| {
         let event = match update {
-            Ok(PartialUpdate::Partial(partial)) => {
-                Event::default().event("partial").data(partial_json(&partial).to_string())
-            }
+            Ok(PartialUpdate::Partial(partial)) => Event::default()
+                .event("partial")
+                .data(partial_json(&partial).to_string()),
             Ok(PartialUpdate::Restarted { attempt, reason }) => Event::default()
                 .event("restarted")
                 .data(json!({"attempt": attempt, "reason": reason}).to_string()),

@@ -144,8 +144,8 @@ pub fn scripted_answers(pace: Duration) -> Vec<Reply> {
     let valid = json!({
         "title": "Platform team Q3: faster billing, fewer incidents",
         "summary": "The platform team moved billing to the new cluster, cutting p99 latency \
-from 840 ms to 310 ms, and closed most open incidents. Two migrations slipped to Q4 after a \
-vendor API change.",
+    from 840 ms to 310 ms, and closed most open incidents. Two migrations slipped to Q4 after a \
+    vendor API change.",
         "sections": [
             {"heading": "Billing migration", "body": "Billing now runs on the new cluster; p99 latency fell from 840 ms to 310 ms."},
             {"heading": "Incidents", "body": "41 of 47 open incidents were closed."},

@@ -38,7 +38,10 @@ fn line<'a>(frame: &'a str, prefix: &str) -> Option<&'a str> {
     frame.lines().find(|l| {
         let mut chars = l.chars();
         chars.next();
-        chars.as_str().strip_prefix(' ').is_some_and(|rest| rest.starts_with(prefix))
+        chars
+            .as_str()
+            .strip_prefix(' ')
+            .is_some_and(|rest| rest.starts_with(prefix))
     })
 }
 
@@ -59,9 +62,11 @@ async fn the_terminal_view_redraws_fields_as_they_stream() {
 
     // The re-ask of the first answer (score 140) is printed as it happens.
     assert!(
-        frames.iter().any(|f| f.starts_with("↻ starting over (attempt 2)")
-            && f.contains("score")
-            && f.contains("140")),
+        frames
+            .iter()
+            .any(|f| f.starts_with("↻ starting over (attempt 2)")
+                && f.contains("score")
+                && f.contains("140")),
         "no restart note in {output:?}"
     );
 
@@ -72,12 +77,21 @@ async fn the_terminal_view_redraws_fields_as_they_stream() {
         .map(|l| l.split_once("score: ").map_or("", |(_, v)| v))
         .filter(|v| !v.is_empty())
         .collect();
-    assert!(scores.contains(&"140") && scores.contains(&"87"), "{scores:?}");
-    assert!(scores.iter().all(|v| *v == "140" || *v == "87"), "{scores:?}");
+    assert!(
+        scores.contains(&"140") && scores.contains(&"87"),
+        "{scores:?}"
+    );
+    assert!(
+        scores.iter().all(|v| *v == "140" || *v == "87"),
+        "{scores:?}"
+    );
 
     // The title spins while it streams, and is checked while the sections still stream.
     assert!(
-        frames.iter().filter_map(|f| line(f, "title: ")).any(spinning),
+        frames
+            .iter()
+            .filter_map(|f| line(f, "title: "))
+            .any(spinning),
         "the title never spun"
     );
     let title_done_sections_streaming = frames.iter().filter(|f| {
@@ -96,7 +110,10 @@ async fn the_terminal_view_redraws_fields_as_they_stream() {
     let last = frames.last().expect("a last frame");
     assert!(last.starts_with("✓ title: Platform team Q3: faster billing, fewer incidents\n"));
     assert!(last.contains("    ✓ 5. Next quarter — Focus on the search rewrite"));
-    assert!(last.contains("✓ score: 87\nvalidated after 2 attempt(s)\n"), "{last:?}");
+    assert!(
+        last.contains("✓ score: 87\nvalidated after 2 attempt(s)\n"),
+        "{last:?}"
+    );
     assert!(!last.chars().any(|c| SPINNER.contains(&c)), "{last:?}");
 }
 

@@ -144,7 +144,10 @@ async fn run(client: &Client, base: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(loaded, "the page did not load /config");
-    client.execute(OBSERVER, vec![]).await.expect("installing the observer");
+    client
+        .execute(OBSERVER, vec![])
+        .await
+        .expect("installing the observer");
 
     let textarea = client.find(Locator::Id("text")).await.expect("text box");
     textarea.clear().await.expect("clearing the text box");
@@ -221,7 +224,9 @@ async fn run(client: &Client, base: &str) {
     // ... and was complete while the list of sections still grew, one item at a time.
     let counts = strings("countsWhileTitleDone");
     assert!(
-        ["1", "2", "3", "4", "5"].iter().all(|n| counts.iter().any(|c| c == n)),
+        ["1", "2", "3", "4", "5"]
+            .iter()
+            .all(|n| counts.iter().any(|c| c == n)),
         "sections seen while the title was done and the list streaming: {counts:?}"
     );
 
@@ -286,7 +291,10 @@ async fn an_empty_or_oversized_text_is_refused() {
     let server = tokio::spawn(serve);
     for (query, expected) in [
         ("text=%20".to_owned(), "empty"),
-        (format!("text={}", "a".repeat(app::MAX_TEXT_CHARS + 1)), "longer"),
+        (
+            format!("text={}", "a".repeat(app::MAX_TEXT_CHARS + 1)),
+            "longer",
+        ),
     ] {
         let (status, body) = get(addr, &format!("/extract?{query}")).await;
         assert!(status.contains("400"), "{status}");
@@ -298,16 +306,15 @@ async fn an_empty_or_oversized_text_is_refused() {
 /// A minimal HTTP/1.0 GET, to read status line and body.
 async fn get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connecting");
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connecting");
     stream
         .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
         .await
         .expect("writing");
     let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .await
-        .expect("reading");
+    stream.read_to_string(&mut response).await.expect("reading");
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     (
         head.lines().next().unwrap_or_default().to_owned(),
