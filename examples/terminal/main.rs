@@ -27,10 +27,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         text
     };
-    let backend = report::Backend::from_env(Duration::from_millis(90)).await;
+    let backend = report::Backend::from_env(Duration::from_millis(90));
     println!("Answers come from {}.\n", backend.describe());
-    let updates = backend
-        .client_for_one_question()
+    let (client, _server) = backend.ask().await?;
+    let updates = client
         .extract::<report::Report>()
         .system(report::SYSTEM)
         .user(text)

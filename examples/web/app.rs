@@ -20,6 +20,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use futures_util::{Stream, StreamExt};
 use instructor::client::PartialUpdate;
+use instructor::providers::testing::FakeProvider;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -87,13 +88,19 @@ async fn extract(
             "the text is longer than {MAX_TEXT_CHARS} characters"
         ));
     }
-    let updates = backend
-        .client_for_one_question()
+    let (client, server) = match backend.ask().await {
+        Ok(asked) => asked,
+        Err(error) => {
+            let message = format!("the local fake provider could not start: {error}");
+            return (StatusCode::INTERNAL_SERVER_ERROR, message).into_response();
+        }
+    };
+    let updates = client
         .extract::<Report>()
         .system(SYSTEM)
         .user(text)
         .partial();
-    Sse::new(events(updates))
+    Sse::new(events(updates, server))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
@@ -107,12 +114,17 @@ fn bad_request(message: &str) -> Response {
         .into_response()
 }
 
-/// Maps the extraction's updates to server-sent events, ending after `done` or `failed`.
-fn events<S>(updates: S) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static
+/// Maps the extraction's updates to server-sent events, ending after `done` or `failed`;
+/// `server` (the fake provider answering, offline) lives as long as the stream.
+fn events<S>(
+    updates: S,
+    server: Option<FakeProvider>,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static
 where
     S: Stream<Item = Result<PartialUpdate<Report>, instructor::Error>> + Send + 'static,
 {
-    updates.map(|update| {
+    updates.map(move |update| {
+        let _answering = &server;
         let event = match update {
             Ok(PartialUpdate::Partial(partial)) => Event::default()
                 .event("partial")

@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|_| format!("PORT must be a number from 0 to 65535, not {port:?}"))?,
         Err(_) => 3000,
     };
-    let backend = Arc::new(report::Backend::from_env(OFFLINE_PACE).await);
+    let backend = Arc::new(report::Backend::from_env(OFFLINE_PACE));
     println!("Answers come from {}.", backend.describe());
     let (addr, serve) = app::bind(backend, port).await?;
     println!("Open http://{addr}/ (Ctrl-C to stop).");

@@ -49,18 +49,15 @@ three open roles are filled. Next quarter we focus on the search rewrite and on-
 pub enum Backend {
     /// A real provider (`OPENAI_API_KEY` or `OPENAI_BASE_URL` set).
     Remote { client: Client, description: String },
-    /// The local fake provider, which replays [`scripted_answers`] for each question.
-    Offline {
-        client: Client,
-        server: FakeProvider,
-        pace: Duration,
-    },
+    /// The local fake provider: for each question, a server of its own that replays
+    /// [`scripted_answers`] (so that questions asked at once do not share answers).
+    Offline { pace: Duration },
 }
 
 impl Backend {
     /// The real provider when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else the
     /// local fake provider with answers paced by `pace` between streamed events.
-    pub async fn from_env(pace: Duration) -> Self {
+    pub fn from_env(pace: Duration) -> Self {
         if std::env::var_os("OPENAI_API_KEY").is_some()
             || std::env::var_os("OPENAI_BASE_URL").is_some()
         {
@@ -76,33 +73,26 @@ impl Backend {
                 description,
             };
         }
-        Self::offline(pace).await
+        Self::offline(pace)
     }
 
-    /// The local fake provider (a real HTTP server on 127.0.0.1).
-    pub async fn offline(pace: Duration) -> Self {
-        let server = FakeProvider::start().await;
-        let provider = OpenAi::new(OpenAiConfig::new(server.base_url()));
-        Self::Offline {
-            client: Client::new(provider).with_model("demo-model"),
-            server,
-            pace,
-        }
+    /// The local fake provider (a real HTTP server on 127.0.0.1 per question).
+    pub fn offline(pace: Duration) -> Self {
+        Self::Offline { pace }
     }
 
-    /// The client to ask; offline, first queues the scripted answers for one question.
-    pub fn client_for_one_question(&self) -> Client {
+    /// The client for one question, and offline the fake server that answers it, to keep
+    /// alive until the answer has been read.
+    pub async fn ask(&self) -> std::io::Result<(Client, Option<FakeProvider>)> {
         match self {
-            Self::Remote { client, .. } => client.clone(),
-            Self::Offline {
-                client,
-                server,
-                pace,
-            } => {
+            Self::Remote { client, .. } => Ok((client.clone(), None)),
+            Self::Offline { pace } => {
+                let server = FakeProvider::try_start().await?;
                 for answer in scripted_answers(*pace) {
                     server.push(answer);
                 }
-                client.clone()
+                let provider = OpenAi::new(OpenAiConfig::new(server.base_url()));
+                Ok((Client::new(provider).with_model("demo-model"), Some(server)))
             }
         }
     }

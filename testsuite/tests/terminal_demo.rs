@@ -14,9 +14,9 @@ use std::time::Duration;
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 async fn render(ansi: bool) -> (String, Result<report::Report, String>) {
-    let backend = report::Backend::offline(Duration::ZERO).await;
-    let updates = backend
-        .client_for_one_question()
+    let backend = report::Backend::offline(Duration::ZERO);
+    let (client, _server) = backend.ask().await.expect("starting the fake provider");
+    let updates = client
         .extract::<report::Report>()
         .system(report::SYSTEM)
         .user(report::SAMPLE_TEXT)

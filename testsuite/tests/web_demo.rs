@@ -256,7 +256,7 @@ async fn run(client: &Client, base: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_renders_the_extraction_as_it_streams() {
-    let backend = Arc::new(report::Backend::offline(Duration::from_millis(40)).await);
+    let backend = Arc::new(report::Backend::offline(Duration::from_millis(40)));
     let (addr, serve) = app::bind(backend, 0).await.expect("binding the demo");
     let server = tokio::spawn(serve);
     let base = format!("http://{addr}/");
@@ -286,7 +286,7 @@ async fn the_page_renders_the_extraction_as_it_streams() {
 /// Bad requests get a readable error, not a stream.
 #[tokio::test]
 async fn an_empty_or_oversized_text_is_refused() {
-    let backend = Arc::new(report::Backend::offline(Duration::ZERO).await);
+    let backend = Arc::new(report::Backend::offline(Duration::ZERO));
     let (addr, serve) = app::bind(backend, 0).await.expect("binding the demo");
     let server = tokio::spawn(serve);
     for (query, expected) in [
@@ -299,6 +299,50 @@ async fn an_empty_or_oversized_text_is_refused() {
         let (status, body) = get(addr, &format!("/extract?{query}")).await;
         assert!(status.contains("400"), "{status}");
         assert!(body.contains(expected), "{body}");
+    }
+    server.abort();
+}
+
+/// Offline, each question has its own scripted answers: two asked at once both see the
+/// re-ask and end with the valid report (the event stream, read without a browser).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_asked_at_once_each_get_their_answers() {
+    let backend = Arc::new(report::Backend::offline(Duration::from_millis(1)));
+    let (addr, serve) = app::bind(backend, 0).await.expect("binding the demo");
+    let server = tokio::spawn(serve);
+    let (first, second) = tokio::join!(
+        get(addr, "/extract?text=one"),
+        get(addr, "/extract?text=two")
+    );
+    for (status, body) in [first, second] {
+        assert!(status.contains("200"), "{status}");
+        let events: Vec<(&str, Value)> = body
+            .split("\n\n")
+            .filter_map(|event| {
+                let name = event.lines().find_map(|l| l.strip_prefix("event: "))?;
+                let data = event.lines().find_map(|l| l.strip_prefix("data: "))?;
+                Some((name, serde_json::from_str(data).expect("JSON data")))
+            })
+            .collect();
+        let names: Vec<&str> = events.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            names.iter().filter(|n| **n == "restarted").count(),
+            1,
+            "{names:?}"
+        );
+        let (last, done) = events.last().expect("events");
+        assert_eq!(*last, "done", "{body}");
+        assert_eq!(done["attempts"], 2);
+        assert_eq!(done["value"]["score"], 87);
+        // Every partial carries the state of each field it has.
+        for (name, partial) in &events {
+            if *name == "partial" {
+                let fields = partial.as_object().expect("an object");
+                for key in fields.keys().filter(|k| *k != "$state") {
+                    assert!(partial["$state"][key].is_string(), "{partial}");
+                }
+            }
+        }
     }
     server.abort();
 }
