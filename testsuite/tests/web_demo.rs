@@ -164,19 +164,27 @@ async fn run(client: &Client, base: &str) {
         .expect("submitting");
 
     let mut phase = String::new();
+    let mut streaming_shot = false;
     for _ in 0..600 {
-        phase = client
+        let status = client
             .execute(
-                "return document.getElementById('status').dataset.phase",
+                "return [document.getElementById('status').dataset.phase, \
+                 document.querySelectorAll('#sections li').length]",
                 vec![],
             )
             .await
-            .expect("reading the status")
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+            .expect("reading the status");
+        phase = status[0].as_str().unwrap_or_default().to_owned();
         if phase == "done" || phase == "failed" {
             break;
+        }
+        // One screenshot mid-stream too, for inspection.
+        if !streaming_shot && status[1].as_u64() >= Some(3) {
+            streaming_shot = true;
+            if let Ok(png) = client.screenshot().await {
+                let _ = std::fs::create_dir_all(target_dir());
+                let _ = std::fs::write(target_dir().join("web_demo_streaming.png"), png);
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
