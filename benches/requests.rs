@@ -1,0 +1,366 @@
+//! Per-request overhead benchmark: many small non-streamed extractions at high
+//! concurrency against a local HTTP server, side by side with a bare client (a
+//! `reqwest` POST of an equivalent JSON body and `serde_json` parsing of the response
+//! into the same type), in one run.
+//!
+//! The server runs in a separate process (this binary started again with
+//! `--serve-fixed`) and answers every `POST` with the same OpenAI chat completion (one
+//! tool call), so its CPU is not counted: the client's CPU is the CPU time of this
+//! process (user + system, all threads, from `/proc/self/stat`; Linux only), read
+//! before and after each run. The client runs on a current-thread tokio runtime.
+//!
+//! Run: `cargo bench --bench requests` (env `REQUESTS`, `CONCURRENCY`, `ROUNDS` change
+//! the defaults 5000, 256, 3). Numbers are printed, never asserted.
+
+use futures_util::StreamExt;
+use instructor::prelude::*;
+use instructor::providers::openai::{OpenAi, OpenAiConfig};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Deserialize, Extract)]
+#[allow(dead_code)]
+struct User {
+    name: String,
+    age: u8,
+}
+
+const KEY: &str = "sk-bench-0123456789abcdef";
+const MODEL: &str = "gpt-4o-mini";
+
+/// What the server answers, every time.
+const REPLY: &str = r#"{"id":"chatcmpl-bench","object":"chat.completion","created":1733000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"User","arguments":"{\"name\":\"Jason\",\"age\":25}"}}],"refusal":null},"logprobs":null,"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":80,"completion_tokens":12,"total_tokens":92,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_bench"}"#;
+
+fn main() {
+    if std::env::args().any(|arg| arg == "--serve-fixed") {
+        serve();
+        return;
+    }
+    let requests = setting("REQUESTS", 5000);
+    let concurrency = setting("CONCURRENCY", 256);
+    let rounds = setting("ROUNDS", 3);
+
+    let mut server = Command::new(std::env::current_exe().expect("the bench's own path"))
+        .arg("--serve-fixed")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the server process starts");
+    let mut port = String::new();
+    BufReader::new(server.stdout.take().expect("the server's stdout"))
+        .read_line(&mut port)
+        .expect("the server says its port");
+    let base_url = format!("http://127.0.0.1:{}/v1", port.trim());
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let provider = OpenAi::new(OpenAiConfig::new(&base_url).with_api_key(KEY));
+        let client = Client::new(provider).with_model(MODEL);
+        let bare = Bare::new(&base_url);
+
+        println!(
+            "{requests} non-streamed extractions of a small type at concurrency {concurrency}, \
+             {rounds} rounds (client CPU = this process; the server is another process)\n"
+        );
+        // Warm up: connections, schema caches, allocator.
+        run_instructor(&client, concurrency.min(requests), concurrency).await;
+        run_bare(&bare, concurrency.min(requests), concurrency).await;
+
+        let mut instructor = Vec::new();
+        let mut baseline = Vec::new();
+        for _ in 0..rounds {
+            baseline.push(measure(|| run_bare(&bare, requests, concurrency)).await);
+            instructor.push(measure(|| run_instructor(&client, requests, concurrency)).await);
+        }
+        println!(
+            "{:<26} {:>12} {:>14} {:>12}",
+            "client", "CPU (s)", "CPU/req (us)", "req/s"
+        );
+        let bare_best = report("bare reqwest + serde_json", &baseline, requests);
+        let ours_best = report("instructor .send()", &instructor, requests);
+        println!(
+            "\nbest of {rounds}: instructor uses {:.2}x the bare client's CPU, at {:.2}x its throughput",
+            ours_best.cpu.as_secs_f64() / bare_best.cpu.as_secs_f64(),
+            bare_best.wall.as_secs_f64() / ours_best.wall.as_secs_f64(),
+        );
+    });
+    drop(server.stdin.take());
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+#[derive(Clone, Copy)]
+struct Run {
+    cpu: Duration,
+    wall: Duration,
+}
+
+async fn measure<F, Fut>(run: F) -> Run
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let cpu = process_cpu();
+    let start = Instant::now();
+    run().await;
+    Run {
+        wall: start.elapsed(),
+        cpu: process_cpu().saturating_sub(cpu),
+    }
+}
+
+/// Prints each round, returns the best (least CPU).
+fn report(name: &str, runs: &[Run], requests: usize) -> Run {
+    for run in runs {
+        println!(
+            "{name:<26} {:>12.3} {:>14.1} {:>12.0}",
+            run.cpu.as_secs_f64(),
+            run.cpu.as_secs_f64() * 1e6 / requests as f64,
+            requests as f64 / run.wall.as_secs_f64(),
+        );
+    }
+    let cpu = runs.iter().map(|r| r.cpu).min().unwrap_or_default();
+    let wall = runs.iter().map(|r| r.wall).min().unwrap_or_default();
+    Run { cpu, wall }
+}
+
+/// User + system CPU time of this process (all threads), from `/proc/self/stat`
+/// (fields 14 and 15, in clock ticks of 1/100 s: Linux's fixed `USER_HZ`).
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat (Linux)");
+    // The command name (field 2) may hold spaces: count from its closing parenthesis.
+    let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    Duration::from_millis(ticks * 10)
+}
+
+async fn run_instructor(client: &Client, requests: usize, concurrency: usize) {
+    futures_util::stream::iter(0..requests)
+        .map(|i| {
+            client
+                .extract::<User>()
+                .user(format!("Request {i}: Jason is 25 years old."))
+                .send()
+        })
+        .buffer_unordered(concurrency)
+        .for_each(|user| {
+            let user = user.expect("an extraction");
+            assert_eq!(user.age, 25);
+            std::future::ready(())
+        })
+        .await;
+}
+
+/// The bare client: what a hand-written integration does, with the schema serialized
+/// once.
+struct Bare {
+    http: reqwest::Client,
+    url: reqwest::Url,
+    schema: Box<RawValue>,
+}
+
+#[derive(Serialize)]
+struct BareRequest<'a> {
+    model: &'a str,
+    messages: [BareMessage<'a>; 1],
+    tools: [BareTool<'a>; 1],
+    tool_choice: BareChoice<'a>,
+}
+
+#[derive(Serialize)]
+struct BareMessage<'a> {
+    role: &'a str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct BareTool<'a> {
+    r#type: &'a str,
+    function: BareFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct BareFunction<'a> {
+    name: &'a str,
+    parameters: &'a RawValue,
+}
+
+#[derive(Serialize)]
+struct BareChoice<'a> {
+    r#type: &'a str,
+    function: BareName<'a>,
+}
+
+#[derive(Serialize)]
+struct BareName<'a> {
+    name: &'a str,
+}
+
+#[derive(Deserialize)]
+struct BareCompletion<'a> {
+    #[serde(borrow)]
+    choices: Vec<BareChoiceOut<'a>>,
+}
+
+#[derive(Deserialize)]
+struct BareChoiceOut<'a> {
+    #[serde(borrow)]
+    message: BareMessageOut<'a>,
+}
+
+#[derive(Deserialize)]
+struct BareMessageOut<'a> {
+    #[serde(borrow)]
+    tool_calls: Vec<BareCall<'a>>,
+}
+
+#[derive(Deserialize)]
+struct BareCall<'a> {
+    #[serde(borrow)]
+    function: BareCallFunction<'a>,
+}
+
+#[derive(Deserialize)]
+struct BareCallFunction<'a> {
+    #[serde(borrow)]
+    arguments: std::borrow::Cow<'a, str>,
+}
+
+impl Bare {
+    fn new(base_url: &str) -> Self {
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "age": {"type": "integer", "minimum": 0, "maximum": 255},
+            },
+            "required": ["name", "age"],
+        });
+        Bare {
+            http: reqwest::Client::new(),
+            url: format!("{base_url}/chat/completions")
+                .parse()
+                .expect("a URL"),
+            schema: RawValue::from_string(schema.to_string()).expect("JSON"),
+        }
+    }
+
+    async fn extract(&self, text: &str) -> User {
+        let body = BareRequest {
+            model: MODEL,
+            messages: [BareMessage {
+                role: "user",
+                content: text,
+            }],
+            tools: [BareTool {
+                r#type: "function",
+                function: BareFunction {
+                    name: "User",
+                    parameters: &self.schema,
+                },
+            }],
+            tool_choice: BareChoice {
+                r#type: "function",
+                function: BareName { name: "User" },
+            },
+        };
+        let body = serde_json::to_vec(&body).expect("a body");
+        let response = self
+            .http
+            .post(self.url.clone())
+            .bearer_auth(KEY)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("an answer");
+        let bytes = response.bytes().await.expect("a body");
+        let completion: BareCompletion<'_> = serde_json::from_slice(&bytes).expect("a completion");
+        let arguments = &completion.choices[0].message.tool_calls[0].function.arguments;
+        serde_json::from_str(arguments).expect("a User")
+    }
+}
+
+async fn run_bare(bare: &Bare, requests: usize, concurrency: usize) {
+    futures_util::stream::iter(0..requests)
+        .map(|i| async move {
+            bare.extract(&format!("Request {i}: Jason is 25 years old."))
+                .await
+        })
+        .buffer_unordered(concurrency)
+        .for_each(|user| {
+            assert_eq!(user.age, 25);
+            std::future::ready(())
+        })
+        .await;
+}
+
+/// The server process: answers every request with [`REPLY`] (keep-alive), until its
+/// stdin closes.
+fn serve() {
+    use hyper::body::{Body, Incoming};
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let port = listener.local_addr().expect("an address").port();
+        println!("{port}");
+        std::io::stdout().flush().expect("stdout");
+        // Ends the process when the parent closes stdin (or dies).
+        std::thread::spawn(|| {
+            let _ = std::io::stdin().read_to_end(&mut Vec::new());
+            std::process::exit(0);
+        });
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let service = service_fn(|request: hyper::Request<Incoming>| async move {
+                    // Read the whole request body before answering.
+                    let mut body = request.into_body();
+                    while let Some(frame) =
+                        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx))
+                            .await
+                    {
+                        if frame.is_err() {
+                            break;
+                        }
+                    }
+                    let response = hyper::Response::builder()
+                        .header("content-type", "application/json")
+                        .header("x-request-id", "req_bench")
+                        .body(REPLY.to_owned())
+                        .expect("a response");
+                    Ok::<_, std::convert::Infallible>(response)
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+}
