@@ -6,7 +6,9 @@ use super::Error;
 use crate::chat::{
     ChatRequest, GenerationParams, Message, Mode, OutputSpec, Provider, ToolSpec, tool_name,
 };
-use crate::schema::{Dialect, RootSchema, Schema, SchemaKind, dialect::WRAPPED_ROOT_PROPERTY};
+use crate::schema::{
+    Dialect, RootSchema, Schema, SchemaKind, dialect::WRAPPED_ROOT_PROPERTY, rendered,
+};
 use std::sync::Arc;
 
 /// The output spec of an answer of schema `schema` named `name`.
@@ -85,13 +87,11 @@ pub(crate) fn parallel_tools(root: &RootSchema) -> Result<Vec<ToolSpec>, Error> 
 
 /// The system prompt of the prompted modes: the schema, and how to answer.
 fn schema_prompt(spec: &OutputSpec) -> Result<String, Error> {
-    let schema = spec
-        .schema
-        .render(Dialect::JsonSchema)
-        .map_err(|e| Error::InvalidRequest {
-            reason: e.to_string(),
-        })?;
-    let schema = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    // Rendered (and indented) once per schema, not per request.
+    let schema = rendered(&spec.schema, Dialect::JsonSchema).map_err(|e| Error::InvalidRequest {
+        reason: e.to_string(),
+    })?;
+    let schema = schema.pretty();
     let format = if spec.mode == Mode::MdJson {
         "inside a ```json code block"
     } else {

@@ -64,10 +64,13 @@ use instructor_core::chat::{
     MAX_TOOL_CALLS, Message, Mode, OutputSpec, Provider, ProviderError, Role, StreamEvent,
     ToolCall,
 };
-use instructor_core::schema::Dialect;
+use instructor_core::schema::{Dialect, RootSchema, rendered};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use types::{
     ChatCompletion, ChatCompletionRequest, FunctionDefinition, ImageUrl, JsonSchemaFormat,
@@ -420,6 +423,64 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
+/// The headers of every request of `config`: the key (marked sensitive), the
+/// organization, the project and the configured headers. Built once per client.
+fn config_headers(config: &OpenAiConfig) -> Result<HeaderMap, ProviderError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = &config.api_key {
+        let (name, value) = match config.auth {
+            AuthStyle::Bearer => ("authorization", format!("Bearer {}", key.expose())),
+            AuthStyle::AzureApiKey => ("api-key", key.expose().to_owned()),
+        };
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            ProviderError::Unsupported(
+                "the API key contains characters a header cannot carry".to_owned(),
+            )
+        })?;
+        value.set_sensitive(true);
+        headers.insert(HeaderName::from_static(name), value);
+    }
+    let named = [
+        ("openai-organization", config.organization.as_ref()),
+        ("openai-project", config.project.as_ref()),
+    ];
+    let fixed = named
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| (name, value.as_str())));
+    let extra = config
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    for (name, value) in fixed.chain(extra) {
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            ProviderError::Unsupported(format!("`{name}` is not a valid header name"))
+        })?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| {
+            ProviderError::Unsupported(format!("the value of header `{name}` is not valid"))
+        })?;
+        value.set_sensitive(true);
+        headers.insert(header, value);
+    }
+    Ok(headers)
+}
+
+fn cannot_serialize(error: serde_json::Error) -> ProviderError {
+    ProviderError::Unsupported(format!("cannot serialize the request: {error}"))
+}
+
+/// Merges `extra` into `body`; the method owns `stream`, whatever `extra` says.
+fn finish_body(body: &mut Value, extra: &serde_json::Map<String, Value>, streaming: bool) {
+    merge_extra(body, extra);
+    if let Value::Object(map) = body {
+        if streaming {
+            map.insert("stream".to_owned(), Value::Bool(true));
+        } else {
+            map.remove("stream");
+            map.remove("stream_options");
+        }
+    }
+}
+
 /// The OpenAI Chat Completions client, for OpenAI and every server that speaks its API
 /// (configured by an [`OpenAiConfig`], or a [`crate::presets::Preset`]).
 ///
@@ -464,6 +525,14 @@ pub struct OpenAi {
     client: Result<reqwest::Client, String>,
     /// Removes the key from (and bounds) everything read from the server.
     redactor: Redactor,
+    /// The headers of every request, set once as the HTTP client's defaults; `Err`
+    /// (a header that cannot be sent) is reported by each request.
+    headers: Result<(), ProviderError>,
+    /// Whether the configured headers name a `Content-Type` (which then wins over
+    /// `application/json`).
+    has_content_type: bool,
+    /// The endpoint as written and parsed, once, when it does not depend on the model.
+    endpoint: Option<(String, reqwest::Url)>,
 }
 
 impl fmt::Debug for OpenAi {
@@ -486,14 +555,39 @@ impl OpenAi {
         if let Some(timeout) = config.timeout {
             builder = builder.connect_timeout(timeout).read_timeout(timeout);
         }
+        let headers = match config_headers(&config) {
+            Ok(headers) => {
+                builder = builder.default_headers(headers);
+                Ok(())
+            }
+            Err(error) => Err(error),
+        };
         let client = builder
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {}", error_chain(&error)));
         let redactor = Redactor::new(config.api_key.as_ref());
+        let has_content_type = config
+            .headers
+            .iter()
+            .any(|(name, _)| name.trim().eq_ignore_ascii_case("content-type"));
+        let model_free = match &config.path {
+            PathStyle::Standard => true,
+            PathStyle::AzureDeployment { deployment, .. } => deployment.is_some(),
+        };
+        let endpoint = model_free
+            .then(|| {
+                let text = config.endpoint("");
+                let url = reqwest::Url::parse(&text).ok()?;
+                Some((text, url))
+            })
+            .flatten();
         OpenAi {
             config,
             client,
             redactor,
+            headers,
+            has_content_type,
+            endpoint,
         }
     }
 
@@ -530,6 +624,35 @@ impl OpenAi {
     }
 
     fn body(&self, request: &ChatRequest, streaming: bool) -> Result<Value, ProviderError> {
+        let wire = self.wire(request, streaming)?;
+        let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
+        finish_body(&mut body, &request.extra, streaming);
+        Ok(body)
+    }
+
+    /// The body as sent: the wire request serialized straight to bytes (each schema
+    /// embedded as rendered once), through a `Value` only when `extra` fields are
+    /// merged in. The same JSON as [`OpenAi::request_body`].
+    fn body_bytes(
+        &self,
+        request: &ChatRequest,
+        streaming: bool,
+    ) -> Result<Vec<u8>, ProviderError> {
+        let wire = self.wire(request, streaming)?;
+        if request.extra.is_empty() {
+            return serde_json::to_vec(&wire).map_err(cannot_serialize);
+        }
+        let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
+        finish_body(&mut body, &request.extra, streaming);
+        serde_json::to_vec(&body).map_err(cannot_serialize)
+    }
+
+    /// The wire request for `request`, borrowing from it.
+    fn wire<'a>(
+        &self,
+        request: &'a ChatRequest,
+        streaming: bool,
+    ) -> Result<ChatCompletionRequest<'a>, ProviderError> {
         let capabilities = self.config.capabilities_for(&request.model);
         let params = &request.params;
         let (max_completion_tokens, max_tokens) = match self.config.token_limit_field {
@@ -570,66 +693,7 @@ impl OpenAi {
                 });
             }
         }
-        let mut body = serde_json::to_value(&wire).map_err(|error| {
-            ProviderError::Unsupported(format!("cannot serialize the request: {error}"))
-        })?;
-        merge_extra(&mut body, &request.extra);
-        // The method owns `stream`, whatever `extra` says.
-        if let Value::Object(map) = &mut body {
-            if streaming {
-                map.insert("stream".to_owned(), Value::Bool(true));
-            } else {
-                map.remove("stream");
-                map.remove("stream_options");
-            }
-        }
-        Ok(body)
-    }
-
-    fn headers(&self, streaming: bool) -> Result<HeaderMap, ProviderError> {
-        let mut headers = HeaderMap::new();
-        if let Some(key) = &self.config.api_key {
-            let (name, value) = match self.config.auth {
-                AuthStyle::Bearer => ("authorization", format!("Bearer {}", key.expose())),
-                AuthStyle::AzureApiKey => ("api-key", key.expose().to_owned()),
-            };
-            let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                ProviderError::Unsupported(
-                    "the API key contains characters a header cannot carry".to_owned(),
-                )
-            })?;
-            value.set_sensitive(true);
-            headers.insert(HeaderName::from_static(name), value);
-        }
-        let named = [
-            ("openai-organization", self.config.organization.as_ref()),
-            ("openai-project", self.config.project.as_ref()),
-        ];
-        let fixed = named
-            .into_iter()
-            .filter_map(|(name, value)| value.map(|value| (name, value.as_str())));
-        let extra = self
-            .config
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()));
-        for (name, value) in fixed.chain(extra) {
-            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                ProviderError::Unsupported(format!("`{name}` is not a valid header name"))
-            })?;
-            let mut value = HeaderValue::from_str(value).map_err(|_| {
-                ProviderError::Unsupported(format!("the value of header `{name}` is not valid"))
-            })?;
-            value.set_sensitive(true);
-            headers.insert(header, value);
-        }
-        if streaming {
-            headers.insert(
-                reqwest::header::ACCEPT,
-                HeaderValue::from_static("text/event-stream"),
-            );
-        }
-        Ok(headers)
+        Ok(wire)
     }
 
     /// Sends `body` to `url`, turning a non-2xx answer into [`ProviderError::Status`] and
@@ -637,7 +701,7 @@ impl OpenAi {
     async fn send(
         &self,
         url: &str,
-        body: &Value,
+        body: Vec<u8>,
         streaming: bool,
     ) -> Result<reqwest::Response, ProviderError> {
         let client = self
@@ -646,10 +710,26 @@ impl OpenAi {
             .map_err(|message| ProviderError::Transport {
                 message: message.clone(),
             })?;
-        let mut builder = client
-            .post(url)
-            .headers(self.headers(streaming)?)
-            .json(body);
+        if let Err(error) = &self.headers {
+            return Err(error.clone());
+        }
+        let mut builder = match &self.endpoint {
+            Some((text, parsed)) if text == url => client.post(parsed.clone()),
+            _ => client.post(url),
+        };
+        if !self.has_content_type {
+            builder = builder.header(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        if streaming {
+            builder = builder.header(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("text/event-stream"),
+            );
+        }
+        builder = builder.body(body);
         if !streaming && let Some(timeout) = self.config.timeout {
             builder = builder.timeout(timeout);
         }
@@ -689,6 +769,14 @@ impl OpenAi {
             retry_after: retry_after(&headers, SystemTime::now()),
             request_id: request_id(&headers),
         }))
+    }
+
+    /// The endpoint for `model` (made once when it does not depend on the model).
+    fn url(&self, model: &str) -> Cow<'_, str> {
+        match &self.endpoint {
+            Some((text, _)) => Cow::Borrowed(text),
+            None => Cow::Owned(self.config.endpoint(model)),
+        }
     }
 
     /// A failed exchange with `url`, named without its query string or credentials:
@@ -750,18 +838,18 @@ impl OpenAi {
     }
 
     async fn complete_inner(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let body = self.request_body(request)?;
-        let url = self.config.endpoint(&request.model);
-        let response = self.send(&url, &body, false).await?;
+        let body = self.body_bytes(request, false)?;
+        let url = self.url(&request.model);
+        let response = self.send(&url, body, false).await?;
         let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
         let bytes = self.success_body(response, &url).await?;
         self.read_whole(&bytes, header_id)
     }
 
     async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
-        let body = self.stream_request_body(request)?;
-        let url = self.config.endpoint(&request.model);
-        let response = self.send(&url, &body, true).await?;
+        let body = self.body_bytes(request, true)?;
+        let url = self.url(&request.model);
+        let response = self.send(&url, body, true).await?;
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -892,19 +980,17 @@ fn apply_output<'a>(
     wire: &mut ChatCompletionRequest<'a>,
     output: &'a OutputSpec,
 ) -> Result<(), ProviderError> {
-    let render = |dialect: Dialect| {
-        output
-            .schema
-            .render(dialect)
-            .map_err(|error| ProviderError::Unsupported(error.to_string()))
+    // Each schema is rendered once per dialect and embedded as serialized JSON.
+    let render = |schema: &Arc<RootSchema>, dialect: Dialect| {
+        rendered(schema, dialect).map_err(|error| ProviderError::Unsupported(error.to_string()))
     };
     let tool = |dialect: Dialect, strict: Option<bool>| -> Result<Tool<'a>, ProviderError> {
         Ok(Tool {
             kind: "function",
             function: FunctionDefinition {
-                name: wire_name(&output.name),
+                name: wire_name_of(&output.name),
                 description: output.description.as_deref(),
-                parameters: render(dialect)?,
+                parameters: render(&output.schema, dialect)?,
                 strict,
             },
         })
@@ -933,12 +1019,9 @@ fn apply_output<'a>(
                 wire.tools.push(Tool {
                     kind: "function",
                     function: FunctionDefinition {
-                        name: wire_name(&spec.name),
+                        name: wire_name_of(&spec.name),
                         description: spec.description.as_deref(),
-                        parameters: spec
-                            .schema
-                            .render(Dialect::AnthropicTool)
-                            .map_err(|error| ProviderError::Unsupported(error.to_string()))?,
+                        parameters: render(&spec.schema, Dialect::AnthropicTool)?,
                         strict: None,
                     },
                 });
@@ -950,9 +1033,9 @@ fn apply_output<'a>(
         Mode::JsonSchema => {
             wire.response_format = Some(ResponseFormat::JsonSchema {
                 json_schema: JsonSchemaFormat {
-                    name: wire_name(&output.name),
+                    name: wire_name_of(&output.name),
                     description: output.description.as_deref(),
-                    schema: render(Dialect::OpenAiStrict)?,
+                    schema: render(&output.schema, Dialect::OpenAiStrict)?,
                     strict: true,
                 },
             });
@@ -967,7 +1050,21 @@ fn apply_output<'a>(
     Ok(())
 }
 
-fn named_choice(tool: &Tool<'_>) -> ToolChoice {
+/// [`wire_name`], borrowed when `name` already is one (as core's names are).
+fn wire_name_of(name: &str) -> Cow<'_, str> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-'));
+    if valid {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(wire_name(name))
+    }
+}
+
+fn named_choice<'a>(tool: &Tool<'a>) -> ToolChoice<'a> {
     ToolChoice::Named {
         kind: "function",
         function: NamedFunction {
@@ -987,31 +1084,35 @@ fn role_name(role: Role) -> &'static str {
 
 fn request_message(message: &Message) -> Result<RequestMessage<'_>, ProviderError> {
     let role = role_name(message.role);
-    let mut parts = Vec::with_capacity(message.content.len());
-    for part in &message.content {
-        parts.push(match part {
-            ContentPart::Text { text } => RequestPart::Text { text },
-            ContentPart::ImageUrl { url } if message.role == Role::User => RequestPart::ImageUrl {
-                image_url: ImageUrl { url },
-            },
-            ContentPart::ImageUrl { .. } => {
-                return Err(ProviderError::Unsupported(format!(
-                    "images can only be sent in user messages, not in a {role} message"
-                )));
-            }
-            other => {
-                return Err(ProviderError::Unsupported(format!(
-                    "this content part cannot be sent to an OpenAI-compatible API: {other:?}"
-                )));
-            }
-        });
-    }
     // One text part is sent as a plain string: every compatible server reads that.
-    let content = match parts.as_slice() {
+    let content = match message.content.as_slice() {
         [] if message.role == Role::Assistant && !message.tool_calls.is_empty() => None,
-        [] => Some(RequestContent::Text(String::new())),
-        [RequestPart::Text { text }] => Some(RequestContent::Text((*text).to_owned())),
-        _ => Some(RequestContent::Parts(parts)),
+        [] => Some(RequestContent::Text("")),
+        [ContentPart::Text { text }] => Some(RequestContent::Text(text)),
+        content => {
+            let mut parts = Vec::with_capacity(content.len());
+            for part in content {
+                parts.push(match part {
+                    ContentPart::Text { text } => RequestPart::Text { text },
+                    ContentPart::ImageUrl { url } if message.role == Role::User => {
+                        RequestPart::ImageUrl {
+                            image_url: ImageUrl { url },
+                        }
+                    }
+                    ContentPart::ImageUrl { .. } => {
+                        return Err(ProviderError::Unsupported(format!(
+                            "images can only be sent in user messages, not in a {role} message"
+                        )));
+                    }
+                    other => {
+                        return Err(ProviderError::Unsupported(format!(
+                            "this content part cannot be sent to an OpenAI-compatible API: {other:?}"
+                        )));
+                    }
+                });
+            }
+            Some(RequestContent::Parts(parts))
+        }
     };
     let tool_call_id = match message.role {
         Role::Tool => Some(message.tool_call_id.as_deref().ok_or_else(|| {
@@ -1073,8 +1174,8 @@ fn read_response(body: &[u8], redactor: &Redactor) -> Result<ChatResponse, Provi
     };
     let raw: Value = serde_json::from_slice(body)
         .map_err(|error| decode_error(format!("the body is not JSON: {error}")))?;
-    let completion: ChatCompletion = serde_json::from_value(raw.clone())
-        .map_err(|error| decode_error(format!("the body is not a chat completion: {error}")))?;
+    // Read from the tree, which is kept as the raw body: not cloned.
+    let completion = ChatCompletion::deserialize(&raw).map_err(|error| decode_error(format!("the body is not a chat completion: {error}")))?;
     if let Some(error) = &completion.error
         && completion.choices.is_empty()
     {
