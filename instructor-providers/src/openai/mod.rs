@@ -822,8 +822,9 @@ impl OpenAi {
         &self,
         bytes: &[u8],
         header_id: Option<String>,
+        keep_raw: bool,
     ) -> Result<ChatResponse, ProviderError> {
-        let mut response = read_response(bytes, &self.redactor).map_err(|mut error| {
+        let mut response = read_response(bytes, &self.redactor, keep_raw).map_err(|mut error| {
             if let ProviderError::Status { request_id, .. } = &mut error
                 && request_id.is_none()
             {
@@ -837,13 +838,17 @@ impl OpenAi {
         Ok(response)
     }
 
-    async fn complete_inner(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+    async fn complete_inner(
+        &self,
+        request: &ChatRequest,
+        keep_raw: bool,
+    ) -> Result<ChatResponse, ProviderError> {
         let body = self.body_bytes(request, false)?;
         let url = self.url(&request.model);
         let response = self.send(&url, body, false).await?;
         let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
         let bytes = self.success_body(response, &url).await?;
-        self.read_whole(&bytes, header_id)
+        self.read_whole(&bytes, header_id, keep_raw)
     }
 
     async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
@@ -866,7 +871,8 @@ impl OpenAi {
                 let bytes = futures_util::stream::iter([Ok::<_, ProviderError>(bytes)]);
                 return Ok(stream::map_events(bytes, self.redactor.clone()));
             }
-            let whole = self.read_whole(&bytes, header_id)?;
+            // Passed on as events: the raw body is not kept.
+            let whole = self.read_whole(&bytes, header_id, false)?;
             let events = whole_response_events(whole).into_iter().map(Ok);
             return Ok(Box::pin(futures_util::stream::iter(events)));
         }
@@ -939,11 +945,22 @@ impl Provider for OpenAi {
         self.redactor.text(text.to_owned())
     }
 
+    fn redact_in_place(&self, text: &mut String) {
+        self.redactor.in_place(text);
+    }
+
     fn complete<'a>(
         &'a self,
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        Box::pin(self.complete_inner(request))
+        Box::pin(self.complete_inner(request, true))
+    }
+
+    fn complete_without_raw<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
+        Box::pin(self.complete_inner(request, false))
     }
 
     fn stream<'a>(
@@ -1160,11 +1177,16 @@ fn request_message(message: &Message) -> Result<RequestMessage<'_>, ProviderErro
 /// the expected shape, holds no choice (an answer with nothing to read, which asking
 /// again would pay for), or more than [`MAX_TOOL_CALLS`] tool calls.
 pub fn parse_response(body: &[u8]) -> Result<ChatResponse, ProviderError> {
-    read_response(body, &Redactor::default())
+    read_response(body, &Redactor::default(), true)
 }
 
 /// [`parse_response`], with `redactor` applied to everything read.
-fn read_response(body: &[u8], redactor: &Redactor) -> Result<ChatResponse, ProviderError> {
+/// `keep_raw: false` leaves `raw` as `Null` and reads no tree.
+fn read_response(
+    body: &[u8],
+    redactor: &Redactor,
+    keep_raw: bool,
+) -> Result<ChatResponse, ProviderError> {
     // serde's messages quote the strings they could not read: redacted as the body is.
     let decode_error = |message: String| {
         redactor.error(ProviderError::Decode {
@@ -1172,10 +1194,26 @@ fn read_response(body: &[u8], redactor: &Redactor) -> Result<ChatResponse, Provi
             body: redactor.preview(body, MAX_BODY_BYTES),
         })
     };
-    let raw: Value = serde_json::from_slice(body)
-        .map_err(|error| decode_error(format!("the body is not JSON: {error}")))?;
-    // Read from the tree, which is kept as the raw body: not cloned.
-    let completion = ChatCompletion::deserialize(&raw).map_err(|error| decode_error(format!("the body is not a chat completion: {error}")))?;
+    // The tree, kept as the raw body, is read without being cloned.
+    let from_tree = || -> Result<(ChatCompletion, Value), ProviderError> {
+        let raw: Value = serde_json::from_slice(body)
+            .map_err(|error| decode_error(format!("the body is not JSON: {error}")))?;
+        let completion = ChatCompletion::deserialize(&raw).map_err(|error| {
+            decode_error(format!("the body is not a chat completion: {error}"))
+        })?;
+        Ok((completion, raw))
+    };
+    let (completion, raw) = if keep_raw {
+        from_tree()?
+    } else {
+        // Straight from the bytes, without a tree. A body this cannot read is read
+        // again through the tree, so that it is refused (or, for a duplicate key,
+        // accepted) with the same words either way.
+        match serde_json::from_slice::<ChatCompletion>(body) {
+            Ok(completion) => (completion, Value::Null),
+            Err(_) => (from_tree()?.0, Value::Null),
+        }
+    };
     if let Some(error) = &completion.error
         && completion.choices.is_empty()
     {

@@ -64,9 +64,22 @@ impl Redactor {
         }
     }
 
+    /// Removes the key from `text`, in place (no copy when it holds none).
+    pub(crate) fn in_place(&self, text: &mut String) {
+        if let Some(key) = &self.key
+            && text.contains(key.as_str())
+        {
+            *text = text.replace(key.as_str(), REDACTED);
+        }
+    }
+
     /// `text` without the key, cut to `limit` bytes.
     pub(crate) fn bounded(&self, text: String, limit: usize) -> String {
-        truncated(&self.text(text), limit)
+        let text = self.text(text);
+        if text.len() <= limit {
+            return text;
+        }
+        truncated(&text, limit)
     }
 
     /// An id, a model name: without the key, at most [`MAX_ID_BYTES`].
