@@ -62,7 +62,11 @@ fn main() {
     runtime.block_on(async {
         let provider = OpenAi::new(OpenAiConfig::new(&base_url).with_api_key(KEY));
         let client = Client::new(provider).with_model(MODEL);
-        let bare = Bare::new(&base_url);
+        let bare = Bare::new(&base_url, false);
+        // The bare client again with the HTTP settings instructor's client has by
+        // default (connect, read and whole-exchange timeouts, no redirects): what
+        // reqwest itself costs for them.
+        let timed = Bare::new(&base_url, true);
 
         println!(
             "{requests} non-streamed extractions of a small type at concurrency {concurrency}, \
@@ -71,23 +75,32 @@ fn main() {
         // Warm up: connections, schema caches, allocator.
         run_instructor(&client, concurrency.min(requests), concurrency).await;
         run_bare(&bare, concurrency.min(requests), concurrency).await;
+        run_bare(&timed, concurrency.min(requests), concurrency).await;
 
         let mut instructor = Vec::new();
         let mut baseline = Vec::new();
+        let mut with_timeouts = Vec::new();
         for _ in 0..rounds {
             baseline.push(measure(|| run_bare(&bare, requests, concurrency)).await);
             instructor.push(measure(|| run_instructor(&client, requests, concurrency)).await);
+            with_timeouts.push(measure(|| run_bare(&timed, requests, concurrency)).await);
         }
         println!(
             "{:<26} {:>12} {:>14} {:>12}",
             "client", "CPU (s)", "CPU/req (us)", "req/s"
         );
         let bare_best = report("bare reqwest + serde_json", &baseline, requests);
+        let timed_best = report("bare, same HTTP settings", &with_timeouts, requests);
         let ours_best = report("instructor .send()", &instructor, requests);
         println!(
             "\nbest of {rounds}: instructor uses {:.2}x the bare client's CPU, at {:.2}x its throughput",
             ours_best.cpu.as_secs_f64() / bare_best.cpu.as_secs_f64(),
             bare_best.wall.as_secs_f64() / ours_best.wall.as_secs_f64(),
+        );
+        println!(
+            "against the bare client with the same HTTP settings: {:.2}x its CPU, {:.2}x its throughput",
+            ours_best.cpu.as_secs_f64() / timed_best.cpu.as_secs_f64(),
+            timed_best.wall.as_secs_f64() / ours_best.wall.as_secs_f64(),
         );
     });
     drop(server.stdin.take());
@@ -171,6 +184,7 @@ struct Bare {
     http: reqwest::Client,
     url: reqwest::Url,
     schema: Box<RawValue>,
+    timeout: Option<Duration>,
 }
 
 #[derive(Serialize)]
@@ -241,7 +255,7 @@ struct BareCallFunction<'a> {
 }
 
 impl Bare {
-    fn new(base_url: &str) -> Self {
+    fn new(base_url: &str, timeouts: bool) -> Self {
         let schema = serde_json::json!({
             "type": "object",
             "properties": {
@@ -250,8 +264,17 @@ impl Bare {
             },
             "required": ["name", "age"],
         });
+        let timeout = timeouts.then_some(instructor::providers::openai::DEFAULT_TIMEOUT);
+        let mut http = reqwest::Client::builder();
+        if let Some(timeout) = timeout {
+            http = http
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(timeout)
+                .read_timeout(timeout);
+        }
         Bare {
-            http: reqwest::Client::new(),
+            timeout,
+            http: http.build().expect("an HTTP client"),
             url: format!("{base_url}/chat/completions")
                 .parse()
                 .expect("a URL"),
@@ -279,15 +302,16 @@ impl Bare {
             },
         };
         let body = serde_json::to_vec(&body).expect("a body");
-        let response = self
+        let mut request = self
             .http
             .post(self.url.clone())
             .bearer_auth(KEY)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("an answer");
+            .body(body);
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request.send().await.expect("an answer");
         let bytes = response.bytes().await.expect("a body");
         let completion: BareCompletion<'_> = serde_json::from_slice(&bytes).expect("a completion");
         let arguments = &completion.choices[0].message.tool_calls[0].function.arguments;

@@ -75,7 +75,8 @@ use std::time::{Duration, SystemTime};
 use types::{
     ChatCompletion, ChatCompletionRequest, FunctionDefinition, ImageUrl, JsonSchemaFormat,
     NamedFunction, RequestContent, RequestFunctionCall, RequestMessage, RequestPart,
-    RequestToolCall, ResponseFormat, StreamOptions, Tool, ToolChoice, arguments_text, content_text,
+    RequestToolCall, ResponseFormat, StreamOptions, Tool, ToolChoice, into_arguments_text,
+    into_content_text,
     merge_extra,
 };
 
@@ -1255,7 +1256,7 @@ fn read_response(
                 message.tool_calls.len()
             )));
         }
-        response.text = message.content.as_ref().and_then(content_text);
+        response.text = message.content.and_then(into_content_text);
         response.refusal = message.refusal;
         response.tool_calls = message
             .tool_calls
@@ -1263,7 +1264,7 @@ fn read_response(
             .map(|call| ToolCall {
                 id: call.id.unwrap_or_default(),
                 name: call.function.name.unwrap_or_default(),
-                arguments: arguments_text(call.function.arguments.as_ref()),
+                arguments: into_arguments_text(call.function.arguments),
             })
             .collect();
         response.finish_reason = choice
@@ -1516,9 +1517,14 @@ fn seconds_to_wait(seconds: f64) -> Option<Duration> {
 
 /// The request id of the headers (the caller redacts and bounds it).
 fn request_id(headers: &HeaderMap) -> Option<String> {
-    ["x-request-id", "apim-request-id", "request-id"]
+    static NAMES: [HeaderName; 3] = [
+        HeaderName::from_static("x-request-id"),
+        HeaderName::from_static("apim-request-id"),
+        HeaderName::from_static("request-id"),
+    ];
+    NAMES
         .iter()
-        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .find_map(|name| headers.get(name)?.to_str().ok())
         .map(str::to_owned)
 }
 

@@ -314,6 +314,22 @@ pub(crate) fn content_text(content: &Value) -> Option<String> {
     }
 }
 
+/// [`content_text`] of an owned value: a string is moved, not copied.
+pub(crate) fn into_content_text(content: Value) -> Option<String> {
+    match content {
+        Value::String(text) => Some(text),
+        other => content_text(&other),
+    }
+}
+
+/// [`arguments_text`] of an owned value: a string is moved, not copied.
+pub(crate) fn into_arguments_text(arguments: Option<Value>) -> String {
+    match arguments {
+        Some(Value::String(text)) => text,
+        other => arguments_text(other.as_ref()),
+    }
+}
+
 /// The arguments as JSON text: a string as is, an object or array serialized.
 pub(crate) fn arguments_text(arguments: Option<&Value>) -> String {
     match arguments {
