@@ -6,8 +6,8 @@
 //! The server runs in a separate process (this binary started again with
 //! `--serve-fixed`) and answers every `POST` with the same OpenAI chat completion (one
 //! tool call), so its CPU is not counted: the client's CPU is the CPU time of this
-//! process (user + system, all threads, from `/proc/self/stat`; Linux only), read
-//! before and after each run. The client runs on a current-thread tokio runtime.
+//! process (all threads: `/proc/self/task/*/schedstat`, nanoseconds; Linux only),
+//! read before and after each run. The client runs on a current-thread tokio runtime.
 //!
 //! Run: `cargo bench --bench requests` (env `REQUESTS`, `CONCURRENCY`, `ROUNDS` change
 //! the defaults 5000, 256, 3). Numbers are printed, never asserted.
@@ -89,19 +89,16 @@ fn main() {
             "{:<26} {:>12} {:>14} {:>12}",
             "client", "CPU (s)", "CPU/req (us)", "req/s"
         );
-        let bare_best = report("bare reqwest + serde_json", &baseline, requests);
-        let timed_best = report("bare, same HTTP settings", &with_timeouts, requests);
-        let ours_best = report("instructor .send()", &instructor, requests);
-        println!(
-            "\nbest of {rounds}: instructor uses {:.2}x the bare client's CPU, at {:.2}x its throughput",
-            ours_best.cpu.as_secs_f64() / bare_best.cpu.as_secs_f64(),
-            bare_best.wall.as_secs_f64() / ours_best.wall.as_secs_f64(),
-        );
-        println!(
-            "against the bare client with the same HTTP settings: {:.2}x its CPU, {:.2}x its throughput",
-            ours_best.cpu.as_secs_f64() / timed_best.cpu.as_secs_f64(),
-            timed_best.wall.as_secs_f64() / ours_best.wall.as_secs_f64(),
-        );
+        let (bare_best, bare_median) = report("bare reqwest + serde_json", &baseline, requests);
+        let (timed_best, timed_median) =
+            report("bare, same HTTP settings", &with_timeouts, requests);
+        let (ours_best, ours_median) = report("instructor .send()", &instructor, requests);
+        println!("\ninstructor against the bare client:");
+        compare(&format!("  best of {rounds}"), ours_best, bare_best);
+        compare(&format!("  median of {rounds}"), ours_median, bare_median);
+        println!("instructor against the bare client with the same HTTP settings:");
+        compare(&format!("  best of {rounds}"), ours_best, timed_best);
+        compare(&format!("  median of {rounds}"), ours_median, timed_median);
     });
     drop(server.stdin.take());
     let _ = server.kill();
@@ -135,8 +132,8 @@ where
     }
 }
 
-/// Prints each round, returns the best (least CPU).
-fn report(name: &str, runs: &[Run], requests: usize) -> Run {
+/// Prints each round, returns the best (least CPU, shortest time) and the median.
+fn report(name: &str, runs: &[Run], requests: usize) -> (Run, Run) {
     for run in runs {
         println!(
             "{name:<26} {:>12.3} {:>14.1} {:>12.0}",
@@ -145,14 +142,53 @@ fn report(name: &str, runs: &[Run], requests: usize) -> Run {
             requests as f64 / run.wall.as_secs_f64(),
         );
     }
-    let cpu = runs.iter().map(|r| r.cpu).min().unwrap_or_default();
-    let wall = runs.iter().map(|r| r.wall).min().unwrap_or_default();
-    Run { cpu, wall }
+    let mut cpu: Vec<Duration> = runs.iter().map(|r| r.cpu).collect();
+    let mut wall: Vec<Duration> = runs.iter().map(|r| r.wall).collect();
+    cpu.sort();
+    wall.sort();
+    let best = Run {
+        cpu: cpu.first().copied().unwrap_or_default(),
+        wall: wall.first().copied().unwrap_or_default(),
+    };
+    let median = Run {
+        cpu: cpu.get(cpu.len() / 2).copied().unwrap_or_default(),
+        wall: wall.get(wall.len() / 2).copied().unwrap_or_default(),
+    };
+    (best, median)
 }
 
-/// User + system CPU time of this process (all threads), from `/proc/self/stat`
-/// (fields 14 and 15, in clock ticks of 1/100 s: Linux's fixed `USER_HZ`).
+/// Prints how `ours` compares with `theirs`.
+fn compare(label: &str, ours: Run, theirs: Run) {
+    println!(
+        "{label}: {:.2}x its CPU, {:.2}x its throughput",
+        ours.cpu.as_secs_f64() / theirs.cpu.as_secs_f64(),
+        theirs.wall.as_secs_f64() / ours.wall.as_secs_f64(),
+    );
+}
+
+/// CPU time of this process: the sum over its threads of the time on a CPU in
+/// `/proc/self/task/*/schedstat` (nanoseconds), else user + system time from
+/// `/proc/self/stat` (in clock ticks of 1/100 s, Linux's fixed `USER_HZ`).
 fn process_cpu() -> Duration {
+    let threads = std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten();
+    let mut nanos = 0u64;
+    let mut read_any = false;
+    for thread in threads {
+        let Ok(stat) = std::fs::read_to_string(thread.path().join("schedstat")) else {
+            continue;
+        };
+        if let Some(on_cpu) = stat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()) {
+            nanos += on_cpu;
+            read_any = true;
+        }
+    }
+    if read_any {
+        return Duration::from_nanos(nanos);
+    }
+    ticks_cpu()
+}
+
+fn ticks_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat (Linux)");
     // The command name (field 2) may hold spaces: count from its closing parenthesis.
     let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];

@@ -465,6 +465,24 @@ fn config_headers(config: &OpenAiConfig) -> Result<HeaderMap, ProviderError> {
     Ok(headers)
 }
 
+/// About the size of `wire` serialized, so that the body is written without growing.
+fn body_capacity(wire: &ChatCompletionRequest<'_>) -> usize {
+    let schemas: usize = wire
+        .tools
+        .iter()
+        .map(|tool| tool.function.parameters.as_str().len())
+        .sum();
+    let texts: usize = wire
+        .messages
+        .iter()
+        .map(|message| match &message.content {
+            Some(RequestContent::Text(text)) => text.len() + 64,
+            _ => 256,
+        })
+        .sum();
+    512 + schemas + texts
+}
+
 fn cannot_serialize(error: serde_json::Error) -> ProviderError {
     ProviderError::Unsupported(format!("cannot serialize the request: {error}"))
 }
@@ -641,7 +659,9 @@ impl OpenAi {
     ) -> Result<Vec<u8>, ProviderError> {
         let wire = self.wire(request, streaming)?;
         if request.extra.is_empty() {
-            return serde_json::to_vec(&wire).map_err(cannot_serialize);
+            let mut body = Vec::with_capacity(body_capacity(&wire));
+            serde_json::to_writer(&mut body, &wire).map_err(cannot_serialize)?;
+            return Ok(body);
         }
         let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
         finish_body(&mut body, &request.extra, streaming);
@@ -1333,6 +1353,17 @@ async fn read_body(
         .content_length()
         .map(|len| usize::try_from(len).unwrap_or(usize::MAX));
     let announced_too_large = announced.is_some_and(|len| len > limit);
+    if announced.is_some_and(|len| len <= limit.min(INITIAL_BODY_CAPACITY)) {
+        // A small body of announced length (HTTP/1 never reads past it): read in one
+        // go, without a stream of chunks; the limit is checked all the same.
+        let body = response.bytes().await.map_err(BodyError::Transport)?;
+        if body.len() > limit {
+            let mut head = Vec::from(body);
+            head.truncate(head_len);
+            return Err(BodyError::TooLarge { head });
+        }
+        return Ok(Vec::from(body));
+    }
     let capacity = if announced_too_large {
         head_len
     } else {
