@@ -1643,6 +1643,111 @@ mod tests {
         assert_eq!(config.capabilities_for("llama"), Capabilities::ALL);
     }
 
+    fn request(mode: Option<Mode>, extra: serde_json::Map<String, Value>) -> ChatRequest {
+        let root = instructor_core::schema::RootSchema {
+            schema: instructor_core::schema::Schema::array(
+                instructor_core::schema::Schema::string(),
+            ),
+            defs: Default::default(),
+            root_name: None,
+        };
+        ChatRequest {
+            model: "gpt-4o-mini".into(),
+            messages: vec![
+                Message::system("Be brief."),
+                Message::user("Say \"hi\" \u{e9}"),
+                Message::assistant_tool_calls(vec![ToolCall {
+                    id: "call_1".into(),
+                    name: "names".into(),
+                    arguments: "{}".into(),
+                }]),
+                Message::tool("call_1", "ok"),
+            ],
+            output: mode.map(|mode| OutputSpec {
+                mode,
+                schema: Arc::new(root),
+                name: "Vec<String>".into(),
+                description: Some("The names.".into()),
+                tools: Vec::new(),
+            }),
+            params: instructor_core::chat::GenerationParams {
+                temperature: Some(0.7),
+                max_tokens: Some(99),
+                stop: vec!["END".into()],
+                ..Default::default()
+            },
+            extra,
+        }
+    }
+
+    #[test]
+    fn the_bytes_sent_are_the_request_body() {
+        let openai = OpenAi::new(OpenAiConfig::new("http://x").with_api_key("sk-0123456789"));
+        let mut extra = serde_json::Map::new();
+        extra.insert("stream".into(), Value::Bool(true));
+        extra.insert("user".into(), Value::String("u-1".into()));
+        let modes = [
+            None,
+            Some(Mode::Tools),
+            Some(Mode::ToolsStrict),
+            Some(Mode::Json),
+            Some(Mode::JsonSchema),
+            Some(Mode::MdJson),
+            Some(Mode::ParallelTools),
+        ];
+        for mode in modes {
+            for extra in [serde_json::Map::new(), extra.clone()] {
+                let request = request(mode, extra);
+                for streaming in [false, true] {
+                    let bytes = openai
+                        .body_bytes(&request, streaming)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    let sent: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                    let body = openai
+                        .body(&request, streaming)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    assert_eq!(sent, body, "{mode:?} streaming {streaming}");
+                    // Same keys in the same order, too.
+                    assert_eq!(
+                        String::from_utf8_lossy(&bytes),
+                        body.to_string(),
+                        "{mode:?} streaming {streaming}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_response_read_without_its_tree_is_the_same_response() {
+        let redactor = Redactor::new(Some(&ApiKey::new("sk-0123456789")));
+        let bodies: [&[u8]; 9] = [
+            br#"{"id":"c1","model":"m","choices":[{"index":0,"message":{"content":"Hi sk-0123456789","tool_calls":[{"id":"t","function":{"name":"f","arguments":"{\"a\":1}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":4}}"#,
+            br#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"thinking","text":"b"}],"tool_calls":[{"function":{"arguments":{"a":1}}}]}}]}"#,
+            br#"{"id":"c1","id":"c2","choices":[{"message":{"content":"dup"}}]}"#,
+            br#"{"error":{"code":429,"message":"slow down"}}"#,
+            br#"{"error":{"message":"no"}}"#,
+            br#"{"choices":[]}"#,
+            br#"{"choices":"none"}"#,
+            b"not json",
+            br#"{"choices":[{"message":{"content":"a"}}]} trailing"#,
+        ];
+        for body in bodies {
+            let kept = read_response(body, &redactor, true);
+            let lean = read_response(body, &redactor, false);
+            let text = String::from_utf8_lossy(body);
+            match (kept, lean) {
+                (Ok(kept), Ok(lean)) => {
+                    assert!(kept.raw.is_object(), "{text}");
+                    assert_eq!(lean.raw, Value::Null, "{text}");
+                    assert_eq!(ChatResponse { raw: Value::Null, ..kept }, lean, "{text}");
+                }
+                (Err(kept), Err(lean)) => assert_eq!(kept, lean, "{text}"),
+                (kept, lean) => panic!("{text}: {kept:?} / {lean:?}"),
+            }
+        }
+    }
+
     #[test]
     fn azure_endpoint_names_the_deployment() {
         let config = OpenAiConfig::new("https://res.openai.azure.com/").with_path(
