@@ -170,14 +170,21 @@ fn compare(label: &str, ours: Run, theirs: Run) {
 /// `/proc/self/task/*/schedstat` (nanoseconds), else user + system time from
 /// `/proc/self/stat` (in clock ticks of 1/100 s, Linux's fixed `USER_HZ`).
 fn process_cpu() -> Duration {
-    let threads = std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten();
+    let threads = std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten();
     let mut nanos = 0u64;
     let mut read_any = false;
     for thread in threads {
         let Ok(stat) = std::fs::read_to_string(thread.path().join("schedstat")) else {
             continue;
         };
-        if let Some(on_cpu) = stat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()) {
+        if let Some(on_cpu) = stat
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+        {
             nanos += on_cpu;
             read_any = true;
         }
@@ -193,7 +200,8 @@ fn ticks_cpu() -> Duration {
     // The command name (field 2) may hold spaces: count from its closing parenthesis.
     let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
     Duration::from_millis(ticks * 10)
 }
 
@@ -350,7 +358,9 @@ impl Bare {
         let response = request.send().await.expect("an answer");
         let bytes = response.bytes().await.expect("a body");
         let completion: BareCompletion<'_> = serde_json::from_slice(&bytes).expect("a completion");
-        let arguments = &completion.choices[0].message.tool_calls[0].function.arguments;
+        let arguments = &completion.choices[0].message.tool_calls[0]
+            .function
+            .arguments;
         serde_json::from_str(arguments).expect("a User")
     }
 }

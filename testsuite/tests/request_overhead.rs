@@ -87,8 +87,10 @@ async fn the_cached_schema_is_the_schema_rendered_anew_in_every_mode() {
         assert_eq!(sent, [&expected, &expected], "{mode:?}");
     }
     // The same shared rendering every time.
-    let first = rendered(&Order::root_schema(), Dialect::OpenAiStrict).unwrap_or_else(|e| panic!("{e}"));
-    let again = rendered(&Order::root_schema(), Dialect::OpenAiStrict).unwrap_or_else(|e| panic!("{e}"));
+    let first =
+        rendered(&Order::root_schema(), Dialect::OpenAiStrict).unwrap_or_else(|e| panic!("{e}"));
+    let again =
+        rendered(&Order::root_schema(), Dialect::OpenAiStrict).unwrap_or_else(|e| panic!("{e}"));
     assert!(Arc::ptr_eq(&first, &again));
 }
 
@@ -131,7 +133,10 @@ async fn await_and_with_completion_read_the_same_answer() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(value, done.value);
-    assert_eq!(done.response.raw["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"], answer);
+    assert_eq!(
+        done.response.raw["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"],
+        answer
+    );
     assert_eq!(done.ledger.attempts[0].raw_output.as_deref(), Some(answer));
 }
 
@@ -239,6 +244,9 @@ async fn a_body_larger_than_the_limit_is_refused_whether_its_length_is_announced
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(error.contains("larger than the limit of 256 bytes"), "{error}");
+        assert!(
+            error.contains("larger than the limit of 256 bytes"),
+            "{error}"
+        );
     }
 }

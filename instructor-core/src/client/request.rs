@@ -88,9 +88,10 @@ pub(crate) fn parallel_tools(root: &RootSchema) -> Result<Vec<ToolSpec>, Error> 
 /// The system prompt of the prompted modes: the schema, and how to answer.
 fn schema_prompt(spec: &OutputSpec) -> Result<String, Error> {
     // Rendered (and indented) once per schema, not per request.
-    let schema = rendered(&spec.schema, Dialect::JsonSchema).map_err(|e| Error::InvalidRequest {
-        reason: e.to_string(),
-    })?;
+    let schema =
+        rendered(&spec.schema, Dialect::JsonSchema).map_err(|e| Error::InvalidRequest {
+            reason: e.to_string(),
+        })?;
     let schema = schema.pretty();
     let format = if spec.mode == Mode::MdJson {
         "inside a ```json code block"

@@ -64,7 +64,9 @@ impl RenderedSchema {
 
 impl fmt::Debug for RenderedSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RenderedSchema").field(&self.as_str()).finish()
+        f.debug_tuple("RenderedSchema")
+            .field(&self.as_str())
+            .finish()
     }
 }
 
@@ -117,7 +119,10 @@ fn cache() -> &'static RwLock<Cache> {
 /// # Errors
 ///
 /// As [`RootSchema::render`]: a schema the dialect cannot express.
-pub fn rendered(root: &Arc<RootSchema>, dialect: Dialect) -> Result<Arc<RenderedSchema>, DialectError> {
+pub fn rendered(
+    root: &Arc<RootSchema>,
+    dialect: Dialect,
+) -> Result<Arc<RenderedSchema>, DialectError> {
     let cache = cache();
     let key = (Arc::as_ptr(root) as usize, dialect);
     {
@@ -135,7 +140,9 @@ pub fn rendered(root: &Arc<RootSchema>, dialect: Dialect) -> Result<Arc<Rendered
         .map(Arc::new);
     let mut write = cache.write().unwrap_or_else(PoisonError::into_inner);
     if write.entries.len() >= write.pruned_at.saturating_mul(2).max(PRUNE_FLOOR) {
-        write.entries.retain(|_, entry| entry.schema.strong_count() > 0);
+        write
+            .entries
+            .retain(|_, entry| entry.schema.strong_count() > 0);
         write.pruned_at = write.entries.len();
     }
     let entry = write.entries.entry(key).or_insert_with(|| Entry {
@@ -166,7 +173,10 @@ mod tests {
         assert!(Arc::ptr_eq(&strict, &again));
         let plain = rendered(&schema, Dialect::JsonSchema).unwrap_or_else(|e| panic!("{e}"));
         assert!(!Arc::ptr_eq(&strict, &plain));
-        for (dialect, text) in [(Dialect::OpenAiStrict, &strict), (Dialect::JsonSchema, &plain)] {
+        for (dialect, text) in [
+            (Dialect::OpenAiStrict, &strict),
+            (Dialect::JsonSchema, &plain),
+        ] {
             let direct = schema.render(dialect).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(text.as_str(), direct.to_string());
             assert_eq!(

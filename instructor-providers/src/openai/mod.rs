@@ -76,8 +76,7 @@ use types::{
     ChatCompletion, ChatCompletionRequest, FunctionDefinition, ImageUrl, JsonSchemaFormat,
     NamedFunction, RequestContent, RequestFunctionCall, RequestMessage, RequestPart,
     RequestToolCall, ResponseFormat, StreamOptions, Tool, ToolChoice, into_arguments_text,
-    into_content_text,
-    merge_extra,
+    into_content_text, merge_extra,
 };
 
 /// The default time one HTTP exchange may take (see [`OpenAiConfig::timeout`]).
@@ -652,11 +651,7 @@ impl OpenAi {
     /// The body as sent: the wire request serialized straight to bytes (each schema
     /// embedded as rendered once), through a `Value` only when `extra` fields are
     /// merged in. The same JSON as [`OpenAi::request_body`].
-    fn body_bytes(
-        &self,
-        request: &ChatRequest,
-        streaming: bool,
-    ) -> Result<Vec<u8>, ProviderError> {
+    fn body_bytes(&self, request: &ChatRequest, streaming: bool) -> Result<Vec<u8>, ProviderError> {
         let wire = self.wire(request, streaming)?;
         if request.extra.is_empty() {
             let mut body = Vec::with_capacity(body_capacity(&wire));
@@ -845,14 +840,15 @@ impl OpenAi {
         header_id: Option<String>,
         keep_raw: bool,
     ) -> Result<ChatResponse, ProviderError> {
-        let mut response = read_response(bytes, &self.redactor, keep_raw).map_err(|mut error| {
-            if let ProviderError::Status { request_id, .. } = &mut error
-                && request_id.is_none()
-            {
-                request_id.clone_from(&header_id);
-            }
-            error
-        })?;
+        let mut response =
+            read_response(bytes, &self.redactor, keep_raw).map_err(|mut error| {
+                if let ProviderError::Status { request_id, .. } = &mut error
+                    && request_id.is_none()
+                {
+                    request_id.clone_from(&header_id);
+                }
+                error
+            })?;
         if response.request_id.is_none() {
             response.request_id = header_id;
         }
@@ -1219,9 +1215,8 @@ fn read_response(
     let from_tree = || -> Result<(ChatCompletion, Value), ProviderError> {
         let raw: Value = serde_json::from_slice(body)
             .map_err(|error| decode_error(format!("the body is not JSON: {error}")))?;
-        let completion = ChatCompletion::deserialize(&raw).map_err(|error| {
-            decode_error(format!("the body is not a chat completion: {error}"))
-        })?;
+        let completion = ChatCompletion::deserialize(&raw)
+            .map_err(|error| decode_error(format!("the body is not a chat completion: {error}")))?;
         Ok((completion, raw))
     };
     let (completion, raw) = if keep_raw {
@@ -1740,7 +1735,14 @@ mod tests {
                 (Ok(kept), Ok(lean)) => {
                     assert!(kept.raw.is_object(), "{text}");
                     assert_eq!(lean.raw, Value::Null, "{text}");
-                    assert_eq!(ChatResponse { raw: Value::Null, ..kept }, lean, "{text}");
+                    assert_eq!(
+                        ChatResponse {
+                            raw: Value::Null,
+                            ..kept
+                        },
+                        lean,
+                        "{text}"
+                    );
                 }
                 (Err(kept), Err(lean)) => assert_eq!(kept, lean, "{text}"),
                 (kept, lean) => panic!("{text}: {kept:?} / {lean:?}"),
