@@ -94,6 +94,53 @@ async fn the_cached_schema_is_the_schema_rendered_anew_in_every_mode() {
     assert!(Arc::ptr_eq(&first, &again));
 }
 
+/// Look up the weather in a city.
+#[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
+struct Weather {
+    city: String,
+}
+
+/// Search the web.
+#[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
+struct Search {
+    query: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
+enum Action {
+    Weather(Weather),
+    Search(Search),
+}
+
+#[tokio::test]
+async fn parallel_tools_send_the_same_tools_every_time() {
+    let server = FakeProvider::start().await;
+    let client = client(&server);
+    for _ in 0..3 {
+        server.push(
+            ChatCompletion::tool_call("Weather", r#"{"city": "Paris"}"#)
+                .and_tool_call("Search", r#"{"query": "museums"}"#)
+                .reply(),
+        );
+        let actions = client
+            .extract::<Vec<Action>>()
+            .mode(Mode::ParallelTools)
+            .user("Weather in Paris, and museums")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(actions.len(), 2);
+    }
+    let bodies = bodies(&server);
+    let tools: Vec<&Value> = bodies.iter().map(|body| &body["tools"]).collect();
+    assert_eq!(tools[0], tools[1]);
+    assert_eq!(tools[1], tools[2]);
+    let weather = Weather::root_schema()
+        .render(Dialect::AnthropicTool)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(tools[0][0]["function"]["name"], "Weather");
+    assert_eq!(tools[0][0]["function"]["parameters"], weather);
+}
+
 #[tokio::test]
 async fn the_prompted_modes_carry_the_indented_schema() {
     let server = FakeProvider::start().await;

@@ -9,7 +9,8 @@ use crate::chat::{
 use crate::schema::{
     Dialect, RootSchema, Schema, SchemaKind, dialect::WRAPPED_ROOT_PROPERTY, rendered,
 };
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
 /// The output spec of an answer of schema `schema` named `name`.
 pub(crate) fn output_spec(
@@ -19,7 +20,7 @@ pub(crate) fn output_spec(
     description: Option<String>,
 ) -> Result<OutputSpec, Error> {
     let tools = if mode == Mode::ParallelTools {
-        parallel_tools(&schema)?
+        shared_parallel_tools(&schema)?
     } else {
         Vec::new()
     };
@@ -30,6 +31,36 @@ pub(crate) fn output_spec(
         description,
         tools,
     })
+}
+
+/// [`parallel_tools`] of a shared schema, made once: the same tool schemas (the same
+/// `Arc`s) every time, so that each is rendered once too (`schema::rendered`). Keyed
+/// like that cache: by the `Arc`'s address, with a `Weak` that keeps the address from
+/// being reused while the entry lives; entries of dropped schemas are pruned.
+fn shared_parallel_tools(root: &Arc<RootSchema>) -> Result<Vec<ToolSpec>, Error> {
+    type Cache = HashMap<usize, (Weak<RootSchema>, Vec<ToolSpec>)>;
+    static CACHE: OnceLock<RwLock<(Cache, usize)>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = Arc::as_ptr(root) as usize;
+    {
+        let read = cache.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some((schema, tools)) = read.0.get(&key)
+            && std::ptr::eq(schema.as_ptr(), Arc::as_ptr(root))
+        {
+            return Ok(tools.clone());
+        }
+    }
+    let tools = parallel_tools(root)?;
+    let mut write = cache.write().unwrap_or_else(PoisonError::into_inner);
+    let (entries, pruned_at) = &mut *write;
+    if entries.len() >= pruned_at.saturating_mul(2).max(64) {
+        entries.retain(|_, (schema, _)| schema.strong_count() > 0);
+        *pruned_at = entries.len();
+    }
+    let (_, tools) = entries
+        .entry(key)
+        .or_insert_with(|| (Arc::downgrade(root), tools));
+    Ok(tools.clone())
 }
 
 /// The tools of [`Mode::ParallelTools`]: the output is a list of an externally tagged

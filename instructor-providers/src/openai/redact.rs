@@ -199,11 +199,7 @@ impl Redactor {
 /// rebuilt (an object whose keys hold it is rebuilt with its order kept).
 fn redact_value(key: &str, value: &mut Value) {
     match value {
-        Value::String(text) => {
-            if text.contains(key) {
-                *text = text.replace(key, REDACTED);
-            }
-        }
+        Value::String(text) if text.contains(key) => *text = text.replace(key, REDACTED),
         Value::Array(items) => items.iter_mut().for_each(|item| redact_value(key, item)),
         Value::Object(map) => {
             if map.keys().any(|name| name.contains(key)) {
