@@ -357,7 +357,8 @@ pub struct ChatResponse {
     pub request_id: Option<String>,
     /// The model that answered.
     pub model: Option<String>,
-    /// The raw response body.
+    /// The raw response body (`Null` from [`Provider::complete_without_raw`], which an
+    /// extraction uses when nothing will see it: `.await` or `send` without hooks).
     pub raw: serde_json::Value,
 }
 
@@ -591,11 +592,30 @@ pub trait Provider: Send + Sync + fmt::Debug {
         text.to_owned()
     }
 
+    /// [`Provider::redact`] in place: `text` is replaced only when something is
+    /// removed. The default calls `redact`; providers override it to spare the copy.
+    fn redact_in_place(&self, text: &mut String) {
+        let redacted = self.redact(text);
+        if redacted != *text {
+            *text = redacted;
+        }
+    }
+
     /// One request, one whole response.
     fn complete<'a>(
         &'a self,
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>>;
+
+    /// Like [`Provider::complete`], for a caller that does not keep the raw body:
+    /// the response's `raw` may be `Value::Null` (everything else is the same), which
+    /// spares building a JSON tree per response. The default is `complete`.
+    fn complete_without_raw<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
+        self.complete(request)
+    }
 
     /// One request, a stream of events (opening can fail; each event can fail). The
     /// stream ends after the last event; one that breaks off early yields an error.

@@ -153,6 +153,11 @@ pub(crate) fn read_value<V: Extract>(spec: &OutputSpec, text: &str) -> Result<V,
     let read = if spec.wraps_root() {
         crate::extract::read_json_under::<V>(text.as_bytes(), WRAPPED)
     } else {
+        // serde alone first: a valid answer (the usual case) is read once, without
+        // tracking paths; an invalid one is read again to name every wrong field.
+        if let Ok(value) = serde_json::from_str::<V>(text) {
+            return Ok(value);
+        }
         crate::extract::read_json::<V>(text)
     };
     read.map_err(|e| e.to_string())

@@ -69,6 +69,9 @@ pub(crate) struct Engine<V> {
     pub(super) attempt_span: tracing::Span,
     pub(super) attempt_started: Instant,
     pub(super) transport_retries: u32,
+    /// Whether responses keep their raw body: not when nothing will see it (the
+    /// value alone is returned and no hook is set).
+    pub(super) keep_raw: bool,
 }
 
 impl<V> Engine<V> {
@@ -118,6 +121,7 @@ impl<V> Engine<V> {
             attempt_span: tracing::Span::none(),
             attempt_started: started,
             transport_retries: 0,
+            keep_raw: true,
         }
     }
 
@@ -203,7 +207,7 @@ impl<V> Engine<V> {
     /// the server is redacted, then the `Response` and `Usage` hooks and the spans.
     pub(super) fn received(&mut self, mut response: ChatResponse) -> ChatResponse {
         let provider = &self.provider;
-        let redact = |text: &mut String| *text = provider.redact(text);
+        let redact = |text: &mut String| provider.redact_in_place(text);
         for text in [
             &mut response.text,
             &mut response.refusal,
@@ -227,7 +231,9 @@ impl<V> Engine<V> {
         if let Some(id) = &response.request_id {
             span.record("gen_ai.response.id", id.as_str());
         }
-        if let Some(reason) = &response.finish_reason {
+        if let Some(reason) = &response.finish_reason
+            && !span.is_disabled()
+        {
             span.record("gen_ai.response.finish_reasons", format!("{reason:?}"));
         }
         if let Some(usage) = &response.usage {

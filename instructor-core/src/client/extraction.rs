@@ -294,16 +294,21 @@ impl<T: Extract> Extraction<T> {
     /// # }
     /// ```
     pub async fn with_completion(self) -> Result<Completion<T>, Error> {
+        self.whole(true).await
+    }
+
+    /// The whole answer; `keep_raw: false` when the response is not returned.
+    async fn whole(self, keep_raw: bool) -> Result<Completion<T>, Error> {
         let engine = self.engine(false)?;
         let span = engine.span.clone();
-        whole::run(engine).instrument(span).await
+        whole::run(engine, keep_raw).instrument(span).await
     }
 
     /// The value, as a boxed `Send + 'static` future: what `.await` on the builder
     /// does, for where a `Future` is expected
     /// (`try_join_all(texts.iter().map(|t| client.extract::<User>().user(t).send()))`).
     pub fn send(self) -> ExtractionFuture<T> {
-        Box::pin(async move { self.with_completion().await.map(|done| done.value) })
+        Box::pin(async move { self.whole(false).await.map(|done| done.value) })
     }
 
     /// Streams the answer: a `T::Partial` whenever something visible changed, then

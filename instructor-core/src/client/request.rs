@@ -6,8 +6,11 @@ use super::Error;
 use crate::chat::{
     ChatRequest, GenerationParams, Message, Mode, OutputSpec, Provider, ToolSpec, tool_name,
 };
-use crate::schema::{Dialect, RootSchema, Schema, SchemaKind, dialect::WRAPPED_ROOT_PROPERTY};
-use std::sync::Arc;
+use crate::schema::{
+    Dialect, RootSchema, Schema, SchemaKind, dialect::WRAPPED_ROOT_PROPERTY, rendered,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
 /// The output spec of an answer of schema `schema` named `name`.
 pub(crate) fn output_spec(
@@ -17,7 +20,7 @@ pub(crate) fn output_spec(
     description: Option<String>,
 ) -> Result<OutputSpec, Error> {
     let tools = if mode == Mode::ParallelTools {
-        parallel_tools(&schema)?
+        shared_parallel_tools(&schema)?
     } else {
         Vec::new()
     };
@@ -28,6 +31,36 @@ pub(crate) fn output_spec(
         description,
         tools,
     })
+}
+
+/// [`parallel_tools`] of a shared schema, made once: the same tool schemas (the same
+/// `Arc`s) every time, so that each is rendered once too (`schema::rendered`). Keyed
+/// like that cache: by the `Arc`'s address, with a `Weak` that keeps the address from
+/// being reused while the entry lives; entries of dropped schemas are pruned.
+fn shared_parallel_tools(root: &Arc<RootSchema>) -> Result<Vec<ToolSpec>, Error> {
+    type Cache = HashMap<usize, (Weak<RootSchema>, Vec<ToolSpec>)>;
+    static CACHE: OnceLock<RwLock<(Cache, usize)>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = Arc::as_ptr(root) as usize;
+    {
+        let read = cache.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some((schema, tools)) = read.0.get(&key)
+            && std::ptr::eq(schema.as_ptr(), Arc::as_ptr(root))
+        {
+            return Ok(tools.clone());
+        }
+    }
+    let tools = parallel_tools(root)?;
+    let mut write = cache.write().unwrap_or_else(PoisonError::into_inner);
+    let (entries, pruned_at) = &mut *write;
+    if entries.len() >= pruned_at.saturating_mul(2).max(64) {
+        entries.retain(|_, (schema, _)| schema.strong_count() > 0);
+        *pruned_at = entries.len();
+    }
+    let (_, tools) = entries
+        .entry(key)
+        .or_insert_with(|| (Arc::downgrade(root), tools));
+    Ok(tools.clone())
 }
 
 /// The tools of [`Mode::ParallelTools`]: the output is a list of an externally tagged
@@ -85,13 +118,12 @@ pub(crate) fn parallel_tools(root: &RootSchema) -> Result<Vec<ToolSpec>, Error> 
 
 /// The system prompt of the prompted modes: the schema, and how to answer.
 fn schema_prompt(spec: &OutputSpec) -> Result<String, Error> {
-    let schema = spec
-        .schema
-        .render(Dialect::JsonSchema)
-        .map_err(|e| Error::InvalidRequest {
+    // Rendered (and indented) once per schema, not per request.
+    let schema =
+        rendered(&spec.schema, Dialect::JsonSchema).map_err(|e| Error::InvalidRequest {
             reason: e.to_string(),
         })?;
-    let schema = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    let schema = schema.pretty();
     let format = if spec.mode == Mode::MdJson {
         "inside a ```json code block"
     } else {

@@ -16,7 +16,12 @@ impl<V> Engine<V> {
     pub(super) async fn complete(&mut self) -> Result<ChatResponse, Error> {
         loop {
             let span = self.attempt_span.clone();
-            let call = self.provider.complete(&self.request).instrument(span);
+            let call = if self.keep_raw {
+                self.provider.complete(&self.request)
+            } else {
+                self.provider.complete_without_raw(&self.request)
+            };
+            let call = call.instrument(span);
             match self.within(call).await {
                 None => return Err(self.timed_out("waiting for the response")),
                 Some(Ok(response)) => return Ok(response),

@@ -5,7 +5,13 @@ use super::attempt::{Engine, Verdict};
 use super::{Completion, Error};
 use crate::extract::Extract;
 
-pub(super) async fn run<T: Extract>(mut engine: Engine<T>) -> Result<Completion<T>, Error> {
+/// Runs the extraction; `keep_raw: false` when only the value is returned, so that
+/// responses need not keep their raw body (unless a hook will see them).
+pub(super) async fn run<T: Extract>(
+    mut engine: Engine<T>,
+    keep_raw: bool,
+) -> Result<Completion<T>, Error> {
+    engine.keep_raw = keep_raw || engine.hooks.is_active();
     loop {
         let response = match send(&mut engine).await {
             Ok(response) => response,

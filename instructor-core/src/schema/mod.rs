@@ -8,12 +8,14 @@ pub mod check;
 pub mod dialect;
 pub mod from_json;
 mod leaf;
+mod rendered;
 
 use indexmap::IndexMap;
 use serde_json::Value;
 use std::borrow::Cow;
 
 pub use dialect::{Dialect, DialectError};
+pub use rendered::{RenderedSchema, rendered};
 
 /// One node of the schema tree: what a value looks like plus its annotations.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -64,16 +64,19 @@ use instructor_core::chat::{
     MAX_TOOL_CALLS, Message, Mode, OutputSpec, Provider, ProviderError, Role, StreamEvent,
     ToolCall,
 };
-use instructor_core::schema::Dialect;
+use instructor_core::schema::{Dialect, RootSchema, rendered};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use types::{
     ChatCompletion, ChatCompletionRequest, FunctionDefinition, ImageUrl, JsonSchemaFormat,
     NamedFunction, RequestContent, RequestFunctionCall, RequestMessage, RequestPart,
-    RequestToolCall, ResponseFormat, StreamOptions, Tool, ToolChoice, arguments_text, content_text,
-    merge_extra,
+    RequestToolCall, ResponseFormat, StreamOptions, Tool, ToolChoice, into_arguments_text,
+    into_content_text, merge_extra,
 };
 
 /// The default time one HTTP exchange may take (see [`OpenAiConfig::timeout`]).
@@ -420,6 +423,82 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
+/// The headers of every request of `config`: the key (marked sensitive), the
+/// organization, the project and the configured headers. Built once per client.
+fn config_headers(config: &OpenAiConfig) -> Result<HeaderMap, ProviderError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = &config.api_key {
+        let (name, value) = match config.auth {
+            AuthStyle::Bearer => ("authorization", format!("Bearer {}", key.expose())),
+            AuthStyle::AzureApiKey => ("api-key", key.expose().to_owned()),
+        };
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            ProviderError::Unsupported(
+                "the API key contains characters a header cannot carry".to_owned(),
+            )
+        })?;
+        value.set_sensitive(true);
+        headers.insert(HeaderName::from_static(name), value);
+    }
+    let named = [
+        ("openai-organization", config.organization.as_ref()),
+        ("openai-project", config.project.as_ref()),
+    ];
+    let fixed = named
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| (name, value.as_str())));
+    let extra = config
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    for (name, value) in fixed.chain(extra) {
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            ProviderError::Unsupported(format!("`{name}` is not a valid header name"))
+        })?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| {
+            ProviderError::Unsupported(format!("the value of header `{name}` is not valid"))
+        })?;
+        value.set_sensitive(true);
+        headers.insert(header, value);
+    }
+    Ok(headers)
+}
+
+/// About the size of `wire` serialized, so that the body is written without growing.
+fn body_capacity(wire: &ChatCompletionRequest<'_>) -> usize {
+    let schemas: usize = wire
+        .tools
+        .iter()
+        .map(|tool| tool.function.parameters.as_str().len())
+        .sum();
+    let texts: usize = wire
+        .messages
+        .iter()
+        .map(|message| match &message.content {
+            Some(RequestContent::Text(text)) => text.len() + 64,
+            _ => 256,
+        })
+        .sum();
+    512 + schemas + texts
+}
+
+fn cannot_serialize(error: serde_json::Error) -> ProviderError {
+    ProviderError::Unsupported(format!("cannot serialize the request: {error}"))
+}
+
+/// Merges `extra` into `body`; the method owns `stream`, whatever `extra` says.
+fn finish_body(body: &mut Value, extra: &serde_json::Map<String, Value>, streaming: bool) {
+    merge_extra(body, extra);
+    if let Value::Object(map) = body {
+        if streaming {
+            map.insert("stream".to_owned(), Value::Bool(true));
+        } else {
+            map.remove("stream");
+            map.remove("stream_options");
+        }
+    }
+}
+
 /// The OpenAI Chat Completions client, for OpenAI and every server that speaks its API
 /// (configured by an [`OpenAiConfig`], or a [`crate::presets::Preset`]).
 ///
@@ -464,6 +543,14 @@ pub struct OpenAi {
     client: Result<reqwest::Client, String>,
     /// Removes the key from (and bounds) everything read from the server.
     redactor: Redactor,
+    /// The headers of every request, set once as the HTTP client's defaults; `Err`
+    /// (a header that cannot be sent) is reported by each request.
+    headers: Result<(), ProviderError>,
+    /// Whether the configured headers name a `Content-Type` (which then wins over
+    /// `application/json`).
+    has_content_type: bool,
+    /// The endpoint as written and parsed, once, when it does not depend on the model.
+    endpoint: Option<(String, reqwest::Url)>,
 }
 
 impl fmt::Debug for OpenAi {
@@ -486,14 +573,39 @@ impl OpenAi {
         if let Some(timeout) = config.timeout {
             builder = builder.connect_timeout(timeout).read_timeout(timeout);
         }
+        let headers = match config_headers(&config) {
+            Ok(headers) => {
+                builder = builder.default_headers(headers);
+                Ok(())
+            }
+            Err(error) => Err(error),
+        };
         let client = builder
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {}", error_chain(&error)));
         let redactor = Redactor::new(config.api_key.as_ref());
+        let has_content_type = config
+            .headers
+            .iter()
+            .any(|(name, _)| name.trim().eq_ignore_ascii_case("content-type"));
+        let model_free = match &config.path {
+            PathStyle::Standard => true,
+            PathStyle::AzureDeployment { deployment, .. } => deployment.is_some(),
+        };
+        let endpoint = model_free
+            .then(|| {
+                let text = config.endpoint("");
+                let url = reqwest::Url::parse(&text).ok()?;
+                Some((text, url))
+            })
+            .flatten();
         OpenAi {
             config,
             client,
             redactor,
+            headers,
+            has_content_type,
+            endpoint,
         }
     }
 
@@ -530,6 +642,33 @@ impl OpenAi {
     }
 
     fn body(&self, request: &ChatRequest, streaming: bool) -> Result<Value, ProviderError> {
+        let wire = self.wire(request, streaming)?;
+        let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
+        finish_body(&mut body, &request.extra, streaming);
+        Ok(body)
+    }
+
+    /// The body as sent: the wire request serialized straight to bytes (each schema
+    /// embedded as rendered once), through a `Value` only when `extra` fields are
+    /// merged in. The same JSON as [`OpenAi::request_body`].
+    fn body_bytes(&self, request: &ChatRequest, streaming: bool) -> Result<Vec<u8>, ProviderError> {
+        let wire = self.wire(request, streaming)?;
+        if request.extra.is_empty() {
+            let mut body = Vec::with_capacity(body_capacity(&wire));
+            serde_json::to_writer(&mut body, &wire).map_err(cannot_serialize)?;
+            return Ok(body);
+        }
+        let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
+        finish_body(&mut body, &request.extra, streaming);
+        serde_json::to_vec(&body).map_err(cannot_serialize)
+    }
+
+    /// The wire request for `request`, borrowing from it.
+    fn wire<'a>(
+        &self,
+        request: &'a ChatRequest,
+        streaming: bool,
+    ) -> Result<ChatCompletionRequest<'a>, ProviderError> {
         let capabilities = self.config.capabilities_for(&request.model);
         let params = &request.params;
         let (max_completion_tokens, max_tokens) = match self.config.token_limit_field {
@@ -570,66 +709,7 @@ impl OpenAi {
                 });
             }
         }
-        let mut body = serde_json::to_value(&wire).map_err(|error| {
-            ProviderError::Unsupported(format!("cannot serialize the request: {error}"))
-        })?;
-        merge_extra(&mut body, &request.extra);
-        // The method owns `stream`, whatever `extra` says.
-        if let Value::Object(map) = &mut body {
-            if streaming {
-                map.insert("stream".to_owned(), Value::Bool(true));
-            } else {
-                map.remove("stream");
-                map.remove("stream_options");
-            }
-        }
-        Ok(body)
-    }
-
-    fn headers(&self, streaming: bool) -> Result<HeaderMap, ProviderError> {
-        let mut headers = HeaderMap::new();
-        if let Some(key) = &self.config.api_key {
-            let (name, value) = match self.config.auth {
-                AuthStyle::Bearer => ("authorization", format!("Bearer {}", key.expose())),
-                AuthStyle::AzureApiKey => ("api-key", key.expose().to_owned()),
-            };
-            let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                ProviderError::Unsupported(
-                    "the API key contains characters a header cannot carry".to_owned(),
-                )
-            })?;
-            value.set_sensitive(true);
-            headers.insert(HeaderName::from_static(name), value);
-        }
-        let named = [
-            ("openai-organization", self.config.organization.as_ref()),
-            ("openai-project", self.config.project.as_ref()),
-        ];
-        let fixed = named
-            .into_iter()
-            .filter_map(|(name, value)| value.map(|value| (name, value.as_str())));
-        let extra = self
-            .config
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()));
-        for (name, value) in fixed.chain(extra) {
-            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                ProviderError::Unsupported(format!("`{name}` is not a valid header name"))
-            })?;
-            let mut value = HeaderValue::from_str(value).map_err(|_| {
-                ProviderError::Unsupported(format!("the value of header `{name}` is not valid"))
-            })?;
-            value.set_sensitive(true);
-            headers.insert(header, value);
-        }
-        if streaming {
-            headers.insert(
-                reqwest::header::ACCEPT,
-                HeaderValue::from_static("text/event-stream"),
-            );
-        }
-        Ok(headers)
+        Ok(wire)
     }
 
     /// Sends `body` to `url`, turning a non-2xx answer into [`ProviderError::Status`] and
@@ -637,7 +717,7 @@ impl OpenAi {
     async fn send(
         &self,
         url: &str,
-        body: &Value,
+        body: Vec<u8>,
         streaming: bool,
     ) -> Result<reqwest::Response, ProviderError> {
         let client = self
@@ -646,10 +726,26 @@ impl OpenAi {
             .map_err(|message| ProviderError::Transport {
                 message: message.clone(),
             })?;
-        let mut builder = client
-            .post(url)
-            .headers(self.headers(streaming)?)
-            .json(body);
+        if let Err(error) = &self.headers {
+            return Err(error.clone());
+        }
+        let mut builder = match &self.endpoint {
+            Some((text, parsed)) if text == url => client.post(parsed.clone()),
+            _ => client.post(url),
+        };
+        if !self.has_content_type {
+            builder = builder.header(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        if streaming {
+            builder = builder.header(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("text/event-stream"),
+            );
+        }
+        builder = builder.body(body);
         if !streaming && let Some(timeout) = self.config.timeout {
             builder = builder.timeout(timeout);
         }
@@ -689,6 +785,14 @@ impl OpenAi {
             retry_after: retry_after(&headers, SystemTime::now()),
             request_id: request_id(&headers),
         }))
+    }
+
+    /// The endpoint for `model` (made once when it does not depend on the model).
+    fn url(&self, model: &str) -> Cow<'_, str> {
+        match &self.endpoint {
+            Some((text, _)) => Cow::Borrowed(text),
+            None => Cow::Owned(self.config.endpoint(model)),
+        }
     }
 
     /// A failed exchange with `url`, named without its query string or credentials:
@@ -734,34 +838,40 @@ impl OpenAi {
         &self,
         bytes: &[u8],
         header_id: Option<String>,
+        keep_raw: bool,
     ) -> Result<ChatResponse, ProviderError> {
-        let mut response = read_response(bytes, &self.redactor).map_err(|mut error| {
-            if let ProviderError::Status { request_id, .. } = &mut error
-                && request_id.is_none()
-            {
-                request_id.clone_from(&header_id);
-            }
-            error
-        })?;
+        let mut response =
+            read_response(bytes, &self.redactor, keep_raw).map_err(|mut error| {
+                if let ProviderError::Status { request_id, .. } = &mut error
+                    && request_id.is_none()
+                {
+                    request_id.clone_from(&header_id);
+                }
+                error
+            })?;
         if response.request_id.is_none() {
             response.request_id = header_id;
         }
         Ok(response)
     }
 
-    async fn complete_inner(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let body = self.request_body(request)?;
-        let url = self.config.endpoint(&request.model);
-        let response = self.send(&url, &body, false).await?;
+    async fn complete_inner(
+        &self,
+        request: &ChatRequest,
+        keep_raw: bool,
+    ) -> Result<ChatResponse, ProviderError> {
+        let body = self.body_bytes(request, false)?;
+        let url = self.url(&request.model);
+        let response = self.send(&url, body, false).await?;
         let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
         let bytes = self.success_body(response, &url).await?;
-        self.read_whole(&bytes, header_id)
+        self.read_whole(&bytes, header_id, keep_raw)
     }
 
     async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
-        let body = self.stream_request_body(request)?;
-        let url = self.config.endpoint(&request.model);
-        let response = self.send(&url, &body, true).await?;
+        let body = self.body_bytes(request, true)?;
+        let url = self.url(&request.model);
+        let response = self.send(&url, body, true).await?;
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -778,7 +888,8 @@ impl OpenAi {
                 let bytes = futures_util::stream::iter([Ok::<_, ProviderError>(bytes)]);
                 return Ok(stream::map_events(bytes, self.redactor.clone()));
             }
-            let whole = self.read_whole(&bytes, header_id)?;
+            // Passed on as events: the raw body is not kept.
+            let whole = self.read_whole(&bytes, header_id, false)?;
             let events = whole_response_events(whole).into_iter().map(Ok);
             return Ok(Box::pin(futures_util::stream::iter(events)));
         }
@@ -851,11 +962,22 @@ impl Provider for OpenAi {
         self.redactor.text(text.to_owned())
     }
 
+    fn redact_in_place(&self, text: &mut String) {
+        self.redactor.in_place(text);
+    }
+
     fn complete<'a>(
         &'a self,
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        Box::pin(self.complete_inner(request))
+        Box::pin(self.complete_inner(request, true))
+    }
+
+    fn complete_without_raw<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
+        Box::pin(self.complete_inner(request, false))
     }
 
     fn stream<'a>(
@@ -892,19 +1014,17 @@ fn apply_output<'a>(
     wire: &mut ChatCompletionRequest<'a>,
     output: &'a OutputSpec,
 ) -> Result<(), ProviderError> {
-    let render = |dialect: Dialect| {
-        output
-            .schema
-            .render(dialect)
-            .map_err(|error| ProviderError::Unsupported(error.to_string()))
+    // Each schema is rendered once per dialect and embedded as serialized JSON.
+    let render = |schema: &Arc<RootSchema>, dialect: Dialect| {
+        rendered(schema, dialect).map_err(|error| ProviderError::Unsupported(error.to_string()))
     };
     let tool = |dialect: Dialect, strict: Option<bool>| -> Result<Tool<'a>, ProviderError> {
         Ok(Tool {
             kind: "function",
             function: FunctionDefinition {
-                name: wire_name(&output.name),
+                name: wire_name_of(&output.name),
                 description: output.description.as_deref(),
-                parameters: render(dialect)?,
+                parameters: render(&output.schema, dialect)?,
                 strict,
             },
         })
@@ -933,12 +1053,9 @@ fn apply_output<'a>(
                 wire.tools.push(Tool {
                     kind: "function",
                     function: FunctionDefinition {
-                        name: wire_name(&spec.name),
+                        name: wire_name_of(&spec.name),
                         description: spec.description.as_deref(),
-                        parameters: spec
-                            .schema
-                            .render(Dialect::AnthropicTool)
-                            .map_err(|error| ProviderError::Unsupported(error.to_string()))?,
+                        parameters: render(&spec.schema, Dialect::AnthropicTool)?,
                         strict: None,
                     },
                 });
@@ -950,9 +1067,9 @@ fn apply_output<'a>(
         Mode::JsonSchema => {
             wire.response_format = Some(ResponseFormat::JsonSchema {
                 json_schema: JsonSchemaFormat {
-                    name: wire_name(&output.name),
+                    name: wire_name_of(&output.name),
                     description: output.description.as_deref(),
-                    schema: render(Dialect::OpenAiStrict)?,
+                    schema: render(&output.schema, Dialect::OpenAiStrict)?,
                     strict: true,
                 },
             });
@@ -967,7 +1084,21 @@ fn apply_output<'a>(
     Ok(())
 }
 
-fn named_choice(tool: &Tool<'_>) -> ToolChoice {
+/// [`wire_name`], borrowed when `name` already is one (as core's names are).
+fn wire_name_of(name: &str) -> Cow<'_, str> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-'));
+    if valid {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(wire_name(name))
+    }
+}
+
+fn named_choice<'a>(tool: &Tool<'a>) -> ToolChoice<'a> {
     ToolChoice::Named {
         kind: "function",
         function: NamedFunction {
@@ -987,31 +1118,35 @@ fn role_name(role: Role) -> &'static str {
 
 fn request_message(message: &Message) -> Result<RequestMessage<'_>, ProviderError> {
     let role = role_name(message.role);
-    let mut parts = Vec::with_capacity(message.content.len());
-    for part in &message.content {
-        parts.push(match part {
-            ContentPart::Text { text } => RequestPart::Text { text },
-            ContentPart::ImageUrl { url } if message.role == Role::User => RequestPart::ImageUrl {
-                image_url: ImageUrl { url },
-            },
-            ContentPart::ImageUrl { .. } => {
-                return Err(ProviderError::Unsupported(format!(
-                    "images can only be sent in user messages, not in a {role} message"
-                )));
-            }
-            other => {
-                return Err(ProviderError::Unsupported(format!(
-                    "this content part cannot be sent to an OpenAI-compatible API: {other:?}"
-                )));
-            }
-        });
-    }
     // One text part is sent as a plain string: every compatible server reads that.
-    let content = match parts.as_slice() {
+    let content = match message.content.as_slice() {
         [] if message.role == Role::Assistant && !message.tool_calls.is_empty() => None,
-        [] => Some(RequestContent::Text(String::new())),
-        [RequestPart::Text { text }] => Some(RequestContent::Text((*text).to_owned())),
-        _ => Some(RequestContent::Parts(parts)),
+        [] => Some(RequestContent::Text("")),
+        [ContentPart::Text { text }] => Some(RequestContent::Text(text)),
+        content => {
+            let mut parts = Vec::with_capacity(content.len());
+            for part in content {
+                parts.push(match part {
+                    ContentPart::Text { text } => RequestPart::Text { text },
+                    ContentPart::ImageUrl { url } if message.role == Role::User => {
+                        RequestPart::ImageUrl {
+                            image_url: ImageUrl { url },
+                        }
+                    }
+                    ContentPart::ImageUrl { .. } => {
+                        return Err(ProviderError::Unsupported(format!(
+                            "images can only be sent in user messages, not in a {role} message"
+                        )));
+                    }
+                    other => {
+                        return Err(ProviderError::Unsupported(format!(
+                            "this content part cannot be sent to an OpenAI-compatible API: {other:?}"
+                        )));
+                    }
+                });
+            }
+            Some(RequestContent::Parts(parts))
+        }
     };
     let tool_call_id = match message.role {
         Role::Tool => Some(message.tool_call_id.as_deref().ok_or_else(|| {
@@ -1059,11 +1194,16 @@ fn request_message(message: &Message) -> Result<RequestMessage<'_>, ProviderErro
 /// the expected shape, holds no choice (an answer with nothing to read, which asking
 /// again would pay for), or more than [`MAX_TOOL_CALLS`] tool calls.
 pub fn parse_response(body: &[u8]) -> Result<ChatResponse, ProviderError> {
-    read_response(body, &Redactor::default())
+    read_response(body, &Redactor::default(), true)
 }
 
 /// [`parse_response`], with `redactor` applied to everything read.
-fn read_response(body: &[u8], redactor: &Redactor) -> Result<ChatResponse, ProviderError> {
+/// `keep_raw: false` leaves `raw` as `Null` and reads no tree.
+fn read_response(
+    body: &[u8],
+    redactor: &Redactor,
+    keep_raw: bool,
+) -> Result<ChatResponse, ProviderError> {
     // serde's messages quote the strings they could not read: redacted as the body is.
     let decode_error = |message: String| {
         redactor.error(ProviderError::Decode {
@@ -1071,10 +1211,25 @@ fn read_response(body: &[u8], redactor: &Redactor) -> Result<ChatResponse, Provi
             body: redactor.preview(body, MAX_BODY_BYTES),
         })
     };
-    let raw: Value = serde_json::from_slice(body)
-        .map_err(|error| decode_error(format!("the body is not JSON: {error}")))?;
-    let completion: ChatCompletion = serde_json::from_value(raw.clone())
-        .map_err(|error| decode_error(format!("the body is not a chat completion: {error}")))?;
+    // The tree, kept as the raw body, is read without being cloned.
+    let from_tree = || -> Result<(ChatCompletion, Value), ProviderError> {
+        let raw: Value = serde_json::from_slice(body)
+            .map_err(|error| decode_error(format!("the body is not JSON: {error}")))?;
+        let completion = ChatCompletion::deserialize(&raw)
+            .map_err(|error| decode_error(format!("the body is not a chat completion: {error}")))?;
+        Ok((completion, raw))
+    };
+    let (completion, raw) = if keep_raw {
+        from_tree()?
+    } else {
+        // Straight from the bytes, without a tree. A body this cannot read is read
+        // again through the tree, so that it is refused (or, for a duplicate key,
+        // accepted) with the same words either way.
+        match serde_json::from_slice::<ChatCompletion>(body) {
+            Ok(completion) => (completion, Value::Null),
+            Err(_) => (from_tree()?.0, Value::Null),
+        }
+    };
     if let Some(error) = &completion.error
         && completion.choices.is_empty()
     {
@@ -1116,7 +1271,7 @@ fn read_response(body: &[u8], redactor: &Redactor) -> Result<ChatResponse, Provi
                 message.tool_calls.len()
             )));
         }
-        response.text = message.content.as_ref().and_then(content_text);
+        response.text = message.content.and_then(into_content_text);
         response.refusal = message.refusal;
         response.tool_calls = message
             .tool_calls
@@ -1124,7 +1279,7 @@ fn read_response(body: &[u8], redactor: &Redactor) -> Result<ChatResponse, Provi
             .map(|call| ToolCall {
                 id: call.id.unwrap_or_default(),
                 name: call.function.name.unwrap_or_default(),
-                arguments: arguments_text(call.function.arguments.as_ref()),
+                arguments: into_arguments_text(call.function.arguments),
             })
             .collect();
         response.finish_reason = choice
@@ -1193,6 +1348,17 @@ async fn read_body(
         .content_length()
         .map(|len| usize::try_from(len).unwrap_or(usize::MAX));
     let announced_too_large = announced.is_some_and(|len| len > limit);
+    if announced.is_some_and(|len| len <= limit.min(INITIAL_BODY_CAPACITY)) {
+        // A small body of announced length (HTTP/1 never reads past it): read in one
+        // go, without a stream of chunks; the limit is checked all the same.
+        let body = response.bytes().await.map_err(BodyError::Transport)?;
+        if body.len() > limit {
+            let mut head = Vec::from(body);
+            head.truncate(head_len);
+            return Err(BodyError::TooLarge { head });
+        }
+        return Ok(Vec::from(body));
+    }
     let capacity = if announced_too_large {
         head_len
     } else {
@@ -1377,9 +1543,14 @@ fn seconds_to_wait(seconds: f64) -> Option<Duration> {
 
 /// The request id of the headers (the caller redacts and bounds it).
 fn request_id(headers: &HeaderMap) -> Option<String> {
-    ["x-request-id", "apim-request-id", "request-id"]
+    static NAMES: [HeaderName; 3] = [
+        HeaderName::from_static("x-request-id"),
+        HeaderName::from_static("apim-request-id"),
+        HeaderName::from_static("request-id"),
+    ];
+    NAMES
         .iter()
-        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .find_map(|name| headers.get(name)?.to_str().ok())
         .map(str::to_owned)
 }
 
@@ -1465,6 +1636,118 @@ mod tests {
         assert_eq!(config.capabilities_for("gpt-4o-old"), none);
         assert_eq!(config.capabilities_for("gpt-3.5"), none);
         assert_eq!(config.capabilities_for("llama"), Capabilities::ALL);
+    }
+
+    fn request(mode: Option<Mode>, extra: serde_json::Map<String, Value>) -> ChatRequest {
+        let root = instructor_core::schema::RootSchema {
+            schema: instructor_core::schema::Schema::array(
+                instructor_core::schema::Schema::string(),
+            ),
+            defs: Default::default(),
+            root_name: None,
+        };
+        ChatRequest {
+            model: "gpt-4o-mini".into(),
+            messages: vec![
+                Message::system("Be brief."),
+                Message::user("Say \"hi\" \u{e9}"),
+                Message::assistant_tool_calls(vec![ToolCall {
+                    id: "call_1".into(),
+                    name: "names".into(),
+                    arguments: "{}".into(),
+                }]),
+                Message::tool("call_1", "ok"),
+            ],
+            output: mode.map(|mode| OutputSpec {
+                mode,
+                schema: Arc::new(root),
+                name: "Vec<String>".into(),
+                description: Some("The names.".into()),
+                tools: Vec::new(),
+            }),
+            params: instructor_core::chat::GenerationParams {
+                temperature: Some(0.7),
+                max_tokens: Some(99),
+                stop: vec!["END".into()],
+                ..Default::default()
+            },
+            extra,
+        }
+    }
+
+    #[test]
+    fn the_bytes_sent_are_the_request_body() {
+        let openai = OpenAi::new(OpenAiConfig::new("http://x").with_api_key("sk-0123456789"));
+        let mut extra = serde_json::Map::new();
+        extra.insert("stream".into(), Value::Bool(true));
+        extra.insert("user".into(), Value::String("u-1".into()));
+        let modes = [
+            None,
+            Some(Mode::Tools),
+            Some(Mode::ToolsStrict),
+            Some(Mode::Json),
+            Some(Mode::JsonSchema),
+            Some(Mode::MdJson),
+            Some(Mode::ParallelTools),
+        ];
+        for mode in modes {
+            for extra in [serde_json::Map::new(), extra.clone()] {
+                let request = request(mode, extra);
+                for streaming in [false, true] {
+                    let bytes = openai
+                        .body_bytes(&request, streaming)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    let sent: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                    let body = openai
+                        .body(&request, streaming)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    assert_eq!(sent, body, "{mode:?} streaming {streaming}");
+                    // Same keys in the same order, too.
+                    assert_eq!(
+                        String::from_utf8_lossy(&bytes),
+                        body.to_string(),
+                        "{mode:?} streaming {streaming}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_response_read_without_its_tree_is_the_same_response() {
+        let redactor = Redactor::new(Some(&ApiKey::new("sk-0123456789")));
+        let bodies: [&[u8]; 9] = [
+            br#"{"id":"c1","model":"m","choices":[{"index":0,"message":{"content":"Hi sk-0123456789","tool_calls":[{"id":"t","function":{"name":"f","arguments":"{\"a\":1}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":4}}"#,
+            br#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"thinking","text":"b"}],"tool_calls":[{"function":{"arguments":{"a":1}}}]}}]}"#,
+            br#"{"id":"c1","id":"c2","choices":[{"message":{"content":"dup"}}]}"#,
+            br#"{"error":{"code":429,"message":"slow down"}}"#,
+            br#"{"error":{"message":"no"}}"#,
+            br#"{"choices":[]}"#,
+            br#"{"choices":"none"}"#,
+            b"not json",
+            br#"{"choices":[{"message":{"content":"a"}}]} trailing"#,
+        ];
+        for body in bodies {
+            let kept = read_response(body, &redactor, true);
+            let lean = read_response(body, &redactor, false);
+            let text = String::from_utf8_lossy(body);
+            match (kept, lean) {
+                (Ok(kept), Ok(lean)) => {
+                    assert!(kept.raw.is_object(), "{text}");
+                    assert_eq!(lean.raw, Value::Null, "{text}");
+                    assert_eq!(
+                        ChatResponse {
+                            raw: Value::Null,
+                            ..kept
+                        },
+                        lean,
+                        "{text}"
+                    );
+                }
+                (Err(kept), Err(lean)) => assert_eq!(kept, lean, "{text}"),
+                (kept, lean) => panic!("{text}: {kept:?} / {lean:?}"),
+            }
+        }
     }
 
     #[test]

@@ -64,9 +64,22 @@ impl Redactor {
         }
     }
 
+    /// Removes the key from `text`, in place (no copy when it holds none).
+    pub(crate) fn in_place(&self, text: &mut String) {
+        if let Some(key) = &self.key
+            && text.contains(key.as_str())
+        {
+            *text = text.replace(key.as_str(), REDACTED);
+        }
+    }
+
     /// `text` without the key, cut to `limit` bytes.
     pub(crate) fn bounded(&self, text: String, limit: usize) -> String {
-        truncated(&self.text(text), limit)
+        let text = self.text(text);
+        if text.len() <= limit {
+            return text;
+        }
+        truncated(&text, limit)
     }
 
     /// An id, a model name: without the key, at most [`MAX_ID_BYTES`].
@@ -84,20 +97,11 @@ impl Redactor {
     }
 
     /// Every string of `value` (object keys too) without the key.
-    pub(crate) fn value(&self, value: Value) -> Value {
-        if self.key.is_none() {
-            return value;
+    pub(crate) fn value(&self, mut value: Value) -> Value {
+        if let Some(key) = &self.key {
+            redact_value(key, &mut value);
         }
-        match value {
-            Value::String(text) => Value::String(self.text(text)),
-            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.value(v)).collect()),
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(name, v)| (self.text(name), self.value(v)))
-                    .collect(),
-            ),
-            other => other,
-        }
+        value
     }
 
     fn finish_reason(&self, reason: FinishReason) -> FinishReason {
@@ -188,6 +192,25 @@ impl Redactor {
             },
             other => other,
         }
+    }
+}
+
+/// Removes `key` from every string of `value`, in place: only what holds the key is
+/// rebuilt (an object whose keys hold it is rebuilt with its order kept).
+fn redact_value(key: &str, value: &mut Value) {
+    match value {
+        Value::String(text) if text.contains(key) => *text = text.replace(key, REDACTED),
+        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(key, item)),
+        Value::Object(map) => {
+            if map.keys().any(|name| name.contains(key)) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(name, item)| (name.replace(key, REDACTED), item))
+                    .collect();
+            }
+            map.values_mut().for_each(|item| redact_value(key, item));
+        }
+        _ => {}
     }
 }
 

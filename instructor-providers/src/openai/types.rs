@@ -6,8 +6,11 @@
 //! ignored, and `content` may be a string or an array of parts (Mistral and some local
 //! servers send parts), of which only text parts are read.
 
+use instructor_core::schema::RenderedSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::sync::Arc;
 
 /// `POST /chat/completions` body.
 #[derive(Debug, Serialize)]
@@ -29,7 +32,7 @@ pub(crate) struct ChatCompletionRequest<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) tools: Vec<Tool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) tool_choice: Option<ToolChoice>,
+    pub(crate) tool_choice: Option<ToolChoice<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) parallel_tool_calls: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,7 +59,7 @@ pub(crate) struct RequestMessage<'a> {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub(crate) enum RequestContent<'a> {
-    Text(String),
+    Text(&'a str),
     Parts(Vec<RequestPart<'a>>),
 }
 
@@ -95,30 +98,31 @@ pub(crate) struct Tool<'a> {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct FunctionDefinition<'a> {
-    pub(crate) name: String,
+    pub(crate) name: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<&'a str>,
-    pub(crate) parameters: Value,
+    /// Rendered once per schema and dialect, embedded as is.
+    pub(crate) parameters: Arc<RenderedSchema>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) strict: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub(crate) enum ToolChoice {
+pub(crate) enum ToolChoice<'a> {
     /// `"auto"`, `"none"`, `"required"`.
     Mode(&'static str),
     /// `{"type": "function", "function": {"name": ...}}`.
     Named {
         #[serde(rename = "type")]
         kind: &'static str,
-        function: NamedFunction,
+        function: NamedFunction<'a>,
     },
 }
 
 #[derive(Debug, Serialize)]
-pub(crate) struct NamedFunction {
-    pub(crate) name: String,
+pub(crate) struct NamedFunction<'a> {
+    pub(crate) name: Cow<'a, str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -130,10 +134,10 @@ pub(crate) enum ResponseFormat<'a> {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct JsonSchemaFormat<'a> {
-    pub(crate) name: String,
+    pub(crate) name: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<&'a str>,
-    pub(crate) schema: Value,
+    pub(crate) schema: Arc<RenderedSchema>,
     pub(crate) strict: bool,
 }
 
@@ -307,6 +311,22 @@ pub(crate) fn content_text(content: &Value) -> Option<String> {
             any.then_some(text)
         }
         _ => None,
+    }
+}
+
+/// [`content_text`] of an owned value: a string is moved, not copied.
+pub(crate) fn into_content_text(content: Value) -> Option<String> {
+    match content {
+        Value::String(text) => Some(text),
+        other => content_text(&other),
+    }
+}
+
+/// [`arguments_text`] of an owned value: a string is moved, not copied.
+pub(crate) fn into_arguments_text(arguments: Option<Value>) -> String {
+    match arguments {
+        Some(Value::String(text)) => text,
+        other => arguments_text(other.as_ref()),
     }
 }
 
