@@ -3,6 +3,10 @@
 #![allow(missing_docs)]
 
 pub use crate::extract::{Extract, ExtractField};
+pub use crate::partial::fields::{
+    FieldInfo, PartialFields, States, deserialize as deserialize_partial,
+    serialize as serialize_partial, write_field, write_flattened,
+};
 pub use crate::partial::leaf::apply_complete;
 pub use crate::partial::{
     Changed, CompleteFields, Event, FieldState, HasPartial, PartialError, PartialSink, PathSegment,
