@@ -8,6 +8,12 @@ pub use crate::partial::fields::{
     serialize as serialize_partial, write_field, write_flattened,
 };
 pub use crate::partial::leaf::apply_complete;
+pub use crate::partial::tagged::{
+    TagRepr, TaggedPartial, apply_new as tagged_apply_new, content_from as tagged_content_from,
+    content_path as tagged_content_path, deserialize as tagged_deserialize,
+    serialize as tagged_serialize, struct_content_from as tagged_struct_content_from,
+    unit_apply_existing as tagged_unit_apply_existing,
+};
 pub use crate::partial::{
     Changed, CompleteFields, Event, FieldState, HasPartial, PartialError, PartialSink, PathSegment,
     Scratch,

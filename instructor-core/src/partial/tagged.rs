@@ -29,10 +29,13 @@ pub trait TaggedPartial: Sized {
     /// `None` for a tag no variant answers to.
     fn shows_at_tag(tag: &str) -> Option<bool>;
 
-    /// Builds the partial of the variant named `tag` from its buffered content (the
-    /// object itself when internally tagged, the content member or `null` when
-    /// adjacently tagged), with what was buffered marked complete.
-    fn from_buffered(tag: &str, content: serde_json::Value) -> Result<Self, String>;
+    /// Builds the partial of the variant named `tag` from its content (the object
+    /// itself when internally tagged, the content member or `null` when adjacently
+    /// tagged).
+    fn from_content(tag: &str, content: serde_json::Value) -> Result<Self, String>;
+
+    /// Marks what the partial holds as complete (it was buffered whole).
+    fn mark_complete(&mut self);
 }
 
 /// `apply_new` of a tagged enum: buffers the object until its tag is known.
@@ -89,7 +92,9 @@ pub fn apply_new<P: TaggedPartial>(
         None => serde_json::Value::Object(object),
         Some(key) => object.remove(key).unwrap_or(serde_json::Value::Null),
     };
-    P::from_buffered(&tag, content).map(Some).map_err(invalid)
+    let mut partial = P::from_content(&tag, content).map_err(invalid)?;
+    partial.mark_complete();
+    Ok(Some(partial))
 }
 
 fn tag_of(value: Option<&serde_json::Value>) -> Option<&str> {

@@ -6,7 +6,21 @@ use crate::model::{Field, Model, Repr, Variant, VariantShape};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+mod tagged;
+
+/// Whether the enum's partial streams the fields of its variants once the tag is
+/// known: internally and adjacently tagged, not generic, no untagged variant.
+pub fn streams(model: &Model, repr: &Repr, variants: &[Variant]) -> bool {
+    matches!(repr, Repr::Internal { .. } | Repr::Adjacent { .. })
+        && model.generics.params.is_empty()
+        && !model.stream_done
+        && !variants.iter().any(|v| v.untagged)
+}
+
 pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, TokenStream) {
+    if streams(model, repr, variants) {
+        return tagged::emit(model, repr, variants);
+    }
     let ip = ip(model);
     let krate = &model.krate;
     let vis = &model.vis;
@@ -72,10 +86,29 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
         true => quote!(where Self: #ip::serde::de::DeserializeOwned),
         false => quote!(#where_clause, Self: #ip::serde::de::DeserializeOwned),
     };
+    let mark_arms = variants.iter().map(|variant| {
+        let name = &variant.ident;
+        match &variant.shape {
+            VariantShape::Unit => quote!(#partial::#name => {}),
+            VariantShape::Newtype(field) => {
+                let sink = mirror_sink_type(field, krate);
+                quote!(#partial::#name(__a) => <#sink as __ip::HasPartial>::mark_complete(__a),)
+            }
+            VariantShape::Struct(fields) => {
+                let names: Vec<_> = fields.iter().map(field_ident).collect();
+                let sinks = fields.iter().map(|f| mirror_sink_type(f, krate));
+                quote!(#partial::#name { #(#names),* } => { #(<#sinks as __ip::HasPartial>::mark_complete(#names);)* })
+            }
+        }
+    });
     let impls = quote! {
         #std_impls
         impl #impl_generics __ip::HasPartial for #ident #ty_generics #where_clause {
             type Partial = #partial #p_ty;
+
+            fn mark_complete(__partial: &mut Self::Partial) {
+                match __partial { #(#mark_arms)* }
+            }
 
             fn apply_new(
                 __path: &[__ip::PathSegment],
@@ -108,6 +141,26 @@ pub fn mirror_field_type(field: &Field, krate: &syn::Path) -> TokenStream {
     } else {
         inner
     }
+}
+
+/// The type whose `HasPartial` has the partial [`mirror_field_type`] names.
+pub fn mirror_sink_type(field: &Field, krate: &syn::Path) -> TokenStream {
+    let ip = quote!(#krate::__private);
+    let sink = super::sink_type(field, krate);
+    if field.option_inner.is_some() || (field.has_default && !field.flatten) {
+        quote!(#ip::Option<#sink>)
+    } else {
+        sink
+    }
+}
+
+/// The variant a partial enum defaults to: the first unit variant, or else the first
+/// variant with empty contents (`None` fields, default partials).
+pub fn default_variant(variants: &[Variant]) -> Option<&Variant> {
+    variants
+        .iter()
+        .find(|v| matches!(v.shape, VariantShape::Unit))
+        .or_else(|| variants.first())
 }
 
 fn std_impls_enum(model: &Model, generics: &syn::Generics, variants: &[Variant]) -> TokenStream {
@@ -143,7 +196,26 @@ fn std_impls_enum(model: &Model, generics: &syn::Generics, variants: &[Variant])
         }
     }
     let fallback = (variants.len() > 1).then(|| quote!(_ => false,));
+    let default = default_variant(variants).map(|variant| {
+        let name = &variant.ident;
+        let value = match &variant.shape {
+            VariantShape::Unit => quote!(Self::#name),
+            VariantShape::Newtype(_) => quote!(Self::#name(__ip::Default::default())),
+            VariantShape::Struct(fields) => {
+                let names = fields.iter().map(field_ident);
+                quote!(Self::#name { #(#names: __ip::Default::default()),* })
+            }
+        };
+        quote! {
+            impl #p_impl __ip::Default for #partial #p_ty #p_where {
+                fn default() -> Self {
+                    #value
+                }
+            }
+        }
+    });
     quote! {
+        #default
         impl #p_impl __ip::Clone for #partial #p_ty #p_where {
             fn clone(&self) -> Self {
                 match self { #(#clone_arms)* }

@@ -29,12 +29,17 @@ pub fn field_types(model: &Model) -> (bool, Vec<TokenStream>) {
             types.push(quote!(#krate::__private::CompleteFields));
             (true, types)
         }
-        Body::Enum { variants, .. } => {
+        Body::Enum { repr, variants } => {
+            let streams = enums::streams(model, repr, variants);
             let types = variants
                 .iter()
                 .flat_map(|v| match &v.shape {
                     VariantShape::Unit => Vec::new(),
                     VariantShape::Newtype(field) => vec![enums::mirror_field_type(field, krate)],
+                    VariantShape::Struct(_) if streams => {
+                        let content = quote::format_ident!("{}{}", model.partial_ident, v.ident);
+                        vec![quote!(#content)]
+                    }
                     VariantShape::Struct(fields) => {
                         fields.iter().map(|f| enums::mirror_field_type(f, krate)).collect()
                     }

@@ -8,15 +8,36 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
+/// Which type a partial struct is the partial of.
+pub struct Names<'a> {
+    /// The type that gets `HasPartial` (the original, or a hidden marker of a variant).
+    pub source: &'a syn::Ident,
+    /// The partial struct.
+    pub partial: &'a syn::Ident,
+    pub doc: String,
+    /// `#[extract(stream(done))]` on the type.
+    pub stream_done: bool,
+}
+
 pub fn emit(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream) {
+    let names = Names {
+        source: &model.ident,
+        partial: &model.partial_ident,
+        doc: doc(model),
+        stream_done: model.stream_done,
+    };
+    emit_named(model, fields, &names)
+}
+
+pub fn emit_named(model: &Model, fields: &[Field], naming: &Names<'_>) -> (TokenStream, TokenStream) {
     let ip = ip(model);
     let krate = &model.krate;
     let vis = &model.vis;
-    let ident = &model.ident;
-    let partial = &model.partial_ident;
+    let ident = naming.source;
+    let partial = naming.partial;
     let generics = partial_generics(model);
     let (p_impl, p_ty, p_where) = generics.split_for_impl();
-    let doc = doc(model);
+    let doc = &naming.doc;
 
     let names: Vec<syn::Ident> = fields.iter().map(field_ident).collect();
     let defs = fields.iter().zip(&names).map(|(field, name)| {
@@ -49,7 +70,8 @@ pub fn emit(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream) {
                 let __changed = #apply?;
                 let __completed = __rest.is_empty()
                     && __event.completes_value()
-                    && self.__instructor_complete.set(#index);
+                    && self.__instructor_complete.set(#index)
+                    && self.#name.is_some();
                 __ip::Ok(__changed || __completed)
             }
         }
@@ -140,7 +162,7 @@ pub fn emit(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream) {
         .filter(|f| f.stream_required)
         .map(|f| &f.wire)
         .collect();
-    let (apply_new, apply_existing) = if model.stream_done {
+    let (apply_new, apply_existing) = if naming.stream_done {
         (
             quote!(__ip::apply_new_done::<Self>(__path, __event, __scratch)),
             quote! {
@@ -187,7 +209,7 @@ pub fn emit(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream) {
     let flatten_accepts = flattened
         .iter()
         .map(|(sink, _)| quote!(|| <#sink as __ip::HasPartial>::accepts_key(__key)));
-    let std_impls = std_impls_struct(model, &generics, &names);
+    let std_impls = std_impls_struct(partial, &generics, &names);
 
     let table = fields.iter().map(|field| {
         if field.flatten {
@@ -344,8 +366,7 @@ pub fn emit(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream) {
 
 /// Default, Clone, Debug and PartialEq written out: derives would demand them of the
 /// type parameters instead of their partials.
-fn std_impls_struct(model: &Model, generics: &syn::Generics, names: &[syn::Ident]) -> TokenStream {
-    let partial = &model.partial_ident;
+fn std_impls_struct(partial: &syn::Ident, generics: &syn::Generics, names: &[syn::Ident]) -> TokenStream {
     let (p_impl, p_ty, p_where) = generics.split_for_impl();
     let partial_name = partial.to_string();
     quote! {
