@@ -168,14 +168,14 @@ fn final_partial_equals_the_document() {
     let blocks = sections[0].blocks.as_ref().expect("blocks");
     assert_eq!(
         blocks[0],
-        PartialBlock::Paragraph(PartialBlockParagraph {
+        PartialBlock::Paragraph(PartialBlock_Paragraph {
             text: Some("Hello world".to_owned()),
             ..Default::default()
         })
     );
     assert_eq!(
         blocks[1],
-        PartialBlock::Code(PartialBlockCode {
+        PartialBlock::Code(PartialBlock_Code {
             language: Some("rust".to_owned()),
             lines: Some(12),
             ..Default::default()

@@ -176,8 +176,8 @@ fn every_partial_has_a_default() {
     assert_eq!(PartialShape::default(), PartialShape::Empty);
     assert_eq!(PartialMessage::default(), PartialMessage::Ping);
     assert_eq!(
-        PartialShapeCircle::default(),
-        PartialShapeCircle {
+        PartialShape_Circle::default(),
+        PartialShape_Circle {
             label: None,
             radius: None,
             ..Default::default()
@@ -200,7 +200,7 @@ mod elsewhere {
             json_of(&partial),
             json!({"title": "a", "tags": ["x"], "$state": {"title": "streaming", "tags": "streaming"}})
         );
-        let circle = PartialShape::Circle(PartialShapeCircle {
+        let circle = PartialShape::Circle(PartialShape_Circle {
             radius: Some(2.0),
             ..Default::default()
         });
@@ -232,7 +232,7 @@ fn an_internally_tagged_variant_streams_its_fields_once_the_tag_is_known() {
     // The circle is shown before its radius arrived.
     assert!(snapshots.iter().any(|s| matches!(
         s.shapes.as_deref(),
-        Some([PartialShape::Circle(PartialShapeCircle { label: Some(_), radius: None, .. })])
+        Some([PartialShape::Circle(PartialShape_Circle { label: Some(_), radius: None, .. })])
     )));
     let last = snapshots.last().expect("snapshots");
     assert_eq!(

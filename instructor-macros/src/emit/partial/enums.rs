@@ -6,7 +6,7 @@ use crate::model::{Field, Model, Repr, Variant, VariantShape};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-mod tagged;
+pub mod tagged;
 
 /// Whether the enum's partial streams the fields of its variants once the tag is
 /// known: internally and adjacently tagged, not generic, no untagged variant.

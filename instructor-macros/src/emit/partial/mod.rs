@@ -37,7 +37,7 @@ pub fn field_types(model: &Model) -> (bool, Vec<TokenStream>) {
                     VariantShape::Unit => Vec::new(),
                     VariantShape::Newtype(field) => vec![enums::mirror_field_type(field, krate)],
                     VariantShape::Struct(_) if streams => {
-                        let content = quote::format_ident!("{}{}", model.partial_ident, v.ident);
+                        let content = enums::tagged::content_ident(&model.partial_ident, &v.ident);
                         vec![quote!(#content)]
                     }
                     VariantShape::Struct(fields) => {

@@ -1,7 +1,8 @@
 //! Internally and adjacently tagged enums: the partial is shown as soon as the tag is
 //! known and the variant's fields stream into it. A struct variant's content is a
-//! partial struct of its own (`PartialShapeCircle` for `Shape::Circle`), with the same
-//! field states and `"$state"` as any partial struct.
+//! partial struct of its own (`PartialShape_Circle` for `Shape::Circle`: the underscore
+//! keeps it apart from the partial of a type `ShapeCircle`), with the same field
+//! states and `"$state"` as any partial struct.
 
 use super::super::structs::{self, Names};
 use super::{default_variant, mirror_field_type, mirror_sink_type};
@@ -65,7 +66,7 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
                 ser_arms.push(quote!(#partial::#name(__a) => __ip::tagged_serialize(__s, REPR, #wire, __ip::Some(__a)),));
             }
             VariantShape::Struct(fields) => {
-                let content = format_ident!("{}{}", partial, name);
+                let content = content_ident(partial, name);
                 let marker = format_ident!("__Instructor{}{}", partial, name);
                 let naming = Names {
                     source: &marker,
@@ -76,7 +77,7 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
                     stream_done: false,
                 };
                 let (definition, impls) = structs::emit_named(model, fields, &naming);
-                content_defs.push(definition);
+                content_defs.push(quote!(#[allow(non_camel_case_types)] #definition));
                 content_impls.push(quote! {
                     #[allow(non_camel_case_types)]
                     struct #marker;
@@ -218,4 +219,9 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
         }
     };
     (definition, impls)
+}
+
+/// The partial struct of a struct variant's content: `PartialShape_Circle`.
+pub fn content_ident(partial: &syn::Ident, variant: &syn::Ident) -> syn::Ident {
+    format_ident!("{}_{}", partial, variant)
 }
