@@ -40,9 +40,10 @@ pub fn field_types(model: &Model) -> (bool, Vec<TokenStream>) {
                         let content = enums::tagged::content_ident(&model.partial_ident, &v.ident);
                         vec![quote!(#content)]
                     }
-                    VariantShape::Struct(fields) => {
-                        fields.iter().map(|f| enums::mirror_field_type(f, krate)).collect()
-                    }
+                    VariantShape::Struct(fields) => fields
+                        .iter()
+                        .map(|f| enums::mirror_field_type(f, krate))
+                        .collect(),
                 })
                 .collect();
             (true, types)

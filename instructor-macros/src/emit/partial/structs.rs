@@ -29,7 +29,11 @@ pub fn emit(model: &Model, fields: &[Field]) -> (TokenStream, TokenStream) {
     emit_named(model, fields, &names)
 }
 
-pub fn emit_named(model: &Model, fields: &[Field], naming: &Names<'_>) -> (TokenStream, TokenStream) {
+pub fn emit_named(
+    model: &Model,
+    fields: &[Field],
+    naming: &Names<'_>,
+) -> (TokenStream, TokenStream) {
     let ip = ip(model);
     let krate = &model.krate;
     let vis = &model.vis;
@@ -220,17 +224,21 @@ pub fn emit_named(model: &Model, fields: &[Field], naming: &Names<'_>) -> (Token
             quote!(__ip::FieldInfo::new(#wire, &[#(#aliases),*]))
         }
     });
-    let write_arms = fields.iter().zip(&names).enumerate().map(|(index, (field, name))| {
-        if field.flatten {
-            quote!(#index => __ip::write_flattened(__map, &self.#name, __states),)
-        } else {
-            let wire = &field.wire;
-            quote!(#index => __ip::write_field(__map, #wire, &self.#name),)
-        }
-    });
-    let read_arms = names.iter().enumerate().map(|(index, name)| {
-        quote!(#index => self.#name = __ip::serde::Deserialize::deserialize(__d)?,)
-    });
+    let write_arms = fields
+        .iter()
+        .zip(&names)
+        .enumerate()
+        .map(|(index, (field, name))| {
+            if field.flatten {
+                quote!(#index => __ip::write_flattened(__map, &self.#name, __states),)
+            } else {
+                let wire = &field.wire;
+                quote!(#index => __ip::write_field(__map, #wire, &self.#name),)
+            }
+        });
+    let read_arms = names.iter().enumerate().map(
+        |(index, name)| quote!(#index => self.#name = __ip::serde::Deserialize::deserialize(__d)?,),
+    );
     let mut de_generics = generics.clone();
     de_generics.params.insert(0, syn::parse_quote!('__de));
     let (de_impl, _, _) = de_generics.split_for_impl();
@@ -366,7 +374,11 @@ pub fn emit_named(model: &Model, fields: &[Field], naming: &Names<'_>) -> (Token
 
 /// Default, Clone, Debug and PartialEq written out: derives would demand them of the
 /// type parameters instead of their partials.
-fn std_impls_struct(partial: &syn::Ident, generics: &syn::Generics, names: &[syn::Ident]) -> TokenStream {
+fn std_impls_struct(
+    partial: &syn::Ident,
+    generics: &syn::Generics,
+    names: &[syn::Ident],
+) -> TokenStream {
     let (p_impl, p_ty, p_where) = generics.split_for_impl();
     let partial_name = partial.to_string();
     quote! {

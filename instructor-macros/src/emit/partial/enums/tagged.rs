@@ -45,7 +45,9 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
         match &variant.shape {
             VariantShape::Unit => {
                 defs.push(quote!(#name,));
-                apply_arms.push(quote!(#partial::#name => __ip::tagged_unit_apply_existing(__rest, __event),));
+                apply_arms.push(
+                    quote!(#partial::#name => __ip::tagged_unit_apply_existing(__rest, __event),),
+                );
                 mark_arms.push(quote!(#partial::#name => {}));
                 check_arms.push(quote!(#partial::#name => {}));
                 show_arms.push(quote!(#tags => __ip::Some(true),));
