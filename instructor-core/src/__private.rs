@@ -467,6 +467,48 @@ pub fn struct_apply_new<P: Default>(
     }
 }
 
+/// Applies an event to field `index` of a partial struct: `nullable` for an `Option`
+/// field (a `null` leaves it absent), `done` for `#[extract(stream(done))]`.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_field<F: HasPartial>(
+    slot: &mut Option<F::Partial>,
+    complete: &mut CompleteFields,
+    index: u32,
+    nullable: bool,
+    done: bool,
+    rest: &[PathSegment],
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+) -> Result<Changed, PartialError> {
+    let changed = if nullable && rest.is_empty() && *event == Event::Null {
+        false
+    } else if done {
+        apply_done::<F>(slot, rest, event, scratch)?
+    } else {
+        F::apply_slot(slot, rest, event, scratch)?
+    };
+    // Completing a present field is a visible change (its state); an absent one not.
+    let completed =
+        rest.is_empty() && event.completes_value() && complete.set(index) && slot.is_some();
+    Ok(changed || completed)
+}
+
+/// Marks field `index` of a partial struct complete (when present, and `track`ed: a
+/// flattened field has no state of its own), down to its nested fields.
+pub fn mark_field<F: HasPartial>(
+    slot: &mut Option<F::Partial>,
+    complete: &mut CompleteFields,
+    index: u32,
+    track: bool,
+) {
+    if let Some(inner) = slot {
+        F::mark_complete(inner);
+        if track {
+            complete.set(index);
+        }
+    }
+}
+
 /// An event addressed to a partial struct itself (its braces).
 pub fn struct_self_event(path: &[PathSegment], event: &Event<'_>) -> Result<Changed, PartialError> {
     match event {

@@ -53,31 +53,13 @@ pub fn emit_named(
         let wire = &field.wire;
         let aliases = &field.aliases;
         let sink = sink_type(field, krate);
-        let apply = if field.stream_done {
-            quote!(__ip::apply_done::<#sink>(&mut self.#name, __rest, __event, __scratch))
-        } else {
-            quote!(<#sink as __ip::HasPartial>::apply_slot(&mut self.#name, __rest, __event, __scratch))
-        };
-        let apply = if field.option_inner.is_some() {
-            quote! {
-                if __rest.is_empty() && __ip::Event::Null == *__event {
-                    __ip::Ok(false)
-                } else {
-                    #apply
-                }
-            }
-        } else {
-            apply
-        };
+        let nullable = field.option_inner.is_some();
+        let done = field.stream_done;
         quote! {
-            #wire #(| #aliases)* => {
-                let __changed = #apply?;
-                let __completed = __rest.is_empty()
-                    && __event.completes_value()
-                    && self.__instructor_complete.set(#index)
-                    && self.#name.is_some();
-                __ip::Ok(__changed || __completed)
-            }
+            #wire #(| #aliases)* => __ip::apply_field::<#sink>(
+                &mut self.#name, &mut self.__instructor_complete, #index, #nullable, #done,
+                __rest, __event, __scratch,
+            ),
         }
     });
     let state_methods = fields
@@ -102,21 +84,8 @@ pub fn emit_named(
     let mark_fields = fields.iter().zip(&names).enumerate().map(|(index, (field, name))| {
         let index = index as u32;
         let sink = sink_type(field, krate);
-        let recurse = if field.option_inner.is_some() || field.flatten {
-            quote!(<#ip::Option<#sink> as __ip::HasPartial>::mark_complete(&mut __partial.#name);)
-        } else {
-            quote! {
-                if let __ip::Some(__inner) = &mut __partial.#name {
-                    <#sink as __ip::HasPartial>::mark_complete(__inner);
-                }
-            }
-        };
-        let set = (!field.flatten).then(|| quote! {
-            if __partial.#name.is_some() {
-                __partial.__instructor_complete.set(#index);
-            }
-        });
-        quote!(#recurse #set)
+        let track = !field.flatten;
+        quote!(__ip::mark_field::<#sink>(&mut __partial.#name, &mut __partial.__instructor_complete, #index, #track);)
     });
     let partial_checks = fields.iter().zip(&names).enumerate().map(|(index, (field, name))| {
         let index = index as u32;
