@@ -3,13 +3,13 @@
 //! fields once the tag is known (through the sink and through a real stream).
 
 use futures_util::StreamExt;
+use instructor::FieldState;
 use instructor::client::PartialUpdate;
 use instructor::prelude::*;
 use instructor::providers::openai::{OpenAi, OpenAiConfig};
 use instructor::providers::testing::FakeProvider;
 use instructor::providers::testing::openai::ChatCompletion;
 use instructor::stream::PartialStream;
-use instructor::FieldState;
 use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
@@ -40,8 +40,15 @@ struct Article {
 #[derive(Debug, Deserialize, Extract)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Shape {
-    Circle { label: String, radius: f64 },
-    Rect { label: String, width: u32, height: u32 },
+    Circle {
+        label: String,
+        radius: f64,
+    },
+    Rect {
+        label: String,
+        width: u32,
+        height: u32,
+    },
     Empty,
 }
 
@@ -118,10 +125,7 @@ fn a_partial_serializes_its_present_fields_and_their_states() {
 
 #[test]
 fn an_empty_partial_has_an_empty_state_and_a_null_field_is_absent() {
-    assert_eq!(
-        json_of(&PartialArticle::default()),
-        json!({"$state": {}})
-    );
+    assert_eq!(json_of(&PartialArticle::default()), json!({"$state": {}}));
     let (snapshots, _) = stream_json::<Article>(ARTICLE, 7);
     let last = json_of(snapshots.last().expect("snapshots"));
     assert!(last.get("wordCount").is_none(), "{last}");
@@ -228,11 +232,18 @@ fn an_internally_tagged_variant_streams_its_fields_once_the_tag_is_known() {
     let labels: Vec<String> = snapshots.iter().filter_map(circle_label).collect();
     assert!(labels.len() > 3, "the label grows: {labels:?}");
     assert!(labels.windows(2).all(|w| w[1].starts_with(&w[0])));
-    assert_eq!(labels.last().map(String::as_str), Some("a long circle label"));
+    assert_eq!(
+        labels.last().map(String::as_str),
+        Some("a long circle label")
+    );
     // The circle is shown before its radius arrived.
     assert!(snapshots.iter().any(|s| matches!(
         s.shapes.as_deref(),
-        Some([PartialShape::Circle(PartialShape_Circle { label: Some(_), radius: None, .. })])
+        Some([PartialShape::Circle(PartialShape_Circle {
+            label: Some(_),
+            radius: None,
+            ..
+        })])
     )));
     let last = snapshots.last().expect("snapshots");
     assert_eq!(
@@ -245,7 +256,14 @@ fn an_internally_tagged_variant_streams_its_fields_once_the_tag_is_known() {
             {"type": "empty"}
         ])
     );
-    assert!(matches!(value.shapes[1], Shape::Rect { width: 3, height: 4, .. }));
+    assert!(matches!(
+        value.shapes[1],
+        Shape::Rect {
+            width: 3,
+            height: 4,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -350,7 +368,8 @@ fn tagged_partials_read_back_from_their_json() {
 #[tokio::test(flavor = "current_thread")]
 async fn tagged_enums_stream_through_a_real_extraction() {
     let server = FakeProvider::start().await;
-    let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-partial-types"));
+    let provider =
+        OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-partial-types"));
     let client = Client::new(provider).with_model("gpt-4o-mini");
     server.push(
         ChatCompletion::tool_call_fragments(
@@ -386,15 +405,21 @@ async fn tagged_enums_stream_through_a_real_extraction() {
     );
     // The circle's label streams; the rect appears only once its tag (last) arrived,
     // with the fields before it complete.
-    assert!(states.iter().any(|s| s["shapes"][0]["$state"]["label"] == "streaming"));
+    assert!(
+        states
+            .iter()
+            .any(|s| s["shapes"][0]["$state"]["label"] == "streaming")
+    );
     let rects: Vec<_> = states
         .iter()
         .filter_map(|s| s["shapes"].get(1).cloned())
         .collect();
     assert_eq!(
         rects.first(),
-        Some(&json!({"type": "rect", "label": "tag last", "width": 2, "height": 3,
-            "$state": {"label": "complete", "width": "complete", "height": "complete"}}))
+        Some(
+            &json!({"type": "rect", "label": "tag last", "width": 2, "height": 3,
+            "$state": {"label": "complete", "width": "complete", "height": "complete"}})
+        )
     );
     let drawing = done.expect("done");
     assert!(matches!(&drawing.shapes[0], Shape::Circle { radius, .. } if *radius == 1.5));

@@ -48,20 +48,25 @@ pub fn emit_named(
         let ty = partial_type(field, krate);
         quote! { pub #name: #ip::Option<#ty>, }
     });
-    let own = fields.iter().zip(&names).enumerate().filter(|(_, (f, _))| !f.flatten).map(|(index, (field, name))| {
-        let index = index as u32;
-        let wire = &field.wire;
-        let aliases = &field.aliases;
-        let sink = sink_type(field, krate);
-        let nullable = field.option_inner.is_some();
-        let done = field.stream_done;
-        quote! {
-            #wire #(| #aliases)* => __ip::apply_field::<#sink>(
-                &mut self.#name, &mut self.__instructor_complete, #index, #nullable, #done,
-                __rest, __event, __scratch,
-            ),
-        }
-    });
+    let own = fields
+        .iter()
+        .zip(&names)
+        .enumerate()
+        .filter(|(_, (f, _))| !f.flatten)
+        .map(|(index, (field, name))| {
+            let index = index as u32;
+            let wire = &field.wire;
+            let aliases = &field.aliases;
+            let sink = sink_type(field, krate);
+            let nullable = field.option_inner.is_some();
+            let done = field.stream_done;
+            quote! {
+                #wire #(| #aliases)* => __ip::apply_field::<#sink>(
+                    &mut self.#name, &mut self.__instructor_complete, #index, #nullable, #done,
+                    __rest, __event, __scratch,
+                ),
+            }
+        });
     let state_methods = fields
         .iter()
         .zip(&names)
