@@ -107,14 +107,17 @@ fn tag_of(value: Option<&serde_json::Value>) -> Option<&str> {
 pub fn content_path<'p>(
     repr: TagRepr,
     path: &'p [PathSegment],
-) -> Result<Option<&'p [PathSegment]>, ()> {
+    event: &Event<'_>,
+) -> Result<Option<&'p [PathSegment]>, PartialError> {
     match repr.content {
         None => Ok(Some(path)),
         Some(content) => match path.split_first() {
             None => Ok(None),
             Some((PathSegment::Key(key), rest)) if key == content => Ok(Some(rest)),
             Some((PathSegment::Key(_), _)) => Ok(None),
-            Some((PathSegment::Index(_), _)) => Err(()),
+            Some((PathSegment::Index(_), _)) => {
+                Err(PartialError::mismatch(path, "an object", event))
+            }
         },
     }
 }

@@ -210,10 +210,8 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
                 __event: &__ip::Event<'_>,
                 __scratch: &mut __ip::Scratch,
             ) -> __ip::Result<bool, __ip::PartialError> {
-                let __rest = match __ip::tagged_content_path(REPR, __path) {
-                    __ip::Ok(__ip::Some(__rest)) => __rest,
-                    __ip::Ok(__ip::None) => return __ip::Ok(false),
-                    __ip::Err(()) => return __ip::Err(__ip::PartialError::mismatch(__path, "an object", __event)),
+                let __ip::Some(__rest) = __ip::tagged_content_path(REPR, __path, __event)? else {
+                    return __ip::Ok(false);
                 };
                 let _ = &__scratch;
                 match __partial { #(#apply_arms)* }
