@@ -3,7 +3,17 @@
 #![allow(missing_docs)]
 
 pub use crate::extract::{Extract, ExtractField};
+pub use crate::partial::fields::{
+    FieldInfo, PartialFields, States, deserialize as deserialize_partial,
+    serialize as serialize_partial, write_field, write_flattened,
+};
 pub use crate::partial::leaf::apply_complete;
+pub use crate::partial::tagged::{
+    TagRepr, TaggedPartial, apply_new as tagged_apply_new, content_from as tagged_content_from,
+    content_path as tagged_content_path, deserialize as tagged_deserialize,
+    serialize as tagged_serialize, struct_content_from as tagged_struct_content_from,
+    unit_apply_existing as tagged_unit_apply_existing,
+};
 pub use crate::partial::{
     Changed, CompleteFields, Event, FieldState, HasPartial, PartialError, PartialSink, PathSegment,
     Scratch,
@@ -454,6 +464,48 @@ pub fn struct_apply_new<P: Default>(
     match event {
         Event::BeginObject if path.is_empty() => Ok(Some(P::default())),
         _ => Err(PartialError::mismatch(path, "an object", event)),
+    }
+}
+
+/// Applies an event to field `index` of a partial struct: `nullable` for an `Option`
+/// field (a `null` leaves it absent), `done` for `#[extract(stream(done))]`.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_field<F: HasPartial>(
+    slot: &mut Option<F::Partial>,
+    complete: &mut CompleteFields,
+    index: u32,
+    nullable: bool,
+    done: bool,
+    rest: &[PathSegment],
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+) -> Result<Changed, PartialError> {
+    let changed = if nullable && rest.is_empty() && *event == Event::Null {
+        false
+    } else if done {
+        apply_done::<F>(slot, rest, event, scratch)?
+    } else {
+        F::apply_slot(slot, rest, event, scratch)?
+    };
+    // Completing a present field is a visible change (its state); an absent one not.
+    let completed =
+        rest.is_empty() && event.completes_value() && complete.set(index) && slot.is_some();
+    Ok(changed || completed)
+}
+
+/// Marks field `index` of a partial struct complete (when present, and `track`ed: a
+/// flattened field has no state of its own), down to its nested fields.
+pub fn mark_field<F: HasPartial>(
+    slot: &mut Option<F::Partial>,
+    complete: &mut CompleteFields,
+    index: u32,
+    track: bool,
+) {
+    if let Some(inner) = slot {
+        F::mark_complete(inner);
+        if track {
+            complete.set(index);
+        }
     }
 }
 

@@ -23,9 +23,11 @@
 #![deny(missing_docs)]
 
 mod attr;
+mod check;
 mod emit;
 mod garde;
 mod model;
+mod types;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};

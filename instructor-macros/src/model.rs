@@ -4,6 +4,7 @@
 
 use crate::attr::{self, ContainerAttrs, FieldAttrs, VariantAttrs};
 use crate::garde::{self, Rule};
+use crate::{check, types};
 use darling::FromDeriveInput;
 use proc_macro2::Span;
 use serde_derive_internals::{Ctxt, Derive, ast, attr as serde_attr};
@@ -132,7 +133,7 @@ pub fn build(input: &syn::DeriveInput) -> Result<Model, Failure> {
     let container = errors.handle(ContainerAttrs::from_derive_input(input));
     // Shape mistakes are found from the syntax alone, so they are reported together
     // with attribute mistakes.
-    check_unsupported_types(input, &mut errors);
+    check::unsupported_types(input, &mut errors);
 
     // serde's reading. Its own errors are serde's to report (its derive runs too).
     let cx = Ctxt::new();
@@ -233,36 +234,9 @@ pub fn build(input: &syn::DeriveInput) -> Result<Model, Failure> {
         body,
     };
     if model.strict {
-        check_strict(&model, &mut errors);
+        check::strict(&model, &mut errors);
     }
-    if let Some(policy) = &container.stream {
-        if policy.required || !policy.done {
-            errors.push(
-                darling::Error::custom(
-                    "on a type, write `stream(done)`; `stream(required)` belongs on a field",
-                )
-                .with_span(&policy.span()),
-            );
-        }
-        if !matches!(model.body, Body::Struct(_)) {
-            errors.push(
-                darling::Error::custom(
-                    "`stream(done)` on a type is for structs: enums already show only whole",
-                )
-                .with_span(&policy.span()),
-            );
-        }
-    }
-    let required_outside_structs = match &model.body {
-        Body::Struct(_) => false,
-        _ => model.fields().iter().any(|f| f.stream_required),
-    };
-    if required_outside_structs {
-        errors.push(
-            darling::Error::custom("`stream(required)` is for fields of structs")
-                .with_span(&model.ident),
-        );
-    }
+    check::stream_policies(&model, container.stream.as_ref(), &mut errors);
     errors.finish_with(model).map_err(|errors| Failure {
         errors: Some(errors),
         stub: true,
@@ -372,7 +346,7 @@ fn build_field(
     Some(Field {
         member: field.member.clone(),
         ty: field.ty.clone(),
-        option_inner: option_inner(field.ty),
+        option_inner: types::option_inner(field.ty),
         wire: fattrs.name().deserialize_name().value.clone(),
         aliases: fattrs
             .aliases()
@@ -468,146 +442,6 @@ fn build_variant(
     })
 }
 
-/// The `T` of `Option<T>` written as `Option<T>`, `std::option::Option<T>`, ...
-pub fn option_inner(ty: &syn::Type) -> Option<syn::Type> {
-    generic_args(ty, &["Option"]).and_then(|args| args.into_iter().next())
-}
-
-/// The type arguments of a path type whose last segment is one of `names`.
-fn generic_args(ty: &syn::Type, names: &[&str]) -> Option<Vec<syn::Type>> {
-    let syn::Type::Path(path) = ty else {
-        return None;
-    };
-    if path.qself.is_some() {
-        return None;
-    }
-    let last = path.path.segments.last()?;
-    if !names.iter().any(|n| last.ident == n) {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    Some(
-        args.args
-            .iter()
-            .filter_map(|a| match a {
-                syn::GenericArgument::Type(t) => Some(t.clone()),
-                _ => None,
-            })
-            .collect(),
-    )
-}
-
-/// Visits every type nested in `ty` (generic arguments, arrays, references, ...).
-fn walk_types<'a>(ty: &'a syn::Type, f: &mut impl FnMut(&'a syn::Type)) {
-    f(ty);
-    match ty {
-        syn::Type::Path(path) => {
-            for segment in &path.path.segments {
-                if let syn::PathArguments::AngleBracketed(args) = &segment.arguments {
-                    for arg in &args.args {
-                        if let syn::GenericArgument::Type(inner) = arg {
-                            walk_types(inner, f);
-                        }
-                    }
-                }
-            }
-        }
-        syn::Type::Array(a) => walk_types(&a.elem, f),
-        syn::Type::Slice(s) => walk_types(&s.elem, f),
-        syn::Type::Reference(r) => walk_types(&r.elem, f),
-        syn::Type::Paren(p) => walk_types(&p.elem, f),
-        syn::Type::Group(g) => walk_types(&g.elem, f),
-        syn::Type::Tuple(t) => t.elems.iter().for_each(|e| walk_types(e, f)),
-        _ => {}
-    }
-}
-
-const MAP_TYPES: &[&str] = &["HashMap", "BTreeMap", "IndexMap"];
-const STRING_KEYS: &[&str] = &["String", "str", "Box", "Arc", "Cow"];
-
-/// Shapes no schema can describe faithfully: non-string map keys (reported at the key
-/// type), and tuples (positional fields).
-fn check_unsupported_types(input: &syn::DeriveInput, errors: &mut darling::error::Accumulator) {
-    let field_types: Vec<&syn::Type> = match &input.data {
-        syn::Data::Struct(s) => s.fields.iter().map(|f| &f.ty).collect(),
-        syn::Data::Enum(e) => e
-            .variants
-            .iter()
-            .flat_map(|v| v.fields.iter().map(|f| &f.ty))
-            .collect(),
-        syn::Data::Union(_) => Vec::new(),
-    };
-    for ty in field_types {
-        walk_types(ty, &mut |inner| {
-            if let Some(args) = generic_args(inner, MAP_TYPES)
-                && let Some(key) = args.first()
-            {
-                let is_string = matches!(key, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| STRING_KEYS.iter().any(|k| s.ident == k)));
-                if !is_string {
-                    errors.push(
-                            darling::Error::custom(
-                                "map keys must be strings: JSON object keys are strings, and a model writes them as such; use `String` keys or a `Vec` of key/value structs",
-                            )
-                            .with_span(key),
-                        );
-                }
-            }
-            if let syn::Type::Tuple(tuple) = inner
-                && !tuple.elems.is_empty()
-            {
-                errors.push(
-                        darling::Error::custom(
-                            "tuples are not supported in extracted types: a model fills named fields far more reliably than positions; use a struct",
-                        )
-                        .with_span(inner),
-                    );
-            }
-        });
-    }
-}
-
-/// `#[extract(strict)]`: what we can see in the syntax (maps, `Value`, recursion) is a
-/// compile error here, spanned at the field; nested types must be `StrictSchema`
-/// (checked by the emitted code).
-fn check_strict(model: &Model, errors: &mut darling::error::Accumulator) {
-    for field in model.fields() {
-        walk_types(&field.ty, &mut |inner| {
-            if generic_args(inner, MAP_TYPES).is_some() {
-                errors.push(
-                    darling::Error::custom(format!(
-                        "`{}` is marked #[extract(strict)], but field `{}` is a map: OpenAI strict mode and Gemini `responseSchema` need a fixed set of keys; use a `Vec` of key/value structs",
-                        model.ident, field.wire
-                    ))
-                    .with_span(inner),
-                );
-            }
-            if let syn::Type::Path(p) = inner {
-                let last = p.path.segments.last();
-                if last.is_some_and(|s| s.ident == "Value") {
-                    errors.push(
-                        darling::Error::custom(format!(
-                            "`{}` is marked #[extract(strict)], but field `{}` is a free-form JSON value: strict dialects need every value's shape",
-                            model.ident, field.wire
-                        ))
-                        .with_span(inner),
-                    );
-                }
-                if last.is_some_and(|s| s.ident == model.ident) || p.path.is_ident("Self") {
-                    errors.push(
-                        darling::Error::custom(format!(
-                            "`{}` is marked #[extract(strict)], but field `{}` makes it recursive: Gemini `responseSchema` and Anthropic structured outputs cannot express recursion",
-                            model.ident, field.wire
-                        ))
-                        .with_span(inner),
-                    );
-                }
-            }
-        });
-    }
-}
-
 impl Model {
     /// Every field of the type, in every variant.
     pub fn fields(&self) -> Vec<&Field> {
@@ -635,7 +469,7 @@ impl Model {
     pub fn mentions_type_param(&self, ty: &syn::Type) -> bool {
         let params = self.type_params();
         let mut found = false;
-        walk_types(ty, &mut |inner| {
+        types::walk_types(ty, &mut |inner| {
             if let syn::Type::Path(p) = inner
                 && p.qself.is_none()
                 && p.path.segments.len() == 1

@@ -11,7 +11,9 @@
 //! While a complete-only value is in flight its bytes live in the [`Scratch`] that the
 //! caller owns; JSON nests, so one scratch serves a whole document.
 
+pub mod fields;
 pub(crate) mod leaf;
+pub mod tagged;
 mod value;
 
 use serde::{Serialize, de::DeserializeOwned};

@@ -32,6 +32,14 @@ impl ValueBuilder {
         }
     }
 
+    /// A completed member of the root object being assembled.
+    pub fn peek_root_key(&self, key: &str) -> Option<&Value> {
+        match self.stack.first() {
+            Some((_, Value::Object(map))) if self.stack.len() == 1 => map.get(key),
+            _ => None,
+        }
+    }
+
     /// Takes the root object being assembled, with the members completed so far, and
     /// starts over. Only when nothing below the root is open.
     pub fn take_open_root(&mut self) -> Option<Value> {
