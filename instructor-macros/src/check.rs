@@ -103,7 +103,7 @@ pub fn stream_policies(
         if !matches!(model.body, Body::Struct(_)) {
             errors.push(
                 darling::Error::custom(
-                    "`stream(done)` on a type is for structs: enums already show only whole",
+                    "`stream(done)` on a type is for structs; to show an enum only whole, put `stream(done)` on the field that holds it",
                 )
                 .with_span(&policy.span()),
             );
