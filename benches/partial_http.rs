@@ -19,30 +19,16 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "common/cpu.rs"]
+mod cpu;
 
 use common::Report;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
-
-/// CPU time of the calling thread, in nanoseconds (Linux `schedstat`), or the wall
-/// clock where that cannot be read.
-fn thread_cpu() -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok())
-        .map(Duration::from_nanos)
-        .unwrap_or_else(|| {
-            static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-            START.get_or_init(Instant::now).elapsed()
-        })
-}
-
-fn cpu_schedstat_available() -> bool {
-    std::fs::read_to_string("/proc/thread-self/schedstat").is_ok()
-}
+use cpu::thread_cpu;
+use std::time::Duration;
 
 /// The least CPU time of `runs` runs of `f` on `runtime`.
 fn best_of<F, Fut>(runtime: &tokio::runtime::Runtime, runs: usize, mut f: F) -> Duration
@@ -148,7 +134,7 @@ fn main() {
     let client = common::client(&server);
     let http = reqwest::Client::new();
     let url = format!("{}/chat/completions", server.base_url());
-    if !cpu_schedstat_available() {
+    if !cpu::is_cpu_time() {
         println!("(no /proc/thread-self/schedstat: wall-clock time instead of CPU time)");
     }
     println!(
@@ -159,17 +145,23 @@ fn main() {
         "{:>8} | {:>8} | {:>12} | {:>12} | {:>7} | {:>18} | {:>9}",
         "size", "partials", ".partial()", "floor", "ratio", "re-parse per chunk", "ratio"
     );
-    // `PARTIAL_HTTP_ONLY=1`: `.partial()` at 1 MB only, for profiling.
+    // `PARTIAL_HTTP_ONLY=1`: `.partial()` only, for profiling.
     if std::env::var_os("PARTIAL_HTTP_ONLY").is_some() {
-        let doc = common::report(1_000_000);
-        let answer = common::streamed_answer(&doc);
-        for _ in 0..10 {
-            server.push(answer.clone());
+        for target in [10_000, 100_000, 1_000_000] {
+            let doc = common::report(target);
+            let answer = common::streamed_answer(&doc);
+            for _ in 0..10 {
+                server.push(answer.clone());
+            }
+            let time = best_of(&runtime, 10, || async {
+                black_box(common::consume_partials(&client).await);
+            });
+            println!(
+                "{} KB: {:.1} ns/B",
+                doc.len() / 1000,
+                ns_per_byte(time, doc.len())
+            );
         }
-        let time = best_of(&runtime, 10, || async {
-            black_box(common::consume_partials(&client).await);
-        });
-        println!("1 MB: {:.1} ns/B", ns_per_byte(time, doc.len()));
         return;
     }
     let mut rows = Vec::new();

@@ -41,8 +41,8 @@ fn main() {
         common::DELTA
     );
     println!(
-        "{:>8} | {:>16} | {:>20} | {:>7}",
-        "size", ".partial() peak", "text + from_str peak", "ratio"
+        "{:>8} | {:>16} | {:>14} | {:>20} | {:>7}",
+        "size", ".partial() peak", ".await peak", "text + from_str peak", "ratio"
     );
     for target in [100_000, 1_000_000] {
         let doc = common::report(target);
@@ -54,6 +54,21 @@ fn main() {
         let (streamed, (partials, report)) =
             peak(|| runtime.block_on(common::consume_partials(&client)));
         black_box((partials, report));
+        // The same answer whole (one JSON response), for comparison.
+        server.push(
+            instructor::providers::testing::openai::ChatCompletion::tool_call("Report", doc.as_str())
+                .reply(),
+        );
+        let (whole, report) = peak(|| {
+            runtime.block_on(async {
+                client
+                    .extract::<common::Report>()
+                    .user("The report.")
+                    .await
+                    .expect("a report")
+            })
+        });
+        black_box(report);
         let (parsed, report) = peak(|| {
             let text = doc.clone();
             let report: common::Report = serde_json::from_str(&text).expect("a report");
@@ -61,14 +76,15 @@ fn main() {
         });
         black_box(report);
         println!(
-            "{:>7}K | {:>11.2} MB | {:>15.2} MB | {:>6.2}x",
+            "{:>7}K | {:>13.2} MB | {:>11.2} MB | {:>17.2} MB | {:>6.2}x",
             doc.len() / 1000,
             mb(streamed),
+            mb(whole),
             mb(parsed),
             streamed as f64 / parsed as f64
         );
     }
     println!(
-        "\nratio: peak of the streamed extraction / peak of holding the text and parsing it"
+        "\nratio: .partial() peak / peak of holding the text and parsing it (`.await`: the same answer as one JSON response, for comparison)"
     );
 }
