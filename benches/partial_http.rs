@@ -23,11 +23,11 @@ mod common;
 mod cpu;
 
 use common::Report;
+use cpu::thread_cpu;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::hint::black_box;
-use cpu::thread_cpu;
 use std::time::Duration;
 
 /// The least CPU time of `runs` runs of `f` on `runtime`.
@@ -311,8 +311,14 @@ fn chart(rows: &[Row], path: &std::path::Path) -> Result<(), Box<dyn std::error:
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
             .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 4, color.filled())))?;
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart.draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 4, color.filled())),
+        )?;
     }
     chart
         .configure_series_labels()

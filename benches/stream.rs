@@ -16,10 +16,10 @@
 #[path = "common/cpu.rs"]
 mod cpu;
 
+use cpu::thread_cpu;
 use instructor::prelude::*;
 use instructor::stream::{Limits, PartialStream};
 use std::hint::black_box;
-use cpu::thread_cpu;
 use std::time::Duration;
 
 #[derive(Debug, Deserialize, Extract)]
@@ -141,6 +141,9 @@ fn main() {
             ns_per_byte(serde, doc.len())
         );
         return;
+    }
+    if !cpu::is_cpu_time() {
+        println!("(no /proc/thread-self/schedstat: wall-clock time instead of CPU time)");
     }
     println!("streaming engine, {CHUNK}-byte chunks (CPU time, best of several runs)\n");
     println!(

@@ -56,8 +56,11 @@ fn main() {
         black_box((partials, report));
         // The same answer whole (one JSON response), for comparison.
         server.push(
-            instructor::providers::testing::openai::ChatCompletion::tool_call("Report", doc.as_str())
-                .reply(),
+            instructor::providers::testing::openai::ChatCompletion::tool_call(
+                "Report",
+                doc.as_str(),
+            )
+            .reply(),
         );
         let (whole, report) = peak(|| {
             runtime.block_on(async {

@@ -6,8 +6,8 @@
 
 use instructor::prelude::*;
 use instructor::providers::testing::FakeProvider;
-use instructor::providers::testing::openai::ChatCompletion;
 use instructor::providers::testing::Reply;
+use instructor::providers::testing::openai::ChatCompletion;
 use std::sync::Arc;
 
 #[derive(Debug, Deserialize, Extract)]
@@ -122,7 +122,8 @@ pub fn client_runtime() -> tokio::runtime::Runtime {
 /// An instructor client for the fake provider.
 pub fn client(server: &FakeProvider) -> instructor::Client {
     use instructor::providers::openai::{OpenAi, OpenAiConfig};
-    instructor::Client::new(OpenAi::new(OpenAiConfig::new(server.base_url()))).with_model("gpt-4o-mini")
+    instructor::Client::new(OpenAi::new(OpenAiConfig::new(server.base_url())))
+        .with_model("gpt-4o-mini")
 }
 
 /// Consumes `.partial()` to the end, dropping each update before polling the next, as a

@@ -65,7 +65,10 @@ async fn a_consumer_that_drops_each_update_gets_one_partial_changed_in_place() {
         "no update copied the partial: {addresses:?}"
     );
     assert_eq!(titles[0].as_deref(), Some("Sh"));
-    assert_eq!(titles.last().cloned().flatten().as_deref(), Some("Shopping"));
+    assert_eq!(
+        titles.last().cloned().flatten().as_deref(),
+        Some("Shopping")
+    );
     let note = value.expect("the value at the end");
     assert_eq!(note.lines, ["eggs", "milk", "bread"]);
 }

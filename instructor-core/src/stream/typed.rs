@@ -308,17 +308,12 @@ impl<T: Extract> PartialStream<T> {
                     let Some(path) = unwrapped(unwrap_key, path) else {
                         return Ok(false);
                     };
-                    apply::<T>(
-                        &mut slot,
-                        &mut self.scratch,
-                        path,
-                        event,
-                        &mut on_event,
+                    apply::<T>(&mut slot, &mut self.scratch, path, event, &mut on_event).map_err(
+                        |error| {
+                            self.scratch.reset();
+                            (WirePath::from(path), error)
+                        },
                     )
-                    .map_err(|error| {
-                        self.scratch.reset();
-                        (WirePath::from(path), error)
-                    })
                 };
                 let mut changed = false;
                 let mut counting = |path: &[PathSegment], event: Event<'_>| {
@@ -360,13 +355,7 @@ impl<T: Extract> PartialStream<T> {
                         lenient.non_empty |= !path.is_empty();
                         // A value the partial cannot take yet (it needs coercion) is
                         // shown in the final value; it never stops a lenient stream.
-                        match apply::<T>(
-                            &mut slot,
-                            &mut self.scratch,
-                            path,
-                            event,
-                            &mut on_event,
-                        ) {
+                        match apply::<T>(&mut slot, &mut self.scratch, path, event, &mut on_event) {
                             Ok(change) => changed |= change,
                             Err(_) => self.scratch.reset(),
                         }
@@ -443,15 +432,9 @@ impl<T: Extract> PartialStream<T> {
                 let Some(path) = unwrapped(unwrap_key, path) else {
                     return Ok(());
                 };
-                apply::<T>(
-                    &mut slot,
-                    &mut self.scratch,
-                    path,
-                    event,
-                    &mut |_| {},
-                )
-                .map(|_| ())
-                .map_err(|error| (WirePath::from(path), error))
+                apply::<T>(&mut slot, &mut self.scratch, path, event, &mut |_| {})
+                    .map(|_| ())
+                    .map_err(|error| (WirePath::from(path), error))
             };
             self.parser
                 .finish(&mut sink)

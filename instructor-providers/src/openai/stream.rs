@@ -15,14 +15,14 @@
 use super::redact::{MAX_BODY_BYTES, Redactor, truncated};
 use super::types::{WireUsage, content_text};
 use crate::sse::{self, SseEvent};
-use serde::{Deserialize, Deserializer};
-use std::borrow::Cow;
 use futures_core::Stream;
 use futures_util::StreamExt;
 use instructor_core::chat::{
     EventStream, FinishReason, MAX_TOOL_CALLS, ProviderError, StreamEvent, Usage,
 };
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// Room past [`MAX_BODY_BYTES`] kept in the bodies of errors made here, where the key is

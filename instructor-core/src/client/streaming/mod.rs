@@ -282,7 +282,10 @@ impl<T: Extract> PartialRun<T> {
                     let Some(text) = payload(mode, &event) else {
                         continue;
                     };
-                    let fed = self.preview.feed(text.as_bytes()).map(|shown| shown.is_some());
+                    let fed = self
+                        .preview
+                        .feed(text.as_bytes())
+                        .map(|shown| shown.is_some());
                     match fed {
                         Ok(true) => {
                             // A reference count, not a copy of the partial.
