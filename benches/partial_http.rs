@@ -301,7 +301,8 @@ fn chart(rows: &[Row], path: &std::path::Path) -> Result<(), Box<dyn std::error:
         })
         .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()?;
-    let series: [(&str, RGBColor, fn(&Row) -> f64); 3] = [
+    type Series = (&'static str, RGBColor, fn(&Row) -> f64);
+    let series: [Series; 3] = [
         (".partial()", BLUE, |r| r.partial),
         ("floor (reqwest + SSE + serde_json)", GREEN, |r| r.floor),
         ("re-parse per chunk (1 MB extrapolated)", RED, |r| r.reparse),
