@@ -178,12 +178,20 @@ impl SseDecoder {
             self.skipping_line = false;
             return;
         }
-        let raw = std::mem::take(&mut self.line);
+        // The line's buffer is lent out and given back emptied: one buffer for the
+        // whole stream, not one allocation per line.
+        let mut raw = std::mem::take(&mut self.line);
         let mut bytes = raw.as_slice();
         if !self.started {
             self.started = true;
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
+        self.read_line(bytes, out);
+        raw.clear();
+        self.line = raw;
+    }
+
+    fn read_line(&mut self, bytes: &[u8], out: &mut Vec<Result<SseEvent, SseError>>) {
         if bytes.is_empty() {
             self.dispatch(out);
             return;

@@ -466,7 +466,7 @@ async fn partial_updates_stream_and_end_in_the_value() {
                     partial.age.is_none() || partial.age == Some(25),
                     "{partial:?}"
                 );
-                names.extend(partial.name);
+                names.extend(partial.name.clone());
             }
             PartialUpdate::Done(completion) => done = Some(completion.value),
             other => panic!("no restart expected: {other:?}"),

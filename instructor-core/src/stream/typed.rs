@@ -5,9 +5,10 @@ use super::gate::Gate;
 use super::lenient::{Lenient, read_with};
 use super::parser::{FeedError, Limits, ParseError, ParseErrorKind, Parser};
 use crate::extract::{DeserializeError, Extract};
-use crate::partial::{Event, PartialError, PathSegment, Scratch};
+use crate::partial::{Event, HasPartial, PartialError, PathSegment, Scratch};
 use crate::path::WirePath;
 use crate::validate::{Context, ValidationErrors};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Why a stream did not produce a valid `T`.
@@ -143,11 +144,18 @@ pub struct Coalesce {
 /// ```
 pub struct PartialStream<T: Extract> {
     parser: Parser,
-    partial: Option<T::Partial>,
+    /// Shared, so that a snapshot ([`PartialStream::shared`]) costs a reference count;
+    /// the next change copies the partial only while such a snapshot is still held.
+    partial: Held<T::Partial>,
     scratch: Scratch,
     /// The document (strict mode: deserialized by serde at the end) or the whole
-    /// answer (lenient mode: read by `read_lenient` at the end).
+    /// answer (lenient mode: read by `read_lenient` at the end). Not kept by a
+    /// preview stream (see [`PartialStream::preview_only`]).
     raw: Vec<u8>,
+    /// Bytes fed so far (lenient mode's size limit).
+    seen: u64,
+    /// Keep `raw` (a preview whose value is read elsewhere does not need it).
+    keep_raw: bool,
     /// Lenient mode: what finds the value to preview in the answer.
     lenient: Option<LenientState>,
     /// The value sits under this key of a wrapper object (`{"value": ...}`, how strict
@@ -193,9 +201,11 @@ impl<T: Extract> PartialStream<T> {
     pub fn with_limits(limits: Limits) -> Self {
         PartialStream {
             parser: Parser::with_limits(limits),
-            partial: None,
+            partial: Held::Nothing,
             scratch: Scratch::default(),
             raw: Vec::new(),
+            seen: 0,
+            keep_raw: true,
             lenient: None,
             unwrap_key: None,
             coalesce: Coalesce::default(),
@@ -234,6 +244,17 @@ impl<T: Extract> PartialStream<T> {
         self
     }
 
+    /// A stream that only previews: the text is not kept, so the stream holds its
+    /// parser state and the partial, not a copy of the document. For callers that
+    /// keep the text themselves and read the value from it (the client does, from the
+    /// assembled response). [`PartialStream::finish`] of such a stream reads nothing:
+    /// it is an error (strict mode) or reads an empty answer (lenient mode).
+    pub fn preview_only(mut self) -> Self {
+        self.keep_raw = false;
+        self.raw = Vec::new();
+        self
+    }
+
     /// Emits at most one snapshot per `coalesce` window.
     pub fn coalesce(mut self, coalesce: Coalesce) -> Self {
         self.coalesce = coalesce;
@@ -242,7 +263,14 @@ impl<T: Extract> PartialStream<T> {
 
     /// The partial as it stands (the latest state, coalesced or not).
     pub fn partial(&self) -> Option<&T::Partial> {
-        self.partial.as_ref()
+        self.partial.get()
+    }
+
+    /// The partial as it stands, shared: a reference count, never a copy. The stream
+    /// copies the partial at its next change only while this snapshot is still held,
+    /// so a consumer that drops each snapshot before feeding on never causes a copy.
+    pub fn shared(&mut self) -> Option<Arc<T::Partial>> {
+        self.partial.share()
     }
 
     /// Runs the validation rules on the fields that are complete so far (a field still
@@ -251,7 +279,7 @@ impl<T: Extract> PartialStream<T> {
     /// when a field completes (see [`PartialStream::feed_with_events`]), not per byte.
     pub fn validate_partial(&self, context: &Context) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        if let Some(partial) = &self.partial {
+        if let Some(partial) = self.partial.get() {
             T::validate_partial(partial, context, &mut WirePath::root(), &mut errors);
         }
         errors.into_result()
@@ -271,23 +299,21 @@ impl<T: Extract> PartialStream<T> {
     ) -> Result<Option<&T::Partial>, StreamError> {
         let changed = match &mut self.lenient {
             None => {
-                self.raw.extend_from_slice(chunk);
+                if self.keep_raw {
+                    self.raw.extend_from_slice(chunk);
+                }
                 let unwrap_key = self.unwrap_key.as_deref();
+                let mut slot = Slot::new(&mut self.partial);
                 let mut sink = |path: &[PathSegment], event: Event<'_>| {
                     let Some(path) = unwrapped(unwrap_key, path) else {
                         return Ok(false);
                     };
-                    apply::<T>(
-                        &mut self.partial,
-                        &mut self.scratch,
-                        path,
-                        event,
-                        &mut on_event,
+                    apply::<T>(&mut slot, &mut self.scratch, path, event, &mut on_event).map_err(
+                        |error| {
+                            self.scratch.reset();
+                            (WirePath::from(path), error)
+                        },
                     )
-                    .map_err(|error| {
-                        self.scratch.reset();
-                        (WirePath::from(path), error)
-                    })
                 };
                 let mut changed = false;
                 let mut counting = |path: &[PathSegment], event: Event<'_>| {
@@ -299,9 +325,12 @@ impl<T: Extract> PartialStream<T> {
                 changed
             }
             Some(lenient) => {
-                self.raw.extend_from_slice(chunk);
+                if self.keep_raw {
+                    self.raw.extend_from_slice(chunk);
+                }
+                self.seen = self.seen.saturating_add(chunk.len() as u64);
                 if let Some(limit) = lenient.limits.max_bytes
-                    && self.raw.len() as u64 > limit
+                    && self.seen > limit
                 {
                     return Err(StreamError::Parse(ParseError {
                         kind: ParseErrorKind::TooLarge { limit },
@@ -315,23 +344,18 @@ impl<T: Extract> PartialStream<T> {
                     if lenient.gate.take_fresh() && self.parser.bytes_consumed() > 0 {
                         // A better value (or the next after a failed one): start over.
                         self.parser = Parser::lenient(lenient.limits);
-                        self.partial = None;
+                        self.partial = Held::Nothing;
                         self.scratch.reset();
                         lenient.non_empty = false;
                     }
                     let part = rest.get(range.clone()).unwrap_or_default();
                     let before = self.parser.bytes_consumed();
+                    let mut slot = Slot::new(&mut self.partial);
                     let mut sink = |path: &[PathSegment], event: Event<'_>| {
                         lenient.non_empty |= !path.is_empty();
                         // A value the partial cannot take yet (it needs coercion) is
                         // shown in the final value; it never stops a lenient stream.
-                        match apply::<T>(
-                            &mut self.partial,
-                            &mut self.scratch,
-                            path,
-                            event,
-                            &mut on_event,
-                        ) {
+                        match apply::<T>(&mut slot, &mut self.scratch, path, event, &mut on_event) {
                             Ok(change) => changed |= change,
                             Err(_) => self.scratch.reset(),
                         }
@@ -372,7 +396,7 @@ impl<T: Extract> PartialStream<T> {
             if self.coalesce.interval.is_some() {
                 self.last_snapshot = Some(Instant::now());
             }
-            return Ok(self.partial.as_ref());
+            return Ok(self.partial.get());
         }
         Ok(None)
     }
@@ -403,19 +427,14 @@ impl<T: Extract> PartialStream<T> {
     pub fn finish_lenient(mut self, context: &Context) -> Result<Lenient<T>, StreamError> {
         let Some(lenient) = self.lenient.take() else {
             let unwrap_key = self.unwrap_key.as_deref();
+            let mut slot = Slot::new(&mut self.partial);
             let mut sink = |path: &[PathSegment], event: Event<'_>| {
                 let Some(path) = unwrapped(unwrap_key, path) else {
                     return Ok(());
                 };
-                apply::<T>(
-                    &mut self.partial,
-                    &mut self.scratch,
-                    path,
-                    event,
-                    &mut |_| {},
-                )
-                .map(|_| ())
-                .map_err(|error| (WirePath::from(path), error))
+                apply::<T>(&mut slot, &mut self.scratch, path, event, &mut |_| {})
+                    .map(|_| ())
+                    .map_err(|error| (WirePath::from(path), error))
             };
             self.parser
                 .finish(&mut sink)
@@ -454,15 +473,106 @@ fn unwrapped<'p>(key: Option<&str>, path: &'p [PathSegment]) -> Option<&'p [Path
     }
 }
 
+/// The partial a stream holds: owned until a snapshot is shared
+/// ([`PartialStream::shared`]), then in an `Arc` that changes go through with
+/// `Arc::make_mut` (a copy only while a snapshot is still held). A stream whose
+/// partial is never shared pays nothing for sharing.
+#[derive(Debug)]
+enum Held<P> {
+    Nothing,
+    Owned(P),
+    Shared(Arc<P>),
+}
+
+impl<P: Clone> Held<P> {
+    fn get(&self) -> Option<&P> {
+        match self {
+            Held::Nothing => None,
+            Held::Owned(partial) => Some(partial),
+            Held::Shared(partial) => Some(partial),
+        }
+    }
+
+    fn share(&mut self) -> Option<Arc<P>> {
+        if let Held::Owned(_) = self
+            && let Held::Owned(partial) = std::mem::replace(self, Held::Nothing)
+        {
+            *self = Held::Shared(Arc::new(partial));
+        }
+        match self {
+            Held::Shared(partial) => Some(Arc::clone(partial)),
+            _ => None,
+        }
+    }
+
+    fn open(&mut self) -> Option<&mut P> {
+        match self {
+            Held::Nothing => None,
+            Held::Owned(partial) => Some(partial),
+            Held::Shared(partial) => Some(Arc::make_mut(partial)),
+        }
+    }
+}
+
+/// The partial during one chunk: opened for changes at the first event that reaches
+/// it, once per chunk, not at every event.
+enum Slot<'a, P> {
+    Closed(&'a mut Held<P>),
+    Open(&'a mut P),
+    /// Between two states (only inside `Slot::apply`).
+    Moving,
+}
+
+impl<'a, P: Clone> Slot<'a, P> {
+    fn new(partial: &'a mut Held<P>) -> Self {
+        Slot::Closed(partial)
+    }
+
+    /// Applies one event, opening the partial first (or creating it).
+    fn apply<T: HasPartial<Partial = P>>(
+        &mut self,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<bool, PartialError> {
+        let partial = match std::mem::replace(self, Slot::Moving) {
+            Slot::Open(partial) => partial,
+            Slot::Closed(held) => {
+                if let Held::Nothing = held {
+                    let created = T::apply_new(path, event, scratch);
+                    let changed = match created {
+                        Ok(Some(created)) => {
+                            *held = Held::Owned(created);
+                            Ok(true)
+                        }
+                        Ok(None) => Ok(false),
+                        Err(error) => Err(error),
+                    };
+                    *self = Slot::Closed(held);
+                    return changed;
+                }
+                match held.open() {
+                    Some(partial) => partial,
+                    None => return Ok(false),
+                }
+            }
+            Slot::Moving => return Ok(false),
+        };
+        let changed = T::apply_existing(partial, path, event, scratch);
+        *self = Slot::Open(partial);
+        changed
+    }
+}
+
 /// Applies one event to the partial; tells whether something visible changed.
 fn apply<T: Extract>(
-    partial: &mut Option<T::Partial>,
+    slot: &mut Slot<'_, T::Partial>,
     scratch: &mut Scratch,
     path: &[PathSegment],
     event: Event<'_>,
     on_event: &mut impl FnMut(FieldEvent<'_>),
 ) -> Result<bool, PartialError> {
-    let changed = T::apply_slot(partial, path, &event, scratch)?;
+    let changed = slot.apply::<T>(path, &event, scratch)?;
     match event {
         Event::StringFragment(text) => on_event(FieldEvent::Grew { path, text }),
         _ if event.completes_value() => on_event(FieldEvent::Completed { path }),

@@ -13,14 +13,16 @@
 //! [`ProviderError::Decode`]: the index sizes what the caller keeps per call.
 
 use super::redact::{MAX_BODY_BYTES, Redactor, truncated};
-use super::types::{ChatCompletionChunk, WireUsage, arguments_text, content_text};
+use super::types::{WireUsage, content_text};
 use crate::sse::{self, SseEvent};
 use futures_core::Stream;
 use futures_util::StreamExt;
 use instructor_core::chat::{
     EventStream, FinishReason, MAX_TOOL_CALLS, ProviderError, StreamEvent, Usage,
 };
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// Room past [`MAX_BODY_BYTES`] kept in the bodies of errors made here, where the key is
@@ -192,7 +194,7 @@ impl ChunkMapper {
             // (keep-alives of proxies, vendor extensions): skipped.
             return Ok(Step::Events(Vec::new()));
         }
-        let chunk: ChatCompletionChunk =
+        let chunk: Chunk<'_> =
             serde_json::from_str(data).map_err(|error| ProviderError::Decode {
                 message: format!("unreadable stream chunk: {error}"),
                 body: truncated(data, MAX_BODY_BYTES + KEY_SLACK),
@@ -205,11 +207,11 @@ impl ChunkMapper {
             && let Some(id) = chunk.id.filter(|id| !id.is_empty())
         {
             self.response_id_sent = true;
-            events.push(StreamEvent::ResponseId(id));
+            events.push(StreamEvent::ResponseId(id.into_owned()));
         }
         for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
             let delta = choice.delta;
-            if let Some(text) = delta.content.as_ref().and_then(content_text)
+            if let Some(text) = delta.content.and_then(content_into_text)
                 && !text.is_empty()
             {
                 events.push(StreamEvent::TextDelta(text));
@@ -229,9 +231,13 @@ impl ChunkMapper {
                         ),
                         body: truncated(data, MAX_BODY_BYTES + KEY_SLACK),
                     })?;
-                let id = call.id.filter(|id| !id.is_empty());
-                let name = call.function.name.filter(|name| !name.is_empty());
-                let delta = arguments_text(call.function.arguments.as_ref());
+                let id = call.id.filter(|id| !id.is_empty()).map(Cow::into_owned);
+                let name = call
+                    .function
+                    .name
+                    .filter(|name| !name.is_empty())
+                    .map(Cow::into_owned);
+                let delta = arguments_into_text(call.function.arguments);
                 if id.is_none() && name.is_none() && delta.is_empty() {
                     continue;
                 }
@@ -259,6 +265,88 @@ impl ChunkMapper {
             message: "stream ended before the answer finished (no finish_reason, no [DONE])"
                 .to_owned(),
         })
+    }
+}
+
+/// One streamed chunk, read in place: strings borrow from the event's data where they
+/// have no escapes, and the text of a delta is moved out, never copied (a chunk carries
+/// a few tokens, so what reading one costs is mostly allocations).
+#[derive(Debug, Default, Deserialize)]
+struct Chunk<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "nullable")]
+    choices: Vec<ChunkChoice<'a>>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    /// A mid-stream failure (`{"error": {...}}`).
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ChunkChoice<'a> {
+    #[serde(default, deserialize_with = "nullable")]
+    index: u64,
+    #[serde(default, borrow, deserialize_with = "nullable")]
+    delta: ChunkDelta<'a>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ChunkDelta<'a> {
+    #[serde(default)]
+    content: Option<Value>,
+    #[serde(default)]
+    refusal: Option<String>,
+    #[serde(default, borrow, deserialize_with = "nullable")]
+    tool_calls: Vec<ToolCallChunk<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ToolCallChunk<'a> {
+    /// Absent on some servers that send one call; position 0 then.
+    #[serde(default)]
+    index: Option<u64>,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "nullable")]
+    function: FunctionChunk<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FunctionChunk<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    /// A JSON string per the spec; some servers send the arguments as an object.
+    #[serde(default)]
+    arguments: Option<Value>,
+}
+
+/// Deserializes `null` (and absence, with `#[serde(default)]`) as the default value.
+fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// The text of a `content` value (see [`content_text`]), a string moved out as is.
+fn content_into_text(content: Value) -> Option<String> {
+    match content {
+        Value::String(text) => Some(text),
+        other => content_text(&other),
+    }
+}
+
+/// The arguments as JSON text: a string moved out as is, an object or array serialized.
+fn arguments_into_text(arguments: Option<Value>) -> String {
+    match arguments {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(text)) => text,
+        Some(other) => other.to_string(),
     }
 }
 

@@ -245,51 +245,6 @@ pub(crate) struct TokenDetails {
     pub(crate) reasoning_tokens: u64,
 }
 
-/// One streamed chunk.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct ChatCompletionChunk {
-    #[serde(default)]
-    pub(crate) id: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub(crate) choices: Vec<ChunkChoice>,
-    #[serde(default)]
-    pub(crate) usage: Option<WireUsage>,
-    /// A mid-stream failure (`{"error": {...}}`).
-    #[serde(default)]
-    pub(crate) error: Option<Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct ChunkChoice {
-    #[serde(default, deserialize_with = "nullable")]
-    pub(crate) index: u64,
-    #[serde(default, deserialize_with = "nullable")]
-    pub(crate) delta: Delta,
-    #[serde(default)]
-    pub(crate) finish_reason: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct Delta {
-    #[serde(default)]
-    pub(crate) content: Option<Value>,
-    #[serde(default)]
-    pub(crate) refusal: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub(crate) tool_calls: Vec<ToolCallDelta>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct ToolCallDelta {
-    /// Absent on some servers that send one call; position 0 then.
-    #[serde(default)]
-    pub(crate) index: Option<u64>,
-    #[serde(default)]
-    pub(crate) id: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub(crate) function: ResponseFunction,
-}
-
 /// The text of a `content` value: a string, or the `text` of the text parts of an array
 /// (other part types, such as `thinking`, are skipped).
 pub(crate) fn content_text(content: &Value) -> Option<String> {

@@ -30,8 +30,13 @@ use tracing::Instrument;
 /// One item of a partial extraction stream.
 #[non_exhaustive]
 pub enum PartialUpdate<T: Extract> {
-    /// What has arrived so far (only when something visible changed).
-    Partial(T::Partial),
+    /// What has arrived so far (only when something visible changed), shared with the
+    /// stream: cloning it or holding it costs a reference count. The stream copies the
+    /// partial at its next change only while an update is still held, so a consumer
+    /// that drops each update before polling the next never causes a copy; one that
+    /// keeps every snapshot pays for each. `Arc::unwrap_or_clone` gives an owned
+    /// `T::Partial` (without a copy when the stream has moved on).
+    Partial(Arc<T::Partial>),
     /// What was shown so far is void: the answer starts over, because a transport
     /// failure broke the stream (the same attempt is sent again) or the answer was
     /// invalid (re-asked). The next partials belong to the new answer.
@@ -168,15 +173,16 @@ fn payload(mode: Mode, event: &StreamEvent) -> Option<&str> {
 }
 
 /// The reader of partials for `T` in `mode` (previews only: the value itself is read
-/// from the whole answer at the end).
+/// from the whole answer at the end, so the preview keeps no copy of the text).
 fn preview<T: Extract>(spec: &crate::chat::OutputSpec) -> PartialStream<T> {
-    if spec.mode.is_prompted() {
+    let stream = if spec.mode.is_prompted() {
         PartialStream::lenient(Limits::default())
     } else if spec.wraps_root() {
         PartialStream::new().unwrapping(WRAPPED)
     } else {
         PartialStream::new()
-    }
+    };
+    stream.preview_only()
 }
 
 /// The stream of one attempt and the response it assembles.
@@ -276,11 +282,18 @@ impl<T: Extract> PartialRun<T> {
                     let Some(text) = payload(mode, &event) else {
                         continue;
                     };
-                    match self.preview.feed(text.as_bytes()) {
-                        Ok(Some(partial)) => {
-                            return Some(Ok(PartialUpdate::Partial(partial.clone())));
+                    let fed = self
+                        .preview
+                        .feed(text.as_bytes())
+                        .map(|shown| shown.is_some());
+                    match fed {
+                        Ok(true) => {
+                            // A reference count, not a copy of the partial.
+                            if let Some(partial) = self.preview.shared() {
+                                return Some(Ok(PartialUpdate::Partial(partial)));
+                            }
                         }
-                        Ok(None) => {}
+                        Ok(false) => {}
                         // Keep reading to the end: the finish reason and the usage
                         // decide, and the whole answer is judged there.
                         Err(_) => self.previewing = false,
@@ -294,6 +307,8 @@ impl<T: Extract> PartialRun<T> {
                     self.restart(reason);
                 }
                 Step::End(response) => {
+                    // The previews are over: their state goes before the value is read.
+                    self.preview = preview::<T>(&self.engine.spec);
                     let answer = read_answer::<T>(&self.engine.spec, &response);
                     match self.engine.judge(response, answer).await {
                         Verdict::Done(done) => {
