@@ -5,13 +5,12 @@
 use std::time::Duration;
 
 use instructor::Client;
-use instructor::FieldState;
 use instructor::prelude::*;
 use instructor::providers::openai::{OpenAi, OpenAiConfig};
 use instructor::providers::testing::openai::ChatCompletion;
 use instructor::providers::testing::{FakeProvider, Reply};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// A structured report on a text.
 #[derive(Debug, Clone, Serialize, Deserialize, Extract)]
@@ -179,48 +178,9 @@ pub fn fragments(json: &str) -> Vec<String> {
     pieces
 }
 
-/// The partial as JSON: its present fields, plus `"$state"` mapping each present field's
-/// wire name to `"streaming"` or `"complete"`; each section carries its own `"$state"`.
+/// The partial as JSON for the page: its present fields, plus `"$state"` mapping each
+/// present field's wire name to `"streaming"` or `"complete"` (each section carries its
+/// own). This is the partial's own `Serialize`.
 pub fn partial_json(partial: &PartialReport) -> Value {
-    let mut value = serde_json::to_value(partial).unwrap_or_else(|_| json!({}));
-    if value.get("$state").is_some() {
-        // The partial types already say it themselves.
-        return value;
-    }
-    let states = [
-        ("title", partial.title_state()),
-        ("summary", partial.summary_state()),
-        ("sections", partial.sections_state()),
-        ("score", partial.score_state()),
-    ];
-    if let Some(object) = value.as_object_mut() {
-        object.insert("$state".to_owned(), state_map(&states));
-        if let (Some(Value::Array(items)), Some(sections)) =
-            (object.get_mut("sections"), &partial.sections)
-        {
-            for (item, section) in items.iter_mut().zip(sections) {
-                let states = [
-                    ("heading", section.heading_state()),
-                    ("body", section.body_state()),
-                ];
-                if let Some(item) = item.as_object_mut() {
-                    item.insert("$state".to_owned(), state_map(&states));
-                }
-            }
-        }
-    }
-    value
-}
-
-fn state_map(states: &[(&str, FieldState)]) -> Value {
-    let mut map = Map::new();
-    for (name, state) in states {
-        let word = match state {
-            FieldState::Absent => continue,
-            FieldState::InProgress => "streaming",
-            FieldState::Complete => "complete",
-        };
-        map.insert((*name).to_owned(), Value::from(word));
-    }
-    Value::Object(map)
+    serde_json::to_value(partial).unwrap_or_else(|_| json!({}))
 }
