@@ -22,50 +22,16 @@ use instructor::stream::{Limits, PartialStream};
 use std::hint::black_box;
 use std::time::Duration;
 
-#[derive(Debug, Deserialize, Extract)]
-#[allow(dead_code)]
-struct Section {
-    title: String,
-    body: String,
-    tags: Vec<String>,
-    score: f64,
-}
+mod common;
 
-#[derive(Debug, Deserialize, Extract)]
-#[allow(dead_code)]
-struct Report {
-    title: String,
-    author: String,
-    sections: Vec<Section>,
-}
+use common::Report;
 
+/// The chunk size the engine is fed, smaller than any network read.
 const CHUNK: usize = 8;
 
-/// A report of about `target` bytes, with escapes and non-ASCII text like real answers.
+/// The report of `common` as bytes.
 fn report(target: usize) -> Vec<u8> {
-    let mut sections = Vec::new();
-    let mut size = 0;
-    let mut i = 0u64;
-    while size < target {
-        let section = serde_json::json!({
-            "title": format!("Section {i}: findings and \"next steps\""),
-            "body": format!(
-                "Paragraph {i}. The quarterly numbers moved by {}% — mostly in the north.\nSee the appendix for details; nothing unusual was flagged by the review.",
-                i % 17
-            ),
-            "tags": ["finance", format!("q{}", i % 4 + 1), "review"],
-            "score": (i % 100) as f64 / 7.0,
-        });
-        size += section.to_string().len() + 1;
-        sections.push(section);
-        i += 1;
-    }
-    serde_json::to_vec(&serde_json::json!({
-        "title": "Annual report",
-        "author": "Analytics team",
-        "sections": sections,
-    }))
-    .expect("serializes")
+    common::report(target).into_bytes()
 }
 
 /// The fastest of `runs` timings of `f`.
