@@ -31,7 +31,7 @@ pub use std::borrow::Cow;
 pub use std::clone::Clone;
 pub use std::default::Default;
 pub use std::fmt;
-pub use std::marker::{Send, Sized, Sync};
+pub use std::marker::{Send, Sized, Sync, Unpin};
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};
 pub use std::string::String;

@@ -7,6 +7,10 @@
 //! derive now states both traits per type, checked field by field. 60 levels is close
 //! to what serde's own derive and `serde_json::from_str` reach before the compiler's
 //! instantiation limit (about 64 through `Vec`), which neither crate can lift.
+//!
+//! Release builds also prove `Unpin` structurally (debug builds never ask), and the
+//! same chain overflowed there at about 32 levels until the derive stated `Unpin` the
+//! same way; `.ci/run` runs this file once more with `--release` for that reason.
 
 use futures_util::StreamExt;
 use instructor::client::PartialUpdate;

@@ -54,7 +54,8 @@ fn emit(model: &Model) -> TokenStream {
     }
 }
 
-/// `Send` and `Sync` for a non-generic type and its partial, proven field by field.
+/// `Send`, `Sync` and `Unpin` for a non-generic type and its partial, proven field by
+/// field.
 ///
 /// The compiler proves an auto trait of a type by walking into every field, and the
 /// fields of those fields, all the way down; each level of `Vec<Next>` costs about five
@@ -64,8 +65,11 @@ fn emit(model: &Model) -> TokenStream {
 /// itself, so the proof of one level stops at the next level's explicit impl, and the
 /// `const` below asks the compiler to prove them for every field of this level (all of
 /// them, including fields serde skips), which is exactly the rule the compiler's own
-/// impl would follow. Generic types keep the compiler's impls: their bounds depend on
-/// the parameters.
+/// impl would follow. `Unpin` is stated the same way (and checked the same way, so a
+/// field that is not `Unpin` is an error at that field): release builds evaluate it
+/// structurally for every `&mut` they optimize, and the same chains overflowed there
+/// on `Unpin` once `Send` and `Sync` no longer did. Generic types keep the compiler's
+/// impls: their bounds depend on the parameters.
 fn thread_safety(input: &syn::DeriveInput, model: &Model) -> TokenStream {
     if !input.generics.params.is_empty() {
         return TokenStream::new();
@@ -89,6 +93,7 @@ fn thread_safety(input: &syn::DeriveInput, model: &Model) -> TokenStream {
             unsafe impl #krate::__private::Send for #partial {}
             // SAFETY: as above.
             unsafe impl #krate::__private::Sync for #partial {}
+            impl #krate::__private::Unpin for #partial {}
         }
     });
     quote! {
@@ -97,14 +102,15 @@ fn thread_safety(input: &syn::DeriveInput, model: &Model) -> TokenStream {
         unsafe impl #krate::__private::Send for #ident {}
         // SAFETY: as above.
         unsafe impl #krate::__private::Sync for #ident {}
+        impl #krate::__private::Unpin for #ident {}
         #partial_impls
         #[doc(hidden)]
         const _: () = {
-            fn __send_sync<T: ?#krate::__private::Sized + #krate::__private::Send + #krate::__private::Sync>() {}
+            fn __auto_traits<T: ?#krate::__private::Sized + #krate::__private::Send + #krate::__private::Sync + #krate::__private::Unpin>() {}
             #[allow(dead_code)]
             fn __every_field() {
-                #(__send_sync::<#fields>();)*
-                #(__send_sync::<#partial_fields>();)*
+                #(__auto_traits::<#fields>();)*
+                #(__auto_traits::<#partial_fields>();)*
             }
         };
     }
