@@ -10,7 +10,7 @@
 //!
 //! The server itself knows nothing of any provider's format: a route is a path. The
 //! provider-specific part is the body builders, one module per wire format:
-//! [`openai`] (Chat Completions) today, with `anthropic` (`/v1/messages`) and `gemini`
+//! [`openai`] (Chat Completions) and [`anthropic`] (Messages), with `gemini`
 //! (`/v1beta/models/{model}:generateContent` and `:streamGenerateContent`) to follow the
 //! same pattern (a path constant or function, a builder with `to_json`/`to_sse_events`).
 //!
@@ -59,6 +59,7 @@ mod raw_io;
 mod reply;
 mod server;
 
+pub mod anthropic;
 pub mod openai;
 
 pub use reply::Reply;
