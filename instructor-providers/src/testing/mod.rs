@@ -10,9 +10,9 @@
 //!
 //! The server itself knows nothing of any provider's format: a route is a path. The
 //! provider-specific part is the body builders, one module per wire format:
-//! [`openai`] (Chat Completions) and [`anthropic`] (Messages), with `gemini`
-//! (`/v1beta/models/{model}:generateContent` and `:streamGenerateContent`) to follow the
-//! same pattern (a path constant or function, a builder with `to_json`/`to_sse_events`).
+//! [`openai`] (Chat Completions), [`anthropic`] (Messages) and [`gemini`]
+//! (`generateContent` and `streamGenerateContent`), each with its path constant or
+//! function and a builder with `to_json`/`to_sse_events`.
 //!
 //! # Why hyper and not axum
 //!
@@ -60,6 +60,7 @@ mod reply;
 mod server;
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai;
 
 pub use reply::Reply;
