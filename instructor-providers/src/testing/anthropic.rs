@@ -557,21 +557,36 @@ mod tests {
                     inputs.push(String::new());
                 }
                 "content_block_delta" => {
-                    let i = data["index"].as_u64().unwrap() as usize;
+                    let i = data["index"].as_u64().expect("the builder's own output") as usize;
                     let delta = &data["delta"];
-                    match delta["type"].as_str().unwrap() {
+                    match delta["type"].as_str().expect("the builder's own output") {
                         "text_delta" => {
-                            let text = blocks[i]["text"].as_str().unwrap().to_owned();
-                            blocks[i]["text"] = json!(text + delta["text"].as_str().unwrap());
+                            let text = blocks[i]["text"]
+                                .as_str()
+                                .expect("the builder's own output")
+                                .to_owned();
+                            blocks[i]["text"] = json!(
+                                text + delta["text"].as_str().expect("the builder's own output")
+                            );
                         }
                         "thinking_delta" => {
-                            let text = blocks[i]["thinking"].as_str().unwrap().to_owned();
-                            blocks[i]["thinking"] =
-                                json!(text + delta["thinking"].as_str().unwrap());
+                            let text = blocks[i]["thinking"]
+                                .as_str()
+                                .expect("the builder's own output")
+                                .to_owned();
+                            blocks[i]["thinking"] = json!(
+                                text + delta["thinking"]
+                                    .as_str()
+                                    .expect("the builder's own output")
+                            );
                         }
                         "signature_delta" => blocks[i]["signature"] = delta["signature"].clone(),
                         "input_json_delta" => {
-                            inputs[i].push_str(delta["partial_json"].as_str().unwrap());
+                            inputs[i].push_str(
+                                delta["partial_json"]
+                                    .as_str()
+                                    .expect("the builder's own output"),
+                            );
                         }
                         other => panic!("unexpected delta {other}"),
                     }
@@ -581,7 +596,7 @@ mod tests {
         }
         for (block, input) in blocks.iter_mut().zip(&inputs) {
             if block["type"] == "tool_use" {
-                block["input"] = serde_json::from_str(input).unwrap();
+                block["input"] = serde_json::from_str(input).expect("the builder's own output");
             }
         }
         assert_eq!(Value::Array(blocks), plain["content"]);
@@ -591,10 +606,16 @@ mod tests {
         assert_eq!(plain["usage"]["cache_creation_input_tokens"], 100);
         assert_eq!(plain["usage"]["cache_read_input_tokens"], 20);
 
-        let (_, delta) = events.iter().find(|(n, _)| n == "message_delta").unwrap();
+        let (_, delta) = events
+            .iter()
+            .find(|(n, _)| n == "message_delta")
+            .expect("the builder's own output");
         assert_eq!(delta["delta"]["stop_reason"], "tool_use");
         assert_eq!(delta["usage"]["output_tokens"], 5);
-        assert_eq!(events.last().unwrap().0, "message_stop");
+        assert_eq!(
+            events.last().expect("the builder's own output").0,
+            "message_stop"
+        );
     }
 
     #[test]
@@ -622,7 +643,7 @@ mod tests {
     fn the_error_event_matches_the_error_body() {
         let (name, data) = parse(&[error_event("overloaded_error", "Overloaded")])
             .pop()
-            .unwrap();
+            .expect("the builder's own output");
         assert_eq!(name, "error");
         assert_eq!(
             data["error"],

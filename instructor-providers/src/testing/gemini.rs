@@ -374,7 +374,7 @@ mod tests {
         for event in &events {
             for part in event["candidates"][0]["content"]["parts"]
                 .as_array()
-                .unwrap()
+                .expect("the builder's own output")
             {
                 if part["thought"] == true {
                     continue;
@@ -392,7 +392,7 @@ mod tests {
             vec![plain["candidates"][0]["content"]["parts"][2]["functionCall"].clone()],
             calls
         );
-        let last = events.last().unwrap();
+        let last = events.last().expect("the builder's own output");
         assert_eq!(last["candidates"][0]["finishReason"], "STOP");
         assert_eq!(last["usageMetadata"]["totalTokenCount"], 55);
         assert!(
