@@ -12,6 +12,7 @@ pub mod partial;
 mod path;
 pub mod schema;
 pub mod stream;
+pub mod template;
 pub mod validate;
 
 #[doc(hidden)]
