@@ -109,10 +109,10 @@ pub use instructor_core::client::Error;
 pub use instructor_core::client::{Client, Completion};
 pub use instructor_core::{
     Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, FieldError,
-    FieldState, HasPartial, Partial, PartialError, PartialSink, PathSegment, RootSchema, Schema,
-    SchemaGenerator, Scratch, Validate, ValidationError, ValidationErrors, WirePath, chat, client,
-    from_json_slice, from_json_str, from_json_value, partial, read_json, read_json_slice,
-    read_json_under, read_json_value, schema, stream, validate,
+    FieldState, HasPartial, IntoContext, Partial, PartialError, PartialSink, PathSegment,
+    RootSchema, Schema, SchemaGenerator, Scratch, Validate, ValidationError, ValidationErrors,
+    WirePath, chat, client, from_json_slice, from_json_str, from_json_value, partial, read_json,
+    read_json_slice, read_json_under, read_json_value, schema, stream, template, validate,
 };
 pub use instructor_macros::Extract;
 

@@ -25,4 +25,6 @@ pub use extract::{
 pub use partial::{Event, FieldState, HasPartial, Partial, PartialError, PartialSink, Scratch};
 pub use path::{PathSegment, WirePath};
 pub use schema::{Dialect, DialectError, ExtractSchema, RootSchema, Schema, SchemaGenerator};
-pub use validate::{AsyncValidator, Context, Validate, ValidationError, ValidationErrors};
+pub use validate::{
+    AsyncValidator, Context, IntoContext, Validate, ValidationError, ValidationErrors,
+};

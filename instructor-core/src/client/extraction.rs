@@ -11,7 +11,7 @@ use super::{Client, Completion, Error, Hooks, whole};
 use crate::chat::{GenerationParams, Message, Mode};
 use crate::extract::Extract;
 use crate::schema::StrictSchema;
-use crate::validate::{AsyncValidator, Context, ValidationErrors};
+use crate::validate::{AsyncValidator, Context, IntoContext, ValidationErrors};
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -89,6 +89,8 @@ pub struct Extraction<T: Extract> {
     timeout: Option<Duration>,
     max_total_tokens: Option<u64>,
     context: Context,
+    /// Why the value given to `.context()` is not a context (raised before sending).
+    context_error: Option<String>,
     validators: Vec<Arc<dyn AsyncValidator<T>>>,
     hooks: Hooks,
     reask: ReaskText,
@@ -120,6 +122,7 @@ impl<T: Extract> Extraction<T> {
             timeout: client.timeout,
             max_total_tokens: None,
             context: Context::new(),
+            context_error: None,
             validators: Vec::new(),
             hooks: client.hooks.clone(),
             reask: Arc::new(default_reask),
@@ -232,9 +235,40 @@ impl<T: Extract> Extraction<T> {
         self
     }
 
-    /// The context validators see.
-    pub fn context(mut self, context: Context) -> Self {
-        self.context = context;
+    /// The context validators and templates see: a [`Context`] (typed values and named
+    /// variables) or any `Serialize` value that serializes to a map
+    /// (`json!({"data": ...})`, a struct), whose entries are the variables.
+    ///
+    /// With variables, every message text is a minijinja (Jinja2) template rendered
+    /// with them before sending (see [`crate::template`]): an undefined variable or a
+    /// syntax error is [`Error::InvalidRequest`] and nothing is sent. Without a
+    /// context, message text is sent exactly as written, braces included. A value
+    /// that does not serialize to a map is also `Error::InvalidRequest`.
+    ///
+    /// ```
+    /// # use instructor_core::client::Client;
+    /// # use instructor_core::Extract;
+    /// # async fn run<T: Extract>(client: Client) -> Result<(), instructor_core::client::Error> {
+    /// use serde_json::json;
+    ///
+    /// let value = client
+    ///     .extract::<T>()
+    ///     .system("Extract the people named in the {{ kind }}.")
+    ///     .user("{{ data }}")
+    ///     .context(json!({"kind": "minutes", "data": "Ada (36) met Bo (41)."}))
+    ///     .await?;
+    /// # let _ = value;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn context(mut self, context: impl IntoContext) -> Self {
+        match context.into_context() {
+            Ok(context) => {
+                self.context = context;
+                self.context_error = None;
+            }
+            Err(reason) => self.context_error = Some(reason),
+        }
         self
     }
 
@@ -420,6 +454,7 @@ impl<T: Extract> Extraction<T> {
             timeout,
             max_total_tokens,
             context: list_context,
+            context_error,
             validators: _,
             hooks,
             reask,
@@ -436,6 +471,7 @@ impl<T: Extract> Extraction<T> {
             timeout,
             max_total_tokens,
             context: list_context,
+            context_error,
             // Item validators run on each item as it is shown.
             validators: Vec::new(),
             hooks,
@@ -447,7 +483,18 @@ impl<T: Extract> Extraction<T> {
 
     /// The engine of this extraction: the request built and checked (nothing is sent
     /// for an invalid one).
-    fn engine(self, streaming: bool) -> Result<Engine<T>, Error> {
+    fn engine(mut self, streaming: bool) -> Result<Engine<T>, Error> {
+        if let Some(reason) = self.context_error.take() {
+            return Err(Error::InvalidRequest { reason });
+        }
+        // Templates are rendered only when there are variables to render them with.
+        if !self.context.vars().is_empty() {
+            crate::template::render_messages(&mut self.messages, self.context.vars()).map_err(
+                |error| Error::InvalidRequest {
+                    reason: error.to_string(),
+                },
+            )?;
+        }
         let spec = output_spec(
             self.mode,
             T::root_schema(),

@@ -1,4 +1,4 @@
-//! The context handed to validators (and, later, to prompt templates).
+//! The context handed to validators and prompt templates.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -76,5 +76,62 @@ impl fmt::Debug for Context {
             .field("typed_values", &self.typed.len())
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
             .finish()
+    }
+}
+
+/// What [`Extraction::context`](crate::client::Extraction::context) takes: a
+/// [`Context`] (typed values and variables), or any `Serialize` value that serializes to
+/// a map, whose entries become the named variables (`json!({"data": ...})`, a struct,
+/// a `HashMap<String, _>`).
+///
+/// ```
+/// use instructor_core::validate::{Context, IntoContext};
+/// use serde_json::json;
+///
+/// let context = json!({"source": "the text"}).into_context().unwrap();
+/// assert_eq!(context.var("source"), Some(&json!("the text")));
+///
+/// #[derive(serde::Serialize)]
+/// struct Vars { language: &'static str }
+/// let context = Vars { language: "fr" }.into_context().unwrap();
+/// assert_eq!(context.var("language"), Some(&json!("fr")));
+///
+/// assert!(json!(["not", "a", "map"]).into_context().is_err());
+/// ```
+pub trait IntoContext {
+    /// The context.
+    ///
+    /// # Errors
+    ///
+    /// Why the value cannot be a context (it does not serialize, or not to a map).
+    fn into_context(self) -> Result<Context, String>;
+}
+
+impl IntoContext for Context {
+    fn into_context(self) -> Result<Context, String> {
+        Ok(self)
+    }
+}
+
+impl<T: serde::Serialize> IntoContext for T {
+    fn into_context(self) -> Result<Context, String> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(vars)) => Ok(Context {
+                typed: HashMap::new(),
+                vars,
+            }),
+            Ok(other) => Err(format!(
+                "a context must serialize to a map of named variables, not to {}",
+                match other {
+                    serde_json::Value::Null => "null",
+                    serde_json::Value::Bool(_) => "a boolean",
+                    serde_json::Value::Number(_) => "a number",
+                    serde_json::Value::String(_) => "a string",
+                    serde_json::Value::Array(_) => "an array",
+                    serde_json::Value::Object(_) => "a map",
+                }
+            )),
+            Err(error) => Err(format!("the context does not serialize: {error}")),
+        }
     }
 }
