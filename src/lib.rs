@@ -116,6 +116,9 @@ pub use instructor_core::{
 };
 pub use instructor_macros::Extract;
 
+mod maybe;
+pub use maybe::Maybe;
+
 #[doc(hidden)]
 pub use instructor_core::__private;
 
