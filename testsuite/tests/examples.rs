@@ -1,0 +1,118 @@
+//! Every seed-scenario example runs offline here, against the fake provider with the
+//! answers it scripts for itself (`offline_answers()`), through its own `run()`: the
+//! same code `cargo run --example NAME` runs, so none rots. Each `run` returns its
+//! result, and the test checks it.
+
+#![allow(dead_code)]
+
+use instructor::Client;
+use instructor::providers::openai::{OpenAi, OpenAiConfig};
+use instructor::providers::testing::{FakeProvider, Reply};
+
+#[path = "../../examples/classification.rs"]
+mod classification;
+#[path = "../../examples/diagnosis.rs"]
+mod diagnosis;
+#[path = "../../examples/fan_out.rs"]
+mod fan_out;
+#[path = "../../examples/maybe.rs"]
+mod maybe;
+#[path = "../../examples/pipeline.rs"]
+mod pipeline;
+
+/// A client for a fresh fake provider holding `answers`; the server lives as long as
+/// the returned handle.
+async fn offline(answers: Vec<Reply>) -> (Client, FakeProvider) {
+    let server = FakeProvider::start().await;
+    for answer in answers {
+        server.push(answer);
+    }
+    let client =
+        Client::new(OpenAi::new(OpenAiConfig::new(server.base_url()))).with_model("gpt-4o-mini");
+    (client, server)
+}
+
+#[tokio::test]
+async fn classification_labels_the_ticket_with_confidences_in_range() {
+    use classification::{Category, Urgency};
+    let (client, server) = offline(classification::offline_answers()).await;
+    let triage = classification::run(&client).await.expect("a triage");
+    assert_eq!(triage.primary_category, Category::Billing);
+    assert_eq!(triage.urgency, Urgency::High);
+    assert!(triage.needs_human);
+    assert_eq!(triage.categories.len(), 3);
+    // The model was told the range and the labels.
+    let body = server.requests()[0].json().cloned().expect("JSON");
+    let schema = body["tools"][0]["function"]["parameters"].to_string();
+    assert!(schema.contains("feature-request"), "{schema}");
+    assert!(schema.contains(r#""maximum":1.0"#), "{schema}");
+}
+
+#[tokio::test]
+async fn diagnosis_reasons_first_and_returns_the_conclusion() {
+    let (client, server) = offline(diagnosis::offline_answers()).await;
+    let diagnosis = diagnosis::run(&client).await.expect("a diagnosis");
+    assert_eq!(diagnosis.likely_cause, "Runaway process or query");
+    assert!(diagnosis.escalate_to_human);
+    let body = server.requests()[0].json().cloned().expect("JSON");
+    let properties = body["tools"][0]["function"]["parameters"]["properties"]
+        .as_object()
+        .expect("properties")
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(
+        properties[0], "reasoning",
+        "reasoning comes first: {properties:?}"
+    );
+}
+
+#[tokio::test]
+async fn pipeline_feeds_the_first_stage_into_the_second() {
+    let (client, server) = offline(pipeline::offline_answers()).await;
+    let document = pipeline::run(&client).await.expect("an enriched document");
+    assert_eq!(document.event_type, "acquisition");
+    assert_eq!(document.companies.len(), 3);
+    let requests = server.requests();
+    let first = requests[0].json().cloned().expect("JSON");
+    let second = requests[1].json().cloned().expect("JSON");
+    assert_eq!(first["model"], "gpt-4o-mini");
+    assert_eq!(second["model"], "gpt-4o");
+    let prompt = second["messages"][0]["content"].as_str().expect("text");
+    assert!(
+        prompt.contains("companies=Northwind Traders, Contoso Ltd, Fabrikam Partners"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("people=Ada Lovelace"), "{prompt}");
+}
+
+#[tokio::test]
+async fn fan_out_keeps_input_order_with_bounded_concurrency() {
+    let (client, server) = offline(fan_out::offline_answers()).await;
+    let summaries = fan_out::run(&client).await.expect("summaries");
+    assert_eq!(summaries.len(), fan_out::TEXTS.len());
+    let mut asked: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.json().expect("JSON")["messages"][0]["content"].to_string())
+        .collect();
+    asked.sort();
+    let mut expected: Vec<String> = fan_out::TEXTS
+        .iter()
+        .map(|t| serde_json::Value::from(format!("Summarise:\n{t}")).to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(asked, expected, "every text asked about once");
+}
+
+#[tokio::test]
+async fn maybe_gives_a_value_or_the_reason_there_is_none() {
+    let (client, _server) = offline(maybe::offline_answers()).await;
+    let answers = maybe::run(&client).await.expect("answers");
+    assert_eq!(answers[0].result.as_ref().map(|u| u.age), Some(25));
+    assert!(answers[1].result.is_none());
+    assert_eq!(
+        answers[1].message.as_deref(),
+        Some("The text mentions no person.")
+    );
+}
