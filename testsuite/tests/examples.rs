@@ -4,6 +4,8 @@
 //! result, and the test checks it.
 
 #![allow(dead_code)]
+// Each example includes `examples/common` for its `main`; here `main` is unused.
+#![allow(clippy::duplicate_mod)]
 
 use instructor::Client;
 use instructor::providers::openai::{OpenAi, OpenAiConfig};
