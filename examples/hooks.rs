@@ -10,44 +10,50 @@ mod common;
 
 use instructor::client::{HookEvent, Hooks};
 use instructor::prelude::*;
-use instructor::providers::testing::openai::ChatCompletion;
+use instructor::providers::testing::{Reply, openai::ChatCompletion};
+use std::sync::{Arc, Mutex};
 
 /// A person.
 #[derive(Debug, Deserialize, Extract)]
-#[allow(dead_code)]
-struct User {
-    name: String,
+pub struct User {
+    pub name: String,
     #[garde(range(max = 150))]
-    age: u8,
+    pub age: u8,
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (client, _server) = common::client(vec![
+/// What a model answers offline: an age out of range first, then a valid one.
+pub fn offline_answers() -> Vec<Reply> {
+    vec![
         ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 250}"#).reply(),
         ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply(),
-    ])
-    .await;
-    let hooks = Hooks::new().on(|event| match event {
-        HookEvent::Request {
-            attempt, request, ..
-        } => {
-            println!(
+    ]
+}
+
+/// Extracts the user with hooks that print each step; returns the user and the lines
+/// the hooks printed.
+pub async fn run(client: &Client) -> Result<(User, Vec<String>), instructor::Error> {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let lines = Arc::clone(&log);
+    let hooks = Hooks::new().on(move |event| {
+        let line = match event {
+            HookEvent::Request {
+                attempt, request, ..
+            } => format!(
                 "[request {attempt}] {} message(s) to {}",
                 request.messages.len(),
                 request.model
-            )
-        }
-        HookEvent::Usage { usage, total, .. } => {
-            println!(
+            ),
+            HookEvent::Usage { usage, total, .. } => format!(
                 "[usage] +{} tokens, {} in all",
                 usage.total(),
                 total.total()
-            )
-        }
-        HookEvent::ValidationError { errors, .. } => println!("[invalid] {errors}"),
-        HookEvent::Retry { reason, .. } => println!("[retry] {reason}"),
-        _ => {}
+            ),
+            HookEvent::ValidationError { errors, .. } => format!("[invalid] {errors}"),
+            HookEvent::Retry { reason, .. } => format!("[retry] {reason}"),
+            _ => return,
+        };
+        println!("{line}");
+        lines.lock().expect("the log").push(line);
     });
     let user = client
         .extract::<User>()
@@ -55,5 +61,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .hooks(hooks)
         .await?;
     println!("{user:?}");
+    let lines = log.lock().expect("the log").clone();
+    Ok((user, lines))
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (client, _server) = common::client(offline_answers()).await;
+    run(&client).await?;
     Ok(())
 }

@@ -9,16 +9,15 @@
 mod common;
 
 use instructor::prelude::*;
-use instructor::providers::testing::openai::ChatCompletion;
+use instructor::providers::testing::{Reply, openai::ChatCompletion};
 
 /// A person.
 #[derive(Debug, Deserialize, Extract)]
-#[allow(dead_code)]
-struct User {
+pub struct User {
     /// Full name, in capitals.
     #[extract(validate = uppercase)]
-    name: String,
-    age: u8,
+    pub name: String,
+    pub age: u8,
 }
 
 fn uppercase(name: &str, _: &Context) -> Result<(), ValidationError> {
@@ -31,13 +30,16 @@ fn uppercase(name: &str, _: &Context) -> Result<(), ValidationError> {
     Ok(())
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (client, _server) = common::client(vec![
+/// What a model answers offline: a name in lowercase first, then in capitals.
+pub fn offline_answers() -> Vec<Reply> {
+    vec![
         ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply(),
         ChatCompletion::tool_call("User", r#"{"name": "JASON", "age": 25}"#).reply(),
-    ])
-    .await;
+    ]
+}
+
+/// Extracts the user, re-asking once if needed, and prints every attempt.
+pub async fn run(client: &Client) -> Result<instructor::Completion<User>, instructor::Error> {
     let done = client
         .extract::<User>()
         .user("Jason is 25")
@@ -52,5 +54,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             attempt.error.as_deref().unwrap_or("valid")
         );
     }
+    Ok(done)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (client, _server) = common::client(offline_answers()).await;
+    run(&client).await?;
     Ok(())
 }

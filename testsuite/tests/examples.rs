@@ -1,4 +1,4 @@
-//! Every seed-scenario example runs offline here, against the fake provider with the
+//! Every example that talks to a model runs offline here, against the fake provider with the
 //! answers it scripts for itself (`offline_answers()`), through its own `run()`: the
 //! same code `cargo run --example NAME` runs, so none rots. Each `run` returns its
 //! result, and the test checks it.
@@ -17,10 +17,18 @@ mod classification;
 mod diagnosis;
 #[path = "../../examples/fan_out.rs"]
 mod fan_out;
+#[path = "../../examples/hooks.rs"]
+mod hooks;
+#[path = "../../examples/iterable.rs"]
+mod iterable;
 #[path = "../../examples/maybe.rs"]
 mod maybe;
+#[path = "../../examples/partial_streaming.rs"]
+mod partial_streaming;
 #[path = "../../examples/pipeline.rs"]
 mod pipeline;
+#[path = "../../examples/reask.rs"]
+mod reask;
 
 /// A client for a fresh fake provider holding `answers`; the server lives as long as
 /// the returned handle.
@@ -117,4 +125,60 @@ async fn maybe_gives_a_value_or_the_reason_there_is_none() {
         answers[1].message.as_deref(),
         Some("The text mentions no person.")
     );
+}
+
+#[tokio::test]
+async fn reask_names_the_error_and_the_second_answer_is_valid() {
+    let (client, server) = offline(reask::offline_answers()).await;
+    let done = reask::run(&client)
+        .await
+        .expect("valid on the second attempt");
+    assert_eq!(done.value.name, "JASON");
+    assert_eq!(done.ledger.attempts.len(), 2);
+    let reask = server.requests()[1]
+        .json()
+        .cloned()
+        .expect("JSON")
+        .to_string();
+    assert!(reask.contains("must be in capitals"), "{reask}");
+}
+
+#[tokio::test]
+async fn hooks_see_every_step() {
+    let (client, _server) = offline(hooks::offline_answers()).await;
+    let (user, lines) = hooks::run(&client).await.expect("a user");
+    assert_eq!(user.age, 25);
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|line| line.split(']').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "[request 1",
+            "[usage",
+            "[invalid",
+            "[retry",
+            "[request 2",
+            "[usage"
+        ],
+        "{lines:#?}"
+    );
+}
+
+#[tokio::test]
+async fn iterable_yields_each_user() {
+    let (client, _server) = offline(iterable::offline_answers()).await;
+    let users = iterable::run(&client).await.expect("users");
+    let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["Jason", "Sarah", "Mike"]);
+}
+
+#[tokio::test]
+async fn partial_streaming_shows_partials_then_the_report() {
+    let (client, _server) = offline(partial_streaming::offline_answers()).await;
+    let (partials, report) = partial_streaming::run(&client).await.expect("a report");
+    assert!(partials >= 3, "{partials} partials");
+    assert_eq!(report.rating, 4);
+    assert_eq!(report.title, "Quarterly results");
 }
