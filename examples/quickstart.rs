@@ -12,30 +12,28 @@
 
 use instructor::prelude::*;
 use instructor::providers::openai::{OpenAi, OpenAiConfig};
-use instructor::providers::testing::{FakeProvider, openai::ChatCompletion};
+use instructor::providers::testing::{FakeProvider, Reply, openai::ChatCompletion};
 
 /// A person mentioned in the text.
 #[derive(Debug, Deserialize, Extract)]
-#[allow(dead_code)]
-struct User {
+pub struct User {
     /// Full name as written.
-    name: String,
+    pub name: String,
     /// Age in years.
     #[garde(range(max = 150))]
-    age: u8,
+    pub age: u8,
     /// Facts about the person, one key/value pair each.
-    properties: Vec<Property>,
+    pub properties: Vec<Property>,
 }
 
 /// One fact.
 #[derive(Debug, Deserialize, Extract)]
-#[allow(dead_code)]
-struct Property {
-    key: String,
-    value: String,
+pub struct Property {
+    pub key: String,
+    pub value: String,
 }
 
-const TEXT: &str = "Jason Liu is 25 years old. He works as an engineer and lives in Paris.";
+pub const TEXT: &str = "Jason Liu is 25 years old. He works as an engineer and lives in Paris.";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -57,25 +55,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "No OPENAI_API_KEY: running offline against the local fake provider (a real HTTP server on 127.0.0.1, no key, no network)."
         );
         let server = FakeProvider::start().await;
-        // What a model answers to this request: a call of the `User` tool.
-        server.push(
-            ChatCompletion::tool_call(
-                "User",
-                r#"{"name": "Jason Liu", "age": 25, "properties": [{"key": "job", "value": "engineer"}, {"key": "city", "value": "Paris"}]}"#,
-            )
-            .reply(),
-        );
+        for answer in offline_answers() {
+            server.push(answer);
+        }
         let provider = OpenAi::new(OpenAiConfig::new(server.base_url()));
         _server = Some(server);
         provider
     };
 
     let client = Client::new(provider).with_model(model);
-    let user: User = client
+    let user = run(&client).await?;
+    println!("{user:#?}");
+    Ok(())
+}
+
+/// What a model answers to this request offline: a call of the `User` tool.
+pub fn offline_answers() -> Vec<Reply> {
+    vec![
+        ChatCompletion::tool_call(
+            "User",
+            r#"{"name": "Jason Liu", "age": 25, "properties": [{"key": "job", "value": "engineer"}, {"key": "city", "value": "Paris"}]}"#,
+        )
+        .reply(),
+    ]
+}
+
+/// The extraction itself.
+pub async fn run(client: &Client) -> Result<User, instructor::Error> {
+    client
         .extract::<User>()
         .system("Extract the person described in the text.")
         .user(TEXT)
-        .await?;
-    println!("{user:#?}");
-    Ok(())
+        .await
 }

@@ -27,6 +27,8 @@ mod maybe;
 mod partial_streaming;
 #[path = "../../examples/pipeline.rs"]
 mod pipeline;
+#[path = "../../examples/quickstart.rs"]
+mod quickstart;
 #[path = "../../examples/reask.rs"]
 mod reask;
 
@@ -181,4 +183,14 @@ async fn partial_streaming_shows_partials_then_the_report() {
     assert!(partials >= 3, "{partials} partials");
     assert_eq!(report.rating, 4);
     assert_eq!(report.title, "Quarterly results");
+}
+
+#[tokio::test]
+async fn quickstart_extracts_the_user() {
+    let (client, server) = offline(quickstart::offline_answers()).await;
+    let user = quickstart::run(&client).await.expect("a user");
+    assert_eq!((user.name.as_str(), user.age), ("Jason Liu", 25));
+    assert_eq!(user.properties.len(), 2);
+    let body = server.requests()[0].json().cloned().expect("JSON");
+    assert_eq!(body["messages"][1]["content"], quickstart::TEXT);
 }
