@@ -258,7 +258,7 @@ impl ChunkMapper {
                 body: truncated(data, MAX_BODY_BYTES + KEY_SLACK),
             })?;
         if let Some(error) = chunk.error.filter(|_| chunk.choices.is_empty()) {
-            return Err(stream_error(data, Some(error)));
+            return Err(stream_error(data, Some(*error)));
         }
         let before = out.len();
         let mut push = |event: StreamEvent| out.push_back(Ok(redactor.event(event)));
@@ -326,7 +326,7 @@ impl ChunkMapper {
             return Err(error);
         }
         if let Some(usage) = chunk.usage {
-            push(StreamEvent::Usage(usage.into()));
+            push(StreamEvent::Usage((*usage).into()));
         }
         self.finished |= finished;
         Ok(Flow::Continue)
@@ -353,10 +353,11 @@ struct Chunk<'a> {
     #[serde(default, borrow, deserialize_with = "nullable")]
     choices: Few<ChunkChoice<'a>>,
     #[serde(default)]
-    usage: Option<WireUsage>,
-    /// A mid-stream failure (`{"error": {...}}`).
+    usage: Option<Box<WireUsage>>,
+    /// A mid-stream failure (`{"error": {...}}`); boxed, as are all rare values here,
+    /// so that the chunk is small to move.
     #[serde(default)]
-    error: Option<Value>,
+    error: Option<Box<Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -511,7 +512,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 #[derive(Debug)]
 enum Loose<'a> {
     Text(Cow<'a, str>),
-    Other(Value),
+    Other(Box<Value>),
 }
 
 impl Loose<'_> {
@@ -527,7 +528,7 @@ impl Loose<'_> {
     fn into_arguments_text(self) -> String {
         match self {
             Loose::Text(text) => text.into_owned(),
-            Loose::Other(Value::Null) => String::new(),
+            Loose::Other(other) if other.is_null() => String::new(),
             Loose::Other(other) => other.to_string(),
         }
     }
