@@ -500,6 +500,32 @@ mod tests {
     }
 
     #[test]
+    fn every_chunking_gives_the_same_events() {
+        let stream: &[u8] = b"\xEF\xBB\xBFid: 1\r\nevent: a\r\ndata: x\r\ndata: y\r\n\r\n: c\n\
+                              data: {\"k\": \"\xC3\xA9\"}\r\rdata: bad \xFF\n\nretry: 5\ndata: z\n\ndata: end";
+        let whole = decode_all(&[stream]);
+        assert_eq!(data(&whole), ["x\ny", "{\"k\": \"\u{e9}\"}", "z", "end"]);
+        assert_eq!(whole.len(), 5, "{whole:?}");
+        for size in 1..stream.len() {
+            let chunks: Vec<&[u8]> = stream.chunks(size).collect();
+            assert_eq!(decode_all(&chunks), whole, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn an_overlong_line_is_one_error_whole_or_in_pieces() {
+        let mut stream = b"data: ".to_vec();
+        stream.extend(std::iter::repeat_n(b'a', MAX_EVENT_BYTES));
+        stream.extend_from_slice(b"\n\ndata: ok\n\n");
+        for chunks in [vec![&stream[..]], stream.chunks(1 << 20).collect()] {
+            let events = decode_all(&chunks);
+            assert!(matches!(events[0], Err(SseError::TooLong { .. })), "{:?}", events.len());
+            assert_eq!(data(&events), ["ok"]);
+            assert_eq!(events.len(), 2);
+        }
+    }
+
+    #[test]
     fn id_persists_and_retry_is_read() {
         let events = decode_all(&[b"id: 7\nretry: 150\ndata: a\n\ndata: b\n\n"]);
         let events: Vec<_> = events.into_iter().map(Result::unwrap).collect();
