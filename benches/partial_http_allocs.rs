@@ -7,10 +7,10 @@
 //!
 //! Run: `cargo bench --bench partial_http_allocs`. Numbers are printed, never asserted.
 
-#[path = "common/mod.rs"]
-mod common;
 #[path = "common/alloc.rs"]
 mod alloc;
+#[path = "common/mod.rs"]
+mod common;
 #[path = "common/floor.rs"]
 mod floor;
 

@@ -77,4 +77,3 @@ pub async fn by_hand(http: &reqwest::Client, url: &str, mut on_delta: impl FnMut
     }
     serde_json::from_str::<Report>(&text).expect("a report")
 }
-

@@ -328,10 +328,12 @@ impl SseDecoder {
                 self.event.push_str(value);
                 self.has_event = true;
             }
-            "id" if !value.contains('\0') && value.len() <= MAX_ID_BYTES => {
-                if self.last_id.as_deref() != Some(value) {
-                    self.last_id = Some(value.to_owned());
-                }
+            // An id repeated on every event is not copied again.
+            "id" if !value.contains('\0')
+                && value.len() <= MAX_ID_BYTES
+                && self.last_id.as_deref() != Some(value) =>
+            {
+                self.last_id = Some(value.to_owned());
             }
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 self.retry = value.parse().ok();
@@ -519,7 +521,11 @@ mod tests {
         stream.extend_from_slice(b"\n\ndata: ok\n\n");
         for chunks in [vec![&stream[..]], stream.chunks(1 << 20).collect()] {
             let events = decode_all(&chunks);
-            assert!(matches!(events[0], Err(SseError::TooLong { .. })), "{:?}", events.len());
+            assert!(
+                matches!(events[0], Err(SseError::TooLong { .. })),
+                "{:?}",
+                events.len()
+            );
             assert_eq!(data(&events), ["ok"]);
             assert_eq!(events.len(), 2);
         }

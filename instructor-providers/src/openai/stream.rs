@@ -332,7 +332,7 @@ impl ChunkMapper {
         Ok(Flow::Continue)
     }
 
-/// The bytes ended without `[DONE]`: an error unless the answer had finished.
+    /// The bytes ended without `[DONE]`: an error unless the answer had finished.
     pub(crate) fn on_end(&self) -> Option<ProviderError> {
         (!self.finished).then(|| ProviderError::Transport {
             message: "stream ended before the answer finished (no finish_reason, no [DONE])"
@@ -742,7 +742,7 @@ mod tests {
             r#""\u00e9\ud83d\ude00 \/ \b\f\n\r\t""#,
             r#""caf\u00E9 — ok""#,
         ] {
-            let expected: String = serde_json::from_str(raw).unwrap();
+            let expected: String = serde_json::from_str(raw).expect("valid JSON");
             assert_eq!(arguments_of(raw), delta(&expected), "{raw}");
         }
     }
@@ -757,7 +757,12 @@ mod tests {
 
     #[test]
     fn a_lone_surrogate_or_a_bad_escape_is_a_decode_error_not_a_panic() {
-        for raw in [r#""\ud83d x""#, r#""\ude00""#, r#""\u12""#, r#""\ud83d\u0041""#] {
+        for raw in [
+            r#""\ud83d x""#,
+            r#""\ude00""#,
+            r#""\u12""#,
+            r#""\ud83d\u0041""#,
+        ] {
             match arguments_of(raw) {
                 Err(ProviderError::Decode { message, .. }) => {
                     assert!(message.contains("unreadable stream chunk"), "{message}");

@@ -125,11 +125,14 @@ trait Run: Send + 'static {
 /// The stream of `run`'s items: owned, boxed, `Send`. The state is boxed once, so that
 /// each step moves a pointer in and out of the step's future, not the whole engine.
 fn drive<R: Run>(run: R) -> BoxStream<R::Item> {
-    Box::pin(futures_util::stream::unfold(Box::new(run), |mut run| async move {
-        let span = run.span();
-        let item = run.step().instrument(span).await?;
-        Some((item, run))
-    }))
+    Box::pin(futures_util::stream::unfold(
+        Box::new(run),
+        |mut run| async move {
+            let span = run.span();
+            let item = run.step().instrument(span).await?;
+            Some((item, run))
+        },
+    ))
 }
 
 impl<T: Extract> Run for PartialRun<T> {
