@@ -38,6 +38,9 @@ pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 /// again.
 pub const MAX_ID_BYTES: usize = 1024;
 
+/// The capacity of the data buffer kept between events.
+const KEPT_DATA_BYTES: usize = 64 * 1024;
+
 /// How much of an unreadable line an [`SseError::InvalidUtf8`] keeps.
 const MAX_LOSSY_BYTES: usize = 17 * 1024;
 
@@ -87,10 +90,41 @@ impl From<SseError> for ProviderError {
     }
 }
 
+/// One dispatched event, borrowed from the decoder (see [`SseDecoder::feed_with`]): the
+/// decoder's buffers are reused from event to event, so reading an event allocates
+/// nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SseEventRef<'a> {
+    /// The `event:` name, `message` when none was given.
+    pub event: &'a str,
+    /// The `data:` lines joined with `\n`.
+    pub data: &'a str,
+    /// The last `id:` seen in the stream, if any.
+    pub id: Option<&'a str>,
+    /// A `retry:` given in this event, in milliseconds.
+    pub retry: Option<u64>,
+}
+
+impl SseEventRef<'_> {
+    /// The event, owned.
+    pub fn to_owned_event(&self) -> SseEvent {
+        SseEvent {
+            event: self.event.to_owned(),
+            data: self.data.to_owned(),
+            id: self.id.map(str::to_owned),
+            retry: self.retry,
+        }
+    }
+}
+
 /// The incremental decoder: feed it bytes as they arrive, then [`SseDecoder::finish`].
+///
+/// Lines are found with a `memchr` scan; a line that arrives whole in one chunk is read
+/// where it lies, and only a line cut by a chunk boundary is copied (into one buffer
+/// reused for the whole stream).
 #[derive(Debug, Default)]
 pub struct SseDecoder {
-    /// The current line, not yet terminated.
+    /// The start of a line cut by the end of the previous chunk.
     line: Vec<u8>,
     /// A line longer than the limit is being skipped up to its end.
     skipping_line: bool,
@@ -100,7 +134,10 @@ pub struct SseDecoder {
     line_number: usize,
     /// Whether the first line (and its byte order mark) was seen.
     started: bool,
-    event: Option<String>,
+    /// The `event:` name of the event being read (reused).
+    event: String,
+    has_event: bool,
+    /// The data of the event being read (reused).
     data: String,
     has_data: bool,
     retry: Option<u64>,
@@ -118,6 +155,23 @@ impl SseDecoder {
     /// Decodes `bytes`, returning the events (and errors) they complete.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Result<SseEvent, SseError>> {
         let mut out = Vec::new();
+        self.feed_with(bytes, |item| out.push(item.map(|e| e.to_owned_event())));
+        out
+    }
+
+    /// Ends the stream: a pending line and event are dispatched (see the module docs).
+    pub fn finish(&mut self) -> Vec<Result<SseEvent, SseError>> {
+        let mut out = Vec::new();
+        self.finish_with(|item| out.push(item.map(|e| e.to_owned_event())));
+        out
+    }
+
+    /// Decodes `bytes`, handing each event (or error) they complete to `on_event`,
+    /// borrowed: nothing is allocated per event.
+    pub fn feed_with<F>(&mut self, bytes: &[u8], mut on_event: F)
+    where
+        F: FnMut(Result<SseEventRef<'_>, SseError>),
+    {
         let mut rest = bytes;
         if self.pending_cr {
             self.pending_cr = false;
@@ -125,9 +179,15 @@ impl SseDecoder {
                 rest = tail;
             }
         }
-        while let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-            self.append(&rest[..end], &mut out);
-            self.end_line(&mut out);
+        while let Some(end) = memchr::memchr2(b'\n', b'\r', rest) {
+            let line = &rest[..end];
+            if self.line.is_empty() && !self.skipping_line {
+                // Whole in this chunk: read where it lies.
+                self.whole_line(line, &mut on_event);
+            } else {
+                self.append(line, &mut on_event);
+                self.end_line(&mut on_event);
+            }
             if rest[end] == b'\r' {
                 match rest.get(end + 1) {
                     Some(b'\n') => rest = &rest[end + 2..],
@@ -141,38 +201,70 @@ impl SseDecoder {
                 rest = &rest[end + 1..];
             }
         }
-        self.append(rest, &mut out);
-        out
+        self.append(rest, &mut on_event);
     }
 
-    /// Ends the stream: a pending line and event are dispatched (see the module docs).
-    pub fn finish(&mut self) -> Vec<Result<SseEvent, SseError>> {
-        let mut out = Vec::new();
+    /// [`SseDecoder::finish`], handing the last events to `on_event`.
+    pub fn finish_with<F>(&mut self, mut on_event: F)
+    where
+        F: FnMut(Result<SseEventRef<'_>, SseError>),
+    {
         if !self.line.is_empty() || self.skipping_line {
-            self.end_line(&mut out);
+            self.end_line(&mut on_event);
         }
-        self.dispatch(&mut out);
+        self.dispatch(&mut on_event);
         self.pending_cr = false;
-        out
     }
 
-    fn append(&mut self, bytes: &[u8], out: &mut Vec<Result<SseEvent, SseError>>) {
+    /// Whether `more` bytes of the current line fit the limit (else the line is skipped
+    /// and its event dropped, with one error).
+    fn fits<F>(&mut self, more: usize, on_event: &mut F) -> bool
+    where
+        F: FnMut(Result<SseEventRef<'_>, SseError>),
+    {
+        if self.line.len() + self.data.len() + more <= MAX_EVENT_BYTES {
+            return true;
+        }
+        self.line.clear();
+        self.skipping_line = true;
+        self.poisoned = true;
+        on_event(Err(SseError::TooLong {
+            limit: MAX_EVENT_BYTES,
+        }));
+        false
+    }
+
+    fn append<F>(&mut self, bytes: &[u8], on_event: &mut F)
+    where
+        F: FnMut(Result<SseEventRef<'_>, SseError>),
+    {
         if self.skipping_line || bytes.is_empty() {
             return;
         }
-        if self.line.len() + self.data.len() + bytes.len() > MAX_EVENT_BYTES {
-            self.line.clear();
-            self.skipping_line = true;
-            self.poisoned = true;
-            out.push(Err(SseError::TooLong {
-                limit: MAX_EVENT_BYTES,
-            }));
-            return;
+        if self.fits(bytes.len(), on_event) {
+            self.line.extend_from_slice(bytes);
         }
-        self.line.extend_from_slice(bytes);
     }
 
-    fn end_line(&mut self, out: &mut Vec<Result<SseEvent, SseError>>) {
+    /// A line that arrived whole (nothing of it buffered).
+    fn whole_line<F>(&mut self, bytes: &[u8], on_event: &mut F)
+    where
+        F: FnMut(Result<SseEventRef<'_>, SseError>),
+    {
+        if !self.fits(bytes.len(), on_event) {
+            self.skipping_line = false;
+            self.line_number += 1;
+            return;
+        }
+        self.line_number += 1;
+        let bytes = self.first_line(bytes);
+        self.read_line(bytes, on_event);
+    }
+
+    fn end_line<F>(&mut self, on_event: &mut F)
+    where
+        F: FnMut(Result<SseEventRef<'_>, SseError>),
+    {
         self.line_number += 1;
         if self.skipping_line {
             self.skipping_line = false;
@@ -181,19 +273,27 @@ impl SseDecoder {
         // The line's buffer is lent out and given back emptied: one buffer for the
         // whole stream, not one allocation per line.
         let mut raw = std::mem::take(&mut self.line);
-        let mut bytes = raw.as_slice();
-        if !self.started {
-            self.started = true;
-            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        }
-        self.read_line(bytes, out);
+        let bytes = self.first_line(&raw);
+        self.read_line(bytes, on_event);
         raw.clear();
         self.line = raw;
     }
 
-    fn read_line(&mut self, bytes: &[u8], out: &mut Vec<Result<SseEvent, SseError>>) {
+    /// `bytes` without the byte order mark when it is the stream's first line.
+    fn first_line<'b>(&mut self, bytes: &'b [u8]) -> &'b [u8] {
+        if self.started {
+            return bytes;
+        }
+        self.started = true;
+        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+    }
+
+    fn read_line<F>(&mut self, bytes: &[u8], on_event: &mut F)
+    where
+        F: FnMut(Result<SseEventRef<'_>, SseError>),
+    {
         if bytes.is_empty() {
-            self.dispatch(out);
+            self.dispatch(on_event);
             return;
         }
         let line = match std::str::from_utf8(bytes) {
@@ -201,7 +301,7 @@ impl SseDecoder {
             Err(_) => {
                 self.poisoned = true;
                 let shown = bytes.get(..MAX_LOSSY_BYTES).unwrap_or(bytes);
-                out.push(Err(SseError::InvalidUtf8 {
+                on_event(Err(SseError::InvalidUtf8 {
                     line: self.line_number,
                     lossy: String::from_utf8_lossy(shown).into_owned(),
                 }));
@@ -216,7 +316,6 @@ impl SseDecoder {
             None => (line, ""),
         };
         match field {
-            "event" => self.event = Some(value.to_owned()),
             "data" => {
                 if self.has_data {
                     self.data.push('\n');
@@ -224,7 +323,16 @@ impl SseDecoder {
                 self.data.push_str(value);
                 self.has_data = true;
             }
-            "id" if !value.contains('\0') && value.len() <= MAX_ID_BYTES => {
+            "event" => {
+                self.event.clear();
+                self.event.push_str(value);
+                self.has_event = true;
+            }
+            // An id repeated on every event is not copied again.
+            "id" if !value.contains('\0')
+                && value.len() <= MAX_ID_BYTES
+                && self.last_id.as_deref() != Some(value) =>
+            {
                 self.last_id = Some(value.to_owned());
             }
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
@@ -234,23 +342,32 @@ impl SseDecoder {
         }
     }
 
-    fn dispatch(&mut self, out: &mut Vec<Result<SseEvent, SseError>>) {
-        let event = self.event.take();
-        let data = std::mem::take(&mut self.data);
+    fn dispatch<F>(&mut self, on_event: &mut F)
+    where
+        F: FnMut(Result<SseEventRef<'_>, SseError>),
+    {
+        let has_event = std::mem::replace(&mut self.has_event, false);
         let has_data = std::mem::replace(&mut self.has_data, false);
         let retry = self.retry.take();
         let poisoned = std::mem::replace(&mut self.poisoned, false);
-        if poisoned || !has_data {
-            return;
+        if !poisoned && has_data {
+            let event = if has_event && !self.event.is_empty() {
+                self.event.as_str()
+            } else {
+                "message"
+            };
+            on_event(Ok(SseEventRef {
+                event,
+                data: &self.data,
+                id: self.last_id.as_deref(),
+                retry,
+            }));
         }
-        out.push(Ok(SseEvent {
-            event: event
-                .filter(|name| !name.is_empty())
-                .unwrap_or_else(|| "message".to_owned()),
-            data,
-            id: self.last_id.clone(),
-            retry,
-        }));
+        self.data.clear();
+        if self.data.capacity() > KEPT_DATA_BYTES {
+            // One big event does not keep its buffer for the rest of the stream.
+            self.data.shrink_to(KEPT_DATA_BYTES);
+        }
     }
 }
 
@@ -381,6 +498,36 @@ mod tests {
         match &events[0] {
             Err(SseError::InvalidUtf8 { lossy, .. }) => assert!(lossy.len() <= MAX_LOSSY_BYTES + 2),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_chunking_gives_the_same_events() {
+        let stream: &[u8] = b"\xEF\xBB\xBFid: 1\r\nevent: a\r\ndata: x\r\ndata: y\r\n\r\n: c\n\
+                              data: {\"k\": \"\xC3\xA9\"}\r\rdata: bad \xFF\n\nretry: 5\ndata: z\n\ndata: end";
+        let whole = decode_all(&[stream]);
+        assert_eq!(data(&whole), ["x\ny", "{\"k\": \"\u{e9}\"}", "z", "end"]);
+        assert_eq!(whole.len(), 5, "{whole:?}");
+        for size in 1..stream.len() {
+            let chunks: Vec<&[u8]> = stream.chunks(size).collect();
+            assert_eq!(decode_all(&chunks), whole, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn an_overlong_line_is_one_error_whole_or_in_pieces() {
+        let mut stream = b"data: ".to_vec();
+        stream.extend(std::iter::repeat_n(b'a', MAX_EVENT_BYTES));
+        stream.extend_from_slice(b"\n\ndata: ok\n\n");
+        for chunks in [vec![&stream[..]], stream.chunks(1 << 20).collect()] {
+            let events = decode_all(&chunks);
+            assert!(
+                matches!(events[0], Err(SseError::TooLong { .. })),
+                "{:?}",
+                events.len()
+            );
+            assert_eq!(data(&events), ["ok"]);
+            assert_eq!(events.len(), 2);
         }
     }
 

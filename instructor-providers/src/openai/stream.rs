@@ -14,7 +14,7 @@
 
 use super::redact::{MAX_BODY_BYTES, Redactor, truncated};
 use super::types::{WireUsage, content_text};
-use crate::sse::{self, SseEvent};
+use crate::sse::{SseDecoder, SseError, SseEventRef};
 use futures_core::Stream;
 use futures_util::StreamExt;
 use instructor_core::chat::{
@@ -53,65 +53,117 @@ where
 }
 
 /// [`stream_events`], with `redactor` applied to every event and error.
+///
+/// One layer between the bytes and the events: each network chunk is split into SSE
+/// events in place, each event is read in place and mapped, and the neutral events it
+/// gives wait in one queue reused for the whole stream.
 pub(crate) fn map_events<S, B>(bytes: S, redactor: Redactor) -> EventStream
 where
     S: Stream<Item = Result<B, ProviderError>> + Send + 'static,
     B: AsRef<[u8]> + 'static,
 {
-    struct State<E> {
-        events: std::pin::Pin<Box<E>>,
-        mapper: ChunkMapper,
-        ready: VecDeque<Result<StreamEvent, ProviderError>>,
-        done: bool,
-    }
-    let state = State {
-        events: Box::pin(sse::decode(bytes)),
+    Box::pin(ChunkEvents {
+        bytes: Box::pin(bytes),
+        decoder: SseDecoder::new(),
         mapper: ChunkMapper::default(),
         ready: VecDeque::new(),
-        done: false,
-    };
-    let events = futures_util::stream::unfold(state, |mut state| async move {
-        loop {
-            if let Some(item) = state.ready.pop_front() {
-                return Some((item, state));
+        redactor,
+        stopped: false,
+    })
+}
+
+/// The stream of [`map_events`].
+struct ChunkEvents<S> {
+    bytes: std::pin::Pin<Box<S>>,
+    decoder: SseDecoder,
+    mapper: ChunkMapper,
+    ready: VecDeque<Result<StreamEvent, ProviderError>>,
+    redactor: Redactor,
+    /// `[DONE]`, an error, or the end of the bytes: nothing more is read.
+    stopped: bool,
+}
+
+impl<S> ChunkEvents<S> {
+    /// Reads the events `bytes` completes (or, with `None`, the bytes' end).
+    fn read(&mut self, bytes: Option<&[u8]>) {
+        let ChunkEvents {
+            decoder,
+            mapper,
+            ready,
+            redactor,
+            stopped,
+            ..
+        } = self;
+        let mut on_event = |item: Result<SseEventRef<'_>, SseError>| {
+            if *stopped {
+                return;
             }
-            if state.done {
-                return None;
-            }
-            match state.events.next().await {
-                Some(Ok(event)) => match state.mapper.on_event(&event) {
-                    Ok(Step::Events(events)) => state.ready.extend(events.into_iter().map(Ok)),
-                    Ok(Step::Done) => state.done = true,
-                    Err(error) => {
-                        state.ready.push_back(Err(error));
-                        state.done = true;
+            let error = match item {
+                Ok(event) => match mapper.on_event(&event, ready, redactor) {
+                    Ok(Flow::Continue) => return,
+                    Ok(Flow::Done) => {
+                        *stopped = true;
+                        return;
                     }
+                    Err(error) => error,
                 },
-                Some(Err(error)) => {
-                    // A broken connection or an unreadable event: nothing after it can be
-                    // trusted, so the stream ends with the error.
-                    state.ready.push_back(Err(error));
-                    state.done = true;
-                }
-                None => {
-                    state.done = true;
-                    if let Some(error) = state.mapper.on_end() {
-                        state.ready.push_back(Err(error));
+                // An unreadable event: nothing after it can be trusted.
+                Err(error) => error.into(),
+            };
+            ready.push_back(Err(redactor.error(error)));
+            *stopped = true;
+        };
+        match bytes {
+            Some(bytes) => decoder.feed_with(bytes, on_event),
+            None => {
+                decoder.finish_with(&mut on_event);
+                if !*stopped {
+                    *stopped = true;
+                    if let Some(error) = mapper.on_end() {
+                        ready.push_back(Err(redactor.error(error)));
                     }
                 }
             }
         }
-    });
-    Box::pin(events.map(move |item| match item {
-        Ok(event) => Ok(redactor.event(event)),
-        Err(error) => Err(redactor.error(error)),
-    }))
+    }
+}
+
+impl<S, B> Stream for ChunkEvents<S>
+where
+    S: Stream<Item = Result<B, ProviderError>>,
+    B: AsRef<[u8]>,
+{
+    type Item = Result<StreamEvent, ProviderError>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.ready.pop_front() {
+                return std::task::Poll::Ready(Some(item));
+            }
+            if this.stopped {
+                return std::task::Poll::Ready(None);
+            }
+            match std::task::ready!(this.bytes.as_mut().poll_next(cx)) {
+                Some(Ok(chunk)) => this.read(Some(chunk.as_ref())),
+                Some(Err(error)) => {
+                    // A broken connection: the stream ends with the error.
+                    this.ready.push_back(Err(this.redactor.error(error)));
+                    this.stopped = true;
+                }
+                None => this.read(None),
+            }
+        }
+    }
 }
 
 /// Passes `bytes` on until more than `limit` bytes have come in all, then yields the error
 /// `too_large` makes of the stream's first `head_len` bytes and ends: however long the
 /// server goes on sending, no more than `limit` bytes are read. (Each event is bounded
-/// on its own by [`sse::MAX_EVENT_BYTES`].)
+/// on its own by [`crate::sse::MAX_EVENT_BYTES`].)
 pub(crate) fn limit_total<S, B, F>(
     bytes: S,
     limit: usize,
@@ -163,11 +215,11 @@ where
     })
 }
 
-/// What one SSE event means.
-#[derive(Debug)]
-pub(crate) enum Step {
-    /// Events to pass on (possibly none).
-    Events(Vec<StreamEvent>),
+/// What follows an SSE event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Read on.
+    Continue,
     /// `[DONE]`: the stream is over.
     Done,
 }
@@ -180,11 +232,17 @@ pub(crate) struct ChunkMapper {
 }
 
 impl ChunkMapper {
-    /// Maps one SSE event.
-    pub(crate) fn on_event(&mut self, event: &SseEvent) -> Result<Step, ProviderError> {
+    /// Maps one SSE event, queueing the neutral events it gives (redacted) on `out`.
+    /// On an error nothing of the event is queued.
+    pub(crate) fn on_event(
+        &mut self,
+        event: &SseEventRef<'_>,
+        out: &mut VecDeque<Result<StreamEvent, ProviderError>>,
+        redactor: &Redactor,
+    ) -> Result<Flow, ProviderError> {
         let data = event.data.trim();
         if data == "[DONE]" {
-            return Ok(Step::Done);
+            return Ok(Flow::Done);
         }
         if event.event == "error" {
             return Err(stream_error(data, serde_json::from_str(data).ok()));
@@ -192,7 +250,7 @@ impl ChunkMapper {
         if event.event != "message" || data.is_empty() {
             // Named events other than `error` are not part of Chat Completions streams
             // (keep-alives of proxies, vendor extensions): skipped.
-            return Ok(Step::Events(Vec::new()));
+            return Ok(Flow::Continue);
         }
         let chunk: Chunk<'_> =
             serde_json::from_str(data).map_err(|error| ProviderError::Decode {
@@ -200,48 +258,58 @@ impl ChunkMapper {
                 body: truncated(data, MAX_BODY_BYTES + KEY_SLACK),
             })?;
         if let Some(error) = chunk.error.filter(|_| chunk.choices.is_empty()) {
-            return Err(stream_error(data, Some(error)));
+            return Err(stream_error(data, Some(*error)));
         }
-        let mut events = Vec::new();
+        let before = out.len();
+        let mut push = |event: StreamEvent| out.push_back(Ok(redactor.event(event)));
         if !self.response_id_sent
             && let Some(id) = chunk.id.filter(|id| !id.is_empty())
         {
             self.response_id_sent = true;
-            events.push(StreamEvent::ResponseId(id.into_owned()));
+            push(StreamEvent::ResponseId(id.into_owned()));
         }
-        for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
+        let mut finished = false;
+        let mut failure = None;
+        'choices: for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
             let delta = choice.delta;
-            if let Some(text) = delta.content.and_then(content_into_text)
+            if let Some(text) = delta.content.and_then(Loose::into_content_text)
                 && !text.is_empty()
             {
-                events.push(StreamEvent::TextDelta(text));
+                push(StreamEvent::TextDelta(text));
             }
             if let Some(refusal) = delta.refusal.filter(|r| !r.is_empty()) {
-                events.push(StreamEvent::RefusalDelta(refusal));
+                push(StreamEvent::RefusalDelta(refusal.into_owned()));
             }
             for (position, call) in delta.tool_calls.into_iter().enumerate() {
                 let wire_index = call.index.unwrap_or(position as u64);
-                let index = usize::try_from(wire_index)
+                let Some(index) = usize::try_from(wire_index)
                     .ok()
                     .filter(|index| *index < MAX_TOOL_CALLS)
-                    .ok_or_else(|| ProviderError::Decode {
+                else {
+                    failure = Some(ProviderError::Decode {
                         message: format!(
                             "tool call index {wire_index} is out of range: one answer holds at \
                              most {MAX_TOOL_CALLS} tool calls"
                         ),
                         body: truncated(data, MAX_BODY_BYTES + KEY_SLACK),
-                    })?;
-                let id = call.id.filter(|id| !id.is_empty()).map(Cow::into_owned);
+                    });
+                    break 'choices;
+                };
+                let id = call.id.filter(|id| !id.is_empty()).map(Text::into_owned);
                 let name = call
                     .function
                     .name
                     .filter(|name| !name.is_empty())
-                    .map(Cow::into_owned);
-                let delta = arguments_into_text(call.function.arguments);
+                    .map(Text::into_owned);
+                let delta = call
+                    .function
+                    .arguments
+                    .map(Loose::into_arguments_text)
+                    .unwrap_or_default();
                 if id.is_none() && name.is_none() && delta.is_empty() {
                     continue;
                 }
-                events.push(StreamEvent::ToolArgumentsDelta {
+                push(StreamEvent::ToolArgumentsDelta {
                     index,
                     id,
                     name,
@@ -249,14 +317,19 @@ impl ChunkMapper {
                 });
             }
             if let Some(reason) = choice.finish_reason.filter(|r| !r.is_empty()) {
-                self.finished = true;
-                events.push(StreamEvent::Finish(FinishReason::from_wire(&reason)));
+                finished = true;
+                push(StreamEvent::Finish(FinishReason::from_wire(&reason.0)));
             }
         }
-        if let Some(usage) = chunk.usage {
-            events.push(StreamEvent::Usage(usage.into()));
+        if let Some(error) = failure {
+            out.truncate(before);
+            return Err(error);
         }
-        Ok(Step::Events(events))
+        if let Some(usage) = chunk.usage {
+            push(StreamEvent::Usage((*usage).into()));
+        }
+        self.finished |= finished;
+        Ok(Flow::Continue)
     }
 
     /// The bytes ended without `[DONE]`: an error unless the answer had finished.
@@ -268,20 +341,23 @@ impl ChunkMapper {
     }
 }
 
-/// One streamed chunk, read in place: strings borrow from the event's data where they
-/// have no escapes, and the text of a delta is moved out, never copied (a chunk carries
-/// a few tokens, so what reading one costs is mostly allocations).
+/// One streamed chunk, read in place: the arrays hold one element nearly always and are
+/// read without a `Vec` ([`Few`]), strings borrow from the event's data ([`Text`],
+/// [`Loose`]) and the text of a delta is unescaped once, into the `String` the event
+/// carries. So the common chunk (a few tokens of text or of arguments) costs one
+/// allocation: its text.
 #[derive(Debug, Default, Deserialize)]
 struct Chunk<'a> {
     #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Text<'a>>,
     #[serde(default, borrow, deserialize_with = "nullable")]
-    choices: Vec<ChunkChoice<'a>>,
+    choices: Few<ChunkChoice<'a>>,
     #[serde(default)]
-    usage: Option<WireUsage>,
-    /// A mid-stream failure (`{"error": {...}}`).
+    usage: Option<Box<WireUsage>>,
+    /// A mid-stream failure (`{"error": {...}}`); boxed, as are all rare values here,
+    /// so that the chunk is small to move.
     #[serde(default)]
-    error: Option<Value>,
+    error: Option<Box<Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -291,17 +367,18 @@ struct ChunkChoice<'a> {
     #[serde(default, borrow, deserialize_with = "nullable")]
     delta: ChunkDelta<'a>,
     #[serde(default, borrow)]
-    finish_reason: Option<Cow<'a, str>>,
+    finish_reason: Option<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct ChunkDelta<'a> {
-    #[serde(default)]
-    content: Option<Value>,
-    #[serde(default)]
-    refusal: Option<String>,
+    /// A string, or (some servers) an array of content parts.
+    #[serde(default, borrow)]
+    content: Option<Loose<'a>>,
+    #[serde(default, borrow)]
+    refusal: Option<Text<'a>>,
     #[serde(default, borrow, deserialize_with = "nullable")]
-    tool_calls: Vec<ToolCallChunk<'a>>,
+    tool_calls: Few<ToolCallChunk<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -310,7 +387,7 @@ struct ToolCallChunk<'a> {
     #[serde(default)]
     index: Option<u64>,
     #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Text<'a>>,
     #[serde(default, borrow, deserialize_with = "nullable")]
     function: FunctionChunk<'a>,
 }
@@ -318,10 +395,216 @@ struct ToolCallChunk<'a> {
 #[derive(Debug, Default, Deserialize)]
 struct FunctionChunk<'a> {
     #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
+    name: Option<Text<'a>>,
     /// A JSON string per the spec; some servers send the arguments as an object.
-    #[serde(default)]
-    arguments: Option<Value>,
+    #[serde(default, borrow)]
+    arguments: Option<Loose<'a>>,
+}
+
+/// The elements of a JSON array that holds one nearly always: the first kept in place,
+/// the others (rare) in a `Vec`, so the common case allocates nothing.
+#[derive(Debug)]
+struct Few<T> {
+    first: Option<T>,
+    rest: Vec<T>,
+}
+
+impl<T> Default for Few<T> {
+    fn default() -> Self {
+        Few {
+            first: None,
+            rest: Vec::new(),
+        }
+    }
+}
+
+impl<T> Few<T> {
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
+impl<T> IntoIterator for Few<T> {
+    type Item = T;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<T>, std::vec::IntoIter<T>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Few<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FewVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for FewVisitor<T> {
+            type Value = Few<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut few = Few::default();
+                while let Some(element) = seq.next_element()? {
+                    match few.first {
+                        None => few.first = Some(element),
+                        Some(_) => few.rest.push(element),
+                    }
+                }
+                Ok(few)
+            }
+        }
+
+        deserializer.deserialize_seq(FewVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A string, borrowed from the chunk unless it has escapes (`Option<Cow<str>>` would be
+/// copied always: serde borrows a `Cow` only when it is the field's type itself).
+#[derive(Debug)]
+struct Text<'a>(Cow<'a, str>);
+
+impl Text<'_> {
+    fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// A value that is a string nearly always: read as its raw JSON text (borrowed), a
+/// string unescaped once (or borrowed as it is when it has no escape), anything else
+/// kept as a [`Value`].
+#[derive(Debug)]
+enum Loose<'a> {
+    Text(Cow<'a, str>),
+    Other(Box<Value>),
+}
+
+impl Loose<'_> {
+    /// The text of a `content` value (see [`content_text`]).
+    fn into_content_text(self) -> Option<String> {
+        match self {
+            Loose::Text(text) => Some(text.into_owned()),
+            Loose::Other(other) => content_text(&other),
+        }
+    }
+
+    /// The arguments as JSON text: a string as is, an object or array serialized.
+    fn into_arguments_text(self) -> String {
+        match self {
+            Loose::Text(text) => text.into_owned(),
+            Loose::Other(other) if other.is_null() => String::new(),
+            Loose::Other(other) => other.to_string(),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let raw = <&'a serde_json::value::RawValue>::deserialize(deserializer)?.get();
+        match raw.strip_prefix('"').and_then(|raw| raw.strip_suffix('"')) {
+            Some(inner) => unescape(inner)
+                .map(Loose::Text)
+                .ok_or_else(|| D::Error::custom("invalid escape in a string")),
+            None => serde_json::from_str(raw)
+                .map(Loose::Other)
+                .map_err(D::Error::custom),
+        }
+    }
+}
+
+/// The text of a JSON string from what stands between its quotes: borrowed when it has
+/// no escape, else decoded into one `String`. `None` for an invalid escape (a lone
+/// surrogate included, which serde_json refuses too).
+fn unescape(inner: &str) -> Option<Cow<'_, str>> {
+    let Some(mut at) = memchr::memchr(b'\\', inner.as_bytes()) else {
+        return Some(Cow::Borrowed(inner));
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    loop {
+        out.push_str(rest.get(..at)?);
+        let escape = *rest.as_bytes().get(at + 1)?;
+        rest = rest.get(at + 2..)?;
+        let decoded = match escape {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = hex4(rest)?;
+                rest = rest.get(4..)?;
+                if (0xD800..0xDC00).contains(&high) {
+                    let low = rest.strip_prefix("\\u").and_then(hex4)?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return None;
+                    }
+                    rest = rest.get(6..)?;
+                    char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))?
+                } else {
+                    char::from_u32(high)?
+                }
+            }
+            _ => return None,
+        };
+        out.push(decoded);
+        match memchr::memchr(b'\\', rest.as_bytes()) {
+            Some(next) => at = next,
+            None => {
+                out.push_str(rest);
+                return Some(Cow::Owned(out));
+            }
+        }
+    }
+}
+
+/// Four hex digits at the start of `text`.
+fn hex4(text: &str) -> Option<u32> {
+    let digits = text.get(..4)?;
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(digits, 16).ok()
 }
 
 /// Deserializes `null` (and absence, with `#[serde(default)]`) as the default value.
@@ -331,23 +614,6 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-/// The text of a `content` value (see [`content_text`]), a string moved out as is.
-fn content_into_text(content: Value) -> Option<String> {
-    match content {
-        Value::String(text) => Some(text),
-        other => content_text(&other),
-    }
-}
-
-/// The arguments as JSON text: a string moved out as is, an object or array serialized.
-fn arguments_into_text(arguments: Option<Value>) -> String {
-    match arguments {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(text)) => text,
-        Some(other) => other.to_string(),
-    }
 }
 
 /// A mid-stream error: `{"error": {"message", "type", "code"}}` (OpenAI), the object
@@ -442,6 +708,90 @@ mod tests {
         assert_eq!(items[0], Ok(&b"abc"[..]));
         assert_eq!(items[1], Ok(&b"def"[..]));
         assert_eq!(items[2], Err(too_large(b"abcd")));
+    }
+
+    fn events_of(body: &str) -> Vec<Result<StreamEvent, ProviderError>> {
+        let bytes = futures::stream::iter([Ok::<_, ProviderError>(body.as_bytes().to_vec())]);
+        block_on(stream_events(bytes).collect())
+    }
+
+    fn arguments_of(arguments: &str) -> Result<StreamEvent, ProviderError> {
+        let body = format!(
+            "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"tool_calls\":[{{\"index\":0,\
+             \"function\":{{\"arguments\":{arguments}}}}}]}}}}]}}\n\ndata: [DONE]\n\n"
+        );
+        let mut events = events_of(&body);
+        assert_eq!(events.len(), 1, "{events:?}");
+        events.remove(0)
+    }
+
+    fn delta(text: &str) -> Result<StreamEvent, ProviderError> {
+        Ok(StreamEvent::ToolArgumentsDelta {
+            index: 0,
+            id: None,
+            name: None,
+            delta: text.to_owned(),
+        })
+    }
+
+    #[test]
+    fn arguments_are_unescaped_once_as_serde_json_reads_them() {
+        for raw in [
+            r#""{\"a\": \"x\\ny\"}""#,
+            r#""plain""#,
+            r#""\u00e9\ud83d\ude00 \/ \b\f\n\r\t""#,
+            r#""caf\u00E9 — ok""#,
+        ] {
+            let expected: String = serde_json::from_str(raw).expect("valid JSON");
+            assert_eq!(arguments_of(raw), delta(&expected), "{raw}");
+        }
+    }
+
+    #[test]
+    fn arguments_sent_as_an_object_are_serialized() {
+        assert_eq!(arguments_of(r#"{"a":[1,"x"]}"#), delta(r#"{"a":[1,"x"]}"#));
+        let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\
+                    \"function\":{\"arguments\":null}}]}}]}\n\ndata: [DONE]\n\n";
+        assert_eq!(events_of(body), []);
+    }
+
+    #[test]
+    fn a_lone_surrogate_or_a_bad_escape_is_a_decode_error_not_a_panic() {
+        for raw in [
+            r#""\ud83d x""#,
+            r#""\ude00""#,
+            r#""\u12""#,
+            r#""\ud83d\u0041""#,
+        ] {
+            match arguments_of(raw) {
+                Err(ProviderError::Decode { message, .. }) => {
+                    assert!(message.contains("unreadable stream chunk"), "{message}");
+                }
+                other => panic!("{raw}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn several_choices_and_calls_in_one_chunk_are_all_read() {
+        let body = "data: {\"id\":\"r\\u0031\",\"choices\":[{\"index\":1,\"delta\":{\"content\":\"no\"}},\
+                    {\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"a\"}},\
+                    {\"index\":1,\"id\":\"c1\",\"function\":{\"name\":\"f\",\"arguments\":\"b\"}}]}}]}\n\n\
+                    data: [DONE]\n\n";
+        let events = events_of(body);
+        assert_eq!(
+            events,
+            [
+                Ok(StreamEvent::ResponseId("r1".to_owned())),
+                delta("a"),
+                Ok(StreamEvent::ToolArgumentsDelta {
+                    index: 1,
+                    id: Some("c1".to_owned()),
+                    name: Some("f".to_owned()),
+                    delta: "b".to_owned(),
+                }),
+            ]
+        );
     }
 
     #[test]

@@ -122,13 +122,17 @@ trait Run: Send + 'static {
     fn step(&mut self) -> impl std::future::Future<Output = Option<Self::Item>> + Send;
 }
 
-/// The stream of `run`'s items: owned, boxed, `Send`.
+/// The stream of `run`'s items: owned, boxed, `Send`. The state is boxed once, so that
+/// each step moves a pointer in and out of the step's future, not the whole engine.
 fn drive<R: Run>(run: R) -> BoxStream<R::Item> {
-    Box::pin(futures_util::stream::unfold(run, |mut run| async move {
-        let span = run.span();
-        let item = run.step().instrument(span).await?;
-        Some((item, run))
-    }))
+    Box::pin(futures_util::stream::unfold(
+        Box::new(run),
+        |mut run| async move {
+            let span = run.span();
+            let item = run.step().instrument(span).await?;
+            Some((item, run))
+        },
+    ))
 }
 
 impl<T: Extract> Run for PartialRun<T> {
