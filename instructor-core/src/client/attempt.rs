@@ -5,7 +5,7 @@
 //! (`whole.rs`, `streaming/`); everything decided about it is decided here, once.
 
 use super::Completion;
-use super::answer::{Answer, Failure};
+use super::answer::{Answer, Failure, raw_text};
 use super::error::{Attempt, Error, Ledger};
 use super::hooks::{HookEvent, Hooks};
 use super::reask::{ReaskText, append_reask};
@@ -265,9 +265,14 @@ impl<V> Engine<V> {
             latency: self.attempt_started.elapsed(),
             usage: response.usage,
             transport_retries: self.transport_retries,
-            raw_output: raw.or_else(|| response.text.clone()),
+            raw_output: raw,
             error: None,
         }
+    }
+
+    /// The answer's text for the ledger: the one copy of it an attempt keeps.
+    fn raw_of(&self, response: &ChatResponse) -> Option<String> {
+        raw_text(&self.spec, response)
     }
 
     /// Records the attempt that produced `response`; answers that re-asking cannot fix
@@ -277,24 +282,29 @@ impl<V> Engine<V> {
         response: &ChatResponse,
         raw: Option<String>,
     ) -> Result<(), Error> {
-        let mut attempt = self.attempt_of(response, raw.clone());
-        let terminal = terminal_error(response, raw, &mut attempt);
+        let mut attempt = self.attempt_of(response, raw);
+        let terminal = terminal_error(response, &mut attempt);
+        let raw = terminal.as_ref().and_then(|_| attempt.raw_output.clone());
         self.ledger.attempts.push(attempt);
         match terminal {
-            Some(error) => Err(error(std::mem::take(&mut self.ledger))),
+            Some(error) => Err(error(std::mem::take(&mut self.ledger), raw)),
             None => Ok(()),
         }
     }
 
     /// The verdict on an answer: done, again (re-ask or a larger `max_tokens`), or
     /// failed.
+    ///
+    /// The answer's text is copied once, into the ledger, and only when something will
+    /// see it: a value returned alone (`.await` without hooks) drops the ledger, so its
+    /// last attempt keeps no copy.
     pub(super) async fn judge(&mut self, response: ChatResponse, answer: Answer<V>) -> Verdict<V> {
         if response.finish_reason == Some(FinishReason::Length)
             && let Some(larger) = self
                 .retry_truncated_with
                 .filter(|m| self.request.params.max_tokens < Some(*m))
         {
-            let mut attempt = self.attempt_of(&response, answer.raw);
+            let mut attempt = self.attempt_of(&response, self.raw_of(&response));
             attempt.error = Some(format!(
                 "truncated at the token limit; retrying with max_tokens {larger}"
             ));
@@ -308,10 +318,12 @@ impl<V> Engine<V> {
                 "the answer was cut at the token limit; asking again with max_tokens {larger}"
             ));
         }
-        let mut attempt = self.attempt_of(&response, answer.raw.clone());
-        if let Some(error) = terminal_error(&response, answer.raw.clone(), &mut attempt) {
+        let mut attempt = self.attempt_of(&response, None);
+        if let Some(error) = terminal_error(&response, &mut attempt) {
+            attempt.raw_output = self.raw_of(&response);
+            let raw = attempt.raw_output.clone();
             self.ledger.attempts.push(attempt);
-            return Verdict::Fail(error(std::mem::take(&mut self.ledger)));
+            return Verdict::Fail(error(std::mem::take(&mut self.ledger), raw));
         }
         let outcome = match answer.value {
             Err(failure) => Err(failure),
@@ -320,6 +332,7 @@ impl<V> Engine<V> {
                 let validation = self.validation.clone();
                 match self.within(validation(&value)).await {
                     None => {
+                        attempt.raw_output = self.raw_of(&response);
                         attempt.error = Some("timed out in validation".to_owned());
                         self.ledger.attempts.push(attempt);
                         return Verdict::Fail(Error::Timeout {
@@ -334,6 +347,9 @@ impl<V> Engine<V> {
         };
         let failure = match outcome {
             Ok(value) => {
+                if self.keep_raw {
+                    attempt.raw_output = self.raw_of(&response);
+                }
                 self.ledger.attempts.push(attempt);
                 return Verdict::Done(Completion {
                     value,
@@ -344,7 +360,14 @@ impl<V> Engine<V> {
             Err(failure) => failure,
         };
         let text = self.provider.redact(&failure.to_string());
+        attempt.raw_output = self.raw_of(&response);
         attempt.error = Some(text.clone());
+        let last = self.number >= self.attempts;
+        let raw = if last {
+            attempt.raw_output.clone()
+        } else {
+            None
+        };
         self.ledger.attempts.push(attempt);
         match &failure {
             Failure::Parse(message) => self.hooks.emit(&HookEvent::ParseError {
@@ -356,17 +379,17 @@ impl<V> Engine<V> {
                 errors,
             }),
         }
-        if self.number >= self.attempts {
+        if last {
             let ledger = std::mem::take(&mut self.ledger);
             return Verdict::Fail(match failure {
                 Failure::Parse(_) => Error::Parse {
                     message: text,
-                    raw_output: answer.raw,
+                    raw_output: raw,
                     ledger,
                 },
                 Failure::Validation(errors) => Error::Validation {
                     errors,
-                    raw_output: answer.raw,
+                    raw_output: raw,
                     ledger,
                 },
             });
@@ -381,31 +404,27 @@ impl<V> Engine<V> {
     }
 }
 
-/// Builds an error once the ledger is complete.
-type ErrorWithLedger = Box<dyn FnOnce(Ledger) -> Error + Send>;
+/// Builds an error once the ledger is complete (and given the answer's text).
+type ErrorWithLedger = Box<dyn FnOnce(Ledger, Option<String>) -> Error + Send>;
 
 /// Answers that re-asking cannot fix: a refusal, the content filter, truncation at the
 /// token limit (re-asking would be cut again: fail fast).
-fn terminal_error(
-    response: &ChatResponse,
-    raw: Option<String>,
-    attempt: &mut Attempt,
-) -> Option<ErrorWithLedger> {
+fn terminal_error(response: &ChatResponse, attempt: &mut Attempt) -> Option<ErrorWithLedger> {
     if let Some(text) = response.refusal.clone() {
         attempt.error = Some(format!("refusal: {text}"));
-        return Some(Box::new(move |ledger| Error::Refusal { text, ledger }));
+        return Some(Box::new(move |ledger, _| Error::Refusal { text, ledger }));
     }
     match response.finish_reason {
         Some(FinishReason::Length) => {
             attempt.error = Some("truncated at the token limit".to_owned());
-            Some(Box::new(move |ledger| Error::Truncated {
+            Some(Box::new(|ledger, raw| Error::Truncated {
                 partial_output: raw,
                 ledger,
             }))
         }
         Some(FinishReason::ContentFilter) => {
             attempt.error = Some("content filter".to_owned());
-            Some(Box::new(|ledger| Error::ContentFilter { ledger }))
+            Some(Box::new(|ledger, _| Error::ContentFilter { ledger }))
         }
         _ => None,
     }

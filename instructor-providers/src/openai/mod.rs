@@ -70,6 +70,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use types::{
@@ -570,8 +572,11 @@ impl OpenAi {
             // headers and the prompt to another host, and a 302 would turn the POST into a
             // GET whose answer would be read as the model's. See `ProviderError::Redirect`.
             .redirect(reqwest::redirect::Policy::none());
+        // The rest of `timeout` is kept by this client, not reqwest: one timer around
+        // each whole exchange, and for streams one timer reset per chunk (see
+        // `within_timeout` and `Stalled`).
         if let Some(timeout) = config.timeout {
-            builder = builder.connect_timeout(timeout).read_timeout(timeout);
+            builder = builder.connect_timeout(timeout);
         }
         let headers = match config_headers(&config) {
             Ok(headers) => {
@@ -746,9 +751,6 @@ impl OpenAi {
             );
         }
         builder = builder.body(body);
-        if !streaming && let Some(timeout) = self.config.timeout {
-            builder = builder.timeout(timeout);
-        }
         let response = builder
             .send()
             .await
@@ -862,16 +864,46 @@ impl OpenAi {
     ) -> Result<ChatResponse, ProviderError> {
         let body = self.body_bytes(request, false)?;
         let url = self.url(&request.model);
-        let response = self.send(&url, body, false).await?;
-        let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
-        let bytes = self.success_body(response, &url).await?;
+        // From connecting to the last byte of the body, under one timer.
+        let exchange = async {
+            let response = self.send(&url, body, false).await?;
+            let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
+            let bytes = self.success_body(response, &url).await?;
+            Ok((bytes, header_id))
+        };
+        let (bytes, header_id) = self.within_timeout(exchange, &url).await?;
         self.read_whole(&bytes, header_id, keep_raw)
+    }
+
+    /// `exchange`, unless [`OpenAiConfig::timeout`] passes first: then the transport
+    /// error reqwest's own timeout would give.
+    async fn within_timeout<T>(
+        &self,
+        exchange: impl Future<Output = Result<T, ProviderError>>,
+        url: &str,
+    ) -> Result<T, ProviderError> {
+        match self.config.timeout {
+            None => exchange.await,
+            Some(timeout) => match tokio::time::timeout(timeout, exchange).await {
+                Ok(result) => result,
+                Err(_) => Err(self.redactor.error(ProviderError::Transport {
+                    message: format!(
+                        "timed out waiting for {}: no answer within {timeout:?}",
+                        display_url(url)
+                    ),
+                })),
+            },
+        }
     }
 
     async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
         let body = self.body_bytes(request, true)?;
         let url = self.url(&request.model);
-        let response = self.send(&url, body, true).await?;
+        // Connecting and the wait for the answer's head, under one timer; then each
+        // wait for more bytes under its own (`Stalled`).
+        let response = self
+            .within_timeout(self.send(&url, body, true), &url)
+            .await?;
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -882,7 +914,9 @@ impl OpenAi {
             // A server that ignores `stream: true` answers with a whole completion: it is
             // the answer all the same, passed on as the events a stream would have given.
             let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
-            let bytes = self.success_body(response, &url).await?;
+            let bytes = self
+                .within_timeout(self.success_body(response, &url), &url)
+                .await?;
             if looks_like_event_stream(&bytes) {
                 // An event stream mislabelled as JSON (some proxies): read as what it is.
                 let bytes = futures_util::stream::iter([Ok::<_, ProviderError>(bytes)]);
@@ -894,11 +928,12 @@ impl OpenAi {
             return Ok(Box::pin(futures_util::stream::iter(events)));
         }
         let shown_url = display_url(&url);
-        let mut rest = Box::pin(response.bytes_stream().map(move |chunk| {
+        let chunks = response.bytes_stream().map(move |chunk| {
             chunk.map_err(|error| ProviderError::Transport {
                 message: format!("the stream from {shown_url} broke: {}", cause(&error)),
             })
-        }));
+        });
+        let mut rest = Box::pin(Stalled::new(chunks, self.config.timeout, display_url(&url)));
         // Anything else is an event stream only if it starts like one (some servers send
         // no content type); a captive portal's HTML or an empty body is not, and trying
         // again would meet the same page.
@@ -1327,6 +1362,80 @@ fn decimal_f64(value: f32) -> f64 {
     value.to_string().parse().unwrap_or(f64::from(value))
 }
 
+/// A stream of body chunks whose every wait for the next chunk is bounded by `timeout`
+/// (`None`: unbounded): a silence past it ends the stream with a transport error. One
+/// timer serves the whole stream; a chunk only notes the time, and the timer is moved
+/// on when it fires early.
+struct Stalled<S> {
+    inner: Pin<Box<S>>,
+    timeout: Option<Duration>,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// When the last chunk arrived (or the stream opened).
+    last: tokio::time::Instant,
+    url: String,
+    done: bool,
+}
+
+impl<S> Stalled<S> {
+    fn new(inner: S, timeout: Option<Duration>, url: String) -> Self {
+        Stalled {
+            inner: Box::pin(inner),
+            timer: timeout.map(|timeout| Box::pin(tokio::time::sleep(timeout))),
+            timeout,
+            last: tokio::time::Instant::now(),
+            url,
+            done: false,
+        }
+    }
+}
+
+impl<S, T> futures_core::Stream for Stalled<S>
+where
+    S: futures_core::Stream<Item = Result<T, ProviderError>>,
+{
+    type Item = Result<T, ProviderError>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(item) = this.inner.as_mut().poll_next(cx) {
+            if item.is_none() {
+                this.done = true;
+            } else if this.timer.is_some() {
+                this.last = tokio::time::Instant::now();
+            }
+            return Poll::Ready(item);
+        }
+        let (Some(timer), Some(timeout)) = (&mut this.timer, this.timeout) else {
+            return Poll::Pending;
+        };
+        loop {
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let deadline = this.last + timeout;
+            if tokio::time::Instant::now() < deadline {
+                // Chunks came since the timer was set: it waits from the last one.
+                timer.as_mut().reset(deadline);
+                continue;
+            }
+            this.done = true;
+            return Poll::Ready(Some(Err(ProviderError::Transport {
+                message: format!(
+                    "the stream from {} broke: timed out, no bytes for {timeout:?}",
+                    this.url
+                ),
+            })));
+        }
+    }
+}
+
 /// Why a body could not be read whole.
 enum BodyError {
     /// It is larger than the limit; `head` is its beginning.
@@ -1380,6 +1489,15 @@ async fn read_body(
             body.extend_from_slice(&chunk[..room]);
             body.truncate(head_len);
             return Err(BodyError::TooLarge { head: body });
+        }
+        let needed = body.len().saturating_add(chunk.len());
+        if let Some(announced) = announced.filter(|_| !announced_too_large)
+            && needed > body.capacity()
+            && announced >= needed
+        {
+            // The first MiB has arrived: the announced length (within the limit) is
+            // now reserved as is, rather than doubled past it.
+            body.reserve_exact(announced - body.len());
         }
         body.extend_from_slice(&chunk);
         if announced_too_large && body.len() >= head_len {

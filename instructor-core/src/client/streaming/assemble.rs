@@ -64,16 +64,23 @@ impl Assembled {
         Ok(())
     }
 
-    /// The response these events make.
-    pub fn into_response(self, model: &str) -> ChatResponse {
+    /// The response these events make. The texts, grown delta by delta, give back
+    /// their spare capacity (up to half of what they hold): they live as long as the
+    /// response, next to the value read from them.
+    pub fn into_response(mut self, model: &str) -> ChatResponse {
+        self.text.shrink_to_fit();
+        self.refusal.shrink_to_fit();
         let tool_calls = self
             .calls
             .into_iter()
             .enumerate()
-            .map(|(index, call)| ToolCall {
-                id: call.id.unwrap_or_else(|| format!("call_{index}")),
-                name: call.name.unwrap_or_default(),
-                arguments: call.arguments,
+            .map(|(index, mut call)| {
+                call.arguments.shrink_to_fit();
+                ToolCall {
+                    id: call.id.unwrap_or_else(|| format!("call_{index}")),
+                    name: call.name.unwrap_or_default(),
+                    arguments: call.arguments,
+                }
             })
             .collect();
         ChatResponse {
