@@ -10,6 +10,7 @@ use crate::extract::Extract;
 use crate::validate::ValidationErrors;
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// Why an answer is not a value yet; both kinds are re-asked.
 #[derive(Debug, Clone)]
@@ -47,18 +48,19 @@ pub(crate) fn read_answer<V: Extract>(spec: &OutputSpec, response: &ChatResponse
 }
 
 /// What the answer holds, for the ledger, whether or not it is well formed: the text
-/// [`answer_text`] gives when the answer has the right shape.
-pub(crate) fn raw_text(spec: &OutputSpec, response: &ChatResponse) -> Option<String> {
+/// [`answer_text`] gives when the answer has the right shape. A tool call's arguments
+/// are shared with the response, not copied.
+pub(crate) fn raw_text(spec: &OutputSpec, response: &ChatResponse) -> Option<Arc<str>> {
     match spec.mode {
         Mode::ParallelTools if !response.tool_calls.is_empty() => {
-            Some(parallel_items(&response.tool_calls))
+            Some(parallel_items(&response.tool_calls).into())
         }
         mode if mode.uses_tools() => response
             .tool_calls
             .first()
-            .map(|call| call.arguments.clone())
-            .or_else(|| response.text.clone()),
-        _ => response.text.clone(),
+            .map(|call| Arc::clone(&call.arguments))
+            .or_else(|| response.text.as_deref().map(Arc::from)),
+        _ => response.text.as_deref().map(Arc::from),
     }
 }
 

@@ -12,6 +12,7 @@ use super::reask::{ReaskText, append_reask};
 use super::retry::RetryPolicy;
 use crate::chat::{BoxFuture, ChatRequest, ChatResponse, FinishReason, OutputSpec, Provider};
 use crate::validate::ValidationErrors;
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -221,7 +222,9 @@ impl<V> Engine<V> {
         for call in &mut response.tool_calls {
             redact(&mut call.id);
             redact(&mut call.name);
-            redact(&mut call.arguments);
+            if let Cow::Owned(redacted) = provider.redacted(&call.arguments) {
+                call.arguments = redacted.into();
+            }
         }
         self.hooks.emit(&HookEvent::Response {
             attempt: self.number,
@@ -258,7 +261,7 @@ impl<V> Engine<V> {
     }
 
     /// The ledger entry of the attempt that produced `response`.
-    fn attempt_of(&self, response: &ChatResponse, raw: Option<String>) -> Attempt {
+    fn attempt_of(&self, response: &ChatResponse, raw: Option<Arc<str>>) -> Attempt {
         Attempt {
             number: self.number,
             request_id: response.request_id.clone(),
@@ -270,8 +273,8 @@ impl<V> Engine<V> {
         }
     }
 
-    /// The answer's text for the ledger: the one copy of it an attempt keeps.
-    fn raw_of(&self, response: &ChatResponse) -> Option<String> {
+    /// The answer's text for the ledger (a tool call's arguments shared, not copied).
+    fn raw_of(&self, response: &ChatResponse) -> Option<Arc<str>> {
         raw_text(&self.spec, response)
     }
 
@@ -280,11 +283,11 @@ impl<V> Engine<V> {
     pub(super) fn settle(
         &mut self,
         response: &ChatResponse,
-        raw: Option<String>,
+        raw: Option<Arc<str>>,
     ) -> Result<(), Error> {
         let mut attempt = self.attempt_of(response, raw);
         let terminal = terminal_error(response, &mut attempt);
-        let raw = terminal.as_ref().and_then(|_| attempt.raw_output.clone());
+        let raw = terminal.as_ref().and_then(|_| owned(&attempt.raw_output));
         self.ledger.attempts.push(attempt);
         match terminal {
             Some(error) => Err(error(std::mem::take(&mut self.ledger), raw)),
@@ -295,9 +298,9 @@ impl<V> Engine<V> {
     /// The verdict on an answer: done, again (re-ask or a larger `max_tokens`), or
     /// failed.
     ///
-    /// The answer's text is copied once, into the ledger, and only when something will
-    /// see it: a value returned alone (`.await` without hooks) drops the ledger, so its
-    /// last attempt keeps no copy.
+    /// The ledger shares the answer's text with the response (a copy only for a text
+    /// answer), and only when something will see it: a value returned alone (`.await`
+    /// without hooks) drops the ledger, so its last attempt keeps none.
     pub(super) async fn judge(&mut self, response: ChatResponse, answer: Answer<V>) -> Verdict<V> {
         if response.finish_reason == Some(FinishReason::Length)
             && let Some(larger) = self
@@ -321,7 +324,7 @@ impl<V> Engine<V> {
         let mut attempt = self.attempt_of(&response, None);
         if let Some(error) = terminal_error(&response, &mut attempt) {
             attempt.raw_output = self.raw_of(&response);
-            let raw = attempt.raw_output.clone();
+            let raw = owned(&attempt.raw_output);
             self.ledger.attempts.push(attempt);
             return Verdict::Fail(error(std::mem::take(&mut self.ledger), raw));
         }
@@ -364,7 +367,7 @@ impl<V> Engine<V> {
         attempt.error = Some(text.clone());
         let last = self.number >= self.attempts;
         let raw = if last {
-            attempt.raw_output.clone()
+            owned(&attempt.raw_output)
         } else {
             None
         };
@@ -402,6 +405,11 @@ impl<V> Engine<V> {
         append_reask(&mut self.request.messages, &response, &reask);
         Verdict::Again(format!("the answer was not valid; asking again: {text}"))
     }
+}
+
+/// An owned copy of the answer's text, for an error that carries it.
+fn owned(raw: &Option<Arc<str>>) -> Option<String> {
+    raw.as_deref().map(str::to_owned)
 }
 
 /// Builds an error once the ledger is complete (and given the answer's text).

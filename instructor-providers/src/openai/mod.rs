@@ -997,6 +997,10 @@ impl Provider for OpenAi {
         self.redactor.text(text.to_owned())
     }
 
+    fn redacted<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.redactor.borrowed(text)
+    }
+
     fn redact_in_place(&self, text: &mut String) {
         self.redactor.in_place(text);
     }
@@ -1255,7 +1259,21 @@ fn read_response(
         Ok((completion, raw))
     };
     let (completion, raw) = if keep_raw {
-        from_tree()?
+        match from_tree() {
+            Ok(read) => read,
+            // A body the typed reading accepts but a tree cannot hold: a lone surrogate
+            // escape (`\ud800`, no text in any encoding) in a field nobody reads. The
+            // answer is the same with or without the raw body (and streamed); the raw
+            // body keeps such an escape as U+FFFD.
+            Err(error) => match serde_json::from_slice::<ChatCompletion>(body) {
+                Ok(completion) => {
+                    let raw = serde_json::from_slice(&without_lone_surrogates(body))
+                        .map_or(Value::Null, |raw| redactor.value(raw));
+                    (completion, raw)
+                }
+                Err(_) => return Err(error),
+            },
+        }
     } else {
         // Straight from the bytes, without a tree. A body this cannot read is read
         // again through the tree, so that it is refused (or, for a duplicate key,
@@ -1314,7 +1332,7 @@ fn read_response(
             .map(|call| ToolCall {
                 id: call.id.unwrap_or_default(),
                 name: call.function.name.unwrap_or_default(),
-                arguments: into_arguments_text(call.function.arguments),
+                arguments: into_arguments_text(call.function.arguments).into(),
             })
             .collect();
         response.finish_reason = choice
@@ -1323,6 +1341,38 @@ fn read_response(
             .map(|reason| FinishReason::from_wire(&reason));
     }
     Ok(redactor.response(response))
+}
+
+/// `body` with every lone surrogate escape (`\ud800` not followed by a low surrogate's
+/// escape, or a low one alone) written as `\ufffd`, the same length; everything else as
+/// is.
+fn without_lone_surrogates(body: &[u8]) -> Vec<u8> {
+    fn unit(escape: &[u8]) -> Option<u16> {
+        let hex = escape.strip_prefix(b"\\u")?.get(..4)?;
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    }
+    let mut out = body.to_vec();
+    let mut at = 0;
+    while at < out.len() {
+        if out[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        match unit(&out[at..]) {
+            Some(0xD800..=0xDBFF)
+                if unit(&out[at + 6..]).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) =>
+            {
+                at += 12;
+            }
+            Some(0xD800..=0xDFFF) => {
+                out[at..at + 6].copy_from_slice(b"\\ufffd");
+                at += 6;
+            }
+            // Any other escape: its backslash and the character after it.
+            _ => at += 2,
+        }
+    }
+    out
 }
 
 /// The events a stream would have given for a whole answer (a server that ignored
@@ -1344,7 +1394,7 @@ fn whole_response_events(response: ChatResponse) -> Vec<StreamEvent> {
             index,
             id: Some(call.id).filter(|id| !id.is_empty()),
             name: Some(call.name).filter(|name| !name.is_empty()),
-            delta: call.arguments,
+            delta: String::from(&*call.arguments),
         });
     }
     if let Some(usage) = response.usage {
@@ -1690,6 +1740,29 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters_and_nothing_else_changes() {
+        let cases: &[(&str, &str)] = &[
+            (r#"{"a":"\ud800"}"#, r#"{"a":"\ufffd"}"#),
+            (r#"{"a":"\udc00x"}"#, r#"{"a":"\ufffdx"}"#),
+            (r#"{"a":"\ud800\u0041"}"#, r#"{"a":"\ufffd\u0041"}"#),
+            (r#"{"a":"\ud83d\ude00"}"#, r#"{"a":"\ud83d\ude00"}"#),
+            (r#"{"a":"\\ud800"}"#, r#"{"a":"\\ud800"}"#),
+            (r#"{"a":"\ud8"}"#, r#"{"a":"\ud8"}"#),
+            (r#"{"a":"x\"}"#, r#"{"a":"x\"}"#),
+        ];
+        for (body, expected) in cases {
+            let repaired = without_lone_surrogates(body.as_bytes());
+            assert_eq!(std::str::from_utf8(&repaired).unwrap(), *expected, "{body}");
+        }
+        let value: Value = serde_json::from_slice(&without_lone_surrogates(
+            br#"{"a":"\ud800","b":"\ud83d\ude00"}"#,
+        ))
+        .unwrap();
+        assert_eq!(value["a"], "\u{fffd}");
+        assert_eq!(value["b"], "\u{1f600}");
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

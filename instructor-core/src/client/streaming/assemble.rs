@@ -66,7 +66,8 @@ impl Assembled {
 
     /// The response these events make. The texts, grown delta by delta, give back
     /// their spare capacity (up to half of what they hold): they live as long as the
-    /// response, next to the value read from them.
+    /// response, next to the value read from them. (A call's arguments become shared
+    /// text, of exactly their length.)
     pub fn into_response(mut self, model: &str) -> ChatResponse {
         self.text.shrink_to_fit();
         self.refusal.shrink_to_fit();
@@ -74,13 +75,10 @@ impl Assembled {
             .calls
             .into_iter()
             .enumerate()
-            .map(|(index, mut call)| {
-                call.arguments.shrink_to_fit();
-                ToolCall {
-                    id: call.id.unwrap_or_else(|| format!("call_{index}")),
-                    name: call.name.unwrap_or_default(),
-                    arguments: call.arguments,
-                }
+            .map(|(index, call)| ToolCall {
+                id: call.id.unwrap_or_else(|| format!("call_{index}")),
+                name: call.name.unwrap_or_default(),
+                arguments: call.arguments.into(),
             })
             .collect();
         ChatResponse {

@@ -427,7 +427,7 @@ impl<T: Extract> ItemRun<T> {
                     .map(|(i, call)| ToolCall {
                         id: call.id.clone().unwrap_or_else(|| format!("call_{i}")),
                         name: call.name.clone().unwrap_or_default(),
-                        arguments: call.arguments.clone(),
+                        arguments: call.arguments.as_str().into(),
                     })
                     .collect();
                 for call in calls {
@@ -513,7 +513,7 @@ impl<T: Extract> ItemRun<T> {
             // though the first call's items were shown on the way.
             let error = Error::Parse {
                 message,
-                raw_output: raw,
+                raw_output: raw.as_deref().map(str::to_owned),
                 ledger: std::mem::take(&mut self.engine.ledger),
             };
             let error = self.engine.fail(error);
