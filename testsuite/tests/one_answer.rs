@@ -716,11 +716,48 @@ async fn surrogate_outcomes(said: &Said) -> Vec<(&'static str, Result<Vec<User>,
     outcomes
 }
 
+/// The whole answer read without its raw body (`.await`) accepted it, read with it
+/// (`.with_completion()`, or any hook) refused it as "not JSON", and streamed it was
+/// accepted: now every way gives the value, and the raw body keeps the escape as
+/// U+FFFD.
 #[tokio::test(flavor = "current_thread")]
 async fn a_lone_surrogate_in_an_unread_envelope_field_gives_the_same_outcome_every_way() {
     let outcomes = surrogate_outcomes(&users(GOOD)).await;
-    eprintln!("{outcomes:#?}");
+    assert_eq!(outcomes.len(), 5);
     for (way, outcome) in &outcomes {
         assert_eq!(outcome, &Ok(ann_and_bo()), "{way}");
     }
+    let (_server, client) = surrogate_client(whole_with_surrogate(&users(GOOD))).await;
+    let done = client
+        .extract::<Vec<User>>()
+        .user("Ann and Bo")
+        .with_completion()
+        .await
+        .expect("the value");
+    assert_eq!(done.response.raw["x_trace"], "\u{fffd}");
+    assert_eq!(done.response.raw["id"], "chatcmpl-1");
+}
+
+/// The same answer with the lone surrogate where it is read (in the model's arguments):
+/// not text, so every way refuses it alike.
+#[tokio::test(flavor = "current_thread")]
+async fn a_lone_surrogate_in_the_answer_itself_fails_the_same_way_every_way() {
+    let said = users(r#"[{"name": "Ann\ud800", "age": 30}]"#);
+    let outcomes = surrogate_outcomes(&said).await;
+    let kinds: Vec<(&str, Option<&str>)> = outcomes
+        .iter()
+        .map(|(way, outcome)| {
+            (
+                *way,
+                outcome
+                    .as_ref()
+                    .err()
+                    .and_then(|error| error.split(':').next()),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.iter().all(|(_, kind)| *kind == kinds[0].1 && kind.is_some()),
+        "{kinds:?}"
+    );
 }
