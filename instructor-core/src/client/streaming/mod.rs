@@ -198,8 +198,9 @@ enum Step {
     Event(StreamEvent),
     /// The stream broke off with this failure; the caller decides whether to retry.
     Broken(crate::chat::ProviderError),
-    /// The attempt's answer is complete.
-    End(crate::chat::ChatResponse),
+    /// The attempt's answer is complete: [`Wire::response`] gives it (once the caller
+    /// has dropped what it no longer needs, such as the preview).
+    End,
 }
 
 impl Wire {
@@ -232,15 +233,22 @@ impl Wire {
                 None => {
                     self.events = None;
                     self.attempt_open = false;
-                    let assembled = std::mem::take(&mut self.assembled);
-                    let response = assembled.into_response(&engine.request.model);
-                    return Ok(Step::End(engine.received(response)));
+                    return Ok(Step::End);
                 }
                 Some(Err(error)) => error,
             };
             self.events = None;
             return Ok(Step::Broken(failure));
         }
+    }
+}
+
+impl Wire {
+    /// The response of the attempt that ended ([`Step::End`]): assembled, then
+    /// received by the engine.
+    fn response<V>(&mut self, engine: &mut Engine<V>) -> crate::chat::ChatResponse {
+        let assembled = std::mem::take(&mut self.assembled);
+        engine.received(assembled.into_response(&engine.request.model))
     }
 }
 
@@ -306,9 +314,11 @@ impl<T: Extract> PartialRun<T> {
                     }
                     self.restart(reason);
                 }
-                Step::End(response) => {
-                    // The previews are over: their state goes before the value is read.
+                Step::End => {
+                    // The previews are over: their state goes before the response is
+                    // assembled and the value read.
                     self.preview = preview::<T>(&self.engine.spec);
+                    let response = self.wire.response(&mut self.engine);
                     let answer = read_answer::<T>(&self.engine.spec, &response);
                     match self.engine.judge(response, answer).await {
                         Verdict::Done(done) => {
@@ -406,7 +416,10 @@ impl<T: Extract> ItemRun<T> {
                     }
                     self.reset();
                 }
-                Step::End(response) => self.on_end(response).await,
+                Step::End => {
+                    let response = self.wire.response(&mut self.engine);
+                    self.on_end(response).await;
+                }
             }
         }
     }
