@@ -4,12 +4,12 @@
 //! Every case runs through an extraction against the fake provider over real HTTP.
 
 use futures_util::StreamExt;
+use instructor::Error;
+use instructor::chat::ProviderError;
 use instructor::client::{PartialUpdate, RetryPolicy};
 use instructor::prelude::*;
-use instructor::chat::ProviderError;
 use instructor::providers::openai::{OpenAi, OpenAiConfig};
 use instructor::providers::testing::{FakeProvider, Reply, openai::ChatCompletion};
-use instructor::Error;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
@@ -39,7 +39,10 @@ async fn client(timeout: Duration) -> (FakeProvider, Client) {
 
 /// The whole answer's body in `parts` pieces, as one chunk each.
 fn whole_in_pieces(parts: usize) -> Reply {
-    let body = ChatCompletion::tool_call("User", ANSWER).reply().chunks().concat();
+    let body = ChatCompletion::tool_call("User", ANSWER)
+        .reply()
+        .chunks()
+        .concat();
     let size = body.len().div_ceil(parts);
     let pieces: Vec<Vec<u8>> = body.chunks(size).map(<[u8]>::to_vec).collect();
     Reply::chunked(200, pieces).header("content-type", "application/json")
@@ -108,7 +111,8 @@ async fn partial(client: &Client) -> Result<User, Error> {
 async fn a_stream_longer_than_the_timeout_is_read_while_bytes_keep_coming() {
     // About 12 events 100 ms apart: over a second in all, never 400 ms of silence.
     let (server, client) = client(Duration::from_millis(400)).await;
-    let answer = ChatCompletion::tool_call_fragments("User", ["{\"name\": ", "\"Ann\", ", "\"age\": 30}"]);
+    let answer =
+        ChatCompletion::tool_call_fragments("User", ["{\"name\": ", "\"Ann\", ", "\"age\": 30}"]);
     server.push(answer.sse_reply().delay_between(Duration::from_millis(100)));
     assert_eq!(
         partial(&client).await.expect("the value"),
@@ -122,8 +126,15 @@ async fn a_stream_longer_than_the_timeout_is_read_while_bytes_keep_coming() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_stream_that_falls_silent_past_the_timeout_is_a_transport_failure() {
     let (server, client) = client(Duration::from_millis(300)).await;
-    let answer = ChatCompletion::tool_call_fragments("User", ["{\"name\": ", "\"Ann\", ", "\"age\": 30}"]);
-    server.push(answer.sse_reply().delay_between(Duration::from_millis(1200)));
-    let error = partial(&client).await.expect_err("a silence past the timeout");
+    let answer =
+        ChatCompletion::tool_call_fragments("User", ["{\"name\": ", "\"Ann\", ", "\"age\": 30}"]);
+    server.push(
+        answer
+            .sse_reply()
+            .delay_between(Duration::from_millis(1200)),
+    );
+    let error = partial(&client)
+        .await
+        .expect_err("a silence past the timeout");
     assert!(is_transport_timeout(&error), "{error:?}");
 }

@@ -694,7 +694,10 @@ async fn surrogate_outcomes(said: &Said) -> Vec<(&'static str, Result<Vec<User>,
             Err(error) => last = Some(Err(error)),
         }
     }
-    outcomes.push((".partial() of a whole body", outcome(last.expect("a last item"))));
+    outcomes.push((
+        ".partial() of a whole body",
+        outcome(last.expect("a last item")),
+    ));
 
     let (_server, client) = surrogate_client(streamed_with_surrogate(said)).await;
     let mut stream = client.extract::<User>().user("Ann and Bo").iter();
@@ -757,7 +760,9 @@ async fn a_lone_surrogate_in_the_answer_itself_fails_the_same_way_every_way() {
         })
         .collect();
     assert!(
-        kinds.iter().all(|(_, kind)| *kind == kinds[0].1 && kind.is_some()),
+        kinds
+            .iter()
+            .all(|(_, kind)| *kind == kinds[0].1 && kind.is_some()),
         "{kinds:?}"
     );
 }

@@ -1754,12 +1754,16 @@ mod tests {
         ];
         for (body, expected) in cases {
             let repaired = without_lone_surrogates(body.as_bytes());
-            assert_eq!(std::str::from_utf8(&repaired).unwrap(), *expected, "{body}");
+            assert_eq!(
+                std::str::from_utf8(&repaired).expect("UTF-8"),
+                *expected,
+                "{body}"
+            );
         }
         let value: Value = serde_json::from_slice(&without_lone_surrogates(
             br#"{"a":"\ud800","b":"\ud83d\ude00"}"#,
         ))
-        .unwrap();
+        .expect("JSON once repaired");
         assert_eq!(value["a"], "\u{fffd}");
         assert_eq!(value["b"], "\u{1f600}");
     }
