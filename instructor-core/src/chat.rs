@@ -48,8 +48,9 @@ pub struct ToolCall {
     pub id: String,
     /// The tool's name.
     pub name: String,
-    /// The arguments as the model wrote them (JSON text, possibly invalid).
-    pub arguments: String,
+    /// The arguments as the model wrote them (JSON text, possibly invalid). Shared:
+    /// the ledger's `raw_output` of the answer is this same text, not a copy.
+    pub arguments: Arc<str>,
 }
 
 /// One message of a conversation.
@@ -590,6 +591,18 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// even one cut across stream deltas, never shows. The default removes nothing.
     fn redact(&self, text: &str) -> String {
         text.to_owned()
+    }
+
+    /// [`Provider::redact`], borrowing `text` when there is nothing to remove (the
+    /// usual case). The default calls `redact` and compares; providers override it to
+    /// spare the copy.
+    fn redacted<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        let redacted = self.redact(text);
+        if redacted == text {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            std::borrow::Cow::Owned(redacted)
+        }
     }
 
     /// [`Provider::redact`] in place: `text` is replaced only when something is

@@ -392,7 +392,7 @@ fn a_key_echoed_anywhere_in_a_whole_answer_is_redacted() {
         assert_eq!(response.model.as_deref(), Some("<[redacted]>"));
         assert_eq!(response.tool_calls[0].id, "<[redacted]>");
         assert_eq!(response.tool_calls[0].name, "<[redacted]>");
-        assert_eq!(response.tool_calls[0].arguments, "<[redacted]>");
+        assert_eq!(&*response.tool_calls[0].arguments, "<[redacted]>");
         assert_eq!(
             response.finish_reason,
             Some(FinishReason::Other("<[redacted]>".into()))

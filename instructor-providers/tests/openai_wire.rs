@@ -670,7 +670,7 @@ fn responses_are_read_leniently() {
             "finish_reason":"tool_calls"}]}"#,
     )
     .unwrap();
-    assert_eq!(response.tool_calls[0].arguments, r#"{"a":1}"#);
+    assert_eq!(&*response.tool_calls[0].arguments, r#"{"a":1}"#);
     assert_eq!(response.tool_calls[0].id, "");
     // No choices at all is no answer: an error (see tests/hostile.rs), not an empty
     // answer core would ask again for.
@@ -878,7 +878,7 @@ fn recorded_tool_call_streams_add_up_to_the_non_streamed_arguments() {
             let (id, name, arguments) = &streamed.calls[&index];
             assert!(id.as_deref().is_some_and(|id| id.starts_with("call_")));
             assert_eq!(name.as_deref(), Some(call.name.as_str()), "{stream}");
-            assert_eq!(arguments, &call.arguments, "{stream}");
+            assert_eq!(arguments.as_str(), &*call.arguments, "{stream}");
             serde_json::from_str::<Value>(arguments).unwrap();
         }
         assert_eq!(streamed.finish, [FinishReason::ToolCalls]);

@@ -610,3 +610,159 @@ async fn a_mode_the_dialect_cannot_express_is_an_invalid_request_with_nothing_se
     assert!(error.ledger().is_none());
     assert!(server.requests().is_empty());
 }
+
+/// A lone surrogate escape (`\ud800`, not text in any encoding) in a field of the
+/// envelope that nobody reads. The same bytes reach every way of asking: the whole
+/// answer with the field next to `choices`, the streamed one with it in every chunk.
+const LONE_SURROGATE: &str = r#""x_trace":"\ud800","#;
+
+/// `said`'s whole answer with the lone surrogate in its envelope.
+fn whole_with_surrogate(said: &Said) -> Reply {
+    let body = String::from_utf8(said.whole().chunks().concat()).expect("JSON text");
+    let body = body.replacen('{', &format!("{{{LONE_SURROGATE}"), 1);
+    Reply::status(200)
+        .header("content-type", "application/json")
+        .body(body)
+}
+
+/// `said`'s streamed answer with the lone surrogate in the envelope of every chunk.
+fn streamed_with_surrogate(said: &Said) -> Reply {
+    let events = said
+        .streamed()
+        .chunks()
+        .into_iter()
+        .map(|chunk| {
+            let chunk = String::from_utf8(chunk).expect("SSE text");
+            chunk.replace("data: {", &format!("data: {{{LONE_SURROGATE}"))
+        })
+        .collect::<Vec<_>>();
+    Reply::sse(events)
+}
+
+async fn surrogate_client(reply: Reply) -> (FakeProvider, Client) {
+    let server = FakeProvider::start().await;
+    server.push(reply);
+    let client = Client::new(OpenAi::new(
+        OpenAiConfig::new(server.base_url()).with_api_key("sk-test-0123456789abcdef"),
+    ))
+    .with_model("gpt-4o-mini")
+    .with_max_retries(0);
+    (server, client)
+}
+
+/// What each way of asking makes of an answer with a lone surrogate in its envelope:
+/// the value, or the error's kind.
+async fn surrogate_outcomes(said: &Said) -> Vec<(&'static str, Result<Vec<User>, String>)> {
+    let outcome = |result: Result<Vec<User>, Error>| {
+        result.map_err(|error| format!("{}: {error}", kind(&error)))
+    };
+    let mut outcomes = Vec::new();
+
+    let (_server, client) = surrogate_client(whole_with_surrogate(said)).await;
+    let result = client.extract::<Vec<User>>().user("Ann and Bo").await;
+    outcomes.push((".await", outcome(result)));
+
+    let (_server, client) = surrogate_client(whole_with_surrogate(said)).await;
+    let result = client
+        .extract::<Vec<User>>()
+        .user("Ann and Bo")
+        .with_completion()
+        .await
+        .map(|done| done.value);
+    outcomes.push((".with_completion()", outcome(result)));
+
+    let (_server, client) = surrogate_client(streamed_with_surrogate(said)).await;
+    let mut stream = client.extract::<Vec<User>>().user("Ann and Bo").partial();
+    let mut last = None;
+    while let Some(update) = stream.next().await {
+        match update {
+            Ok(PartialUpdate::Done(done)) => last = Some(Ok(done.value)),
+            Ok(_) => {}
+            Err(error) => last = Some(Err(error)),
+        }
+    }
+    outcomes.push((".partial()", outcome(last.expect("a last item"))));
+
+    // A server that ignores `stream: true` and answers the stream with the whole body.
+    let (_server, client) = surrogate_client(whole_with_surrogate(said)).await;
+    let mut stream = client.extract::<Vec<User>>().user("Ann and Bo").partial();
+    let mut last = None;
+    while let Some(update) = stream.next().await {
+        match update {
+            Ok(PartialUpdate::Done(done)) => last = Some(Ok(done.value)),
+            Ok(_) => {}
+            Err(error) => last = Some(Err(error)),
+        }
+    }
+    outcomes.push((
+        ".partial() of a whole body",
+        outcome(last.expect("a last item")),
+    ));
+
+    let (_server, client) = surrogate_client(streamed_with_surrogate(said)).await;
+    let mut stream = client.extract::<User>().user("Ann and Bo").iter();
+    let mut items = Vec::new();
+    let mut failed = None;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(user) => items.push(user),
+            Err(error) => failed = Some(error),
+        }
+    }
+    outcomes.push((
+        ".iter()",
+        match failed {
+            Some(error) => outcome(Err(error)),
+            None => Ok(items),
+        },
+    ));
+    outcomes
+}
+
+/// The whole answer read without its raw body (`.await`) accepted it, read with it
+/// (`.with_completion()`, or any hook) refused it as "not JSON", and streamed it was
+/// accepted: now every way gives the value, and the raw body keeps the escape as
+/// U+FFFD.
+#[tokio::test(flavor = "current_thread")]
+async fn a_lone_surrogate_in_an_unread_envelope_field_gives_the_same_outcome_every_way() {
+    let outcomes = surrogate_outcomes(&users(GOOD)).await;
+    assert_eq!(outcomes.len(), 5);
+    for (way, outcome) in &outcomes {
+        assert_eq!(outcome, &Ok(ann_and_bo()), "{way}");
+    }
+    let (_server, client) = surrogate_client(whole_with_surrogate(&users(GOOD))).await;
+    let done = client
+        .extract::<Vec<User>>()
+        .user("Ann and Bo")
+        .with_completion()
+        .await
+        .expect("the value");
+    assert_eq!(done.response.raw["x_trace"], "\u{fffd}");
+    assert_eq!(done.response.raw["id"], "chatcmpl-1");
+}
+
+/// The same answer with the lone surrogate where it is read (in the model's arguments):
+/// not text, so every way refuses it alike.
+#[tokio::test(flavor = "current_thread")]
+async fn a_lone_surrogate_in_the_answer_itself_fails_the_same_way_every_way() {
+    let said = users(r#"[{"name": "Ann\ud800", "age": 30}]"#);
+    let outcomes = surrogate_outcomes(&said).await;
+    let kinds: Vec<(&str, Option<&str>)> = outcomes
+        .iter()
+        .map(|(way, outcome)| {
+            (
+                *way,
+                outcome
+                    .as_ref()
+                    .err()
+                    .and_then(|error| error.split(':').next()),
+            )
+        })
+        .collect();
+    assert!(
+        kinds
+            .iter()
+            .all(|(_, kind)| *kind == kinds[0].1 && kind.is_some()),
+        "{kinds:?}"
+    );
+}

@@ -8,7 +8,9 @@ use super::request::WRAPPED;
 use crate::chat::{ChatResponse, Mode, OutputSpec, ToolCall};
 use crate::extract::Extract;
 use crate::validate::ValidationErrors;
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// Why an answer is not a value yet; both kinds are re-asked.
 #[derive(Debug, Clone)]
@@ -28,53 +30,50 @@ impl fmt::Display for Failure {
     }
 }
 
-/// An answer read: the JSON text it held, and the value (not yet validated) or why not.
+/// An answer read: the value (not yet validated) or why not. The text it was read from
+/// stays in the response (borrowed while reading, not copied); the ledger takes its
+/// copy from there ([`raw_text`]).
 pub(crate) struct Answer<V> {
-    /// The text read: the tool call's arguments, the calls as one list, or the text.
-    pub raw: Option<String>,
     /// The value, or why the answer is not one.
     pub value: Result<V, Failure>,
 }
 
 /// Reads `response` as a `V` the way `spec`'s mode calls for.
 pub(crate) fn read_answer<V: Extract>(spec: &OutputSpec, response: &ChatResponse) -> Answer<V> {
-    match answer_text(spec, response) {
-        Err(message) => Answer {
-            raw: raw_text(spec, response),
-            value: Err(Failure::Parse(message)),
-        },
-        Ok(text) => {
-            let value = read_value::<V>(spec, &text).map_err(Failure::Parse);
-            Answer {
-                raw: Some(text),
-                value,
-            }
-        }
-    }
+    let value = match answer_text(spec, response) {
+        Err(message) => Err(Failure::Parse(message)),
+        Ok(text) => read_value::<V>(spec, &text).map_err(Failure::Parse),
+    };
+    Answer { value }
 }
 
-/// What the answer holds, for the ledger, whether or not it is well formed.
-pub(crate) fn raw_text(spec: &OutputSpec, response: &ChatResponse) -> Option<String> {
+/// What the answer holds, for the ledger, whether or not it is well formed: the text
+/// [`answer_text`] gives when the answer has the right shape. A tool call's arguments
+/// are shared with the response, not copied.
+pub(crate) fn raw_text(spec: &OutputSpec, response: &ChatResponse) -> Option<Arc<str>> {
     match spec.mode {
         Mode::ParallelTools if !response.tool_calls.is_empty() => {
-            Some(parallel_items(&response.tool_calls))
+            Some(parallel_items(&response.tool_calls).into())
         }
         mode if mode.uses_tools() => response
             .tool_calls
             .first()
-            .map(|call| call.arguments.clone())
-            .or_else(|| response.text.clone()),
-        _ => response.text.clone(),
+            .map(|call| Arc::clone(&call.arguments))
+            .or_else(|| response.text.as_deref().map(Arc::from)),
+        _ => response.text.as_deref().map(Arc::from),
     }
 }
 
-/// The JSON text of the answer, by mode; `Err` says (to the model) what is wrong with
-/// the answer's shape.
-pub(crate) fn answer_text(spec: &OutputSpec, response: &ChatResponse) -> Result<String, String> {
+/// The JSON text of the answer, by mode (borrowed from the response, except the list
+/// of parallel calls); `Err` says (to the model) what is wrong with the answer's shape.
+pub(crate) fn answer_text<'a>(
+    spec: &OutputSpec,
+    response: &'a ChatResponse,
+) -> Result<Cow<'a, str>, String> {
     let name = &spec.name;
     if !spec.mode.uses_tools() {
         return match &response.text {
-            Some(text) if !text.trim().is_empty() => Ok(text.clone()),
+            Some(text) if !text.trim().is_empty() => Ok(Cow::Borrowed(text)),
             _ => Err("the answer was empty".to_owned()),
         };
     }
@@ -102,10 +101,10 @@ pub(crate) fn answer_text(spec: &OutputSpec, response: &ChatResponse) -> Result<
                 quoted(&offered)
             ));
         }
-        return Ok(parallel_items(calls));
+        return Ok(Cow::Owned(parallel_items(calls)));
     }
     match calls {
-        [call] if &call.name == name => Ok(call.arguments.clone()),
+        [call] if &call.name == name => Ok(Cow::Borrowed(&call.arguments)),
         [call] => Err(format!(
             "the answer called `{}`, which was not offered; call the `{name}` tool",
             call.name

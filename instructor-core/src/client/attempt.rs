@@ -5,13 +5,14 @@
 //! (`whole.rs`, `streaming/`); everything decided about it is decided here, once.
 
 use super::Completion;
-use super::answer::{Answer, Failure};
+use super::answer::{Answer, Failure, raw_text};
 use super::error::{Attempt, Error, Ledger};
 use super::hooks::{HookEvent, Hooks};
 use super::reask::{ReaskText, append_reask};
 use super::retry::RetryPolicy;
 use crate::chat::{BoxFuture, ChatRequest, ChatResponse, FinishReason, OutputSpec, Provider};
 use crate::validate::ValidationErrors;
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -221,7 +222,9 @@ impl<V> Engine<V> {
         for call in &mut response.tool_calls {
             redact(&mut call.id);
             redact(&mut call.name);
-            redact(&mut call.arguments);
+            if let Cow::Owned(redacted) = provider.redacted(&call.arguments) {
+                call.arguments = redacted.into();
+            }
         }
         self.hooks.emit(&HookEvent::Response {
             attempt: self.number,
@@ -258,16 +261,21 @@ impl<V> Engine<V> {
     }
 
     /// The ledger entry of the attempt that produced `response`.
-    fn attempt_of(&self, response: &ChatResponse, raw: Option<String>) -> Attempt {
+    fn attempt_of(&self, response: &ChatResponse, raw: Option<Arc<str>>) -> Attempt {
         Attempt {
             number: self.number,
             request_id: response.request_id.clone(),
             latency: self.attempt_started.elapsed(),
             usage: response.usage,
             transport_retries: self.transport_retries,
-            raw_output: raw.or_else(|| response.text.clone()),
+            raw_output: raw,
             error: None,
         }
+    }
+
+    /// The answer's text for the ledger (a tool call's arguments shared, not copied).
+    fn raw_of(&self, response: &ChatResponse) -> Option<Arc<str>> {
+        raw_text(&self.spec, response)
     }
 
     /// Records the attempt that produced `response`; answers that re-asking cannot fix
@@ -275,26 +283,31 @@ impl<V> Engine<V> {
     pub(super) fn settle(
         &mut self,
         response: &ChatResponse,
-        raw: Option<String>,
+        raw: Option<Arc<str>>,
     ) -> Result<(), Error> {
-        let mut attempt = self.attempt_of(response, raw.clone());
-        let terminal = terminal_error(response, raw, &mut attempt);
+        let mut attempt = self.attempt_of(response, raw);
+        let terminal = terminal_error(response, &mut attempt);
+        let raw = terminal.as_ref().and_then(|_| owned(&attempt.raw_output));
         self.ledger.attempts.push(attempt);
         match terminal {
-            Some(error) => Err(error(std::mem::take(&mut self.ledger))),
+            Some(error) => Err(error(std::mem::take(&mut self.ledger), raw)),
             None => Ok(()),
         }
     }
 
     /// The verdict on an answer: done, again (re-ask or a larger `max_tokens`), or
     /// failed.
+    ///
+    /// The ledger shares the answer's text with the response (a copy only for a text
+    /// answer), and only when something will see it: a value returned alone (`.await`
+    /// without hooks) drops the ledger, so its last attempt keeps none.
     pub(super) async fn judge(&mut self, response: ChatResponse, answer: Answer<V>) -> Verdict<V> {
         if response.finish_reason == Some(FinishReason::Length)
             && let Some(larger) = self
                 .retry_truncated_with
                 .filter(|m| self.request.params.max_tokens < Some(*m))
         {
-            let mut attempt = self.attempt_of(&response, answer.raw);
+            let mut attempt = self.attempt_of(&response, self.raw_of(&response));
             attempt.error = Some(format!(
                 "truncated at the token limit; retrying with max_tokens {larger}"
             ));
@@ -308,10 +321,12 @@ impl<V> Engine<V> {
                 "the answer was cut at the token limit; asking again with max_tokens {larger}"
             ));
         }
-        let mut attempt = self.attempt_of(&response, answer.raw.clone());
-        if let Some(error) = terminal_error(&response, answer.raw.clone(), &mut attempt) {
+        let mut attempt = self.attempt_of(&response, None);
+        if let Some(error) = terminal_error(&response, &mut attempt) {
+            attempt.raw_output = self.raw_of(&response);
+            let raw = owned(&attempt.raw_output);
             self.ledger.attempts.push(attempt);
-            return Verdict::Fail(error(std::mem::take(&mut self.ledger)));
+            return Verdict::Fail(error(std::mem::take(&mut self.ledger), raw));
         }
         let outcome = match answer.value {
             Err(failure) => Err(failure),
@@ -320,6 +335,7 @@ impl<V> Engine<V> {
                 let validation = self.validation.clone();
                 match self.within(validation(&value)).await {
                     None => {
+                        attempt.raw_output = self.raw_of(&response);
                         attempt.error = Some("timed out in validation".to_owned());
                         self.ledger.attempts.push(attempt);
                         return Verdict::Fail(Error::Timeout {
@@ -334,6 +350,9 @@ impl<V> Engine<V> {
         };
         let failure = match outcome {
             Ok(value) => {
+                if self.keep_raw {
+                    attempt.raw_output = self.raw_of(&response);
+                }
                 self.ledger.attempts.push(attempt);
                 return Verdict::Done(Completion {
                     value,
@@ -344,7 +363,14 @@ impl<V> Engine<V> {
             Err(failure) => failure,
         };
         let text = self.provider.redact(&failure.to_string());
+        attempt.raw_output = self.raw_of(&response);
         attempt.error = Some(text.clone());
+        let last = self.number >= self.attempts;
+        let raw = if last {
+            owned(&attempt.raw_output)
+        } else {
+            None
+        };
         self.ledger.attempts.push(attempt);
         match &failure {
             Failure::Parse(message) => self.hooks.emit(&HookEvent::ParseError {
@@ -356,17 +382,17 @@ impl<V> Engine<V> {
                 errors,
             }),
         }
-        if self.number >= self.attempts {
+        if last {
             let ledger = std::mem::take(&mut self.ledger);
             return Verdict::Fail(match failure {
                 Failure::Parse(_) => Error::Parse {
                     message: text,
-                    raw_output: answer.raw,
+                    raw_output: raw,
                     ledger,
                 },
                 Failure::Validation(errors) => Error::Validation {
                     errors,
-                    raw_output: answer.raw,
+                    raw_output: raw,
                     ledger,
                 },
             });
@@ -381,31 +407,32 @@ impl<V> Engine<V> {
     }
 }
 
-/// Builds an error once the ledger is complete.
-type ErrorWithLedger = Box<dyn FnOnce(Ledger) -> Error + Send>;
+/// An owned copy of the answer's text, for an error that carries it.
+fn owned(raw: &Option<Arc<str>>) -> Option<String> {
+    raw.as_deref().map(str::to_owned)
+}
+
+/// Builds an error once the ledger is complete (and given the answer's text).
+type ErrorWithLedger = Box<dyn FnOnce(Ledger, Option<String>) -> Error + Send>;
 
 /// Answers that re-asking cannot fix: a refusal, the content filter, truncation at the
 /// token limit (re-asking would be cut again: fail fast).
-fn terminal_error(
-    response: &ChatResponse,
-    raw: Option<String>,
-    attempt: &mut Attempt,
-) -> Option<ErrorWithLedger> {
+fn terminal_error(response: &ChatResponse, attempt: &mut Attempt) -> Option<ErrorWithLedger> {
     if let Some(text) = response.refusal.clone() {
         attempt.error = Some(format!("refusal: {text}"));
-        return Some(Box::new(move |ledger| Error::Refusal { text, ledger }));
+        return Some(Box::new(move |ledger, _| Error::Refusal { text, ledger }));
     }
     match response.finish_reason {
         Some(FinishReason::Length) => {
             attempt.error = Some("truncated at the token limit".to_owned());
-            Some(Box::new(move |ledger| Error::Truncated {
+            Some(Box::new(|ledger, raw| Error::Truncated {
                 partial_output: raw,
                 ledger,
             }))
         }
         Some(FinishReason::ContentFilter) => {
             attempt.error = Some("content filter".to_owned());
-            Some(Box::new(|ledger| Error::ContentFilter { ledger }))
+            Some(Box::new(|ledger, _| Error::ContentFilter { ledger }))
         }
         _ => None,
     }

@@ -4,6 +4,7 @@
 use crate::chat::{Mode, ProviderError, Usage};
 use crate::validate::ValidationErrors;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One attempt: a request sent and what came of it.
@@ -19,8 +20,9 @@ pub struct Attempt {
     pub usage: Option<Usage>,
     /// Transport failures retried within this attempt.
     pub transport_retries: u32,
-    /// What the model answered (the JSON text read, or the text).
-    pub raw_output: Option<String>,
+    /// What the model answered (the JSON text read, or the text). Shared with the
+    /// response: a tool call's arguments are this same text, not a copy.
+    pub raw_output: Option<Arc<str>>,
     /// Why the attempt failed, if it did.
     pub error: Option<String>,
 }

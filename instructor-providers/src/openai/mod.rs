@@ -70,6 +70,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use types::{
@@ -570,8 +572,11 @@ impl OpenAi {
             // headers and the prompt to another host, and a 302 would turn the POST into a
             // GET whose answer would be read as the model's. See `ProviderError::Redirect`.
             .redirect(reqwest::redirect::Policy::none());
+        // The rest of `timeout` is kept by this client, not reqwest: one timer around
+        // each whole exchange, and for streams one timer reset per chunk (see
+        // `within_timeout` and `Stalled`).
         if let Some(timeout) = config.timeout {
-            builder = builder.connect_timeout(timeout).read_timeout(timeout);
+            builder = builder.connect_timeout(timeout);
         }
         let headers = match config_headers(&config) {
             Ok(headers) => {
@@ -746,9 +751,6 @@ impl OpenAi {
             );
         }
         builder = builder.body(body);
-        if !streaming && let Some(timeout) = self.config.timeout {
-            builder = builder.timeout(timeout);
-        }
         let response = builder
             .send()
             .await
@@ -862,16 +864,46 @@ impl OpenAi {
     ) -> Result<ChatResponse, ProviderError> {
         let body = self.body_bytes(request, false)?;
         let url = self.url(&request.model);
-        let response = self.send(&url, body, false).await?;
-        let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
-        let bytes = self.success_body(response, &url).await?;
+        // From connecting to the last byte of the body, under one timer.
+        let exchange = async {
+            let response = self.send(&url, body, false).await?;
+            let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
+            let bytes = self.success_body(response, &url).await?;
+            Ok((bytes, header_id))
+        };
+        let (bytes, header_id) = self.within_timeout(exchange, &url).await?;
         self.read_whole(&bytes, header_id, keep_raw)
+    }
+
+    /// `exchange`, unless [`OpenAiConfig::timeout`] passes first: then the transport
+    /// error reqwest's own timeout would give.
+    async fn within_timeout<T>(
+        &self,
+        exchange: impl Future<Output = Result<T, ProviderError>>,
+        url: &str,
+    ) -> Result<T, ProviderError> {
+        match self.config.timeout {
+            None => exchange.await,
+            Some(timeout) => match tokio::time::timeout(timeout, exchange).await {
+                Ok(result) => result,
+                Err(_) => Err(self.redactor.error(ProviderError::Transport {
+                    message: format!(
+                        "timed out waiting for {}: no answer within {timeout:?}",
+                        display_url(url)
+                    ),
+                })),
+            },
+        }
     }
 
     async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
         let body = self.body_bytes(request, true)?;
         let url = self.url(&request.model);
-        let response = self.send(&url, body, true).await?;
+        // Connecting and the wait for the answer's head, under one timer; then each
+        // wait for more bytes under its own (`Stalled`).
+        let response = self
+            .within_timeout(self.send(&url, body, true), &url)
+            .await?;
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -882,7 +914,9 @@ impl OpenAi {
             // A server that ignores `stream: true` answers with a whole completion: it is
             // the answer all the same, passed on as the events a stream would have given.
             let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
-            let bytes = self.success_body(response, &url).await?;
+            let bytes = self
+                .within_timeout(self.success_body(response, &url), &url)
+                .await?;
             if looks_like_event_stream(&bytes) {
                 // An event stream mislabelled as JSON (some proxies): read as what it is.
                 let bytes = futures_util::stream::iter([Ok::<_, ProviderError>(bytes)]);
@@ -894,11 +928,12 @@ impl OpenAi {
             return Ok(Box::pin(futures_util::stream::iter(events)));
         }
         let shown_url = display_url(&url);
-        let mut rest = Box::pin(response.bytes_stream().map(move |chunk| {
+        let chunks = response.bytes_stream().map(move |chunk| {
             chunk.map_err(|error| ProviderError::Transport {
                 message: format!("the stream from {shown_url} broke: {}", cause(&error)),
             })
-        }));
+        });
+        let mut rest = Box::pin(Stalled::new(chunks, self.config.timeout, display_url(&url)));
         // Anything else is an event stream only if it starts like one (some servers send
         // no content type); a captive portal's HTML or an empty body is not, and trying
         // again would meet the same page.
@@ -960,6 +995,10 @@ impl Provider for OpenAi {
 
     fn redact(&self, text: &str) -> String {
         self.redactor.text(text.to_owned())
+    }
+
+    fn redacted<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.redactor.borrowed(text)
     }
 
     fn redact_in_place(&self, text: &mut String) {
@@ -1220,7 +1259,21 @@ fn read_response(
         Ok((completion, raw))
     };
     let (completion, raw) = if keep_raw {
-        from_tree()?
+        match from_tree() {
+            Ok(read) => read,
+            // A body the typed reading accepts but a tree cannot hold: a lone surrogate
+            // escape (`\ud800`, no text in any encoding) in a field nobody reads. The
+            // answer is the same with or without the raw body (and streamed); the raw
+            // body keeps such an escape as U+FFFD.
+            Err(error) => match serde_json::from_slice::<ChatCompletion>(body) {
+                Ok(completion) => {
+                    let raw = serde_json::from_slice(&without_lone_surrogates(body))
+                        .map_or(Value::Null, |raw| redactor.value(raw));
+                    (completion, raw)
+                }
+                Err(_) => return Err(error),
+            },
+        }
     } else {
         // Straight from the bytes, without a tree. A body this cannot read is read
         // again through the tree, so that it is refused (or, for a duplicate key,
@@ -1279,7 +1332,7 @@ fn read_response(
             .map(|call| ToolCall {
                 id: call.id.unwrap_or_default(),
                 name: call.function.name.unwrap_or_default(),
-                arguments: into_arguments_text(call.function.arguments),
+                arguments: into_arguments_text(call.function.arguments).into(),
             })
             .collect();
         response.finish_reason = choice
@@ -1288,6 +1341,38 @@ fn read_response(
             .map(|reason| FinishReason::from_wire(&reason));
     }
     Ok(redactor.response(response))
+}
+
+/// `body` with every lone surrogate escape (`\ud800` not followed by a low surrogate's
+/// escape, or a low one alone) written as `\ufffd`, the same length; everything else as
+/// is.
+fn without_lone_surrogates(body: &[u8]) -> Vec<u8> {
+    fn unit(escape: &[u8]) -> Option<u16> {
+        let hex = escape.strip_prefix(b"\\u")?.get(..4)?;
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    }
+    let mut out = body.to_vec();
+    let mut at = 0;
+    while at < out.len() {
+        if out[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        match unit(&out[at..]) {
+            Some(0xD800..=0xDBFF)
+                if unit(&out[at + 6..]).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) =>
+            {
+                at += 12;
+            }
+            Some(0xD800..=0xDFFF) => {
+                out[at..at + 6].copy_from_slice(b"\\ufffd");
+                at += 6;
+            }
+            // Any other escape: its backslash and the character after it.
+            _ => at += 2,
+        }
+    }
+    out
 }
 
 /// The events a stream would have given for a whole answer (a server that ignored
@@ -1309,7 +1394,7 @@ fn whole_response_events(response: ChatResponse) -> Vec<StreamEvent> {
             index,
             id: Some(call.id).filter(|id| !id.is_empty()),
             name: Some(call.name).filter(|name| !name.is_empty()),
-            delta: call.arguments,
+            delta: String::from(&*call.arguments),
         });
     }
     if let Some(usage) = response.usage {
@@ -1325,6 +1410,80 @@ fn whole_response_events(response: ChatResponse) -> Vec<StreamEvent> {
 /// the body says what the caller wrote.
 fn decimal_f64(value: f32) -> f64 {
     value.to_string().parse().unwrap_or(f64::from(value))
+}
+
+/// A stream of body chunks whose every wait for the next chunk is bounded by `timeout`
+/// (`None`: unbounded): a silence past it ends the stream with a transport error. One
+/// timer serves the whole stream; a chunk only notes the time, and the timer is moved
+/// on when it fires early.
+struct Stalled<S> {
+    inner: Pin<Box<S>>,
+    timeout: Option<Duration>,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// When the last chunk arrived (or the stream opened).
+    last: tokio::time::Instant,
+    url: String,
+    done: bool,
+}
+
+impl<S> Stalled<S> {
+    fn new(inner: S, timeout: Option<Duration>, url: String) -> Self {
+        Stalled {
+            inner: Box::pin(inner),
+            timer: timeout.map(|timeout| Box::pin(tokio::time::sleep(timeout))),
+            timeout,
+            last: tokio::time::Instant::now(),
+            url,
+            done: false,
+        }
+    }
+}
+
+impl<S, T> futures_core::Stream for Stalled<S>
+where
+    S: futures_core::Stream<Item = Result<T, ProviderError>>,
+{
+    type Item = Result<T, ProviderError>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(item) = this.inner.as_mut().poll_next(cx) {
+            if item.is_none() {
+                this.done = true;
+            } else if this.timer.is_some() {
+                this.last = tokio::time::Instant::now();
+            }
+            return Poll::Ready(item);
+        }
+        let (Some(timer), Some(timeout)) = (&mut this.timer, this.timeout) else {
+            return Poll::Pending;
+        };
+        loop {
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let deadline = this.last + timeout;
+            if tokio::time::Instant::now() < deadline {
+                // Chunks came since the timer was set: it waits from the last one.
+                timer.as_mut().reset(deadline);
+                continue;
+            }
+            this.done = true;
+            return Poll::Ready(Some(Err(ProviderError::Transport {
+                message: format!(
+                    "the stream from {} broke: timed out, no bytes for {timeout:?}",
+                    this.url
+                ),
+            })));
+        }
+    }
 }
 
 /// Why a body could not be read whole.
@@ -1380,6 +1539,15 @@ async fn read_body(
             body.extend_from_slice(&chunk[..room]);
             body.truncate(head_len);
             return Err(BodyError::TooLarge { head: body });
+        }
+        let needed = body.len().saturating_add(chunk.len());
+        if let Some(announced) = announced.filter(|_| !announced_too_large)
+            && needed > body.capacity()
+            && announced >= needed
+        {
+            // The first MiB has arrived: the announced length (within the limit) is
+            // now reserved as is, rather than doubled past it.
+            body.reserve_exact(announced - body.len());
         }
         body.extend_from_slice(&chunk);
         if announced_too_large && body.len() >= head_len {
@@ -1572,6 +1740,33 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters_and_nothing_else_changes() {
+        let cases: &[(&str, &str)] = &[
+            (r#"{"a":"\ud800"}"#, r#"{"a":"\ufffd"}"#),
+            (r#"{"a":"\udc00x"}"#, r#"{"a":"\ufffdx"}"#),
+            (r#"{"a":"\ud800\u0041"}"#, r#"{"a":"\ufffd\u0041"}"#),
+            (r#"{"a":"\ud83d\ude00"}"#, r#"{"a":"\ud83d\ude00"}"#),
+            (r#"{"a":"\\ud800"}"#, r#"{"a":"\\ud800"}"#),
+            (r#"{"a":"\ud8"}"#, r#"{"a":"\ud8"}"#),
+            (r#"{"a":"x\"}"#, r#"{"a":"x\"}"#),
+        ];
+        for (body, expected) in cases {
+            let repaired = without_lone_surrogates(body.as_bytes());
+            assert_eq!(
+                std::str::from_utf8(&repaired).expect("UTF-8"),
+                *expected,
+                "{body}"
+            );
+        }
+        let value: Value = serde_json::from_slice(&without_lone_surrogates(
+            br#"{"a":"\ud800","b":"\ud83d\ude00"}"#,
+        ))
+        .expect("JSON once repaired");
+        assert_eq!(value["a"], "\u{fffd}");
+        assert_eq!(value["b"], "\u{1f600}");
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -11,6 +11,8 @@
 use super::ApiKey;
 use instructor_core::chat::{ChatResponse, FinishReason, ProviderError, StreamEvent, ToolCall};
 use serde_json::Value;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Keys shorter than this are placeholders (`EMPTY`, `none`, `x`, as local servers are
 /// given), not secrets: removing them from answers would turn every `x` of a model's
@@ -61,6 +63,24 @@ impl Redactor {
         match &self.key {
             Some(key) if text.contains(key.as_str()) => text.replace(key.as_str(), REDACTED),
             _ => text,
+        }
+    }
+
+    /// `text` without the key, borrowed when it holds none.
+    pub(crate) fn borrowed<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match &self.key {
+            Some(key) if text.contains(key.as_str()) => {
+                Cow::Owned(text.replace(key.as_str(), REDACTED))
+            }
+            _ => Cow::Borrowed(text),
+        }
+    }
+
+    /// Shared `text` without the key (the same text when it holds none).
+    pub(crate) fn shared(&self, text: Arc<str>) -> Arc<str> {
+        match self.borrowed(&text) {
+            Cow::Borrowed(_) => text,
+            Cow::Owned(redacted) => redacted.into(),
         }
     }
 
@@ -121,7 +141,7 @@ impl Redactor {
                 .map(|call| ToolCall {
                     id: self.id(call.id),
                     name: self.id(call.name),
-                    arguments: self.text(call.arguments),
+                    arguments: self.shared(call.arguments),
                 })
                 .collect(),
             usage: response.usage,

@@ -202,8 +202,9 @@ enum Step {
     Event(StreamEvent),
     /// The stream broke off with this failure; the caller decides whether to retry.
     Broken(crate::chat::ProviderError),
-    /// The attempt's answer is complete.
-    End(crate::chat::ChatResponse),
+    /// The attempt's answer is complete: [`Wire::response`] gives it (once the caller
+    /// has dropped what it no longer needs, such as the preview).
+    End,
 }
 
 impl Wire {
@@ -236,15 +237,22 @@ impl Wire {
                 None => {
                     self.events = None;
                     self.attempt_open = false;
-                    let assembled = std::mem::take(&mut self.assembled);
-                    let response = assembled.into_response(&engine.request.model);
-                    return Ok(Step::End(engine.received(response)));
+                    return Ok(Step::End);
                 }
                 Some(Err(error)) => error,
             };
             self.events = None;
             return Ok(Step::Broken(failure));
         }
+    }
+}
+
+impl Wire {
+    /// The response of the attempt that ended ([`Step::End`]): assembled, then
+    /// received by the engine.
+    fn response<V>(&mut self, engine: &mut Engine<V>) -> crate::chat::ChatResponse {
+        let assembled = std::mem::take(&mut self.assembled);
+        engine.received(assembled.into_response(&engine.request.model))
     }
 }
 
@@ -310,9 +318,11 @@ impl<T: Extract> PartialRun<T> {
                     }
                     self.restart(reason);
                 }
-                Step::End(response) => {
-                    // The previews are over: their state goes before the value is read.
+                Step::End => {
+                    // The previews are over: their state goes before the response is
+                    // assembled and the value read.
                     self.preview = preview::<T>(&self.engine.spec);
+                    let response = self.wire.response(&mut self.engine);
                     let answer = read_answer::<T>(&self.engine.spec, &response);
                     match self.engine.judge(response, answer).await {
                         Verdict::Done(done) => {
@@ -410,7 +420,10 @@ impl<T: Extract> ItemRun<T> {
                     }
                     self.reset();
                 }
-                Step::End(response) => self.on_end(response).await,
+                Step::End => {
+                    let response = self.wire.response(&mut self.engine);
+                    self.on_end(response).await;
+                }
             }
         }
     }
@@ -431,7 +444,7 @@ impl<T: Extract> ItemRun<T> {
                     .map(|(i, call)| ToolCall {
                         id: call.id.clone().unwrap_or_else(|| format!("call_{i}")),
                         name: call.name.clone().unwrap_or_default(),
-                        arguments: call.arguments.clone(),
+                        arguments: call.arguments.as_str().into(),
                     })
                     .collect();
                 for call in calls {
@@ -517,7 +530,7 @@ impl<T: Extract> ItemRun<T> {
             // though the first call's items were shown on the way.
             let error = Error::Parse {
                 message,
-                raw_output: raw,
+                raw_output: raw.as_deref().map(str::to_owned),
                 ledger: std::mem::take(&mut self.engine.ledger),
             };
             let error = self.engine.fail(error);
