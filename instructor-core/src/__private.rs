@@ -70,6 +70,21 @@ impl ObjectBuilder {
     }
 
     /// Other names serde accepts for the property `name`.
+    /// A field with no annotations and no rules: its type's schema, required unless it
+    /// has a default or its type may be missing (one call per field keeps the derived
+    /// `schema` small).
+    pub fn field<T: ExtractSchema + ?Sized>(
+        &mut self,
+        generator: &mut SchemaGenerator,
+        name: &str,
+        aliases: &[&str],
+        has_default: bool,
+    ) {
+        let schema = generator.subschema_for::<T>();
+        self.property(name, schema, !has_default && !T::MAY_BE_MISSING);
+        self.aliases(name, aliases);
+    }
+
     pub fn aliases(&mut self, name: &str, aliases: &[&str]) {
         if !aliases.is_empty() {
             self.object.aliases.insert(
@@ -647,6 +662,38 @@ pub fn custom<T: ?Sized, E: Into<ValidationErrors>>(
     if let Err(found) = result {
         errors.extend_at(path, found.into());
     }
+}
+
+/// Validates a field with no rules of its own: recurses into its value at `name`.
+pub fn validate_field<T: Validate + ?Sized>(
+    value: &T,
+    name: &str,
+    context: &Context,
+    path: &mut WirePath,
+    errors: &mut ValidationErrors,
+) {
+    path.push_key(name);
+    value.validate_into(context, path, errors);
+    path.pop();
+}
+
+/// `validate_partial` of a field of a partial struct with no rules of its own:
+/// recurses into its partial at `name` (`nullable` for an `Option` field).
+pub fn validate_partial_field<F: HasPartial>(
+    slot: &Option<F::Partial>,
+    name: &str,
+    nullable: bool,
+    context: &Context,
+    path: &mut WirePath,
+    errors: &mut ValidationErrors,
+) {
+    path.push_key(name);
+    if nullable {
+        <Option<F> as HasPartial>::validate_partial(slot, context, path, errors);
+    } else if let Some(inner) = slot {
+        F::validate_partial(inner, context, path, errors);
+    }
+    path.pop();
 }
 
 /// Pushes a key onto a validation path.

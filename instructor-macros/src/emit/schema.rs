@@ -39,9 +39,11 @@ pub fn emit(model: &Model) -> TokenStream {
     };
     quote! {
         impl #impl_generics __ip::ExtractSchema for #ident #ty_generics #where_clause {
+            #[inline]
             fn schema_name() -> __ip::Option<__ip::Cow<'static, str>> {
                 #schema_name
             }
+            #[inline]
             fn schema(__gen: &mut __ip::SchemaGenerator) -> __ip::Schema {
                 let mut __schema = #body;
                 #describe
@@ -93,6 +95,15 @@ fn property(field: &Field) -> TokenStream {
     let wire = &field.wire;
     let aliases = &field.aliases;
     let has_default = field.has_default;
+    let plain = field.rules.is_empty()
+        && field.description.is_none()
+        && field.title.is_none()
+        && field.examples.is_empty();
+    if plain && matches!(field.source, FieldSource::Type) {
+        // The common case in one call; spanned at the type like `field_schema`.
+        let call = quote_spanned!(ty.span()=> field::<#ty>);
+        return quote!(__obj.#call(__gen, #wire, &[#(#aliases),*], #has_default););
+    }
     let required_rule = field
         .rules
         .iter()

@@ -74,6 +74,7 @@ pub fn emit(model: &Model) -> TokenStream {
         .map(|path| quote!(__ip::custom(#path(self, __ctx), self, __path, __errors);));
     quote! {
         impl #impl_generics __ip::Validate for #ident #ty_generics #where_clause {
+            #[inline]
             fn validate_into(
                 &self,
                 __ctx: &__ip::Context,
@@ -105,7 +106,16 @@ fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStre
         .iter()
         .map(|path| quote!(__ip::custom(#path(__v, __ctx), __v, __path, __errors);));
     let wire = &field.wire;
-    let (push, pop) = if at_parent || field.flatten || is_transparent_member(field) {
+    let at_parent = at_parent || field.flatten || is_transparent_member(field);
+    if rules.is_empty() && field.validators.is_empty() {
+        // The common case in one call: no rules, nothing to bind.
+        return match (recurse.is_some(), at_parent) {
+            (false, _) => quote!(),
+            (true, true) => quote!(__ip::Validate::validate_into(#value, __ctx, __path, __errors);),
+            (true, false) => quote!(__ip::validate_field(#value, #wire, __ctx, __path, __errors);),
+        };
+    }
+    let (push, pop) = if at_parent {
         (quote!(), quote!())
     } else {
         (quote!(__ip::key(__path, #wire);), quote!(__path.pop();))

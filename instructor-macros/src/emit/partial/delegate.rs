@@ -39,10 +39,12 @@ pub fn emit(model: &Model, inner: TokenStream) -> (TokenStream, TokenStream) {
         impl #impl_generics __ip::HasPartial for #ident #ty_generics #where_clause {
             type Partial = #partial_ty;
 
+            #[inline]
             fn accepts_key(__key: &str) -> bool {
                 <#sink as __ip::HasPartial>::accepts_key(__key)
             }
 
+            #[inline]
             fn apply_new(
                 __path: &[__ip::PathSegment],
                 __event: &__ip::Event<'_>,
@@ -51,6 +53,7 @@ pub fn emit(model: &Model, inner: TokenStream) -> (TokenStream, TokenStream) {
                 <#sink as __ip::HasPartial>::apply_new(__path, __event, __scratch)
             }
 
+            #[inline]
             fn apply_existing(
                 __partial: &mut Self::Partial,
                 __path: &[__ip::PathSegment],

@@ -106,10 +106,12 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
         impl #impl_generics __ip::HasPartial for #ident #ty_generics #where_clause {
             type Partial = #partial #p_ty;
 
+            #[inline]
             fn mark_complete(__partial: &mut Self::Partial) {
                 match __partial { #(#mark_arms)* }
             }
 
+            #[inline]
             fn apply_new(
                 __path: &[__ip::PathSegment],
                 __event: &__ip::Event<'_>,
@@ -118,6 +120,7 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
                 __ip::enum_apply_new::<Self, Self::Partial>(__path, __event, __scratch)
             }
 
+            #[inline]
             fn apply_existing(
                 _: &mut Self::Partial,
                 __path: &[__ip::PathSegment],
@@ -208,6 +211,7 @@ fn std_impls_enum(model: &Model, generics: &syn::Generics, variants: &[Variant])
         };
         quote! {
             impl #p_impl __ip::Default for #partial #p_ty #p_where {
+                #[inline]
                 fn default() -> Self {
                     #value
                 }
@@ -217,16 +221,19 @@ fn std_impls_enum(model: &Model, generics: &syn::Generics, variants: &[Variant])
     quote! {
         #default
         impl #p_impl __ip::Clone for #partial #p_ty #p_where {
+            #[inline]
             fn clone(&self) -> Self {
                 match self { #(#clone_arms)* }
             }
         }
         impl #p_impl __ip::fmt::Debug for #partial #p_ty #p_where {
+            #[inline]
             fn fmt(&self, __f: &mut __ip::fmt::Formatter<'_>) -> __ip::fmt::Result {
                 match self { #(#debug_arms)* }
             }
         }
         impl #p_impl ::core::cmp::PartialEq for #partial #p_ty #p_where {
+            #[inline]
             fn eq(&self, __other: &Self) -> bool {
                 match (self, __other) { #(#eq_arms)* #fallback }
             }

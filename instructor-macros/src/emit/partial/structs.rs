@@ -81,6 +81,7 @@ pub fn emit_named(
             );
             quote! {
                 #[doc = #doc]
+                #[inline]
                 pub fn #method(&self) -> #ip::FieldState {
                     self.__instructor_complete.state(#index, self.#name.is_some())
                 }
@@ -107,11 +108,16 @@ pub fn emit_named(
         if field.flatten {
             return recurse;
         }
+        let wire = &field.wire;
         let rules = if field.skip_rules
             || !matches!(field.source, crate::model::FieldSource::Type)
             || field.rules.is_empty()
         {
-            quote!()
+            // The common case in one call.
+            let nullable = field.option_inner.is_some();
+            return quote! {
+                __ip::validate_partial_field::<#sink>(&__partial.#name, #wire, #nullable, __ctx, __path, __errors);
+            };
         } else {
             let value = quote_spanned!(field.ty.span()=> __v);
             let checks = crate::emit::validate::rule_checks(&field.rules, value.clone());
@@ -127,7 +133,6 @@ pub fn emit_named(
                 }
             }
         };
-        let wire = &field.wire;
         quote! {
             __ip::key(__path, #wire);
             #rules
@@ -220,6 +225,7 @@ pub fn emit_named(
         impl #p_impl __ip::PartialFields for #partial #p_ty #p_where {
             const FIELDS: &'static [__ip::FieldInfo] = &[#(#table),*];
 
+            #[inline]
             fn complete_fields(&self) -> &__ip::CompleteFields {
                 &self.__instructor_complete
             }
@@ -277,6 +283,7 @@ pub fn emit_named(
         #std_impls
         #serde_impls
         impl #p_impl __ip::PartialSink for #partial #p_ty #p_where {
+            #[inline]
             fn apply(
                 &mut self,
                 __path: &[__ip::PathSegment],
@@ -300,15 +307,18 @@ pub fn emit_named(
         impl #impl_generics __ip::HasPartial for #ident #ty_generics #where_clause {
             type Partial = #partial #p_ty;
 
+            #[inline]
             fn accepts_key(__key: &str) -> bool {
                 let _ = __key;
                 false #(|| __key == #wires)* #(#flatten_accepts)*
             }
 
+            #[inline]
             fn mark_complete(__partial: &mut Self::Partial) {
                 #(#mark_fields)*
             }
 
+            #[inline]
             fn validate_partial(
                 __partial: &Self::Partial,
                 __ctx: &__ip::Context,
@@ -319,6 +329,7 @@ pub fn emit_named(
                 #(#partial_checks)*
             }
 
+            #[inline]
             fn apply_new(
                 __path: &[__ip::PathSegment],
                 __event: &__ip::Event<'_>,
@@ -327,6 +338,7 @@ pub fn emit_named(
                 #apply_new
             }
 
+            #[inline]
             fn apply_existing(
                 __partial: &mut Self::Partial,
                 __path: &[__ip::PathSegment],
@@ -357,11 +369,13 @@ fn std_impls_struct(
     let partial_name = partial.to_string();
     quote! {
         impl #p_impl __ip::Default for #partial #p_ty #p_where {
+            #[inline]
             fn default() -> Self {
                 Self { #(#names: __ip::None,)* __instructor_complete: __ip::Default::default() }
             }
         }
         impl #p_impl __ip::Clone for #partial #p_ty #p_where {
+            #[inline]
             fn clone(&self) -> Self {
                 Self {
                     #(#names: __ip::Clone::clone(&self.#names),)*
@@ -370,6 +384,7 @@ fn std_impls_struct(
             }
         }
         impl #p_impl __ip::fmt::Debug for #partial #p_ty #p_where {
+            #[inline]
             fn fmt(&self, __f: &mut __ip::fmt::Formatter<'_>) -> __ip::fmt::Result {
                 __f.debug_struct(#partial_name)
                     #(.field(__ip::stringify!(#names), &self.#names))*
@@ -377,6 +392,7 @@ fn std_impls_struct(
             }
         }
         impl #p_impl ::core::cmp::PartialEq for #partial #p_ty #p_where {
+            #[inline]
             fn eq(&self, __other: &Self) -> bool {
                 let _ = __other;
                 true #(&& self.#names == __other.#names)*

@@ -113,6 +113,7 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
         };
         quote! {
             impl __ip::Default for #partial {
+                #[inline]
                 fn default() -> Self {
                     #value
                 }
@@ -144,6 +145,7 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
         impl __ip::TaggedPartial for #partial {
             const REPR: __ip::TagRepr = REPR;
 
+            #[inline]
             fn shows_at_tag(__tag: &str) -> __ip::Option<bool> {
                 match __tag {
                     #(#show_arms)*
@@ -151,6 +153,7 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
                 }
             }
 
+            #[inline]
             fn from_content(__tag: &str, __content: __ip::serde_json::Value) -> __ip::Result<Self, __ip::String> {
                 let _ = &__content;
                 match __tag {
@@ -159,6 +162,7 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
                 }
             }
 
+            #[inline]
             fn mark_complete(&mut self) {
                 <#ident as __ip::HasPartial>::mark_complete(self)
             }
@@ -180,10 +184,12 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
         impl __ip::HasPartial for #ident {
             type Partial = #partial;
 
+            #[inline]
             fn mark_complete(__partial: &mut Self::Partial) {
                 match __partial { #(#mark_arms)* }
             }
 
+            #[inline]
             fn validate_partial(
                 __partial: &Self::Partial,
                 __ctx: &__ip::Context,
@@ -196,6 +202,7 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
                 #check_pop
             }
 
+            #[inline]
             fn apply_new(
                 __path: &[__ip::PathSegment],
                 __event: &__ip::Event<'_>,
@@ -204,6 +211,7 @@ pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, T
                 __ip::tagged_apply_new::<Self::Partial>(__path, __event, __scratch)
             }
 
+            #[inline]
             fn apply_existing(
                 __partial: &mut Self::Partial,
                 __path: &[__ip::PathSegment],
