@@ -6,8 +6,8 @@
 //! The server runs in a separate process (this binary started again with
 //! `--serve-fixed`) and answers every `POST` with the same OpenAI chat completion (one
 //! tool call), so its CPU is not counted: the client's CPU is the CPU time of this
-//! process (all threads: `/proc/self/task/*/schedstat`, nanoseconds; Linux only),
-//! read before and after each run. The client runs on a current-thread tokio runtime.
+//! process (all threads, its CPU clock `CLOCK_PROCESS_CPUTIME_ID`), read before and
+//! after each run. The client runs on a current-thread tokio runtime.
 //!
 //! Run: `cargo bench --bench requests` (env `REQUESTS`, `CONCURRENCY`, `ROUNDS` change
 //! the defaults 5000, 256, 3). Numbers are printed, never asserted.
@@ -166,43 +166,16 @@ fn compare(label: &str, ours: Run, theirs: Run) {
     );
 }
 
-/// CPU time of this process: the sum over its threads of the time on a CPU in
-/// `/proc/self/task/*/schedstat` (nanoseconds), else user + system time from
-/// `/proc/self/stat` (in clock ticks of 1/100 s, Linux's fixed `USER_HZ`).
+/// CPU time of this process, all threads, from its CPU clock
+/// (`CLOCK_PROCESS_CPUTIME_ID`), which counts up to the moment of the call (the
+/// per-thread `schedstat` files read before are brought up to date only at scheduler
+/// ticks and switches).
 fn process_cpu() -> Duration {
-    let threads = std::fs::read_dir("/proc/self/task")
-        .into_iter()
-        .flatten()
-        .flatten();
-    let mut nanos = 0u64;
-    let mut read_any = false;
-    for thread in threads {
-        let Ok(stat) = std::fs::read_to_string(thread.path().join("schedstat")) else {
-            continue;
-        };
-        if let Some(on_cpu) = stat
-            .split_whitespace()
-            .next()
-            .and_then(|n| n.parse::<u64>().ok())
-        {
-            nanos += on_cpu;
-            read_any = true;
-        }
-    }
-    if read_any {
-        return Duration::from_nanos(nanos);
-    }
-    ticks_cpu()
-}
-
-fn ticks_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat (Linux)");
-    // The command name (field 2) may hold spaces: count from its closing parenthesis.
-    let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 =
-        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
-    Duration::from_millis(ticks * 10)
+    let time = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(
+        u64::try_from(time.tv_sec).unwrap_or(0),
+        u32::try_from(time.tv_nsec).unwrap_or(0),
+    )
 }
 
 async fn run_instructor(client: &Client, requests: usize, concurrency: usize) {
