@@ -11,15 +11,16 @@ use super::hooks::{HookEvent, Hooks};
 use super::reask::{ReaskText, append_reask};
 use super::retry::RetryPolicy;
 use crate::chat::{BoxFuture, ChatRequest, ChatResponse, FinishReason, OutputSpec, Provider};
-use crate::validate::ValidationErrors;
+use crate::validate::{AttemptInfo, ValidationErrors};
 use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// Validation of a read value (synchronous rules, then async validators).
-pub(crate) type Validation<V> =
-    Arc<dyn for<'a> Fn(&'a V) -> BoxFuture<'a, Result<(), ValidationErrors>> + Send + Sync>;
+pub(crate) type Validation<V> = Arc<
+    dyn for<'a> Fn(&'a V, AttemptInfo) -> BoxFuture<'a, Result<(), ValidationErrors>> + Send + Sync,
+>;
 
 /// What the engine needs from the builder, whatever the answer type.
 pub(crate) struct Settings {
@@ -333,7 +334,11 @@ impl<V> Engine<V> {
             Ok(value) => {
                 // Async validators (LLM-backed ones) are bound by the deadline too.
                 let validation = self.validation.clone();
-                match self.within(validation(&value)).await {
+                let info = AttemptInfo {
+                    number: self.number,
+                    last: self.number >= self.attempts,
+                };
+                match self.within(validation(&value, info)).await {
                     None => {
                         attempt.raw_output = self.raw_of(&response);
                         attempt.error = Some("timed out in validation".to_owned());

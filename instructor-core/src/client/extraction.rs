@@ -11,7 +11,7 @@ use super::{Client, Completion, Error, Hooks, whole};
 use crate::chat::{GenerationParams, Message, Mode};
 use crate::extract::Extract;
 use crate::schema::StrictSchema;
-use crate::validate::{AsyncValidator, Context, IntoContext, ValidationErrors};
+use crate::validate::{AsyncValidator, AttemptInfo, Context, IntoContext, ValidationErrors};
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -511,8 +511,9 @@ impl<T: Extract> Extraction<T> {
         )?;
         let context = Arc::new(self.context);
         let validators: Arc<[Arc<dyn AsyncValidator<T>>]> = self.validators.into();
-        let validation: Validation<T> = Arc::new(move |value: &T| {
-            let context = context.clone();
+        let validation: Validation<T> = Arc::new(move |value: &T, attempt: AttemptInfo| {
+            // Each attempt's validators see which attempt it is (a cheap copy).
+            let context = context.for_attempt(attempt);
             let validators = validators.clone();
             Box::pin(
                 async move { crate::validate::validate_all(value, &context, &validators).await },

@@ -21,7 +21,28 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub struct Context {
     typed: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
-    vars: serde_json::Map<String, serde_json::Value>,
+    // Shared: the engine gives each attempt its own copy (with its `AttemptInfo`), and
+    // the variables may hold a whole source document.
+    vars: Arc<serde_json::Map<String, serde_json::Value>>,
+    attempt: Option<AttemptInfo>,
+}
+
+/// Which attempt of an extraction a validator is judging: validators can be lenient
+/// early and strict on the last try, or the reverse.
+///
+/// ```
+/// use instructor_core::validate::{AttemptInfo, Context};
+///
+/// let context = Context::new().for_attempt(AttemptInfo { number: 3, last: true });
+/// assert_eq!(context.attempt().map(|a| (a.number, a.last)), Some((3, true)));
+/// assert!(Context::new().attempt().is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptInfo {
+    /// The attempt, from 1.
+    pub number: u32,
+    /// Whether no re-ask follows this attempt if it fails validation.
+    pub last: bool,
 }
 
 impl Context {
@@ -54,7 +75,7 @@ impl Context {
         name: impl Into<String>,
         value: impl Into<serde_json::Value>,
     ) -> Self {
-        self.vars.insert(name.into(), value.into());
+        Arc::make_mut(&mut self.vars).insert(name.into(), value.into());
         self
     }
 
@@ -67,6 +88,21 @@ impl Context {
     pub fn vars(&self) -> &serde_json::Map<String, serde_json::Value> {
         &self.vars
     }
+
+    /// The attempt being validated, when an extraction runs the validators (`None`
+    /// when a caller validates a value directly).
+    pub fn attempt(&self) -> Option<AttemptInfo> {
+        self.attempt
+    }
+
+    /// This context for attempt `info` (a cheap copy: typed values and variables are
+    /// shared).
+    pub fn for_attempt(&self, info: AttemptInfo) -> Context {
+        Context {
+            attempt: Some(info),
+            ..self.clone()
+        }
+    }
 }
 
 impl fmt::Debug for Context {
@@ -75,6 +111,7 @@ impl fmt::Debug for Context {
         f.debug_struct("Context")
             .field("typed_values", &self.typed.len())
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .field("attempt", &self.attempt)
             .finish()
     }
 }
@@ -118,7 +155,8 @@ impl<T: serde::Serialize> IntoContext for T {
         match serde_json::to_value(self) {
             Ok(serde_json::Value::Object(vars)) => Ok(Context {
                 typed: HashMap::new(),
-                vars,
+                vars: Arc::new(vars),
+                attempt: None,
             }),
             Ok(other) => Err(format!(
                 "a context must serialize to a map of named variables, not to {}",

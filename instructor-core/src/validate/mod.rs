@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-pub use context::{Context, IntoContext};
+pub use context::{AttemptInfo, Context, IntoContext};
 
 /// One failed rule: where (in wire names) and what is wrong, phrased for the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
