@@ -11,7 +11,7 @@
 
 use serde_json::{Value, json};
 
-use super::Reply;
+use super::{Reply, strings};
 
 /// The path of Anthropic's Messages endpoint, for
 /// [`FakeProvider::push_for`](super::FakeProvider::push_for) and
@@ -40,7 +40,7 @@ enum Block {
 }
 
 /// Token counts of a message, as Anthropic reports them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Usage {
     input: u64,
     output: u64,
@@ -86,14 +86,6 @@ pub struct Message {
     stop_reason: Option<String>,
     explicit_stop_reason: bool,
     usage: Option<Usage>,
-}
-
-fn strings<I, S>(items: I) -> Vec<String>
-where
-    I: IntoIterator<Item = S>,
-    S: Into<String>,
-{
-    items.into_iter().map(Into::into).collect()
 }
 
 impl Message {
@@ -239,12 +231,7 @@ impl Message {
 
     /// Input and output tokens.
     pub fn usage(mut self, input_tokens: u64, output_tokens: u64) -> Self {
-        let usage = self.usage.get_or_insert(Usage {
-            input: 0,
-            output: 0,
-            cache_creation: 0,
-            cache_read: 0,
-        });
+        let usage = self.usage.get_or_insert_with(Usage::default);
         usage.input = input_tokens;
         usage.output = output_tokens;
         self
@@ -253,12 +240,7 @@ impl Message {
     /// Prompt-cache tokens: written to the cache (`cache_creation_input_tokens`) and
     /// read from it (`cache_read_input_tokens`).
     pub fn cache_usage(mut self, creation_tokens: u64, read_tokens: u64) -> Self {
-        let usage = self.usage.get_or_insert(Usage {
-            input: 0,
-            output: 0,
-            cache_creation: 0,
-            cache_read: 0,
-        });
+        let usage = self.usage.get_or_insert_with(Usage::default);
         usage.cache_creation = creation_tokens;
         usage.cache_read = read_tokens;
         self

@@ -11,7 +11,7 @@
 
 use serde_json::{Value, json};
 
-use super::Reply;
+use super::{Reply, strings};
 
 /// The model name the builders use unless told otherwise.
 pub const DEFAULT_MODEL: &str = "gemini-2.5-flash";
@@ -105,7 +105,7 @@ impl GenerateContent {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self::new(Part::Text(fragments.into_iter().map(Into::into).collect()))
+        Self::new(Part::Text(strings(fragments)))
     }
 
     /// An answer calling function `name` with `args` (JSON text of an object).
@@ -183,11 +183,12 @@ impl GenerateContent {
     /// A prompt blocked before any answer: no candidates, `promptFeedback.blockReason`
     /// (for example `PROHIBITED_CONTENT` or `SAFETY`).
     pub fn prompt_blocked(reason: impl Into<String>) -> Self {
-        let mut answer = Self::new(Part::Text(Vec::new()));
-        answer.parts.clear();
-        answer.blocked = Some(reason.into());
-        answer.finish_reason = None;
-        answer
+        Self {
+            parts: Vec::new(),
+            blocked: Some(reason.into()),
+            finish_reason: None,
+            ..Self::new(Part::Text(Vec::new()))
+        }
     }
 
     fn usage_json(&self) -> Option<Value> {

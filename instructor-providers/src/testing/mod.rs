@@ -64,4 +64,13 @@ pub mod gemini;
 pub mod openai;
 
 pub use reply::Reply;
+
+/// The fragments a builder is given, as owned strings (shared by the wire builders).
+fn strings<I, S>(items: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    items.into_iter().map(Into::into).collect()
+}
 pub use server::{FakeProvider, MAX_REQUEST_BODY, RecordedRequest};

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::Reply;
+use super::{Reply, strings};
 
 /// The path of OpenAI's Chat Completions endpoint, for
 /// [`FakeProvider::push_for`](super::FakeProvider::push_for) and
@@ -75,14 +75,6 @@ pub struct ChatCompletion {
     output: Output,
     finish_reason: Option<String>,
     usage: Option<(u64, u64)>,
-}
-
-fn strings<I, S>(items: I) -> Vec<String>
-where
-    I: IntoIterator<Item = S>,
-    S: Into<String>,
-{
-    items.into_iter().map(Into::into).collect()
 }
 
 impl ChatCompletion {
