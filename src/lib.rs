@@ -107,6 +107,7 @@ pub use instructor_core::chat::Provider;
 /// ```
 pub use instructor_core::client::Error;
 pub use instructor_core::client::{Client, Completion};
+pub use instructor_core::media::{self, Document, Image, cached};
 pub use instructor_core::{
     Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, FieldError,
     FieldState, HasPartial, IntoContext, Partial, PartialError, PartialSink, PathSegment,

@@ -2,6 +2,7 @@
 //! messages and an output spec, responses, stream events, usage, and the `Provider`
 //! trait that HTTP clients implement.
 
+use crate::media::{CacheTtl, Document, Image, Parts};
 use crate::schema::RootSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -34,11 +35,52 @@ pub enum ContentPart {
         /// The text.
         text: String,
     },
-    /// An image by URL (`https://...` or a `data:` URL).
-    ImageUrl {
-        /// The URL.
-        url: String,
+    /// An image ([`Image`]: a URL, a file, bytes or base64).
+    Image(Image),
+    /// A document ([`Document`]: a PDF), where the provider takes one.
+    Document(Document),
+    /// The model's reasoning before its answer (Anthropic extended thinking), kept in
+    /// an assistant message so that a re-ask conversation stays valid; never part of
+    /// the answer that is parsed.
+    Thinking {
+        /// The reasoning text.
+        thinking: String,
+        /// The provider's signature of the block, sent back as received.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
     },
+    /// Reasoning the provider returned encrypted; sent back as received.
+    RedactedThinking {
+        /// The opaque data.
+        data: String,
+    },
+    /// The end of a cached prefix: the prompt up to and including the part before this
+    /// marker is cached where the provider caches explicitly (Anthropic's
+    /// `cache_control`); providers that cache on their own (OpenAI, Gemini) ignore it.
+    CacheBreakpoint {
+        /// How long the prefix lives.
+        #[serde(default)]
+        ttl: CacheTtl,
+    },
+}
+
+impl ContentPart {
+    /// A text part.
+    pub fn text(text: impl Into<String>) -> Self {
+        ContentPart::Text { text: text.into() }
+    }
+
+    /// A short name of the kind of part, for errors (`text`, `image`, `document`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ContentPart::Text { .. } => "text",
+            ContentPart::Image(_) => "image",
+            ContentPart::Document(_) => "document",
+            ContentPart::Thinking { .. } => "thinking",
+            ContentPart::RedactedThinking { .. } => "redacted thinking",
+            ContentPart::CacheBreakpoint { .. } => "cache breakpoint",
+        }
+    }
 }
 
 /// A call of a tool (function) by the model.
@@ -69,28 +111,38 @@ pub struct Message {
 }
 
 impl Message {
-    fn text(role: Role, text: impl Into<String>) -> Self {
+    /// A message of `role` with `content`.
+    pub fn new(role: Role, content: impl Into<Parts>) -> Self {
         Message {
             role,
-            content: vec![ContentPart::Text { text: text.into() }],
+            content: content.into().0,
             tool_calls: Vec::new(),
             tool_call_id: None,
         }
     }
 
-    /// A system message.
-    pub fn system(text: impl Into<String>) -> Self {
-        Message::text(Role::System, text)
+    /// A system message: text, or parts (`(cached(long_text), "Be brief.")`).
+    pub fn system(content: impl Into<Parts>) -> Self {
+        Message::new(Role::System, content)
     }
 
-    /// A user message.
-    pub fn user(text: impl Into<String>) -> Self {
-        Message::text(Role::User, text)
+    /// A user message: text, an [`Image`], a [`Document`], or a tuple or list of those
+    /// (`("What is in this image?", Image::url(url))`).
+    pub fn user(content: impl Into<Parts>) -> Self {
+        Message::new(Role::User, content)
     }
 
     /// An assistant message.
-    pub fn assistant(text: impl Into<String>) -> Self {
-        Message::text(Role::Assistant, text)
+    pub fn assistant(content: impl Into<Parts>) -> Self {
+        Message::new(Role::Assistant, content)
+    }
+
+    /// This message with a cache breakpoint after its last part.
+    pub fn cached(mut self) -> Self {
+        self.content.push(ContentPart::CacheBreakpoint {
+            ttl: CacheTtl::Default,
+        });
+        self
     }
 
     /// An assistant message that called tools.
@@ -107,7 +159,7 @@ impl Message {
     pub fn tool(id: impl Into<String>, text: impl Into<String>) -> Self {
         Message {
             tool_call_id: Some(id.into()),
-            ..Message::text(Role::Tool, text)
+            ..Message::new(Role::Tool, text.into())
         }
     }
 
@@ -322,6 +374,10 @@ pub struct Usage {
     pub cached_tokens: u64,
     /// Tokens spent reasoning (included in `output_tokens` where the provider does so).
     pub reasoning_tokens: u64,
+    /// Prompt tokens written to the provider's cache (Anthropic's
+    /// `cache_creation_input_tokens`, billed above the normal rate).
+    #[serde(default)]
+    pub cache_creation_tokens: u64,
 }
 
 impl Usage {
@@ -338,6 +394,9 @@ impl Usage {
         self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
         self.cached_tokens = self.cached_tokens.saturating_add(other.cached_tokens);
         self.reasoning_tokens = self.reasoning_tokens.saturating_add(other.reasoning_tokens);
+        self.cache_creation_tokens = self
+            .cache_creation_tokens
+            .saturating_add(other.cache_creation_tokens);
     }
 }
 

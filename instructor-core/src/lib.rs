@@ -8,6 +8,7 @@
 pub mod chat;
 pub mod client;
 mod extract;
+pub mod media;
 pub mod partial;
 mod path;
 pub mod schema;

@@ -144,6 +144,7 @@ pub fn render_messages(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::Image;
     use serde_json::json;
 
     fn vars(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
@@ -232,9 +233,9 @@ mod tests {
             Message::user("plain"),
             Message::assistant("{{ tone }} answer"),
         ];
-        messages[1].content.push(ContentPart::ImageUrl {
-            url: "https://example.com/{{ tone }}.png".into(),
-        });
+        messages[1].content.push(ContentPart::Image(Image::url(
+            "https://example.com/{{ tone }}.png",
+        )));
         messages[1].content.push(ContentPart::Text {
             text: "and {{ tone }}".into(),
         });
@@ -244,9 +245,7 @@ mod tests {
         assert_eq!(messages[2].text_content(), "brief answer");
         assert_eq!(
             messages[1].content[1],
-            ContentPart::ImageUrl {
-                url: "https://example.com/{{ tone }}.png".into()
-            },
+            ContentPart::Image(Image::url("https://example.com/{{ tone }}.png")),
             "only text is a template"
         );
 

@@ -927,6 +927,7 @@ fn absurd_usage_numbers_saturate_and_the_answer_is_still_read() {
                 output_tokens: 0,
                 cached_tokens: u64::MAX,
                 reasoning_tokens: 0,
+                cache_creation_tokens: 0,
             })
         );
     });

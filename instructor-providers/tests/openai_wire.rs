@@ -12,6 +12,7 @@ use instructor_core::chat::{
     ChatRequest, ContentPart, FinishReason, GenerationParams, Message, Mode, OutputSpec, Provider,
     ProviderError, StreamEvent, ToolCall, Usage,
 };
+use instructor_core::media::{Document, Image, cached};
 use instructor_core::schema::{ObjectSchema, Property, RootSchema, Schema, SchemaKind};
 use instructor_providers::openai::{
     self, OpenAi, OpenAiConfig, TokenLimitField, parse_response, stream_events, wraps_root,
@@ -454,10 +455,10 @@ fn generation_params_and_extra_reach_the_top_level() {
 
 #[test]
 fn a_whole_conversation_is_translated() {
-    let mut user = Message::user("What is in this picture?");
-    user.content.push(ContentPart::ImageUrl {
-        url: "data:image/png;base64,iVBORw0KGgo=".into(),
-    });
+    let user = Message::user((
+        "What is in this picture?",
+        Image::url("data:image/png;base64,iVBORw0KGgo="),
+    ));
     let request = ChatRequest {
         model: "gpt-4o".into(),
         messages: vec![
@@ -486,14 +487,67 @@ fn a_whole_conversation_is_translated() {
 }
 
 #[test]
+fn documents_images_from_bytes_cache_breakpoints_and_thinking() {
+    const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n";
+    const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+    let request = ChatRequest {
+        model: "gpt-4o".into(),
+        messages: vec![
+            Message::system(cached("A long system prompt.")),
+            Message::user((
+                Document::from_bytes(PDF).unwrap().title("report.pdf"),
+                Image::from_bytes(GIF).unwrap().cached(),
+                "Summarize.",
+            )),
+            Message {
+                content: vec![ContentPart::Thinking {
+                    thinking: "Let me see.".into(),
+                    signature: Some("sig".into()),
+                }],
+                ..Message::assistant_tool_calls(vec![ToolCall {
+                    id: "call_1".into(),
+                    name: "Person".into(),
+                    arguments: "{}".into(),
+                }])
+            },
+            Message::tool("call_1", "ok"),
+        ],
+        output: None,
+        params: Default::default(),
+        extra: Default::default(),
+    };
+    let body = openai().request_body(&request).unwrap();
+    assert_valid_request(&body);
+    let messages = &body["messages"];
+    // A breakpoint is left out (OpenAI caches prefixes on its own): one text stays a
+    // plain string.
+    assert_eq!(messages[0]["content"], "A long system prompt.");
+    let parts = messages[1]["content"].as_array().unwrap();
+    assert_eq!(parts.len(), 3, "{parts:?}");
+    assert_eq!(parts[0]["type"], "file");
+    assert_eq!(parts[0]["file"]["filename"], "report.pdf");
+    let file_data = parts[0]["file"]["file_data"].as_str().unwrap();
+    assert!(
+        file_data.starts_with("data:application/pdf;base64,JVBERi0xLjc"),
+        "{file_data}"
+    );
+    assert_eq!(
+        parts[1]["image_url"]["url"],
+        "data:image/gif;base64,R0lGODlhAQABAAAAADs="
+    );
+    assert_eq!(parts[2], json!({"type": "text", "text": "Summarize."}));
+    // Reasoning from another provider is not sent back; the tool calls are.
+    assert!(messages[2].get("content").is_none(), "{}", messages[2]);
+    assert_eq!(messages[2]["tool_calls"][0]["id"], "call_1");
+}
+
+#[test]
 fn requests_the_api_cannot_carry_are_refused_before_sending() {
-    let mut system = Message::system("look");
-    system.content.push(ContentPart::ImageUrl {
-        url: "https://x/y.png".into(),
-    });
+    let system = Message::system(("look", Image::url("https://x/y.png")));
     let mut tool = Message::tool("c", "x");
     tool.tool_call_id = None;
-    for message in [system, tool] {
+    let document_by_url = Message::user(("read", Document::url("https://x/y.pdf")));
+    for message in [system, tool, document_by_url] {
         let mut request = request(None, person_schema());
         request.messages.push(message);
         assert!(matches!(
@@ -593,6 +647,7 @@ fn recorded_tool_calls_are_read() {
             output_tokens: 60,
             cached_tokens: 0,
             reasoning_tokens: 0,
+            cache_creation_tokens: 0,
         })
     );
 }
@@ -642,6 +697,7 @@ fn detailed_usage_is_read() {
             output_tokens: 5,
             cached_tokens: 8,
             reasoning_tokens: 3,
+            cache_creation_tokens: 0,
         })
     );
 }

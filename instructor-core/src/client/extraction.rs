@@ -10,6 +10,7 @@ use super::streaming::{self, Items, PartialUpdates};
 use super::{Client, Completion, Error, Hooks, whole};
 use crate::chat::{GenerationParams, Message, Mode};
 use crate::extract::Extract;
+use crate::media::Parts;
 use crate::schema::StrictSchema;
 use crate::validate::{AsyncValidator, AttemptInfo, Context, IntoContext, ValidationErrors};
 use std::future::{Future, IntoFuture};
@@ -156,21 +157,23 @@ impl<T: Extract> Extraction<T> {
         self
     }
 
-    /// Adds a system message.
-    pub fn system(mut self, text: impl Into<String>) -> Self {
-        self.messages.push(Message::system(text));
+    /// Adds a system message: text, or parts with cache breakpoints
+    /// (`(cached(long_text), "Be brief.")`, see [`crate::media`]).
+    pub fn system(mut self, content: impl Into<Parts>) -> Self {
+        self.messages.push(Message::system(content));
         self
     }
 
-    /// Adds a user message.
-    pub fn user(mut self, text: impl Into<String>) -> Self {
-        self.messages.push(Message::user(text));
+    /// Adds a user message: text, an image, a document, or a tuple or list of those
+    /// (`.user(("What is in this image?", Image::from_file(path)?))`).
+    pub fn user(mut self, content: impl Into<Parts>) -> Self {
+        self.messages.push(Message::user(content));
         self
     }
 
     /// Adds an assistant message.
-    pub fn assistant(mut self, text: impl Into<String>) -> Self {
-        self.messages.push(Message::assistant(text));
+    pub fn assistant(mut self, content: impl Into<Parts>) -> Self {
+        self.messages.push(Message::assistant(content));
         self
     }
 

@@ -75,10 +75,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use types::{
-    ChatCompletion, ChatCompletionRequest, FunctionDefinition, ImageUrl, JsonSchemaFormat,
-    NamedFunction, RequestContent, RequestFunctionCall, RequestMessage, RequestPart,
-    RequestToolCall, ResponseFormat, StreamOptions, Tool, ToolChoice, into_arguments_text,
-    into_content_text, merge_extra,
+    ChatCompletion, ChatCompletionRequest, FileData, FunctionDefinition, ImageUrl,
+    JsonSchemaFormat, NamedFunction, RequestContent, RequestFunctionCall, RequestMessage,
+    RequestPart, RequestToolCall, ResponseFormat, StreamOptions, Tool, ToolChoice,
+    into_arguments_text, into_content_text, merge_extra,
 };
 
 /// The default time one HTTP exchange may take (see [`OpenAiConfig::timeout`]).
@@ -1167,24 +1167,53 @@ fn request_message(message: &Message) -> Result<RequestMessage<'_>, ProviderErro
             for part in content {
                 parts.push(match part {
                     ContentPart::Text { text } => RequestPart::Text { text },
-                    ContentPart::ImageUrl { url } if message.role == Role::User => {
+                    ContentPart::Image(image) if message.role == Role::User => {
                         RequestPart::ImageUrl {
-                            image_url: ImageUrl { url },
+                            image_url: ImageUrl {
+                                url: image.source.to_url(),
+                            },
                         }
                     }
-                    ContentPart::ImageUrl { .. } => {
+                    ContentPart::Document(document) if message.role == Role::User => {
+                        let Some((media_type, data)) = document.source.as_base64() else {
+                            return Err(ProviderError::Unsupported(
+                                "a document by URL cannot be sent to an OpenAI-compatible chat API: give its bytes (Document::from_file or from_bytes)".into(),
+                            ));
+                        };
+                        RequestPart::File {
+                            file: FileData {
+                                filename: document
+                                    .title
+                                    .clone()
+                                    .unwrap_or_else(|| "document.pdf".to_owned()),
+                                file_data: format!("data:{media_type};base64,{data}"),
+                            },
+                        }
+                    }
+                    ContentPart::Image(_) | ContentPart::Document(_) => {
                         return Err(ProviderError::Unsupported(format!(
-                            "images can only be sent in user messages, not in a {role} message"
+                            "images and documents can only be sent in user messages, not in a {role} message"
                         )));
                     }
+                    // OpenAI caches prompt prefixes on its own, and reasoning from
+                    // another provider cannot be sent back here: both are left out.
+                    ContentPart::CacheBreakpoint { .. }
+                    | ContentPart::Thinking { .. }
+                    | ContentPart::RedactedThinking { .. } => continue,
                     other => {
                         return Err(ProviderError::Unsupported(format!(
-                            "this content part cannot be sent to an OpenAI-compatible API: {other:?}"
+                            "this content part cannot be sent to an OpenAI-compatible API: {}",
+                            other.kind()
                         )));
                     }
                 });
             }
-            Some(RequestContent::Parts(parts))
+            match parts.as_slice() {
+                [] if message.role == Role::Assistant && !message.tool_calls.is_empty() => None,
+                [] => Some(RequestContent::Text("")),
+                [RequestPart::Text { text }] => Some(RequestContent::Text(text)),
+                _ => Some(RequestContent::Parts(parts)),
+            }
         }
     };
     let tool_call_id = match message.role {

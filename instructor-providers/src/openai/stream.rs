@@ -683,6 +683,7 @@ impl From<WireUsage> for Usage {
             output_tokens: usage.completion_tokens,
             cached_tokens: usage.prompt_tokens_details.cached_tokens,
             reasoning_tokens: usage.completion_tokens_details.reasoning_tokens,
+            cache_creation_tokens: 0,
         }
     }
 }

@@ -67,12 +67,20 @@ pub(crate) enum RequestContent<'a> {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum RequestPart<'a> {
     Text { text: &'a str },
-    ImageUrl { image_url: ImageUrl<'a> },
+    ImageUrl { image_url: ImageUrl },
+    File { file: FileData },
 }
 
 #[derive(Debug, Serialize)]
-pub(crate) struct ImageUrl<'a> {
-    pub(crate) url: &'a str,
+pub(crate) struct ImageUrl {
+    pub(crate) url: String,
+}
+
+/// A file sent inline (`file_data` is a `data:` URL, as OpenAI reads it).
+#[derive(Debug, Serialize)]
+pub(crate) struct FileData {
+    pub(crate) filename: String,
+    pub(crate) file_data: String,
 }
 
 #[derive(Debug, Serialize)]
