@@ -39,6 +39,9 @@ pub(crate) struct Settings {
 }
 
 /// What came of an answer.
+// Not boxed: a verdict lives for one match, and a box would be one more allocation
+// per extraction.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Verdict<V> {
     /// The validated value.
     Done(Completion<V>),
