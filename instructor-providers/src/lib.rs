@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod http;
 pub mod openai;
 pub mod presets;
 pub mod sse;

@@ -49,12 +49,17 @@
 //! # Ok(()) }
 //! ```
 
-mod redact;
 mod stream;
 pub(crate) mod types;
 
-use redact::Redactor;
-pub use redact::{MAX_BODY_BYTES, MAX_ID_BYTES, MIN_REDACTED_KEY_BYTES};
+use crate::http::body::{
+    BodyError, Stalled, TOO_LARGE_BODY_LIMIT, has_content,
+    is_json_media_type, limit_total, looks_like_event_stream, media_type, read_body, too_large,
+};
+use crate::http::errors::{cause, display_url, error_chain, request_id, retry_after};
+use crate::http::redact::Redactor;
+pub use crate::http::errors::MAX_RETRY_AFTER;
+pub use crate::http::redact::{MAX_BODY_BYTES, MAX_ID_BYTES, MIN_REDACTED_KEY_BYTES};
 
 pub use stream::stream_events;
 
@@ -71,7 +76,6 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use types::{
@@ -87,12 +91,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// The default size limit of one answer (see [`OpenAiConfig::max_response_bytes`]):
 /// 32 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
-
-/// The most memory reserved up front for a body whose `Content-Length` is announced.
-const INITIAL_BODY_CAPACITY: usize = 1024 * 1024;
-
-/// How much of a body larger than [`OpenAiConfig::max_response_bytes`] the error keeps.
-const TOO_LARGE_BODY_LIMIT: usize = 1024;
 
 /// An API key. It never prints: `Debug` and `Display` show `[redacted]`, and the client
 /// removes it from everything the server sends back (a key shorter than
@@ -973,7 +971,7 @@ impl OpenAi {
         let bytes = futures_util::stream::iter(head.into_iter().map(Ok)).chain(rest);
         let limit = self.config.max_response_bytes;
         let redactor = self.redactor.clone();
-        let bytes = stream::limit_total(bytes, limit, self.head_len(), move |head| {
+        let bytes = limit_total(bytes, limit, self.head_len(), move |head| {
             too_large(limit, head, &redactor)
         });
         Ok(stream::map_events(bytes, self.redactor.clone()))
@@ -1441,331 +1439,6 @@ fn decimal_f64(value: f32) -> f64 {
     value.to_string().parse().unwrap_or(f64::from(value))
 }
 
-/// A stream of body chunks whose every wait for the next chunk is bounded by `timeout`
-/// (`None`: unbounded): a silence past it ends the stream with a transport error. One
-/// timer serves the whole stream; a chunk only notes the time, and the timer is moved
-/// on when it fires early.
-struct Stalled<S> {
-    inner: Pin<Box<S>>,
-    timeout: Option<Duration>,
-    timer: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// When the last chunk arrived (or the stream opened).
-    last: tokio::time::Instant,
-    url: String,
-    done: bool,
-}
-
-impl<S> Stalled<S> {
-    fn new(inner: S, timeout: Option<Duration>, url: String) -> Self {
-        Stalled {
-            inner: Box::pin(inner),
-            timer: timeout.map(|timeout| Box::pin(tokio::time::sleep(timeout))),
-            timeout,
-            last: tokio::time::Instant::now(),
-            url,
-            done: false,
-        }
-    }
-}
-
-impl<S, T> futures_core::Stream for Stalled<S>
-where
-    S: futures_core::Stream<Item = Result<T, ProviderError>>,
-{
-    type Item = Result<T, ProviderError>;
-
-    fn poll_next(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        use std::task::Poll;
-        let this = &mut *self;
-        if this.done {
-            return Poll::Ready(None);
-        }
-        if let Poll::Ready(item) = this.inner.as_mut().poll_next(cx) {
-            if item.is_none() {
-                this.done = true;
-            } else if this.timer.is_some() {
-                this.last = tokio::time::Instant::now();
-            }
-            return Poll::Ready(item);
-        }
-        let (Some(timer), Some(timeout)) = (&mut this.timer, this.timeout) else {
-            return Poll::Pending;
-        };
-        loop {
-            if timer.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            let deadline = this.last + timeout;
-            if tokio::time::Instant::now() < deadline {
-                // Chunks came since the timer was set: it waits from the last one.
-                timer.as_mut().reset(deadline);
-                continue;
-            }
-            this.done = true;
-            return Poll::Ready(Some(Err(ProviderError::Transport {
-                message: format!(
-                    "the stream from {} broke: timed out, no bytes for {timeout:?}",
-                    this.url
-                ),
-            })));
-        }
-    }
-}
-
-/// Why a body could not be read whole.
-enum BodyError {
-    /// It is larger than the limit; `head` is its beginning.
-    TooLarge { head: Vec<u8> },
-    /// The connection broke or timed out.
-    Transport(reqwest::Error),
-}
-
-/// Reads the body of `response` chunk by chunk, never buffering more than `limit` bytes:
-/// past the limit it stops with [`BodyError::TooLarge`] and (up to) the first `head_len`
-/// bytes. A body whose `Content-Length` announces more than the limit is refused once
-/// those first bytes are in, without waiting for the rest.
-async fn read_body(
-    response: reqwest::Response,
-    limit: usize,
-    head_len: usize,
-) -> Result<Vec<u8>, BodyError> {
-    let announced = response
-        .content_length()
-        .map(|len| usize::try_from(len).unwrap_or(usize::MAX));
-    let announced_too_large = announced.is_some_and(|len| len > limit);
-    if announced.is_some_and(|len| len <= limit.min(INITIAL_BODY_CAPACITY)) {
-        // A small body of announced length (HTTP/1 never reads past it): read in one
-        // go, without a stream of chunks; the limit is checked all the same.
-        let body = response.bytes().await.map_err(BodyError::Transport)?;
-        if body.len() > limit {
-            let mut head = Vec::from(body);
-            head.truncate(head_len);
-            return Err(BodyError::TooLarge { head });
-        }
-        return Ok(Vec::from(body));
-    }
-    let capacity = if announced_too_large {
-        head_len
-    } else {
-        announced.unwrap_or(0)
-    };
-    // The announced length is only a hint from the server: memory is reserved for at
-    // most the first MiB, and grows with what actually arrives.
-    let mut body = Vec::with_capacity(capacity.min(limit).min(INITIAL_BODY_CAPACITY));
-    let mut chunks = response.bytes_stream();
-    while let Some(chunk) = chunks.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            // Refused whatever happens to the rest.
-            Err(_) if announced_too_large => break,
-            Err(error) => return Err(BodyError::Transport(error)),
-        };
-        if body.len().saturating_add(chunk.len()) > limit {
-            let room = head_len.saturating_sub(body.len()).min(chunk.len());
-            body.extend_from_slice(&chunk[..room]);
-            body.truncate(head_len);
-            return Err(BodyError::TooLarge { head: body });
-        }
-        let needed = body.len().saturating_add(chunk.len());
-        if let Some(announced) = announced.filter(|_| !announced_too_large)
-            && needed > body.capacity()
-            && announced >= needed
-        {
-            // The first MiB has arrived: the announced length (within the limit) is
-            // now reserved as is, rather than doubled past it.
-            body.reserve_exact(announced - body.len());
-        }
-        body.extend_from_slice(&chunk);
-        if announced_too_large && body.len() >= head_len {
-            break;
-        }
-    }
-    if announced_too_large {
-        body.truncate(head_len);
-        return Err(BodyError::TooLarge { head: body });
-    }
-    Ok(body)
-}
-
-/// The error for an answer larger than `limit` bytes, with the beginning of `head` (the
-/// first bytes of the answer) as its body.
-fn too_large(limit: usize, head: &[u8], redactor: &Redactor) -> ProviderError {
-    ProviderError::Decode {
-        message: format!("response larger than the limit of {limit} bytes"),
-        body: redactor.preview(head, TOO_LARGE_BODY_LIMIT),
-    }
-}
-
-/// The media type of a `Content-Type` value, lowercase, without parameters.
-fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
-
-/// `application/json` or `application/*+json`.
-fn is_json_media_type(media_type: &str) -> bool {
-    media_type == "application/json"
-        || (media_type.starts_with("application/") && media_type.ends_with("+json"))
-}
-
-/// Whether `chunks` hold anything but whitespace (and a byte order mark).
-fn has_content<B: AsRef<[u8]>>(chunks: &[B]) -> bool {
-    chunks.iter().any(|chunk| {
-        chunk
-            .as_ref()
-            .iter()
-            .any(|byte| !byte.is_ascii_whitespace() && !matches!(byte, 0xEF | 0xBB | 0xBF))
-    })
-}
-
-/// Whether a body starts like server-sent events: its first line (after a byte order mark
-/// and blank lines) is a comment or a `data`, `event`, `id` or `retry` field.
-fn looks_like_event_stream(bytes: &[u8]) -> bool {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let start = bytes
-        .iter()
-        .position(|byte| !byte.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let line = bytes.get(start..).unwrap_or_default();
-    line.starts_with(b":")
-        || [&b"data"[..], b"event", b"id", b"retry"]
-            .iter()
-            .any(|field| {
-                line.strip_prefix(*field)
-                    .is_some_and(|rest| matches!(rest.first(), Some(b':' | b'\n' | b'\r')))
-            })
-}
-
-/// `url` as errors may show it: no query string or fragment (where a secret could be),
-/// no user or password.
-fn display_url(url: &str) -> String {
-    let url = url.split(['?', '#']).next().unwrap_or_default();
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    format!("{scheme}://{host}{path}")
-}
-
-/// Why a request failed, without the URL reqwest puts in its own message (with the
-/// query string): the causes below it, and the plain words for the usual ones.
-fn cause(error: &reqwest::Error) -> String {
-    let mut source = std::error::Error::source(error);
-    let mut io_kind = None;
-    let mut chain = String::new();
-    while let Some(inner) = source {
-        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
-            io_kind = Some(io.kind());
-        }
-        let text = inner.to_string();
-        if !chain.contains(&text) {
-            if !chain.is_empty() {
-                chain.push_str(": ");
-            }
-            chain.push_str(&text);
-        }
-        source = inner.source();
-    }
-    match io_kind {
-        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_owned(),
-        Some(std::io::ErrorKind::ConnectionReset) => "connection reset".to_owned(),
-        Some(std::io::ErrorKind::TimedOut) => "timed out".to_owned(),
-        _ if !chain.is_empty() => chain,
-        // reqwest's own words, cut before the URL it appends.
-        _ => error
-            .to_string()
-            .split(" for url (")
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
-    }
-}
-
-/// The longest wait a `retry-after` or `retry-after-ms` header can ask for: one day.
-/// Longer asks (`retry-after: 1e20`, a date in the year 9999) are read as this, so that
-/// the caller can add the wait to an `Instant` without overflow; what to do with a wait
-/// past its deadline is the caller's decision.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// The wait a 429 or 503 asks for: `retry-after-ms` (OpenAI), else `retry-after` in
-/// seconds or as an HTTP date (relative to `now`), at most [`MAX_RETRY_AFTER`].
-/// Anything else (negative, `NaN`, `inf`, words) is `None`.
-fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::trim)
-    };
-    if let Some(wait) = header("retry-after-ms")
-        .and_then(|value| value.parse::<f64>().ok())
-        .and_then(|ms| seconds_to_wait(ms / 1000.0))
-    {
-        return Some(wait);
-    }
-    let value = header("retry-after")?;
-    if let Ok(seconds) = value.parse::<f64>() {
-        return seconds_to_wait(seconds);
-    }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(
-        date.duration_since(now)
-            .unwrap_or(Duration::ZERO)
-            .min(MAX_RETRY_AFTER),
-    )
-}
-
-/// A wait of `seconds`, clamped to [`MAX_RETRY_AFTER`]; `None` unless finite and not
-/// negative. (`Duration::from_secs_f64` panics past `u64::MAX` seconds: never called
-/// with what a server wrote.)
-fn seconds_to_wait(seconds: f64) -> Option<Duration> {
-    if !seconds.is_finite() || seconds < 0.0 {
-        return None;
-    }
-    if seconds >= MAX_RETRY_AFTER.as_secs_f64() {
-        return Some(MAX_RETRY_AFTER);
-    }
-    Duration::try_from_secs_f64(seconds).ok()
-}
-
-/// The request id of the headers (the caller redacts and bounds it).
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    static NAMES: [HeaderName; 3] = [
-        HeaderName::from_static("x-request-id"),
-        HeaderName::from_static("apim-request-id"),
-        HeaderName::from_static("request-id"),
-    ];
-    NAMES
-        .iter()
-        .find_map(|name| headers.get(name)?.to_str().ok())
-        .map(str::to_owned)
-}
-
-/// An error with its sources, `outer: inner: innermost`.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let text = inner.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = inner.source();
-    }
-    message
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1795,51 +1468,6 @@ mod tests {
         .expect("JSON once repaired");
         assert_eq!(value["a"], "\u{fffd}");
         assert_eq!(value["b"], "\u{1f600}");
-    }
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(
-                HeaderName::from_static(name),
-                HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")),
-            );
-        }
-        map
-    }
-
-    #[test]
-    fn retry_after_ms_wins_over_seconds() {
-        let h = headers(&[("retry-after-ms", "1500"), ("retry-after", "20")]);
-        assert_eq!(
-            retry_after(&h, SystemTime::now()),
-            Some(Duration::from_millis(1500))
-        );
-    }
-
-    #[test]
-    fn retry_after_reads_seconds() {
-        let h = headers(&[("retry-after", "7")]);
-        assert_eq!(
-            retry_after(&h, SystemTime::now()),
-            Some(Duration::from_secs(7))
-        );
-    }
-
-    #[test]
-    fn retry_after_reads_http_dates_relative_to_now() {
-        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT")
-            .unwrap_or(SystemTime::UNIX_EPOCH);
-        let h = headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:30 GMT")]);
-        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
-        let past = headers(&[("retry-after", "Wed, 21 Oct 2015 07:27:00 GMT")]);
-        assert_eq!(retry_after(&past, now), Some(Duration::ZERO));
-    }
-
-    #[test]
-    fn unreadable_retry_after_is_ignored() {
-        let h = headers(&[("retry-after", "soon")]);
-        assert_eq!(retry_after(&h, SystemTime::now()), None);
     }
 
     #[test]

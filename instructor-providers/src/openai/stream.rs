@@ -12,11 +12,11 @@
 //! invalid request is not. A tool call `index` at or past [`MAX_TOOL_CALLS`] is a
 //! [`ProviderError::Decode`]: the index sizes what the caller keeps per call.
 
-use super::redact::{MAX_BODY_BYTES, Redactor, truncated};
+use crate::http::events::{EventMapper, Flow};
+use crate::http::redact::{MAX_BODY_BYTES, Redactor, truncated};
 use super::types::{WireUsage, content_text};
-use crate::sse::{SseDecoder, SseError, SseEventRef};
+use crate::sse::SseEventRef;
 use futures_core::Stream;
-use futures_util::StreamExt;
 use instructor_core::chat::{
     EventStream, FinishReason, MAX_TOOL_CALLS, ProviderError, StreamEvent, Usage,
 };
@@ -53,175 +53,12 @@ where
 }
 
 /// [`stream_events`], with `redactor` applied to every event and error.
-///
-/// One layer between the bytes and the events: each network chunk is split into SSE
-/// events in place, each event is read in place and mapped, and the neutral events it
-/// gives wait in one queue reused for the whole stream.
 pub(crate) fn map_events<S, B>(bytes: S, redactor: Redactor) -> EventStream
 where
     S: Stream<Item = Result<B, ProviderError>> + Send + 'static,
     B: AsRef<[u8]> + 'static,
 {
-    Box::pin(ChunkEvents {
-        bytes: Box::pin(bytes),
-        decoder: SseDecoder::new(),
-        mapper: ChunkMapper::default(),
-        ready: VecDeque::new(),
-        redactor,
-        stopped: false,
-    })
-}
-
-/// The stream of [`map_events`].
-struct ChunkEvents<S> {
-    bytes: std::pin::Pin<Box<S>>,
-    decoder: SseDecoder,
-    mapper: ChunkMapper,
-    ready: VecDeque<Result<StreamEvent, ProviderError>>,
-    redactor: Redactor,
-    /// `[DONE]`, an error, or the end of the bytes: nothing more is read.
-    stopped: bool,
-}
-
-impl<S> ChunkEvents<S> {
-    /// Reads the events `bytes` completes (or, with `None`, the bytes' end).
-    fn read(&mut self, bytes: Option<&[u8]>) {
-        let ChunkEvents {
-            decoder,
-            mapper,
-            ready,
-            redactor,
-            stopped,
-            ..
-        } = self;
-        let mut on_event = |item: Result<SseEventRef<'_>, SseError>| {
-            if *stopped {
-                return;
-            }
-            let error = match item {
-                Ok(event) => match mapper.on_event(&event, ready, redactor) {
-                    Ok(Flow::Continue) => return,
-                    Ok(Flow::Done) => {
-                        *stopped = true;
-                        return;
-                    }
-                    Err(error) => error,
-                },
-                // An unreadable event: nothing after it can be trusted.
-                Err(error) => error.into(),
-            };
-            ready.push_back(Err(redactor.error(error)));
-            *stopped = true;
-        };
-        match bytes {
-            Some(bytes) => decoder.feed_with(bytes, on_event),
-            None => {
-                decoder.finish_with(&mut on_event);
-                if !*stopped {
-                    *stopped = true;
-                    if let Some(error) = mapper.on_end() {
-                        ready.push_back(Err(redactor.error(error)));
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl<S, B> Stream for ChunkEvents<S>
-where
-    S: Stream<Item = Result<B, ProviderError>>,
-    B: AsRef<[u8]>,
-{
-    type Item = Result<StreamEvent, ProviderError>;
-
-    fn poll_next(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(item) = this.ready.pop_front() {
-                return std::task::Poll::Ready(Some(item));
-            }
-            if this.stopped {
-                return std::task::Poll::Ready(None);
-            }
-            match std::task::ready!(this.bytes.as_mut().poll_next(cx)) {
-                Some(Ok(chunk)) => this.read(Some(chunk.as_ref())),
-                Some(Err(error)) => {
-                    // A broken connection: the stream ends with the error.
-                    this.ready.push_back(Err(this.redactor.error(error)));
-                    this.stopped = true;
-                }
-                None => this.read(None),
-            }
-        }
-    }
-}
-
-/// Passes `bytes` on until more than `limit` bytes have come in all, then yields the error
-/// `too_large` makes of the stream's first `head_len` bytes and ends: however long the
-/// server goes on sending, no more than `limit` bytes are read. (Each event is bounded
-/// on its own by [`crate::sse::MAX_EVENT_BYTES`].)
-pub(crate) fn limit_total<S, B, F>(
-    bytes: S,
-    limit: usize,
-    head_len: usize,
-    too_large: F,
-) -> impl Stream<Item = Result<B, ProviderError>> + Send + 'static
-where
-    S: Stream<Item = Result<B, ProviderError>> + Send + 'static,
-    B: AsRef<[u8]> + Send + 'static,
-    F: Fn(&[u8]) -> ProviderError + Send + 'static,
-{
-    struct State<S, F> {
-        bytes: std::pin::Pin<Box<S>>,
-        total: usize,
-        head: Vec<u8>,
-        ended: bool,
-        limit: usize,
-        head_len: usize,
-        too_large: F,
-    }
-    let state = State {
-        bytes: Box::pin(bytes),
-        total: 0,
-        head: Vec::new(),
-        ended: false,
-        limit,
-        head_len,
-        too_large,
-    };
-    futures_util::stream::unfold(state, |mut state| async move {
-        if state.ended {
-            return None;
-        }
-        let item = state.bytes.next().await?.and_then(|chunk| {
-            let bytes = chunk.as_ref();
-            let room = state.head_len.saturating_sub(state.head.len());
-            state
-                .head
-                .extend_from_slice(&bytes[..bytes.len().min(room)]);
-            state.total = state.total.saturating_add(bytes.len());
-            if state.total > state.limit {
-                state.ended = true;
-                Err((state.too_large)(&state.head))
-            } else {
-                Ok(chunk)
-            }
-        });
-        Some((item, state))
-    })
-}
-
-/// What follows an SSE event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Flow {
-    /// Read on.
-    Continue,
-    /// `[DONE]`: the stream is over.
-    Done,
+    crate::http::events::map_sse(bytes, ChunkMapper::default(), redactor)
 }
 
 /// The state of one streamed answer.
@@ -231,10 +68,8 @@ pub(crate) struct ChunkMapper {
     finished: bool,
 }
 
-impl ChunkMapper {
-    /// Maps one SSE event, queueing the neutral events it gives (redacted) on `out`.
-    /// On an error nothing of the event is queued.
-    pub(crate) fn on_event(
+impl EventMapper for ChunkMapper {
+    fn on_event(
         &mut self,
         event: &SseEventRef<'_>,
         out: &mut VecDeque<Result<StreamEvent, ProviderError>>,
@@ -333,7 +168,7 @@ impl ChunkMapper {
     }
 
     /// The bytes ended without `[DONE]`: an error unless the answer had finished.
-    pub(crate) fn on_end(&self) -> Option<ProviderError> {
+    fn on_end(&self) -> Option<ProviderError> {
         (!self.finished).then(|| ProviderError::Transport {
             message: "stream ended before the answer finished (no finish_reason, no [DONE])"
                 .to_owned(),
@@ -691,25 +526,8 @@ impl From<WireUsage> for Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::StreamExt;
     use futures::executor::block_on;
-
-    fn too_large(head: &[u8]) -> ProviderError {
-        ProviderError::Decode {
-            message: "too large".to_owned(),
-            body: String::from_utf8_lossy(head).into_owned(),
-        }
-    }
-
-    #[test]
-    fn the_limit_counts_every_byte_and_ends_the_stream_with_one_error() {
-        let chunks = ["abc", "def", "ghi", "jkl"].map(|c| Ok::<_, ProviderError>(c.as_bytes()));
-        let items: Vec<_> =
-            block_on(limit_total(futures::stream::iter(chunks), 7, 4, too_large).collect());
-        assert_eq!(items.len(), 3, "{items:?}");
-        assert_eq!(items[0], Ok(&b"abc"[..]));
-        assert_eq!(items[1], Ok(&b"def"[..]));
-        assert_eq!(items[2], Err(too_large(b"abcd")));
-    }
 
     fn events_of(body: &str) -> Vec<Result<StreamEvent, ProviderError>> {
         let bytes = futures::stream::iter([Ok::<_, ProviderError>(body.as_bytes().to_vec())]);
@@ -793,13 +611,5 @@ mod tests {
                 }),
             ]
         );
-    }
-
-    #[test]
-    fn a_stream_at_the_limit_passes_whole() {
-        let chunks = ["abc", "def"].map(|c| Ok::<_, ProviderError>(c.as_bytes()));
-        let items: Vec<_> =
-            block_on(limit_total(futures::stream::iter(chunks), 6, 4, too_large).collect());
-        assert_eq!(items, [Ok(&b"abc"[..]), Ok(&b"def"[..])]);
     }
 }

@@ -8,7 +8,7 @@
 //! of a key survives a cut. A key split across two stream deltas is beyond one delta's
 //! reach: core joins the deltas and passes the whole through `Provider::redact`.
 
-use super::ApiKey;
+use crate::openai::ApiKey;
 use instructor_core::chat::{ChatResponse, FinishReason, ProviderError, StreamEvent, ToolCall};
 use serde_json::Value;
 use std::borrow::Cow;
