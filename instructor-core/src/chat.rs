@@ -108,6 +108,10 @@ pub struct Message {
     /// For a tool message: the call it answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// For a tool message: the call failed (a re-ask answering arguments that were not
+    /// valid). Anthropic sends it as `is_error: true`; other APIs have no such flag.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_error: bool,
 }
 
 impl Message {
@@ -118,6 +122,7 @@ impl Message {
             content: content.into().0,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            is_error: false,
         }
     }
 
@@ -152,6 +157,7 @@ impl Message {
             content: Vec::new(),
             tool_calls: calls,
             tool_call_id: None,
+            is_error: false,
         }
     }
 
@@ -160,6 +166,15 @@ impl Message {
         Message {
             tool_call_id: Some(id.into()),
             ..Message::new(Role::Tool, text.into())
+        }
+    }
+
+    /// The answer to tool call `id` saying the call failed (`is_error`): what a re-ask
+    /// sends for arguments that were not valid.
+    pub fn tool_error(id: impl Into<String>, text: impl Into<String>) -> Self {
+        Message {
+            is_error: true,
+            ..Message::tool(id, text)
         }
     }
 
@@ -420,6 +435,10 @@ pub struct ChatResponse {
     /// The raw response body (`Null` from [`Provider::complete_without_raw`], which an
     /// extraction uses when nothing will see it: `.await` or `send` without hooks).
     pub raw: serde_json::Value,
+    /// The model's reasoning before its answer ([`ContentPart::Thinking`] and
+    /// [`ContentPart::RedactedThinking`] blocks, Anthropic extended thinking): never
+    /// parsed as the answer, and sent back with it in a re-ask (as the API requires).
+    pub reasoning: Vec<ContentPart>,
 }
 
 /// The most tool calls one answer may hold. A streamed call's `index` comes from the
@@ -452,6 +471,9 @@ pub enum StreamEvent {
     Finish(FinishReason),
     /// The provider's id of the response.
     ResponseId(String),
+    /// A finished block of reasoning ([`ContentPart::Thinking`] with its signature, or
+    /// [`ContentPart::RedactedThinking`]), sent once its block is complete.
+    Reasoning(ContentPart),
 }
 
 /// What a provider (and model) can do; modes it cannot serve are refused before any

@@ -272,7 +272,6 @@ where
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,7 +127,6 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +176,4 @@ mod tests {
         let h = headers(&[("retry-after", "soon")]);
         assert_eq!(retry_after(&h, SystemTime::now()), None);
     }
-
 }

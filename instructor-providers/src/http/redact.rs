@@ -9,7 +9,9 @@
 //! reach: core joins the deltas and passes the whole through `Provider::redact`.
 
 use crate::openai::ApiKey;
-use instructor_core::chat::{ChatResponse, FinishReason, ProviderError, StreamEvent, ToolCall};
+use instructor_core::chat::{
+    ChatResponse, ContentPart, FinishReason, ProviderError, StreamEvent, ToolCall,
+};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -150,6 +152,29 @@ impl Redactor {
             request_id: response.request_id.map(|id| self.id(id)),
             model: response.model.map(|model| self.id(model)),
             raw: self.value(response.raw),
+            reasoning: response
+                .reasoning
+                .into_iter()
+                .map(|part| self.part(part))
+                .collect(),
+        }
+    }
+
+    /// A reasoning block: its text without the key (signatures and encrypted data are
+    /// opaque and go back to the provider as received).
+    pub(crate) fn part(&self, part: ContentPart) -> ContentPart {
+        match part {
+            ContentPart::Thinking {
+                thinking,
+                signature,
+            } => ContentPart::Thinking {
+                thinking: self.text(thinking),
+                signature,
+            },
+            ContentPart::Text { text } => ContentPart::Text {
+                text: self.text(text),
+            },
+            other => other,
         }
     }
 
@@ -171,6 +196,7 @@ impl Redactor {
             },
             StreamEvent::ResponseId(id) => StreamEvent::ResponseId(self.id(id)),
             StreamEvent::Finish(reason) => StreamEvent::Finish(self.finish_reason(reason)),
+            StreamEvent::Reasoning(part) => StreamEvent::Reasoning(self.part(part)),
             other => other,
         }
     }

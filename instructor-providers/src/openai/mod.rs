@@ -53,12 +53,12 @@ mod stream;
 pub(crate) mod types;
 
 use crate::http::body::{
-    BodyError, Stalled, TOO_LARGE_BODY_LIMIT, has_content,
-    is_json_media_type, limit_total, looks_like_event_stream, media_type, read_body, too_large,
+    BodyError, Stalled, TOO_LARGE_BODY_LIMIT, has_content, is_json_media_type, limit_total,
+    looks_like_event_stream, media_type, read_body, too_large,
 };
+pub use crate::http::errors::MAX_RETRY_AFTER;
 use crate::http::errors::{cause, display_url, error_chain, request_id, retry_after};
 use crate::http::redact::Redactor;
-pub use crate::http::errors::MAX_RETRY_AFTER;
 pub use crate::http::redact::{MAX_BODY_BYTES, MAX_ID_BYTES, MIN_REDACTED_KEY_BYTES};
 
 pub use stream::stream_events;

@@ -12,9 +12,9 @@
 //! invalid request is not. A tool call `index` at or past [`MAX_TOOL_CALLS`] is a
 //! [`ProviderError::Decode`]: the index sizes what the caller keeps per call.
 
+use super::types::{WireUsage, content_text};
 use crate::http::events::{EventMapper, Flow};
 use crate::http::redact::{MAX_BODY_BYTES, Redactor, truncated};
-use super::types::{WireUsage, content_text};
 use crate::sse::SseEventRef;
 use futures_core::Stream;
 use instructor_core::chat::{

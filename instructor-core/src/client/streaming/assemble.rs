@@ -22,6 +22,7 @@ pub(crate) struct Assembled {
     usage: Option<Usage>,
     finish: Option<FinishReason>,
     id: Option<String>,
+    reasoning: Vec<crate::chat::ContentPart>,
 }
 
 impl Assembled {
@@ -60,6 +61,7 @@ impl Assembled {
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::Finish(reason) => self.finish = Some(reason.clone()),
             StreamEvent::ResponseId(id) => self.id = Some(id.clone()),
+            StreamEvent::Reasoning(part) => self.reasoning.push(part.clone()),
         }
         Ok(())
     }
@@ -90,6 +92,7 @@ impl Assembled {
             request_id: self.id,
             model: Some(model.to_owned()),
             raw: serde_json::Value::Null,
+            reasoning: self.reasoning,
         }
     }
 }
