@@ -144,10 +144,11 @@ pub trait ClientFromEnv: Sized {
     /// model offers (`MdJson` for `o1-mini`, which takes no tools).
     fn from_env() -> Self;
 
-    /// A preset provider and model from `"provider/model"`: `openai/gpt-4o-mini`,
-    /// `ollama/llama3.1`, `groq/...`, `openrouter/anthropic/claude-...` (the model keeps
-    /// its own slashes). The provider's key and base URL come from its environment
-    /// variables (`GROQ_API_KEY`, `OLLAMA_BASE_URL`, ...). The client starts in the best
+    /// A provider and model from `"provider/model"`: `anthropic/claude-sonnet-4-5`
+    /// (Anthropic's own API), `openai/gpt-4o-mini`, `ollama/llama3.1`, `groq/...`,
+    /// `openrouter/anthropic/claude-...` (the model keeps its own slashes). The
+    /// provider's key and base URL come from its environment variables
+    /// (`ANTHROPIC_API_KEY`, `GROQ_API_KEY`, `OLLAMA_BASE_URL`, ...). The client starts in the best
     /// mode the host offers for that model: `Tools` where a tool can be forced, else
     /// `JsonSchema`, `Json` or `MdJson` (`cerebras/...` starts in `JsonSchema`).
     fn from_model(spec: &str) -> Result<Self, providers::presets::ModelSpecError>;
@@ -166,10 +167,10 @@ impl ClientFromEnv for Client {
     }
 
     fn from_model(spec: &str) -> Result<Self, providers::presets::ModelSpecError> {
-        let (preset, model) = providers::presets::parse_model(spec)?;
-        let provider = providers::openai::OpenAi::new(preset.config_from_env());
-        let mode = preferred_mode(provider.config(), &model);
-        Ok(Client::new(provider).with_model(model).with_mode(mode))
+        let resolved = providers::model_spec::from_env(spec)?;
+        Ok(Client::from_shared(resolved.provider)
+            .with_model(resolved.model)
+            .with_mode(resolved.mode))
     }
 }
 

@@ -4,13 +4,18 @@
 //! crate is wrapped).
 //!
 //! - [`openai`]: OpenAI Chat Completions, and every server that speaks it;
+//! - [`anthropic`]: Anthropic's Messages API (tools, structured outputs, thinking,
+//!   prompt caching);
+//! - [`model_spec`]: `"provider/model"` strings across all of them;
 //! - [`presets`]: base URL, auth and capabilities of 17 OpenAI-compatible hosts, and
 //!   `"provider/model"` strings;
 //! - [`sse`]: the server-sent-events decoder the streams use;
 //! - `testing` (feature `testing`): a local fake provider, a real HTTP server on
 //!   127.0.0.1, for offline tests and examples.
 //!
-//! Only the OpenAI wire exists so far (Anthropic, Gemini and Cohere are planned). This
+//! Every provider goes through one shared HTTP layer (no redirects, bounded bodies,
+//! redaction of the key, one timer per exchange). Gemini, Cohere and the others are
+//! planned. This
 //! crate depends on `instructor-core`; core depends on it only as a dev-dependency, so
 //! that core's doc examples run against the fake provider.
 #![forbid(unsafe_code)]
@@ -18,6 +23,7 @@
 
 pub mod anthropic;
 mod http;
+pub mod model_spec;
 pub mod openai;
 pub mod presets;
 pub mod sse;
