@@ -73,12 +73,12 @@ impl<'c, T: Extract> Extraction<'c, T> {
         model(model: impl Into<String>);
         /// The mode.
         mode(mode: crate::chat::Mode);
-        /// Adds a system message.
-        system(text: impl Into<String>);
-        /// Adds a user message.
-        user(text: impl Into<String>);
+        /// Adds a system message (text, or parts with cache breakpoints).
+        system(content: impl Into<crate::media::Parts>);
+        /// Adds a user message (text, an image, a document, or a tuple of those).
+        user(content: impl Into<crate::media::Parts>);
         /// Adds an assistant message.
-        assistant(text: impl Into<String>);
+        assistant(content: impl Into<crate::media::Parts>);
         /// Sampling temperature.
         temperature(temperature: f32);
         /// Maximum tokens of each answer.
