@@ -546,7 +546,7 @@ async fn the_fake_providers_streams_and_answers_agree() {
         thinking: "The user wants a person.".into(),
         signature: Some("sig-abc".into()),
     };
-    assert_eq!(whole.reasoning, [thinking.clone()]);
+    assert_eq!(whole.reasoning, std::slice::from_ref(&thinking));
     assert!(events.contains(&Ok(StreamEvent::Reasoning(thinking))));
     let usage = whole.usage.expect("usage");
     assert_eq!(usage.cache_creation_tokens, 1200);
