@@ -7,6 +7,7 @@ use instructor::providers::openai::{OpenAi, OpenAiConfig};
 use instructor::providers::testing::{FakeProvider, Reply};
 
 /// The client, and the fake server to keep alive when offline.
+#[allow(dead_code)] // The Anthropic examples use `anthropic_client`.
 pub async fn client(offline_answers: Vec<Reply>) -> (Client, Option<FakeProvider>) {
     let model = std::env::var("OPENAI_MODEL").unwrap_or_else(|_| "gpt-4o-mini".to_owned());
     if std::env::var_os("OPENAI_API_KEY").is_some() || std::env::var_os("OPENAI_BASE_URL").is_some()
@@ -27,5 +28,30 @@ pub async fn client(offline_answers: Vec<Reply>) -> (Client, Option<FakeProvider
         server.push(answer);
     }
     let provider = OpenAi::new(OpenAiConfig::new(server.base_url()));
+    (Client::new(provider).with_model(model), Some(server))
+}
+
+/// The client for Anthropic's own API when `ANTHROPIC_API_KEY` / `ANTHROPIC_BASE_URL`
+/// are set (model `ANTHROPIC_MODEL`, default `claude-sonnet-4-5`), or else for the local
+/// fake provider speaking Anthropic's wire with scripted answers.
+#[allow(dead_code)] // Only the Anthropic examples use it.
+pub async fn anthropic_client(offline_answers: Vec<Reply>) -> (Client, Option<FakeProvider>) {
+    use instructor::providers::anthropic::{Anthropic, AnthropicConfig};
+    let model = std::env::var("ANTHROPIC_MODEL").unwrap_or_else(|_| "claude-sonnet-4-5".to_owned());
+    if std::env::var_os("ANTHROPIC_API_KEY").is_some()
+        || std::env::var_os("ANTHROPIC_BASE_URL").is_some()
+    {
+        let config = AnthropicConfig::from_env();
+        println!("Asking Anthropic at {} (model {model}).", config.base_url);
+        return (Client::new(Anthropic::new(config)).with_model(model), None);
+    }
+    println!(
+        "No ANTHROPIC_API_KEY: running offline against the local fake provider speaking Anthropic's Messages API."
+    );
+    let server = FakeProvider::start().await;
+    for answer in offline_answers {
+        server.push(answer);
+    }
+    let provider = Anthropic::new(AnthropicConfig::new(server.base_url()));
     (Client::new(provider).with_model(model), Some(server))
 }

@@ -11,6 +11,8 @@ use instructor::Client;
 use instructor::providers::openai::{OpenAi, OpenAiConfig};
 use instructor::providers::testing::{FakeProvider, Reply};
 
+#[path = "../../examples/anthropic.rs"]
+mod anthropic;
 #[path = "../../examples/classification.rs"]
 mod classification;
 #[path = "../../examples/diagnosis.rs"]
@@ -42,6 +44,58 @@ async fn offline(answers: Vec<Reply>) -> (Client, FakeProvider) {
     let client =
         Client::new(OpenAi::new(OpenAiConfig::new(server.base_url()))).with_model("gpt-4o-mini");
     (client, server)
+}
+
+#[tokio::test]
+async fn the_anthropic_guide_runs_on_anthropics_wire() {
+    use instructor::providers::anthropic::{Anthropic, AnthropicConfig};
+    let server = FakeProvider::start().await;
+    for answer in anthropic::offline_answers() {
+        server.push(answer);
+    }
+    let client = Client::new(Anthropic::new(AnthropicConfig::new(server.base_url())))
+        .with_model("claude-sonnet-4-5");
+    let outcome = anthropic::run(&client).await.expect("the guide");
+    assert_eq!(outcome.user.name, "John Doe");
+    assert_eq!(outcome.user.properties.len(), 2);
+    assert!(outcome.partial_updates >= 3, "{}", outcome.partial_updates);
+    assert_eq!(outcome.streamed.properties[0].value, "Paris");
+    let names: Vec<&str> = outcome
+        .users
+        .iter()
+        .map(|user| user.name.as_str())
+        .collect();
+    assert_eq!(names, ["Ada", "Grace"]);
+    assert_eq!(outcome.cache, [(1850, 0), (0, 1850)]);
+    assert_eq!(outcome.image.objects, ["ant", "leaf"]);
+    assert_eq!(outcome.thought.0.age, 35);
+    assert_eq!(outcome.thought.1, 1, "the thinking block is kept");
+    // What went over the wire: Anthropic's shapes.
+    let bodies: Vec<serde_json::Value> = server
+        .requests()
+        .iter()
+        .map(|request| request.json().cloned().expect("JSON"))
+        .collect();
+    assert_eq!(bodies.len(), 7);
+    assert!(server.requests().iter().all(|r| r.path() == "/v1/messages"));
+    assert_eq!(bodies[0]["max_tokens"], 1024);
+    assert_eq!(bodies[0]["tool_choice"]["type"], "tool");
+    assert_eq!(
+        bodies[3]["messages"][0]["content"][0]["cache_control"]["type"],
+        "ephemeral"
+    );
+    assert_eq!(
+        bodies[5]["messages"][0]["content"][1]["source"]["type"],
+        "url"
+    );
+    assert_eq!(
+        bodies[5]["messages"][0]["content"][1]["cache_control"]["type"],
+        "ephemeral"
+    );
+    assert_eq!(
+        bodies[6]["tool_choice"]["type"], "auto",
+        "thinking: the tool is asked for"
+    );
 }
 
 #[tokio::test]
