@@ -277,7 +277,7 @@ fn apply_output<'a>(
         Mode::Tools | Mode::ToolsStrict => {
             let strict = output.mode == Mode::ToolsStrict;
             let dialect = if strict {
-                Dialect::OpenAiStrict
+                Dialect::AnthropicStrict
             } else {
                 Dialect::AnthropicTool
             };
@@ -332,7 +332,7 @@ fn apply_output<'a>(
             wire.output_config = Some(OutputConfig {
                 format: JsonOutputFormat {
                     kind: "json_schema",
-                    schema: render(&output.schema, Dialect::OpenAiStrict)?,
+                    schema: render(&output.schema, Dialect::AnthropicStrict)?,
                 },
             });
         }
