@@ -1,6 +1,7 @@
 //! `"provider/model"` strings across every provider: the OpenAI-compatible presets
 //! (`openai/gpt-4o-mini`, `ollama/llama3.1`, `groq/...`) and the native clients
-//! (`anthropic/claude-sonnet-4-5`), each configured from its environment variables.
+//! (`anthropic/claude-sonnet-4-5`, `gemini/gemini-2.5-flash`, `vertex_ai/gemini-2.5-pro`),
+//! each configured from its environment variables.
 //!
 //! ```
 //! use instructor_core::chat::{Mode, Provider};
@@ -19,13 +20,14 @@
 //! ```
 
 use crate::anthropic::{Anthropic, AnthropicConfig};
+use crate::gemini::{self, Gemini, GeminiConfig};
 use crate::openai::OpenAi;
 use crate::presets::ModelSpecError;
 use instructor_core::chat::{Mode, Provider};
 use std::sync::Arc;
 
 /// The providers with their own wire format (the presets speak OpenAI's).
-pub const NATIVE: &[&str] = &["anthropic"];
+pub const NATIVE: &[&str] = &["anthropic", "gemini", "vertex_ai"];
 
 /// A provider, the model and the best mode that provider serves for it.
 #[derive(Debug, Clone)]
@@ -52,14 +54,39 @@ pub fn from_env(spec: &str) -> Result<Resolved, ModelSpecError> {
         .split_once('/')
         .ok_or_else(|| ModelSpecError::MissingProvider(trimmed.to_owned()))?;
     let native = provider.trim().to_ascii_lowercase();
-    if NATIVE.contains(&native.as_str()) {
+    let native = match native.as_str() {
+        "google" | "gemini" => Some("gemini"),
+        "vertex" | "vertexai" | "vertex_ai" | "vertex-ai" => Some("vertex_ai"),
+        "anthropic" => Some("anthropic"),
+        _ => None,
+    };
+    if let Some(native) = native {
         if model.trim().is_empty() {
             return Err(ModelSpecError::MissingModel(trimmed.to_owned()));
         }
-        let config = AnthropicConfig::from_env();
-        let mode = config.capabilities.preferred_mode();
+        let (provider, mode): (Arc<dyn Provider>, Mode) = match native {
+            "anthropic" => {
+                let config = AnthropicConfig::from_env();
+                let mode = config.capabilities.preferred_mode();
+                (Arc::new(Anthropic::new(config)), mode)
+            }
+            "gemini" => (Arc::new(Gemini::from_env()), gemini::PREFERRED_MODE),
+            _ => {
+                // Vertex AI needs a project and credentials from the environment.
+                let config = GeminiConfig::vertex_from_env().map_err(|error| {
+                    ModelSpecError::Configuration {
+                        provider: native.to_owned(),
+                        reason: match error {
+                            instructor_core::chat::ProviderError::Unsupported(reason) => reason,
+                            other => other.to_string(),
+                        },
+                    }
+                })?;
+                (Arc::new(Gemini::new(config)), gemini::PREFERRED_MODE)
+            }
+        };
         return Ok(Resolved {
-            provider: Arc::new(Anthropic::new(config)),
+            provider,
             model: model.to_owned(),
             mode,
         });
@@ -88,7 +115,10 @@ mod tests {
     fn unknown_providers_list_the_native_ones_too() {
         let error = from_env("acme/model").expect_err("unknown");
         let message = error.to_string();
-        assert!(message.contains("anthropic, openai"), "{message}");
+        assert!(
+            message.contains("anthropic, gemini, vertex_ai, openai"),
+            "{message}"
+        );
         assert!(matches!(
             from_env("anthropic/ "),
             Err(ModelSpecError::MissingModel(_))
@@ -97,6 +127,15 @@ mod tests {
             from_env("anthropic"),
             Err(ModelSpecError::MissingProvider(_))
         ));
+    }
+
+    #[test]
+    fn gemini_starts_in_json_schema_mode() {
+        let resolved = from_env("gemini/gemini-2.5-flash").expect("gemini");
+        assert_eq!(resolved.provider.name(), "gemini");
+        assert_eq!(resolved.mode, Mode::JsonSchema);
+        let resolved = from_env("google/gemini-2.5-pro").expect("google");
+        assert_eq!(resolved.provider.name(), "gemini");
     }
 
     #[test]

@@ -424,6 +424,15 @@ pub enum ModelSpecError {
     /// Nothing after the `/`.
     #[error("`{0}` names no model after the provider")]
     MissingModel(String),
+    /// The provider is known but its environment does not configure it (Vertex AI
+    /// without a project or credentials).
+    #[error("{provider} is not configured: {reason}")]
+    Configuration {
+        /// The provider.
+        provider: String,
+        /// What is missing.
+        reason: String,
+    },
 }
 
 /// Reads `"provider/model"`: the provider is everything before the first `/`, the model

@@ -339,7 +339,7 @@ impl Anthropic {
         keep_raw: bool,
     ) -> Result<ChatResponse, ProviderError> {
         let body = self.body_bytes(request, false)?;
-        let (bytes, header_id) = self.transport.whole(&self.endpoint, body).await?;
+        let (bytes, header_id) = self.transport.whole(&self.endpoint, body, None).await?;
         let mut response = response::read_message(&bytes, self.redactor(), keep_raw)?;
         if response.request_id.is_none() {
             response.request_id = header_id;
@@ -349,7 +349,11 @@ impl Anthropic {
 
     async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
         let body = self.body_bytes(request, true)?;
-        match self.transport.open_stream(&self.endpoint, body).await? {
+        match self
+            .transport
+            .open_stream(&self.endpoint, body, None)
+            .await?
+        {
             Opened::Events(bytes) => Ok(map_sse(
                 bytes,
                 stream::MessagesMapper::default(),

@@ -119,9 +119,10 @@ impl Transport {
         &self,
         url: &str,
         body: Vec<u8>,
+        authorization: Option<&HeaderValue>,
     ) -> Result<(Vec<u8>, Option<String>), ProviderError> {
         let exchange = async {
-            let response = self.send(url, body, false).await?;
+            let response = self.send(url, body, false, authorization).await?;
             let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
             let bytes = self.success_body(response, url).await?;
             Ok((bytes, header_id))
@@ -136,8 +137,11 @@ impl Transport {
         &self,
         url: &str,
         body: Vec<u8>,
+        authorization: Option<&HeaderValue>,
     ) -> Result<Opened, ProviderError> {
-        let response = self.within_timeout(self.send(url, body, true), url).await?;
+        let response = self
+            .within_timeout(self.send(url, body, true, authorization), url)
+            .await?;
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -211,13 +215,15 @@ impl Transport {
         Ok(Opened::Events(Box::pin(bytes)))
     }
 
-    /// Sends `body` to `url`, turning a non-2xx answer into [`ProviderError::Status`] and
-    /// a 3xx into [`ProviderError::Redirect`].
+    /// Sends `body` to `url` (with `authorization`, for a token fetched per request),
+    /// turning a non-2xx answer into [`ProviderError::Status`] and a 3xx into
+    /// [`ProviderError::Redirect`].
     async fn send(
         &self,
         url: &str,
         body: Vec<u8>,
         streaming: bool,
+        authorization: Option<&HeaderValue>,
     ) -> Result<reqwest::Response, ProviderError> {
         let client = self
             .client
@@ -229,6 +235,9 @@ impl Transport {
             return Err(error.clone());
         }
         let mut builder = client.post(url);
+        if let Some(authorization) = authorization {
+            builder = builder.header(reqwest::header::AUTHORIZATION, authorization.clone());
+        }
         if !self.has_content_type {
             builder = builder.header(
                 reqwest::header::CONTENT_TYPE,
