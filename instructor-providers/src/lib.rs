@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod anthropic;
+pub mod cohere;
 pub mod gemini;
 mod http;
 pub mod model_spec;

@@ -27,7 +27,7 @@ use instructor_core::chat::{Mode, Provider};
 use std::sync::Arc;
 
 /// The providers with their own wire format (the presets speak OpenAI's).
-pub const NATIVE: &[&str] = &["anthropic", "gemini", "vertex_ai"];
+pub const NATIVE: &[&str] = &["anthropic", "cohere", "gemini", "vertex_ai"];
 
 /// A provider, the model and the best mode that provider serves for it.
 #[derive(Debug, Clone)]
@@ -58,6 +58,7 @@ pub fn from_env(spec: &str) -> Result<Resolved, ModelSpecError> {
         "google" | "gemini" => Some("gemini"),
         "vertex" | "vertexai" | "vertex_ai" | "vertex-ai" => Some("vertex_ai"),
         "anthropic" => Some("anthropic"),
+        "cohere" => Some("cohere"),
         _ => None,
     };
     if let Some(native) = native {
@@ -71,6 +72,10 @@ pub fn from_env(spec: &str) -> Result<Resolved, ModelSpecError> {
                 (Arc::new(Anthropic::new(config)), mode)
             }
             "gemini" => (Arc::new(Gemini::from_env()), gemini::PREFERRED_MODE),
+            "cohere" => (
+                Arc::new(crate::cohere::Cohere::from_env()),
+                crate::cohere::CAPABILITIES.preferred_mode(),
+            ),
             _ => {
                 // Vertex AI needs a project and credentials from the environment.
                 let config = GeminiConfig::vertex_from_env().map_err(|error| {

@@ -60,6 +60,7 @@ mod reply;
 mod server;
 
 pub mod anthropic;
+pub mod cohere;
 pub mod gemini;
 pub mod openai;
 
