@@ -28,6 +28,7 @@ mod http;
 pub mod model_spec;
 pub mod openai;
 pub mod presets;
+pub mod responses;
 pub mod sse;
 
 #[cfg(feature = "testing")]

@@ -27,7 +27,13 @@ use instructor_core::chat::{Mode, Provider};
 use std::sync::Arc;
 
 /// The providers with their own wire format (the presets speak OpenAI's).
-pub const NATIVE: &[&str] = &["anthropic", "cohere", "gemini", "vertex_ai"];
+pub const NATIVE: &[&str] = &[
+    "anthropic",
+    "cohere",
+    "gemini",
+    "openai_responses",
+    "vertex_ai",
+];
 
 /// A provider, the model and the best mode that provider serves for it.
 #[derive(Debug, Clone)]
@@ -59,6 +65,7 @@ pub fn from_env(spec: &str) -> Result<Resolved, ModelSpecError> {
         "vertex" | "vertexai" | "vertex_ai" | "vertex-ai" => Some("vertex_ai"),
         "anthropic" => Some("anthropic"),
         "cohere" => Some("cohere"),
+        "openai_responses" | "openai-responses" | "responses" => Some("openai_responses"),
         _ => None,
     };
     if let Some(native) = native {
@@ -72,6 +79,10 @@ pub fn from_env(spec: &str) -> Result<Resolved, ModelSpecError> {
                 (Arc::new(Anthropic::new(config)), mode)
             }
             "gemini" => (Arc::new(Gemini::from_env()), gemini::PREFERRED_MODE),
+            "openai_responses" => (
+                Arc::new(crate::responses::OpenAiResponses::from_env()),
+                Mode::Tools,
+            ),
             "cohere" => (
                 Arc::new(crate::cohere::Cohere::from_env()),
                 crate::cohere::CAPABILITIES.preferred_mode(),

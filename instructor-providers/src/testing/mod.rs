@@ -63,6 +63,7 @@ pub mod anthropic;
 pub mod cohere;
 pub mod gemini;
 pub mod openai;
+pub mod responses;
 
 pub use reply::Reply;
 
