@@ -132,7 +132,7 @@ mod tests {
         let error = from_env("acme/model").expect_err("unknown");
         let message = error.to_string();
         assert!(
-            message.contains("anthropic, gemini, vertex_ai, openai"),
+            message.contains("anthropic, cohere, gemini, openai_responses, vertex_ai, openai"),
             "{message}"
         );
         assert!(matches!(

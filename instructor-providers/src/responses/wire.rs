@@ -68,6 +68,7 @@ enum MessageContent<'a> {
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::enum_variant_names)] // The wire's own names.
 enum InputPart<'a> {
     InputText {
         text: &'a str,
