@@ -12,6 +12,7 @@ mod reask;
 mod request;
 mod retry;
 mod streaming;
+mod text;
 mod transport;
 mod whole;
 
@@ -21,6 +22,7 @@ pub use hooks::{HookEvent, Hooks};
 pub use reask::{ReaskText, default_reask};
 pub use retry::RetryPolicy;
 pub use streaming::{Items, PartialUpdate, PartialUpdates};
+pub use text::{TextRequest, TextStream};
 
 use crate::chat::{ChatResponse, Mode, Provider};
 use crate::extract::Extract;
