@@ -225,7 +225,7 @@ impl Sender {
         let started = Instant::now();
         Sender {
             provider: client.provider.clone(),
-            policy: client.retry.clone(),
+            policy: client.retry,
             started,
             deadline: timeout.and_then(|timeout| started.checked_add(timeout)),
             retries: 0,
