@@ -439,6 +439,19 @@ pub struct ChatResponse {
     /// [`ContentPart::RedactedThinking`] blocks, Anthropic extended thinking): never
     /// parsed as the answer, and sent back with it in a re-ask (as the API requires).
     pub reasoning: Vec<ContentPart>,
+    /// The provider that answered, when a fallback chain chose it.
+    pub provider: Option<String>,
+    /// The providers of a fallback chain that failed before this one answered.
+    pub failed_over: Vec<FailedOver>,
+}
+
+/// A provider of a fallback chain that failed before another answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedOver {
+    /// The provider's name (`openai`, `anthropic`).
+    pub provider: String,
+    /// Why it failed (redacted by that provider).
+    pub error: ProviderError,
 }
 
 /// The most tool calls one answer may hold. A streamed call's `index` comes from the
@@ -474,6 +487,14 @@ pub enum StreamEvent {
     /// A finished block of reasoning ([`ContentPart::Thinking`] with its signature, or
     /// [`ContentPart::RedactedThinking`]), sent once its block is complete.
     Reasoning(ContentPart),
+    /// Who answers, first in the stream of a fallback chain, with the providers that
+    /// failed before it.
+    Provider {
+        /// The provider's name.
+        name: String,
+        /// The providers that failed before it.
+        failed_over: Vec<FailedOver>,
+    },
 }
 
 /// What a provider (and model) can do; modes it cannot serve are refused before any

@@ -7,6 +7,7 @@ mod answer;
 mod attempt;
 mod error;
 mod extraction;
+mod fallback;
 mod hooks;
 mod reask;
 mod request;
@@ -18,6 +19,7 @@ mod whole;
 
 pub use error::{Attempt, Error, Ledger};
 pub use extraction::{Extraction, ExtractionFuture, StrictMode};
+pub use fallback::Fallback;
 pub use hooks::{HookEvent, Hooks};
 pub use reask::{ReaskText, default_reask};
 pub use retry::RetryPolicy;

@@ -223,5 +223,6 @@ pub(crate) fn read_message(
         model: message.model.map(|model| redactor.id(model)),
         raw,
         reasoning,
+        ..ChatResponse::default()
     })
 }

@@ -157,6 +157,8 @@ impl Redactor {
                 .into_iter()
                 .map(|part| self.part(part))
                 .collect(),
+            provider: response.provider,
+            failed_over: response.failed_over,
         }
     }
 

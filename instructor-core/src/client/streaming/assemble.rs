@@ -23,6 +23,7 @@ pub(crate) struct Assembled {
     finish: Option<FinishReason>,
     id: Option<String>,
     reasoning: Vec<crate::chat::ContentPart>,
+    provider: Option<(String, Vec<crate::chat::FailedOver>)>,
 }
 
 impl Assembled {
@@ -62,6 +63,9 @@ impl Assembled {
             StreamEvent::Finish(reason) => self.finish = Some(reason.clone()),
             StreamEvent::ResponseId(id) => self.id = Some(id.clone()),
             StreamEvent::Reasoning(part) => self.reasoning.push(part.clone()),
+            StreamEvent::Provider { name, failed_over } => {
+                self.provider = Some((name.clone(), failed_over.clone()));
+            }
         }
         Ok(())
     }
@@ -93,6 +97,8 @@ impl Assembled {
             model: Some(model.to_owned()),
             raw: serde_json::Value::Null,
             reasoning: self.reasoning,
+            provider: self.provider.as_ref().map(|(name, _)| name.clone()),
+            failed_over: self.provider.map(|(_, failed)| failed).unwrap_or_default(),
         }
     }
 }
