@@ -55,3 +55,27 @@ pub async fn anthropic_client(offline_answers: Vec<Reply>) -> (Client, Option<Fa
     let provider = Anthropic::new(AnthropicConfig::new(server.base_url()));
     (Client::new(provider).with_model(model), Some(server))
 }
+
+/// A client for the first of `real` whose environment variable is set, or else for the
+/// local fake provider (`offline`, given its base URL) with scripted answers.
+#[allow(dead_code)] // Only some examples use it.
+pub async fn native_client(
+    env: &[&str],
+    real: impl FnOnce() -> Client,
+    offline: impl FnOnce(String) -> Client,
+    offline_answers: Vec<Reply>,
+) -> (Client, Option<FakeProvider>) {
+    if env.iter().any(|name| std::env::var_os(name).is_some()) {
+        println!("Asking the real provider ({} is set).", env.join(" or "));
+        return (real(), None);
+    }
+    println!(
+        "No {}: running offline against the local fake provider speaking this provider's wire.",
+        env.join(" / ")
+    );
+    let server = FakeProvider::start().await;
+    for answer in offline_answers {
+        server.push(answer);
+    }
+    (offline(server.base_url()), Some(server))
+}

@@ -17,8 +17,12 @@ mod anthropic;
 mod classification;
 #[path = "../../examples/diagnosis.rs"]
 mod diagnosis;
+#[path = "../../examples/fallback.rs"]
+mod fallback;
 #[path = "../../examples/fan_out.rs"]
 mod fan_out;
+#[path = "../../examples/gemini.rs"]
+mod gemini;
 #[path = "../../examples/hooks.rs"]
 mod hooks;
 #[path = "../../examples/iterable.rs"]
@@ -33,6 +37,8 @@ mod pipeline;
 mod quickstart;
 #[path = "../../examples/reask.rs"]
 mod reask;
+#[path = "../../examples/vision.rs"]
+mod vision;
 
 /// A client for a fresh fake provider holding `answers`; the server lives as long as
 /// the returned handle.
@@ -96,6 +102,61 @@ async fn the_anthropic_guide_runs_on_anthropics_wire() {
         bodies[6]["tool_choice"]["type"], "auto",
         "thinking: the tool is asked for"
     );
+}
+
+#[tokio::test]
+async fn gemini_streams_json_schema_output_and_forces_a_call() {
+    use instructor::providers::gemini::{Gemini, GeminiConfig};
+    let server = FakeProvider::start().await;
+    for answer in gemini::offline_answers() {
+        server.push(answer);
+    }
+    let client = Client::new(Gemini::new(GeminiConfig::new(server.base_url())))
+        .with_model("gemini-2.5-flash");
+    let (user, partials, users) = gemini::run(&client).await.expect("the example");
+    assert_eq!((user.name.as_str(), user.age), ("Jason", 25));
+    assert!(partials >= 2, "{partials}");
+    assert_eq!(users.len(), 2);
+    let requests = server.requests();
+    assert!(requests[0].path().ends_with(":streamGenerateContent"));
+    let body = requests[1].json().cloned().expect("JSON");
+    assert_eq!(body["toolConfig"]["functionCallingConfig"]["mode"], "ANY");
+}
+
+#[tokio::test]
+async fn vision_asks_for_text_streams_it_and_sends_the_image() {
+    use instructor::providers::anthropic::{Anthropic, AnthropicConfig};
+    let server = FakeProvider::start().await;
+    for answer in vision::offline_answers() {
+        server.push(answer);
+    }
+    let client = Client::new(Anthropic::new(AnthropicConfig::new(server.base_url())))
+        .with_model("claude-haiku-4-5");
+    let (capital, chunks, description, colours) = vision::run(&client).await.expect("the example");
+    assert_eq!(capital, "Riga.");
+    assert_eq!(chunks.concat(), "Riga is on the Daugava.");
+    assert_eq!(description, "An ant on a leaf.");
+    assert_eq!(colours, "Black and tan.");
+    let body = server.requests()[3].json().cloned().expect("JSON");
+    assert_eq!(
+        body["messages"][0]["content"][1]["source"]["url"],
+        vision::IMAGE_URL
+    );
+    assert_eq!(
+        body["messages"][1]["content"][0]["text"],
+        "An ant on a leaf."
+    );
+}
+
+#[tokio::test]
+async fn fallback_hands_over_to_the_second_provider() {
+    let (client, servers) = fallback::offline().await;
+    let (user, provider, failed) = fallback::run(&client).await.expect("the example");
+    assert_eq!(user.age, 25);
+    assert_eq!(provider.as_deref(), Some("anthropic"));
+    assert_eq!(failed, 1);
+    assert_eq!(servers[0].requests().len(), 1);
+    assert_eq!(servers[1].requests().len(), 1);
 }
 
 #[tokio::test]
