@@ -51,7 +51,6 @@ impl std::fmt::Display for PartialAt<'_> {
     }
 }
 
-
 /// What changed at a path, for UIs that update exactly what changed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FieldEvent<'a> {
