@@ -56,6 +56,26 @@ impl HasPartial for Box<str> {
     }
 }
 
+/// The capacity a streamed string jumps to when its first fragment no longer fits:
+/// a string that arrives in several fragments is a long one, and growing it 8 bytes at
+/// a time through 8, 16, 32 and 64 would reallocate at each doubling.
+const FIRST_GROWTH: usize = 32;
+
+/// Appends a fragment to a streamed string. The first fragment is allocated at its
+/// size, so a string that arrives whole (a short tag) costs no more than serde's; the
+/// first one that does not fit makes it jump to twice the length needed, at least
+/// [`FIRST_GROWTH`] bytes, then it doubles as usual.
+#[inline]
+fn grow_string(partial: &mut String, fragment: &str) {
+    let needed = partial.len() + fragment.len();
+    if needed > partial.capacity() && (1..FIRST_GROWTH).contains(&partial.capacity()) {
+        // Twice what is needed, so that a long string ends with about the capacity
+        // doubling would have given it, and never less than `FIRST_GROWTH`.
+        partial.reserve_exact(needed.saturating_mul(2).max(FIRST_GROWTH) - partial.len());
+    }
+    partial.push_str(fragment);
+}
+
 impl HasPartial for String {
     type Partial = String;
 
@@ -81,7 +101,7 @@ impl HasPartial for String {
         match event {
             _ if !path.is_empty() => Err(PartialError::mismatch(path, "a string", event)),
             Event::StringFragment(fragment) => {
-                partial.push_str(fragment);
+                grow_string(partial, fragment);
                 Ok(!fragment.is_empty())
             }
             Event::EndString | Event::BeginString => Ok(false),

@@ -567,6 +567,37 @@ fn starts_value(byte: u8) -> bool {
     )
 }
 
+/// Each byte of a word set to `byte`.
+const fn splat(byte: u8) -> u64 {
+    u64::from_ne_bytes([byte; 8])
+}
+
+/// Whether any byte of `word` is zero (the classic bit trick: exact for "any").
+fn has_zero_byte(word: u64) -> bool {
+    word.wrapping_sub(splat(0x01)) & !word & splat(0x80) != 0
+}
+
+/// Skips whole 8-byte words of `chunk` from `i` that hold no byte ending a plain run of
+/// a string (`stop`, a backslash, a control character); returns where the bytewise
+/// scan goes on.
+#[inline]
+fn plain_words(chunk: &[u8], mut i: usize, stop: u8) -> usize {
+    while let Some(bytes) = chunk.get(i..i + 8) {
+        let mut buffer = [0u8; 8];
+        buffer.copy_from_slice(bytes);
+        let word = u64::from_ne_bytes(buffer);
+        let special = has_zero_byte(word ^ splat(stop))
+            || has_zero_byte(word ^ splat(b'\\'))
+            // A byte below 0x20 (exact for "any" since 0x20 <= 0x80).
+            || word.wrapping_sub(splat(0x20)) & !word & splat(0x80) != 0;
+        if special {
+            break;
+        }
+        i += 8;
+    }
+    i
+}
+
 fn is_bare_key_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'$' | b'-')
 }
@@ -1385,7 +1416,9 @@ impl Parser {
                 }
             }
             // A run of plain bytes: no quote, no backslash, no control character.
+            // Eight bytes at a time while none of them stops the run, then bytewise.
             let start = i;
+            i = plain_words(chunk, i, stop);
             while let Some(&byte) = chunk.get(i) {
                 if byte == stop || byte == b'\\' || byte < 0x20 {
                     break;

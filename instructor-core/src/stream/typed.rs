@@ -3,7 +3,7 @@
 
 use super::gate::Gate;
 use super::lenient::{Lenient, read_with};
-use super::parser::{FeedError, Limits, ParseError, ParseErrorKind, Parser};
+use super::parser::{EventSink, FeedError, Limits, ParseError, ParseErrorKind, Parser};
 use crate::extract::{DeserializeError, Extract};
 use crate::partial::{Event, HasPartial, PartialError, PathSegment, Scratch};
 use crate::path::WirePath;
@@ -47,15 +47,6 @@ impl std::fmt::Display for PartialAt<'_> {
             write!(f, "{}", self.error.reason())
         } else {
             write!(f, "{}: {}", self.path, self.error.reason())
-        }
-    }
-}
-
-impl StreamError {
-    fn from_feed(error: FeedError<(WirePath, PartialError)>) -> Self {
-        match error {
-            FeedError::Parse(e) => StreamError::Parse(e),
-            FeedError::Sink((path, error)) => StreamError::Partial { path, error },
         }
     }
 }
@@ -302,26 +293,19 @@ impl<T: Extract> PartialStream<T> {
                 if self.keep_raw {
                     self.raw.extend_from_slice(chunk);
                 }
-                let unwrap_key = self.unwrap_key.as_deref();
-                let mut slot = Slot::new(&mut self.partial);
-                let mut sink = |path: &[PathSegment], event: Event<'_>| {
-                    let Some(path) = unwrapped(unwrap_key, path) else {
-                        return Ok(false);
-                    };
-                    apply::<T>(&mut slot, &mut self.scratch, path, event, &mut on_event).map_err(
-                        |error| {
-                            self.scratch.reset();
-                            (WirePath::from(path), error)
-                        },
-                    )
+                let mut sink = StrictSink::<T, _> {
+                    slot: Slot::new(&mut self.partial),
+                    scratch: &mut self.scratch,
+                    unwrap_key: self.unwrap_key.as_deref(),
+                    on_event: &mut on_event,
+                    changed: false,
+                    error: None,
                 };
-                let mut changed = false;
-                let mut counting = |path: &[PathSegment], event: Event<'_>| {
-                    sink(path, event).map(|change| changed |= change)
-                };
-                self.parser
-                    .feed(chunk, &mut counting)
-                    .map_err(StreamError::from_feed)?;
+                let fed = self.parser.feed(chunk, &mut sink);
+                let changed = sink.changed;
+                if let Err(error) = fed {
+                    return Err(sink.fail(error));
+                }
                 changed
             }
             Some(lenient) => {
@@ -426,19 +410,18 @@ impl<T: Extract> PartialStream<T> {
     /// (always none in strict mode).
     pub fn finish_lenient(mut self, context: &Context) -> Result<Lenient<T>, StreamError> {
         let Some(lenient) = self.lenient.take() else {
-            let unwrap_key = self.unwrap_key.as_deref();
-            let mut slot = Slot::new(&mut self.partial);
-            let mut sink = |path: &[PathSegment], event: Event<'_>| {
-                let Some(path) = unwrapped(unwrap_key, path) else {
-                    return Ok(());
-                };
-                apply::<T>(&mut slot, &mut self.scratch, path, event, &mut |_| {})
-                    .map(|_| ())
-                    .map_err(|error| (WirePath::from(path), error))
+            let mut on_event = |_: FieldEvent<'_>| {};
+            let mut sink = StrictSink::<T, _> {
+                slot: Slot::new(&mut self.partial),
+                scratch: &mut self.scratch,
+                unwrap_key: self.unwrap_key.as_deref(),
+                on_event: &mut on_event,
+                changed: false,
+                error: None,
             };
-            self.parser
-                .finish(&mut sink)
-                .map_err(StreamError::from_feed)?;
+            if let Err(error) = self.parser.finish(&mut sink) {
+                return Err(sink.fail(error));
+            }
             // Every wrong field at once, so that one re-ask can name them all.
             let value: T = match &self.unwrap_key {
                 None => crate::extract::read_json_slice(&self.raw)?,
@@ -515,21 +498,39 @@ impl<P: Clone> Held<P> {
 }
 
 /// The partial during one chunk: opened for changes at the first event that reaches
-/// it, once per chunk, not at every event.
+/// it, once per chunk, not at every event (an owned partial is open from the start).
 enum Slot<'a, P> {
     Closed(&'a mut Held<P>),
     Open(&'a mut P),
-    /// Between two states (only inside `Slot::apply`).
+    /// Between two states (only inside `Slot::open_and_apply`).
     Moving,
 }
 
 impl<'a, P: Clone> Slot<'a, P> {
     fn new(partial: &'a mut Held<P>) -> Self {
-        Slot::Closed(partial)
+        match partial {
+            Held::Owned(partial) => Slot::Open(partial),
+            held => Slot::Closed(held),
+        }
     }
 
     /// Applies one event, opening the partial first (or creating it).
+    #[inline]
     fn apply<T: HasPartial<Partial = P>>(
+        &mut self,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<bool, PartialError> {
+        match self {
+            Slot::Open(partial) => T::apply_existing(partial, path, event, scratch),
+            _ => self.open_and_apply::<T>(path, event, scratch),
+        }
+    }
+
+    /// The first event of a chunk for a partial that is shared or not there yet.
+    #[cold]
+    fn open_and_apply<T: HasPartial<Partial = P>>(
         &mut self,
         path: &[PathSegment],
         event: &Event<'_>,
@@ -548,7 +549,7 @@ impl<'a, P: Clone> Slot<'a, P> {
                         Ok(None) => Ok(false),
                         Err(error) => Err(error),
                     };
-                    *self = Slot::Closed(held);
+                    *self = Slot::new(held);
                     return changed;
                 }
                 match held.open() {
@@ -564,7 +565,69 @@ impl<'a, P: Clone> Slot<'a, P> {
     }
 }
 
+/// Where a failed event stopped the parser: its error is kept in the sink, so that
+/// the parser passes a marker, not the error, back up through its calls.
+struct SinkStopped;
+
+/// The parser's sink in strict mode: applies each event to the partial, reports field
+/// events, and remembers whether something visible changed.
+struct StrictSink<'a, T: Extract, F> {
+    slot: Slot<'a, T::Partial>,
+    scratch: &'a mut Scratch,
+    unwrap_key: Option<&'a str>,
+    on_event: &'a mut F,
+    changed: bool,
+    error: Option<(WirePath, PartialError)>,
+}
+
+impl<T: Extract, F: FnMut(FieldEvent<'_>)> StrictSink<'_, T, F> {
+    /// The stream's error for a failed feed.
+    #[cold]
+    fn fail(&mut self, error: FeedError<SinkStopped>) -> StreamError {
+        match error {
+            FeedError::Parse(e) => StreamError::Parse(e),
+            FeedError::Sink(SinkStopped) => match self.error.take() {
+                Some((path, error)) => StreamError::Partial { path, error },
+                None => StreamError::Partial {
+                    path: WirePath::root(),
+                    error: PartialError::Invalid {
+                        path: WirePath::root(),
+                        message: "the partial refused an event".to_owned(),
+                    },
+                },
+            },
+        }
+    }
+}
+
+impl<T: Extract, F: FnMut(FieldEvent<'_>)> EventSink for StrictSink<'_, T, F> {
+    type Error = SinkStopped;
+
+    #[inline]
+    fn event(&mut self, path: &[PathSegment], event: Event<'_>) -> Result<(), SinkStopped> {
+        let path = match self.unwrap_key {
+            None => path,
+            Some(key) => match unwrapped(Some(key), path) {
+                Some(path) => path,
+                None => return Ok(()),
+            },
+        };
+        match apply::<T>(&mut self.slot, self.scratch, path, event, self.on_event) {
+            Ok(changed) => {
+                self.changed |= changed;
+                Ok(())
+            }
+            Err(error) => {
+                self.scratch.reset();
+                self.error = Some((WirePath::from(path), error));
+                Err(SinkStopped)
+            }
+        }
+    }
+}
+
 /// Applies one event to the partial; tells whether something visible changed.
+#[inline]
 fn apply<T: Extract>(
     slot: &mut Slot<'_, T::Partial>,
     scratch: &mut Scratch,
