@@ -147,7 +147,11 @@ pub trait PartialFields: Default + Sized {
 
     /// Lends field `index` to `visit`, with the field states (nothing for an index past
     /// the last field).
-    fn field_mut(&mut self, index: usize, visit: &mut dyn FnMut(&mut dyn FieldMut, &mut CompleteFields));
+    fn field_mut(
+        &mut self,
+        index: usize,
+        visit: &mut dyn FnMut(&mut dyn FieldMut, &mut CompleteFields),
+    );
 }
 
 /// Writes one present field of a partial.
@@ -467,11 +471,7 @@ pub fn validate_partial<P: PartialFields>(
 }
 
 /// `Debug` of a partial struct: its fields by their Rust names.
-pub fn debug<P: PartialFields>(
-    partial: &P,
-    name: &str,
-    f: &mut fmt::Formatter<'_>,
-) -> fmt::Result {
+pub fn debug<P: PartialFields>(partial: &P, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let mut out = f.debug_struct(name);
     for (index, info) in P::FIELDS.iter().enumerate() {
         partial.field_ref(index, &mut |field| {
@@ -485,7 +485,9 @@ pub fn debug<P: PartialFields>(
 pub fn eq<P: PartialFields>(left: &P, right: &P) -> bool {
     (0..P::FIELDS.len()).all(|index| {
         let mut same = false;
-        left.field_ref(index, &mut |a| right.field_ref(index, &mut |b| same = a.same(b)));
+        left.field_ref(index, &mut |a| {
+            right.field_ref(index, &mut |b| same = a.same(b))
+        });
         same
     })
 }

@@ -172,10 +172,14 @@ pub fn emit_named(
             quote!(__ip::FieldInfo::field(#ident, #wire, &[#(#aliases),*], #nullable, #done))
         }
     });
-    let ref_arms = fields.iter().zip(&names).enumerate().map(|(index, (field, name))| {
-        let sink = sink_type(field, krate);
-        quote!(#index => __visit(&__ip::SlotRef::<#sink>(&self.#name)),)
-    });
+    let ref_arms = fields
+        .iter()
+        .zip(&names)
+        .enumerate()
+        .map(|(index, (field, name))| {
+            let sink = sink_type(field, krate);
+            quote!(#index => __visit(&__ip::SlotRef::<#sink>(&self.#name)),)
+        });
     let mut_arms = fields.iter().zip(&names).enumerate().map(|(index, (field, name))| {
         let sink = sink_type(field, krate);
         quote!(#index => __visit(&mut __ip::SlotMut::<#sink>(&mut self.#name), &mut self.__instructor_complete),)
