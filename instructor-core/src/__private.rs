@@ -4,8 +4,11 @@
 
 pub use crate::extract::{Extract, ExtractField};
 pub use crate::partial::fields::{
-    FieldInfo, PartialFields, States, deserialize as deserialize_partial,
-    serialize as serialize_partial, write_field, write_flattened,
+    FieldInfo, FieldMut, FieldRef, PartialFields, SlotMut, SlotRef, States,
+    accepts_key as fields_accepts_key, apply as fields_apply, debug as fields_debug,
+    deserialize as deserialize_partial, eq as fields_eq, mark_complete as fields_mark_complete,
+    serialize as serialize_partial, validate_partial as fields_validate_partial, write_field,
+    write_flattened,
 };
 pub use crate::partial::leaf::apply_complete;
 pub use crate::partial::tagged::{
@@ -32,6 +35,7 @@ pub use std::clone::Clone;
 pub use std::default::Default;
 pub use std::fmt;
 pub use std::marker::{Send, Sized, Sync, Unpin};
+pub use std::ops::FnMut;
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};
 pub use std::string::String;

@@ -7,10 +7,14 @@
 //! the wire name of each present field to `"streaming"` or `"complete"`. Reading a
 //! partial back ignores `"$state"` (a state describes one stream, not the data).
 
-use super::CompleteFields;
+use super::{
+    Changed, CompleteFields, Event, HasPartial, PartialError, PathSegment, Scratch, WirePath,
+};
+use crate::validate::{Context, ValidationErrors};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{self, SerializeMap};
 use serde::{Deserializer, Serialize, Serializer};
+use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -26,15 +30,39 @@ pub struct FieldInfo {
     pub aliases: &'static [&'static str],
     /// `#[serde(flatten)]`: its members sit beside ours.
     pub flatten: bool,
+    /// The field's name in Rust (what `Debug` shows).
+    pub ident: &'static str,
+    /// An `Option` field: a `null` leaves it absent.
+    pub nullable: bool,
+    /// `#[extract(stream(done))]`: shown only once complete.
+    pub done: bool,
+    /// A flattened field: whether its type takes the object key (its
+    /// [`HasPartial::accepts_key`]).
+    pub accepts: Option<fn(&str) -> bool>,
 }
 
 impl FieldInfo {
     /// A plain field.
     pub const fn new(wire: &'static str, aliases: &'static [&'static str]) -> Self {
+        FieldInfo::field(wire, wire, aliases, false, false)
+    }
+
+    /// A plain field, with its Rust name and streaming options.
+    pub const fn field(
+        ident: &'static str,
+        wire: &'static str,
+        aliases: &'static [&'static str],
+        nullable: bool,
+        done: bool,
+    ) -> Self {
         FieldInfo {
             wire,
             aliases,
             flatten: false,
+            ident,
+            nullable,
+            done,
+            accepts: None,
         }
     }
 
@@ -44,11 +72,28 @@ impl FieldInfo {
             wire: "",
             aliases: &[],
             flatten: true,
+            ident: "",
+            nullable: false,
+            done: false,
+            accepts: None,
+        }
+    }
+
+    /// A `#[serde(flatten)]` field with its Rust name and the keys it takes.
+    pub const fn flattened(ident: &'static str, accepts: fn(&str) -> bool) -> Self {
+        FieldInfo {
+            ident,
+            accepts: Some(accepts),
+            ..FieldInfo::flatten()
         }
     }
 
     fn answers_to(&self, key: &str) -> bool {
         !self.flatten && (self.wire == key || self.aliases.contains(&key))
+    }
+
+    fn takes_flattened(&self, key: &str) -> bool {
+        self.flatten && self.accepts.is_some_and(|accepts| accepts(key))
     }
 }
 
@@ -96,6 +141,17 @@ pub trait PartialFields: Default + Sized {
         index: usize,
         deserializer: D,
     ) -> Result<(), D::Error>;
+
+    /// Shows field `index` to `visit` (nothing for an index past the last field).
+    fn field_ref(&self, index: usize, visit: &mut dyn FnMut(&dyn FieldRef));
+
+    /// Lends field `index` to `visit`, with the field states (nothing for an index past
+    /// the last field).
+    fn field_mut(
+        &mut self,
+        index: usize,
+        visit: &mut dyn FnMut(&mut dyn FieldMut, &mut CompleteFields),
+    );
 }
 
 /// Writes one present field of a partial.
@@ -216,4 +272,222 @@ impl<'de, P: PartialFields> DeserializeSeed<'de> for FieldSeed<'_, P> {
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         self.partial.read_field(self.index, deserializer)
     }
+}
+
+// ---------------------------------------------------------------------------------
+// The rest of a partial struct's behaviour, driven by its table: the derive emits only
+// `field_ref` and `field_mut` (one arm per field) and these loops do the work.
+
+/// A field of a partial struct, read through the type that fills it.
+pub trait FieldRef {
+    /// The field's value (`Option<partial>`), for `Debug`.
+    fn debug(&self) -> &dyn fmt::Debug;
+
+    /// The field's value, for comparing with the same field of another partial.
+    fn as_any(&self) -> &dyn Any;
+
+    /// Whether `other` (the same field of another partial) holds an equal value.
+    fn same(&self, other: &dyn FieldRef) -> bool;
+
+    /// Runs the validation of what the field holds (see [`HasPartial::validate_partial`]).
+    fn validate_partial(
+        &self,
+        info: &FieldInfo,
+        context: &Context,
+        path: &mut WirePath,
+        errors: &mut ValidationErrors,
+    );
+}
+
+/// A field of a partial struct, updated through the type that fills it.
+pub trait FieldMut {
+    /// Applies an event addressed to the field (`rest` is the path below it).
+    fn apply(
+        &mut self,
+        info: &FieldInfo,
+        index: u32,
+        complete: &mut CompleteFields,
+        rest: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError>;
+
+    /// Applies an event to a flattened field (`path` starts at its member's key).
+    fn apply_flattened(
+        &mut self,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError>;
+
+    /// Marks the field complete when present (`track`: it has a state of its own).
+    fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool);
+}
+
+/// A field `Option<F::Partial>` seen as a [`FieldRef`].
+pub struct SlotRef<'a, F: HasPartial>(pub &'a Option<F::Partial>);
+
+/// A field `Option<F::Partial>` seen as a [`FieldMut`].
+pub struct SlotMut<'a, F: HasPartial>(pub &'a mut Option<F::Partial>);
+
+impl<F: HasPartial> FieldRef for SlotRef<'_, F> {
+    fn debug(&self) -> &dyn fmt::Debug {
+        self.0
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self.0
+    }
+
+    fn same(&self, other: &dyn FieldRef) -> bool {
+        other
+            .as_any()
+            .downcast_ref::<Option<F::Partial>>()
+            .is_some_and(|other| other == self.0)
+    }
+
+    fn validate_partial(
+        &self,
+        info: &FieldInfo,
+        context: &Context,
+        path: &mut WirePath,
+        errors: &mut ValidationErrors,
+    ) {
+        if info.flatten {
+            <Option<F> as HasPartial>::validate_partial(self.0, context, path, errors);
+            return;
+        }
+        path.push_key(info.wire);
+        if info.nullable {
+            <Option<F> as HasPartial>::validate_partial(self.0, context, path, errors);
+        } else if let Some(inner) = self.0 {
+            F::validate_partial(inner, context, path, errors);
+        }
+        path.pop();
+    }
+}
+
+impl<F: HasPartial> FieldMut for SlotMut<'_, F> {
+    fn apply(
+        &mut self,
+        info: &FieldInfo,
+        index: u32,
+        complete: &mut CompleteFields,
+        rest: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError> {
+        crate::__private::apply_field::<F>(
+            self.0,
+            complete,
+            index,
+            info.nullable,
+            info.done,
+            rest,
+            event,
+            scratch,
+        )
+    }
+
+    fn apply_flattened(
+        &mut self,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError> {
+        crate::__private::flatten_apply::<F>(self.0, path, event, scratch)
+    }
+
+    fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool) {
+        crate::__private::mark_field::<F>(self.0, complete, index, track);
+    }
+}
+
+/// The index of the field that takes the object key `key`: by wire name or alias, or
+/// else the first flattened field whose type takes it.
+pub fn field_for_key<P: PartialFields>(key: &str) -> Option<usize> {
+    P::FIELDS
+        .iter()
+        .position(|f| f.answers_to(key))
+        .or_else(|| P::FIELDS.iter().position(|f| f.takes_flattened(key)))
+}
+
+/// `HasPartial::accepts_key` of a partial struct: a wire name, an alias, or a key a
+/// flattened field takes.
+pub fn accepts_key<P: PartialFields>(key: &str) -> bool {
+    field_for_key::<P>(key).is_some()
+}
+
+/// `PartialSink::apply` of a partial struct: the event goes to the field its first key
+/// names (keys no field takes are ignored).
+pub fn apply<P: PartialFields>(
+    partial: &mut P,
+    path: &[PathSegment],
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+) -> Result<Changed, PartialError> {
+    let (key, rest) = match path.split_first() {
+        None => return crate::__private::struct_self_event(path, event),
+        Some((PathSegment::Key(key), rest)) => (key, rest),
+        Some(_) => return Err(PartialError::mismatch(path, "an object", event)),
+    };
+    let Some(index) = field_for_key::<P>(key) else {
+        return Ok(false);
+    };
+    let info = &P::FIELDS[index];
+    let mut result = Ok(false);
+    partial.field_mut(index, &mut |field, complete| {
+        result = if info.flatten {
+            field.apply_flattened(path, event, scratch)
+        } else {
+            field.apply(info, index as u32, complete, rest, event, scratch)
+        };
+    });
+    result
+}
+
+/// `HasPartial::mark_complete` of a partial struct.
+pub fn mark_complete<P: PartialFields>(partial: &mut P) {
+    for (index, info) in P::FIELDS.iter().enumerate() {
+        partial.field_mut(index, &mut |field, complete| {
+            field.mark(complete, index as u32, !info.flatten);
+        });
+    }
+}
+
+/// `HasPartial::validate_partial` of a partial struct whose fields have no rules of
+/// their own: each field's value validates what of it is complete.
+pub fn validate_partial<P: PartialFields>(
+    partial: &P,
+    context: &Context,
+    path: &mut WirePath,
+    errors: &mut ValidationErrors,
+) {
+    for (index, info) in P::FIELDS.iter().enumerate() {
+        partial.field_ref(index, &mut |field| {
+            field.validate_partial(info, context, path, errors);
+        });
+    }
+}
+
+/// `Debug` of a partial struct: its fields by their Rust names.
+pub fn debug<P: PartialFields>(partial: &P, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut out = f.debug_struct(name);
+    for (index, info) in P::FIELDS.iter().enumerate() {
+        partial.field_ref(index, &mut |field| {
+            out.field(info.ident, field.debug());
+        });
+    }
+    out.finish()
+}
+
+/// `PartialEq` of a partial struct: every field equal (the field states aside).
+pub fn eq<P: PartialFields>(left: &P, right: &P) -> bool {
+    (0..P::FIELDS.len()).all(|index| {
+        let mut same = false;
+        left.field_ref(index, &mut |a| {
+            right.field_ref(index, &mut |b| same = a.same(b))
+        });
+        same
+    })
 }

@@ -48,25 +48,6 @@ pub fn emit_named(
         let ty = partial_type(field, krate);
         quote! { pub #name: #ip::Option<#ty>, }
     });
-    let own = fields
-        .iter()
-        .zip(&names)
-        .enumerate()
-        .filter(|(_, (f, _))| !f.flatten)
-        .map(|(index, (field, name))| {
-            let index = index as u32;
-            let wire = &field.wire;
-            let aliases = &field.aliases;
-            let sink = sink_type(field, krate);
-            let nullable = field.option_inner.is_some();
-            let done = field.stream_done;
-            quote! {
-                #wire #(| #aliases)* => __ip::apply_field::<#sink>(
-                    &mut self.#name, &mut self.__instructor_complete, #index, #nullable, #done,
-                    __rest, __event, __scratch,
-                ),
-            }
-        });
     let state_methods = fields
         .iter()
         .zip(&names)
@@ -87,11 +68,11 @@ pub fn emit_named(
                 }
             }
         });
-    let mark_fields = fields.iter().zip(&names).enumerate().map(|(index, (field, name))| {
-        let index = index as u32;
-        let sink = sink_type(field, krate);
-        let track = !field.flatten;
-        quote!(__ip::mark_field::<#sink>(&mut __partial.#name, &mut __partial.__instructor_complete, #index, #track);)
+    let own_rules = fields.iter().any(|f| {
+        !f.flatten
+            && !f.skip_rules
+            && matches!(f.source, crate::model::FieldSource::Type)
+            && !f.rules.is_empty()
     });
     let partial_checks = fields.iter().zip(&names).enumerate().map(|(index, (field, name))| {
         let index = index as u32;
@@ -171,37 +152,37 @@ pub fn emit_named(
             )),
         )
     };
-    let flattened: Vec<_> = fields
-        .iter()
-        .zip(&names)
-        .filter(|(f, _)| f.flatten)
-        .map(|(field, name)| (sink_type(field, krate), name))
-        .collect();
-    let flatten_dispatch = flattened.iter().map(|(sink, name)| {
-        quote! {
-            if <#sink as __ip::HasPartial>::accepts_key(__other) {
-                return __ip::flatten_apply::<#sink>(&mut self.#name, __path, __event, __scratch);
-            }
-        }
-    });
-    let wires: Vec<&String> = fields
-        .iter()
-        .filter(|f| !f.flatten)
-        .flat_map(|f| std::iter::once(&f.wire).chain(&f.aliases))
-        .collect();
-    let flatten_accepts = flattened
-        .iter()
-        .map(|(sink, _)| quote!(|| <#sink as __ip::HasPartial>::accepts_key(__key)));
     let std_impls = std_impls_struct(partial, &generics, &names);
+    let validate_partial = if own_rules {
+        quote!(#(#partial_checks)*)
+    } else {
+        quote!(__ip::fields_validate_partial(__partial, __ctx, __path, __errors);)
+    };
 
-    let table = fields.iter().map(|field| {
+    let table = fields.iter().zip(&names).map(|(field, name)| {
+        let ident = name.to_string();
         if field.flatten {
-            quote!(__ip::FieldInfo::flatten())
+            let sink = sink_type(field, krate);
+            quote!(__ip::FieldInfo::flattened(#ident, <#sink as __ip::HasPartial>::accepts_key))
         } else {
             let wire = &field.wire;
             let aliases = &field.aliases;
-            quote!(__ip::FieldInfo::new(#wire, &[#(#aliases),*]))
+            let nullable = field.option_inner.is_some();
+            let done = field.stream_done;
+            quote!(__ip::FieldInfo::field(#ident, #wire, &[#(#aliases),*], #nullable, #done))
         }
+    });
+    let ref_arms = fields
+        .iter()
+        .zip(&names)
+        .enumerate()
+        .map(|(index, (field, name))| {
+            let sink = sink_type(field, krate);
+            quote!(#index => __visit(&__ip::SlotRef::<#sink>(&self.#name)),)
+        });
+    let mut_arms = fields.iter().zip(&names).enumerate().map(|(index, (field, name))| {
+        let sink = sink_type(field, krate);
+        quote!(#index => __visit(&mut __ip::SlotMut::<#sink>(&mut self.#name), &mut self.__instructor_complete),)
     });
     let write_arms = fields
         .iter()
@@ -254,6 +235,26 @@ pub fn emit_named(
                 }
                 __ip::Ok(())
             }
+
+            #[inline]
+            fn field_ref(&self, __index: usize, __visit: &mut dyn __ip::FnMut(&dyn __ip::FieldRef)) {
+                match __index {
+                    #(#ref_arms)*
+                    _ => { let _ = __visit; }
+                }
+            }
+
+            #[inline]
+            fn field_mut(
+                &mut self,
+                __index: usize,
+                __visit: &mut dyn __ip::FnMut(&mut dyn __ip::FieldMut, &mut __ip::CompleteFields),
+            ) {
+                match __index {
+                    #(#mut_arms)*
+                    _ => { let _ = __visit; }
+                }
+            }
         }
         impl #p_impl __ip::serde::Serialize for #partial #p_ty #p_where {
             fn serialize<__S: __ip::serde::Serializer>(&self, __s: __S) -> __ip::Result<__S::Ok, __S::Error> {
@@ -290,18 +291,7 @@ pub fn emit_named(
                 __event: &__ip::Event<'_>,
                 __scratch: &mut __ip::Scratch,
             ) -> __ip::Result<bool, __ip::PartialError> {
-                match __path.split_first() {
-                    __ip::None => __ip::struct_self_event(__path, __event),
-                    __ip::Some((__ip::PathSegment::Key(__key), __rest)) => match __key.as_str() {
-                        #(#own)*
-                        __other => {
-                            let _ = (__other, __rest);
-                            #(#flatten_dispatch)*
-                            __ip::Ok(false)
-                        }
-                    },
-                    __ip::Some(_) => __ip::Err(__ip::PartialError::mismatch(__path, "an object", __event)),
-                }
+                __ip::fields_apply(self, __path, __event, __scratch)
             }
         }
         impl #impl_generics __ip::HasPartial for #ident #ty_generics #where_clause {
@@ -309,13 +299,12 @@ pub fn emit_named(
 
             #[inline]
             fn accepts_key(__key: &str) -> bool {
-                let _ = __key;
-                false #(|| __key == #wires)* #(#flatten_accepts)*
+                __ip::fields_accepts_key::<Self::Partial>(__key)
             }
 
             #[inline]
             fn mark_complete(__partial: &mut Self::Partial) {
-                #(#mark_fields)*
+                __ip::fields_mark_complete(__partial)
             }
 
             #[inline]
@@ -326,7 +315,7 @@ pub fn emit_named(
                 __errors: &mut __ip::ValidationErrors,
             ) {
                 let _ = (&__partial, &__ctx, &__path, &__errors);
-                #(#partial_checks)*
+                #validate_partial
             }
 
             #[inline]
@@ -386,16 +375,13 @@ fn std_impls_struct(
         impl #p_impl __ip::fmt::Debug for #partial #p_ty #p_where {
             #[inline]
             fn fmt(&self, __f: &mut __ip::fmt::Formatter<'_>) -> __ip::fmt::Result {
-                __f.debug_struct(#partial_name)
-                    #(.field(__ip::stringify!(#names), &self.#names))*
-                    .finish()
+                __ip::fields_debug(self, #partial_name, __f)
             }
         }
         impl #p_impl ::core::cmp::PartialEq for #partial #p_ty #p_where {
             #[inline]
             fn eq(&self, __other: &Self) -> bool {
-                let _ = __other;
-                true #(&& self.#names == __other.#names)*
+                __ip::fields_eq(self, __other)
             }
         }
     }
