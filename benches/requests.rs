@@ -29,7 +29,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-
 #[derive(Debug, Deserialize, Extract)]
 #[allow(dead_code)]
 struct User {

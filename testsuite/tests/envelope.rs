@@ -75,10 +75,7 @@ async fn escaped_strings_are_read_as_their_text() {
     assert_eq!(done.response.finish_reason, Some(FinishReason::ToolCalls));
     let call = &done.response.tool_calls[0];
     assert_eq!((call.id.as_str(), call.name.as_str()), ("call\t1", "User"));
-    assert_eq!(
-        &*call.arguments,
-        r#"{"name":"Ja\u0073on \"J\"","age":25}"#
-    );
+    assert_eq!(&*call.arguments, r#"{"name":"Ja\u0073on \"J\"","age":25}"#);
     assert_eq!(
         done.ledger.attempts[0].raw_output.as_deref(),
         Some(&*call.arguments)
@@ -90,7 +87,13 @@ async fn arguments_sent_as_an_object_are_its_json_text() {
     let server = FakeProvider::start().await;
     let message = json!({"tool_calls": [{"id": "c", "function": {"name": "User", "arguments": {"name": "Ann", "age": 30}}}]});
     let done = both(&server, || Reply::json(200, completion(message.clone()))).await;
-    assert_eq!(done.value, User { name: "Ann".into(), age: 30 });
+    assert_eq!(
+        done.value,
+        User {
+            name: "Ann".into(),
+            age: 30
+        }
+    );
     assert_eq!(
         &*done.response.tool_calls[0].arguments,
         r#"{"name":"Ann","age":30}"#
@@ -100,9 +103,7 @@ async fn arguments_sent_as_an_object_are_its_json_text() {
 #[tokio::test]
 async fn the_choice_with_index_0_is_read_wherever_it_stands() {
     let server = FakeProvider::start().await;
-    let call = |name: &str, age: u8| {
-        json!({"tool_calls": [{"id": "c", "function": {"name": "User", "arguments": format!(r#"{{"name":"{name}","age":{age}}}"#)}}]})
-    };
+    let call = |name: &str, age: u8| json!({"tool_calls": [{"id": "c", "function": {"name": "User", "arguments": format!(r#"{{"name":"{name}","age":{age}}}"#)}}]});
     let body = json!({
         "id": "chatcmpl-2",
         "choices": [
@@ -145,7 +146,13 @@ async fn text_answers_are_read_from_a_string_or_from_parts() {
                 .user("Ann is 30")
                 .await
                 .unwrap_or_else(|e| panic!("{mode:?} {content}: {e}"));
-            assert_eq!(user, User { name: "Ann".into(), age: 30 });
+            assert_eq!(
+                user,
+                User {
+                    name: "Ann".into(),
+                    age: 30
+                }
+            );
             server.push(Reply::json(200, body));
             let done = client(&server)
                 .extract::<User>()
@@ -167,7 +174,10 @@ async fn token_counts_are_read_leniently() {
     let server = FakeProvider::start().await;
     let message = json!({"tool_calls": [{"id": "c", "function": {"name": "User", "arguments": "{\"name\":\"A\",\"age\":1}"}}]});
     let cases = [
-        (json!({"prompt_tokens": 7, "completion_tokens": 3}), (7, 3, 0, 0)),
+        (
+            json!({"prompt_tokens": 7, "completion_tokens": 3}),
+            (7, 3, 0, 0),
+        ),
         (
             json!({"prompt_tokens": -4, "completion_tokens": 2.9, "prompt_tokens_details": {"cached_tokens": 1e30}, "completion_tokens_details": null}),
             (0, 2, u64::MAX, 0),

@@ -74,9 +74,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use types::{
-    ChatCompletion, ChatCompletionRequest, FunctionDefinition, ImageUrl, JsonSchemaFormat,
+    ChatCompletion, ChatCompletionRequest, FunctionDefinition, ImageUrl, JsonSchemaFormat, Loose,
     NamedFunction, RequestContent, RequestFunctionCall, RequestMessage, RequestPart,
-    Loose, RequestToolCall, ResponseFormat, StreamOptions, Text, Tool, ToolChoice, merge_extra,
+    RequestToolCall, ResponseFormat, StreamOptions, Text, Tool, ToolChoice, merge_extra,
 };
 
 /// The default time one HTTP exchange may take (see [`OpenAiConfig::timeout`]).
@@ -822,8 +822,10 @@ impl OpenAi {
         &self,
         response: reqwest::Response,
         url: &str,
-    ) -> Result<impl std::ops::Deref<Target = [u8]> + AsRef<[u8]> + Send + Sync + 'static, ProviderError>
-    {
+    ) -> Result<
+        impl std::ops::Deref<Target = [u8]> + AsRef<[u8]> + Send + Sync + 'static,
+        ProviderError,
+    > {
         let limit = self.config.max_response_bytes;
         read_body(response, limit, self.head_len())
             .await
@@ -859,7 +861,10 @@ impl OpenAi {
 
     /// A request id header's value as text: without the key, bounded.
     fn header_id(&self, value: &HeaderValue) -> Option<String> {
-        value.to_str().ok().map(|id| self.redactor.id(id.to_owned()))
+        value
+            .to_str()
+            .ok()
+            .map(|id| self.redactor.id(id.to_owned()))
     }
 
     async fn complete_inner(
@@ -1275,8 +1280,8 @@ fn read_response(
         let without_tree = |error: ProviderError| match serde_json::from_slice(body) {
             Ok(completion) => {
                 let mut read = response(completion)?;
-                read.raw = serde_json::from_slice(&without_lone_surrogates(body))
-                    .unwrap_or(Value::Null);
+                read.raw =
+                    serde_json::from_slice(&without_lone_surrogates(body)).unwrap_or(Value::Null);
                 Ok(read)
             }
             Err(_) => Err(error),
@@ -1797,6 +1802,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use instructor_core::chat::ToolCall;
 
     #[test]
     fn lone_surrogate_escapes_become_replacement_characters_and_nothing_else_changes() {

@@ -6,8 +6,8 @@
 //! ignored, and `content` may be a string or an array of parts (Mistral and some local
 //! servers send parts), of which only text parts are read.
 
-use instructor_core::schema::RenderedSchema;
 use instructor_core::chat::{MAX_TOOL_CALLS, ToolCall};
+use instructor_core::schema::RenderedSchema;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
