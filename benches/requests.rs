@@ -141,7 +141,7 @@ fn setting(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Run {
     cpu: Duration,
     wall: Duration,
@@ -178,12 +178,10 @@ fn report(name: &str, runs: &[Run], requests: usize) -> (Run, Run) {
     let best = Run {
         cpu: cpu.first().copied().unwrap_or_default(),
         wall: wall.first().copied().unwrap_or_default(),
-        ..Run::default()
     };
     let median = Run {
         cpu: cpu.get(cpu.len() / 2).copied().unwrap_or_default(),
         wall: wall.get(wall.len() / 2).copied().unwrap_or_default(),
-        ..Run::default()
     };
     (best, median)
 }

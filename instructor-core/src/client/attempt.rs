@@ -20,6 +20,13 @@ use std::time::{Duration, Instant};
 /// The async validators of an extraction.
 pub(crate) type Validators<V> = Vec<Arc<dyn AsyncValidator<V>>>;
 
+/// The rules of a value, then every async validator, as one future.
+pub(crate) type ValidateAll<V> = for<'a> fn(
+    &'a V,
+    &'a Context,
+    &'a [Arc<dyn AsyncValidator<V>>],
+) -> BoxFuture<'a, Result<(), ValidationErrors>>;
+
 /// Validation of a read value: the synchronous rules, then the async validators, with
 /// the context each attempt's validators see. Plain functions of the answer type (made
 /// where it is known), so that an extraction without async validators checks its
@@ -32,11 +39,7 @@ pub(crate) struct Validation<V> {
     /// The synchronous rules of the type.
     pub rules: fn(&V, &Context) -> Result<(), ValidationErrors>,
     /// The rules, then every async validator.
-    pub all: for<'a> fn(
-        &'a V,
-        &'a Context,
-        &'a [Arc<dyn AsyncValidator<V>>],
-    ) -> BoxFuture<'a, Result<(), ValidationErrors>>,
+    pub all: ValidateAll<V>,
 }
 
 /// What the engine needs from the builder, whatever the answer type.
