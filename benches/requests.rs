@@ -9,8 +9,16 @@
 //! process (all threads, its CPU clock `CLOCK_PROCESS_CPUTIME_ID`), read before and
 //! after each run. The client runs on a current-thread tokio runtime.
 //!
+//! Each round runs the bare client, then instructor, then the bare client with the same
+//! HTTP settings; besides the best and median CPU of each, the median of the per-round
+//! ratios is printed (the rounds of one pair run back to back, so a machine busy with
+//! other work moves both alike).
+//!
 //! Run: `cargo bench --bench requests` (env `REQUESTS`, `CONCURRENCY`, `ROUNDS` change
-//! the defaults 5000, 256, 3). Numbers are printed, never asserted.
+//! the defaults 5000, 256, 3; `ONLY=bare|instructor|timed` runs that client alone and
+//! prints nothing but what it ran, for `perf stat -i -e instructions:u,instructions:k`
+//! from outside, which counts the work itself, steadier than time on a busy machine).
+//! Numbers are printed, never asserted.
 
 use futures_util::StreamExt;
 use instructor::prelude::*;
@@ -77,6 +85,21 @@ fn main() {
         run_bare(&bare, concurrency.min(requests), concurrency).await;
         run_bare(&timed, concurrency.min(requests), concurrency).await;
 
+        // One client alone (`ONLY=bare|instructor|timed`), for counters read from
+        // outside (`perf stat -i -e instructions -- ...`): what it costs, machine load
+        // apart.
+        if let Ok(only) = std::env::var("ONLY") {
+            for _ in 0..rounds {
+                match only.as_str() {
+                    "instructor" => run_instructor(&client, requests, concurrency).await,
+                    "timed" => run_bare(&timed, requests, concurrency).await,
+                    _ => run_bare(&bare, requests, concurrency).await,
+                }
+            }
+            println!("{only}: {rounds} rounds of {requests} requests");
+            return;
+        }
+
         let mut instructor = Vec::new();
         let mut baseline = Vec::new();
         let mut with_timeouts = Vec::new();
@@ -99,6 +122,12 @@ fn main() {
         println!("instructor against the bare client with the same HTTP settings:");
         compare(&format!("  best of {rounds}"), ours_best, timed_best);
         compare(&format!("  median of {rounds}"), ours_median, timed_median);
+        println!("median of the per-round CPU ratios (each round's runs back to back):");
+        println!(
+            "  {:.2}x the bare client, {:.2}x the bare client with the same HTTP settings",
+            paired(&instructor, &baseline),
+            paired(&instructor, &with_timeouts),
+        );
     });
     drop(server.stdin.take());
     let _ = server.kill();
@@ -155,6 +184,17 @@ fn report(name: &str, runs: &[Run], requests: usize) -> (Run, Run) {
         wall: wall.get(wall.len() / 2).copied().unwrap_or_default(),
     };
     (best, median)
+}
+
+/// The median of `ours[i].cpu / theirs[i].cpu` over the rounds.
+fn paired(ours: &[Run], theirs: &[Run]) -> f64 {
+    let mut ratios: Vec<f64> = ours
+        .iter()
+        .zip(theirs)
+        .map(|(ours, theirs)| ours.cpu.as_secs_f64() / theirs.cpu.as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Prints how `ours` compares with `theirs`.

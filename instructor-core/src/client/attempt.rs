@@ -11,16 +11,36 @@ use super::hooks::{HookEvent, Hooks};
 use super::reask::{ReaskText, append_reask};
 use super::retry::RetryPolicy;
 use crate::chat::{BoxFuture, ChatRequest, ChatResponse, FinishReason, OutputSpec, Provider};
-use crate::validate::{AttemptInfo, ValidationErrors};
+use crate::validate::{AsyncValidator, AttemptInfo, Context, ValidationErrors};
 use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// Validation of a read value (synchronous rules, then async validators).
-pub(crate) type Validation<V> = Arc<
-    dyn for<'a> Fn(&'a V, AttemptInfo) -> BoxFuture<'a, Result<(), ValidationErrors>> + Send + Sync,
->;
+/// The async validators of an extraction.
+pub(crate) type Validators<V> = Vec<Arc<dyn AsyncValidator<V>>>;
+
+/// The rules of a value, then every async validator, as one future.
+pub(crate) type ValidateAll<V> = for<'a> fn(
+    &'a V,
+    &'a Context,
+    &'a [Arc<dyn AsyncValidator<V>>],
+) -> BoxFuture<'a, Result<(), ValidationErrors>>;
+
+/// Validation of a read value: the synchronous rules, then the async validators, with
+/// the context each attempt's validators see. Plain functions of the answer type (made
+/// where it is known), so that an extraction without async validators checks its
+/// value in place, with no future to allocate.
+pub(crate) struct Validation<V> {
+    /// The context (its variables shared).
+    pub context: Context,
+    /// The async validators, in order.
+    pub validators: Validators<V>,
+    /// The synchronous rules of the type.
+    pub rules: fn(&V, &Context) -> Result<(), ValidationErrors>,
+    /// The rules, then every async validator.
+    pub all: ValidateAll<V>,
+}
 
 /// What the engine needs from the builder, whatever the answer type.
 pub(crate) struct Settings {
@@ -35,7 +55,7 @@ pub(crate) struct Settings {
     pub retry_truncated_with: Option<u32>,
     pub reask: ReaskText,
     pub streaming: bool,
-    pub output_type: String,
+    pub output_type: Cow<'static, str>,
 }
 
 /// What came of an answer.
@@ -180,6 +200,24 @@ impl<V> Engine<V> {
         }
     }
 
+    /// Validates `value` as the attempt in flight's answer; `None` when the deadline
+    /// passes first (only async validators can take that long: the rules alone are
+    /// checked in place, as a future that is ready at once would be).
+    async fn validate(&self, value: &V) -> Option<Result<(), ValidationErrors>> {
+        let info = AttemptInfo {
+            number: self.number,
+            last: self.number >= self.attempts,
+        };
+        // Each attempt's validators see which attempt it is (a cheap copy).
+        let context = self.validation.context.for_attempt(info);
+        let validators = &self.validation.validators;
+        if validators.is_empty() {
+            return Some((self.validation.rules)(value, &context));
+        }
+        self.within((self.validation.all)(value, &context, validators))
+            .await
+    }
+
     /// Records the attempt in flight as failed without an answer.
     pub(super) fn record_failure(&mut self, error: &str) {
         self.ledger.attempts.push(Attempt {
@@ -264,12 +302,18 @@ impl<V> Engine<V> {
         response
     }
 
-    /// The ledger entry of the attempt that produced `response`.
-    fn attempt_of(&self, response: &ChatResponse, raw: Option<Arc<str>>) -> Attempt {
+    /// The ledger entry of the attempt that produced `response` (which took
+    /// `latency`).
+    fn attempt_of(
+        &self,
+        response: &ChatResponse,
+        raw: Option<Arc<str>>,
+        latency: Duration,
+    ) -> Attempt {
         Attempt {
             number: self.number,
             request_id: response.request_id.clone(),
-            latency: self.attempt_started.elapsed(),
+            latency,
             usage: response.usage,
             transport_retries: self.transport_retries,
             raw_output: raw,
@@ -289,13 +333,19 @@ impl<V> Engine<V> {
         response: &ChatResponse,
         raw: Option<Arc<str>>,
     ) -> Result<(), Error> {
-        let mut attempt = self.attempt_of(response, raw);
-        let terminal = terminal_error(response, &mut attempt);
+        let mut attempt = self.attempt_of(response, raw, self.attempt_started.elapsed());
+        let terminal = terminal_error(response);
         let raw = terminal.as_ref().and_then(|_| owned(&attempt.raw_output));
-        self.ledger.attempts.push(attempt);
         match terminal {
-            Some(error) => Err(error(std::mem::take(&mut self.ledger), raw)),
-            None => Ok(()),
+            Some((reason, error)) => {
+                attempt.error = Some(reason);
+                self.ledger.attempts.push(attempt);
+                Err(error(std::mem::take(&mut self.ledger), raw))
+            }
+            None => {
+                self.ledger.attempts.push(attempt);
+                Ok(())
+            }
         }
     }
 
@@ -306,12 +356,14 @@ impl<V> Engine<V> {
     /// answer), and only when something will see it: a value returned alone (`.await`
     /// without hooks) drops the ledger, so its last attempt keeps none.
     pub(super) async fn judge(&mut self, response: ChatResponse, answer: Answer<V>) -> Verdict<V> {
+        // The attempt took until its answer was read (validation is not counted).
+        let latency = self.attempt_started.elapsed();
         if response.finish_reason == Some(FinishReason::Length)
             && let Some(larger) = self
                 .retry_truncated_with
                 .filter(|m| self.request.params.max_tokens < Some(*m))
         {
-            let mut attempt = self.attempt_of(&response, self.raw_of(&response));
+            let mut attempt = self.attempt_of(&response, self.raw_of(&response), latency);
             attempt.error = Some(format!(
                 "truncated at the token limit; retrying with max_tokens {larger}"
             ));
@@ -325,43 +377,38 @@ impl<V> Engine<V> {
                 "the answer was cut at the token limit; asking again with max_tokens {larger}"
             ));
         }
-        let mut attempt = self.attempt_of(&response, None);
-        if let Some(error) = terminal_error(&response, &mut attempt) {
-            attempt.raw_output = self.raw_of(&response);
+        if let Some((reason, error)) = terminal_error(&response) {
+            let mut attempt = self.attempt_of(&response, self.raw_of(&response), latency);
+            attempt.error = Some(reason);
             let raw = owned(&attempt.raw_output);
             self.ledger.attempts.push(attempt);
             return Verdict::Fail(error(std::mem::take(&mut self.ledger), raw));
         }
         let outcome = match answer.value {
             Err(failure) => Err(failure),
-            Ok(value) => {
-                // Async validators (LLM-backed ones) are bound by the deadline too.
-                let validation = self.validation.clone();
-                let info = AttemptInfo {
-                    number: self.number,
-                    last: self.number >= self.attempts,
-                };
-                match self.within(validation(&value, info)).await {
-                    None => {
-                        attempt.raw_output = self.raw_of(&response);
-                        attempt.error = Some("timed out in validation".to_owned());
-                        self.ledger.attempts.push(attempt);
-                        return Verdict::Fail(Error::Timeout {
-                            elapsed: self.started.elapsed(),
-                            ledger: std::mem::take(&mut self.ledger),
-                        });
-                    }
-                    Some(Ok(())) => Ok(value),
-                    Some(Err(errors)) => Err(Failure::Validation(errors)),
+            // Async validators (LLM-backed ones) are bound by the deadline too.
+            Ok(value) => match self.validate(&value).await {
+                None => {
+                    let mut attempt = self.attempt_of(&response, self.raw_of(&response), latency);
+                    attempt.error = Some("timed out in validation".to_owned());
+                    self.ledger.attempts.push(attempt);
+                    return Verdict::Fail(Error::Timeout {
+                        elapsed: self.started.elapsed(),
+                        ledger: std::mem::take(&mut self.ledger),
+                    });
                 }
-            }
+                Some(Ok(())) => Ok(value),
+                Some(Err(errors)) => Err(Failure::Validation(errors)),
+            },
         };
         let failure = match outcome {
             Ok(value) => {
+                // A value returned alone (`keep_raw: false`: `.await` without hooks)
+                // drops its ledger: nothing is recorded for it to drop.
                 if self.keep_raw {
-                    attempt.raw_output = self.raw_of(&response);
+                    let attempt = self.attempt_of(&response, self.raw_of(&response), latency);
+                    self.ledger.attempts.push(attempt);
                 }
-                self.ledger.attempts.push(attempt);
                 return Verdict::Done(Completion {
                     value,
                     response,
@@ -370,6 +417,7 @@ impl<V> Engine<V> {
             }
             Err(failure) => failure,
         };
+        let mut attempt = self.attempt_of(&response, None, latency);
         let text = self.provider.redact(&failure.to_string());
         attempt.raw_output = self.raw_of(&response);
         attempt.error = Some(text.clone());
@@ -424,24 +472,28 @@ fn owned(raw: &Option<Arc<str>>) -> Option<String> {
 type ErrorWithLedger = Box<dyn FnOnce(Ledger, Option<String>) -> Error + Send>;
 
 /// Answers that re-asking cannot fix: a refusal, the content filter, truncation at the
-/// token limit (re-asking would be cut again: fail fast).
-fn terminal_error(response: &ChatResponse, attempt: &mut Attempt) -> Option<ErrorWithLedger> {
+/// token limit (re-asking would be cut again: fail fast). The error of the attempt's
+/// ledger entry, and the error that ends the extraction.
+fn terminal_error(response: &ChatResponse) -> Option<(String, ErrorWithLedger)> {
     if let Some(text) = response.refusal.clone() {
-        attempt.error = Some(format!("refusal: {text}"));
-        return Some(Box::new(move |ledger, _| Error::Refusal { text, ledger }));
+        let reason = format!("refusal: {text}");
+        return Some((
+            reason,
+            Box::new(move |ledger, _| Error::Refusal { text, ledger }),
+        ));
     }
     match response.finish_reason {
-        Some(FinishReason::Length) => {
-            attempt.error = Some("truncated at the token limit".to_owned());
-            Some(Box::new(|ledger, raw| Error::Truncated {
+        Some(FinishReason::Length) => Some((
+            "truncated at the token limit".to_owned(),
+            Box::new(|ledger, raw| Error::Truncated {
                 partial_output: raw,
                 ledger,
-            }))
-        }
-        Some(FinishReason::ContentFilter) => {
-            attempt.error = Some("content filter".to_owned());
-            Some(Box::new(|ledger, _| Error::ContentFilter { ledger }))
-        }
+            }),
+        )),
+        Some(FinishReason::ContentFilter) => Some((
+            "content filter".to_owned(),
+            Box::new(|ledger, _| Error::ContentFilter { ledger }),
+        )),
         _ => None,
     }
 }

@@ -3,19 +3,19 @@
 //! for the value with its ledger, [`Extraction::partial`] for typed partials and
 //! [`Extraction::iter`] for list items as they complete.
 
-use super::attempt::{Engine, Settings, Validation};
+use super::attempt::{Engine, Settings, Validation, Validators};
 use super::reask::{ReaskText, default_reask};
 use super::request::{build_request, output_spec};
 use super::streaming::{self, Items, PartialUpdates};
 use super::{Client, Completion, Error, Hooks, whole};
-use crate::chat::{GenerationParams, Message, Mode};
+use crate::chat::{BoxFuture, GenerationParams, Message, Mode};
 use crate::extract::Extract;
 use crate::media::Parts;
 use crate::schema::StrictSchema;
-use crate::validate::{AsyncValidator, AttemptInfo, Context, IntoContext, ValidationErrors};
+use crate::validate::{AsyncValidator, Context, IntoContext, ValidationErrors};
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -92,7 +92,7 @@ pub struct Extraction<T: Extract> {
     context: Context,
     /// Why the value given to `.context()` is not a context (raised before sending).
     context_error: Option<String>,
-    validators: Vec<Arc<dyn AsyncValidator<T>>>,
+    validators: Validators<T>,
     hooks: Hooks,
     reask: ReaskText,
     retry_truncated_with: Option<u32>,
@@ -122,11 +122,11 @@ impl<T: Extract> Extraction<T> {
             max_retries: client.max_retries,
             timeout: client.timeout,
             max_total_tokens: None,
-            context: Context::new(),
+            context: empty_context(),
             context_error: None,
             validators: Vec::new(),
             hooks: client.hooks.clone(),
-            reask: Arc::new(default_reask),
+            reask: shared_default_reask(),
             retry_truncated_with: None,
             client,
         }
@@ -512,16 +512,12 @@ impl<T: Extract> Extraction<T> {
             self.params,
             self.extra,
         )?;
-        let context = Arc::new(self.context);
-        let validators: Arc<[Arc<dyn AsyncValidator<T>>]> = self.validators.into();
-        let validation: Validation<T> = Arc::new(move |value: &T, attempt: AttemptInfo| {
-            // Each attempt's validators see which attempt it is (a cheap copy).
-            let context = context.for_attempt(attempt);
-            let validators = validators.clone();
-            Box::pin(
-                async move { crate::validate::validate_all(value, &context, &validators).await },
-            ) as Pin<Box<dyn Future<Output = Result<(), ValidationErrors>> + Send + '_>>
-        });
+        let validation = Validation {
+            context: self.context,
+            validators: self.validators,
+            rules: T::validate,
+            all: validate_all::<T>,
+        };
         let settings = Settings {
             provider: self.client.provider.clone(),
             request,
@@ -534,10 +530,32 @@ impl<T: Extract> Extraction<T> {
             retry_truncated_with: self.retry_truncated_with,
             reask: self.reask,
             streaming,
-            output_type: T::name().into_owned(),
+            output_type: T::name(),
         };
         Ok(Engine::new(settings, validation))
     }
+}
+
+/// The context of an extraction that was given none: one shared empty context, so
+/// that starting an extraction allocates none.
+fn empty_context() -> Context {
+    static EMPTY: LazyLock<Context> = LazyLock::new(Context::new);
+    EMPTY.clone()
+}
+
+/// [`default_reask`], shared by every extraction that keeps it.
+fn shared_default_reask() -> ReaskText {
+    static DEFAULT: LazyLock<ReaskText> = LazyLock::new(|| Arc::new(default_reask));
+    DEFAULT.clone()
+}
+
+/// The rules of `value`, then every async validator, as one future.
+fn validate_all<'a, T: Extract>(
+    value: &'a T,
+    context: &'a Context,
+    validators: &'a [Arc<dyn AsyncValidator<T>>],
+) -> BoxFuture<'a, Result<(), ValidationErrors>> {
+    Box::pin(crate::validate::validate_all(value, context, validators))
 }
 
 /// The future of an extraction ([`Extraction::send`], `.await`).

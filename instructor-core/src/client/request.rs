@@ -27,10 +27,25 @@ pub(crate) fn output_spec(
     Ok(OutputSpec {
         mode,
         schema,
-        name: tool_name(name),
+        name: valid_tool_name(name),
         description,
         tools,
     })
+}
+
+/// [`tool_name`], copied as is when `name` already is one (as derived types' names are),
+/// without going through it character by character.
+fn valid_tool_name(name: &str) -> String {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-'));
+    if valid {
+        name.to_owned()
+    } else {
+        tool_name(name)
+    }
 }
 
 /// [`parallel_tools`] of a shared schema, made once: the same tool schemas (the same
@@ -167,4 +182,29 @@ pub(crate) fn build_request(
         params,
         extra,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_already_valid_are_kept_as_the_rule_would_make_them() {
+        let long = "a".repeat(64);
+        let too_long = "b".repeat(65);
+        for name in [
+            "User",
+            "User_list",
+            "Maybe_User",
+            "a-b_c9",
+            long.as_str(),
+            too_long.as_str(),
+            "",
+            "Vec<Ticket>",
+            "caf\u{e9}",
+            "a b",
+        ] {
+            assert_eq!(valid_tool_name(name), tool_name(name), "{name:?}");
+        }
+    }
 }

@@ -97,6 +97,32 @@ pub(crate) enum BodyError {
     Transport(reqwest::Error),
 }
 
+/// A body as [`read_body`] gives it.
+pub(crate) type WholeBody = Body<bytes::Bytes>;
+
+/// A body read whole: as received in one piece (not copied), or gathered from chunks.
+pub(crate) enum Body<B> {
+    Whole(B),
+    Gathered(Vec<u8>),
+}
+
+impl<B: AsRef<[u8]>> AsRef<[u8]> for Body<B> {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Body::Whole(bytes) => bytes.as_ref(),
+            Body::Gathered(bytes) => bytes,
+        }
+    }
+}
+
+impl<B: AsRef<[u8]>> std::ops::Deref for Body<B> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_ref()
+    }
+}
+
 /// Reads the body of `response` chunk by chunk, never buffering more than `limit` bytes:
 /// past the limit it stops with [`BodyError::TooLarge`] and (up to) the first `head_len`
 /// bytes. A body whose `Content-Length` announces more than the limit is refused once
@@ -105,7 +131,7 @@ pub(crate) async fn read_body(
     response: reqwest::Response,
     limit: usize,
     head_len: usize,
-) -> Result<Vec<u8>, BodyError> {
+) -> Result<WholeBody, BodyError> {
     let announced = response
         .content_length()
         .map(|len| usize::try_from(len).unwrap_or(usize::MAX));
@@ -115,11 +141,12 @@ pub(crate) async fn read_body(
         // go, without a stream of chunks; the limit is checked all the same.
         let body = response.bytes().await.map_err(BodyError::Transport)?;
         if body.len() > limit {
-            let mut head = Vec::from(body);
-            head.truncate(head_len);
-            return Err(BodyError::TooLarge { head });
+            let head = body.get(..head_len.min(body.len())).unwrap_or_default();
+            return Err(BodyError::TooLarge {
+                head: head.to_vec(),
+            });
         }
-        return Ok(Vec::from(body));
+        return Ok(Body::Whole(body));
     }
     let capacity = if announced_too_large {
         head_len
@@ -161,7 +188,7 @@ pub(crate) async fn read_body(
         body.truncate(head_len);
         return Err(BodyError::TooLarge { head: body });
     }
-    Ok(body)
+    Ok(Body::Gathered(body))
 }
 
 /// The error for an answer larger than `limit` bytes, with the beginning of `head` (the

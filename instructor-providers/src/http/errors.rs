@@ -1,7 +1,7 @@
 //! What a failed exchange says: URLs without secrets, causes in plain words, the wait
 //! a server asks for, and its request id.
 
-use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::time::{Duration, SystemTime};
 
 /// `url` as errors may show it: no query string or fragment (where a secret could be),
@@ -101,6 +101,13 @@ pub(crate) fn seconds_to_wait(seconds: f64) -> Option<Duration> {
 
 /// The request id of the headers (the caller redacts and bounds it).
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    request_id_value(headers)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The header [`request_id`] reads.
+pub(crate) fn request_id_value(headers: &HeaderMap) -> Option<&HeaderValue> {
     static NAMES: [HeaderName; 3] = [
         HeaderName::from_static("x-request-id"),
         HeaderName::from_static("apim-request-id"),
@@ -108,8 +115,7 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     ];
     NAMES
         .iter()
-        .find_map(|name| headers.get(name)?.to_str().ok())
-        .map(str::to_owned)
+        .find_map(|name| headers.get(name).filter(|value| value.to_str().is_ok()))
 }
 
 /// An error with its sources, `outer: inner: innermost`.
@@ -130,7 +136,6 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

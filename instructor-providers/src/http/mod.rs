@@ -20,7 +20,7 @@ pub(crate) mod redact;
 
 use crate::openai::ApiKey;
 use body::{
-    BodyError, Stalled, TOO_LARGE_BODY_LIMIT, has_content, is_json_media_type, limit_total,
+    BodyError, Stalled, WholeBody, TOO_LARGE_BODY_LIMIT, has_content, is_json_media_type, limit_total,
     looks_like_event_stream, media_type, read_body, too_large,
 };
 use errors::{cause, display_url, error_chain, request_id, retry_after};
@@ -46,7 +46,7 @@ pub(crate) enum Opened {
     /// reads it as a whole answer and passes it on as events.
     Whole {
         /// The body.
-        body: Vec<u8>,
+        body: WholeBody,
         /// The request id of the headers (redacted).
         request_id: Option<String>,
     },
@@ -120,7 +120,7 @@ impl Transport {
         url: &str,
         body: Vec<u8>,
         authorization: Option<&HeaderValue>,
-    ) -> Result<(Vec<u8>, Option<String>), ProviderError> {
+    ) -> Result<(WholeBody, Option<String>), ProviderError> {
         let exchange = async {
             let response = self.send(url, body, false, authorization).await?;
             let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
@@ -155,7 +155,8 @@ impl Transport {
                 .await?;
             if looks_like_event_stream(&bytes) {
                 // An event stream mislabelled as JSON (some proxies): read as what it is.
-                let stream = futures_util::stream::iter([Ok(bytes::Bytes::from(bytes))]);
+                let bytes = bytes::Bytes::copy_from_slice(&bytes);
+                let stream = futures_util::stream::iter([Ok(bytes)]);
                 return Ok(Opened::Events(Box::pin(stream)));
             }
             return Ok(Opened::Whole {
@@ -314,7 +315,7 @@ impl Transport {
         &self,
         response: reqwest::Response,
         url: &str,
-    ) -> Result<Vec<u8>, ProviderError> {
+    ) -> Result<WholeBody, ProviderError> {
         let limit = self.max_response_bytes;
         read_body(response, limit, self.head_len())
             .await

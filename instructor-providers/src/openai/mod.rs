@@ -57,7 +57,9 @@ use crate::http::body::{
     looks_like_event_stream, media_type, read_body, too_large,
 };
 pub use crate::http::errors::MAX_RETRY_AFTER;
-use crate::http::errors::{cause, display_url, error_chain, request_id, retry_after};
+use crate::http::errors::{
+    cause, display_url, error_chain, request_id, request_id_value, retry_after,
+};
 use crate::http::redact::Redactor;
 pub use crate::http::redact::{MAX_BODY_BYTES, MAX_ID_BYTES, MIN_REDACTED_KEY_BYTES};
 
@@ -67,7 +69,6 @@ use futures_util::StreamExt;
 use instructor_core::chat::{
     BoxFuture, Capabilities, ChatRequest, ChatResponse, ContentPart, EventStream, FinishReason,
     MAX_TOOL_CALLS, Message, Mode, OutputSpec, Provider, ProviderError, Role, StreamEvent,
-    ToolCall,
 };
 use instructor_core::schema::{Dialect, RootSchema, rendered};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -80,9 +81,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use types::{
     ChatCompletion, ChatCompletionRequest, FileData, FunctionDefinition, ImageUrl,
-    JsonSchemaFormat, NamedFunction, RequestContent, RequestFunctionCall, RequestMessage,
-    RequestPart, RequestToolCall, ResponseFormat, StreamOptions, Tool, ToolChoice,
-    into_arguments_text, into_content_text, merge_extra,
+    JsonSchemaFormat, Loose, NamedFunction, RequestContent, RequestFunctionCall, RequestMessage,
+    RequestPart, RequestToolCall, ResponseFormat, StreamOptions, Text, Tool, ToolChoice,
+    merge_extra,
 };
 
 /// The default time one HTTP exchange may take (see [`OpenAiConfig::timeout`]).
@@ -822,7 +823,10 @@ impl OpenAi {
         &self,
         response: reqwest::Response,
         url: &str,
-    ) -> Result<Vec<u8>, ProviderError> {
+    ) -> Result<
+        impl std::ops::Deref<Target = [u8]> + AsRef<[u8]> + Send + Sync + 'static,
+        ProviderError,
+    > {
         let limit = self.config.max_response_bytes;
         read_body(response, limit, self.head_len())
             .await
@@ -832,27 +836,36 @@ impl OpenAi {
             })
     }
 
-    /// A whole answer's body read as a response; the request id of the headers when the
-    /// body has none.
+    /// A whole answer's body read as a response; the request id of the headers (read
+    /// only then) when the body has none.
     fn read_whole(
         &self,
         bytes: &[u8],
-        header_id: Option<String>,
+        header_id: Option<HeaderValue>,
         keep_raw: bool,
     ) -> Result<ChatResponse, ProviderError> {
+        let header_id = || header_id.as_ref().and_then(|id| self.header_id(id));
         let mut response =
             read_response(bytes, &self.redactor, keep_raw).map_err(|mut error| {
                 if let ProviderError::Status { request_id, .. } = &mut error
                     && request_id.is_none()
                 {
-                    request_id.clone_from(&header_id);
+                    *request_id = header_id();
                 }
                 error
             })?;
         if response.request_id.is_none() {
-            response.request_id = header_id;
+            response.request_id = header_id();
         }
         Ok(response)
+    }
+
+    /// A request id header's value as text: without the key, bounded.
+    fn header_id(&self, value: &HeaderValue) -> Option<String> {
+        value
+            .to_str()
+            .ok()
+            .map(|id| self.redactor.id(id.to_owned()))
     }
 
     async fn complete_inner(
@@ -865,7 +878,9 @@ impl OpenAi {
         // From connecting to the last byte of the body, under one timer.
         let exchange = async {
             let response = self.send(&url, body, false).await?;
-            let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
+            // Kept as the header's value (shared, not copied): read only when the body
+            // has no id.
+            let header_id = request_id_value(response.headers()).cloned();
             let bytes = self.success_body(response, &url).await?;
             Ok((bytes, header_id))
         };
@@ -911,7 +926,7 @@ impl OpenAi {
         if !is_event_stream && media_type.as_deref().is_some_and(is_json_media_type) {
             // A server that ignores `stream: true` answers with a whole completion: it is
             // the answer all the same, passed on as the events a stream would have given.
-            let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
+            let header_id = request_id_value(response.headers()).cloned();
             let bytes = self
                 .within_timeout(self.success_body(response, &url), &url)
                 .await?;
@@ -1277,42 +1292,80 @@ fn read_response(
             body: redactor.preview(body, MAX_BODY_BYTES),
         })
     };
-    // The tree, kept as the raw body, is read without being cloned.
-    let from_tree = || -> Result<(ChatCompletion, Value), ProviderError> {
-        let raw: Value = serde_json::from_slice(body)
-            .map_err(|error| decode_error(format!("the body is not JSON: {error}")))?;
-        let completion = ChatCompletion::deserialize(&raw)
-            .map_err(|error| decode_error(format!("the body is not a chat completion: {error}")))?;
-        Ok((completion, raw))
+    let tree = || -> Result<Value, ProviderError> {
+        serde_json::from_slice(body)
+            .map_err(|error| decode_error(format!("the body is not JSON: {error}")))
     };
-    let (completion, raw) = if keep_raw {
-        match from_tree() {
-            Ok(read) => read,
-            // A body the typed reading accepts but a tree cannot hold: a lone surrogate
-            // escape (`\ud800`, no text in any encoding) in a field nobody reads. The
-            // answer is the same with or without the raw body (and streamed); the raw
-            // body keeps such an escape as U+FFFD.
-            Err(error) => match serde_json::from_slice::<ChatCompletion>(body) {
+    let not_a_completion = |error: serde_json::Error| {
+        decode_error(format!("the body is not a chat completion: {error}"))
+    };
+    let response = |completion: ChatCompletion<'_>| {
+        completion_response(completion, body, redactor, &decode_error)
+    };
+    let response = if keep_raw {
+        // A body the typed reading accepts but a tree cannot hold: a lone surrogate
+        // escape (`\ud800`, no text in any encoding) in a field nobody reads. The
+        // answer is the same with or without the raw body (and streamed); the raw body
+        // keeps such an escape as U+FFFD.
+        let without_tree = |error: ProviderError| match serde_json::from_slice(body) {
+            Ok(completion) => {
+                let mut read = response(completion)?;
+                read.raw =
+                    serde_json::from_slice(&without_lone_surrogates(body)).unwrap_or(Value::Null);
+                Ok(read)
+            }
+            Err(_) => Err(error),
+        };
+        // The tree, kept as the raw body, is read without being cloned: the completion
+        // borrows from it until it is made a response.
+        match tree() {
+            Ok(raw) => match ChatCompletion::deserialize(&raw) {
                 Ok(completion) => {
-                    let raw = serde_json::from_slice(&without_lone_surrogates(body))
-                        .map_or(Value::Null, |raw| redactor.value(raw));
-                    (completion, raw)
+                    let mut read = response(completion)?;
+                    read.raw = raw;
+                    read
                 }
-                Err(_) => return Err(error),
+                Err(error) => without_tree(not_a_completion(error))?,
             },
+            Err(error) => without_tree(error)?,
         }
     } else {
         // Straight from the bytes, without a tree. A body this cannot read is read
         // again through the tree, so that it is refused (or, for a duplicate key,
         // accepted) with the same words either way.
-        match serde_json::from_slice::<ChatCompletion>(body) {
-            Ok(completion) => (completion, Value::Null),
-            Err(_) => (from_tree()?.0, Value::Null),
+        match serde_json::from_slice(body) {
+            Ok(completion) => response(completion)?,
+            Err(_) => {
+                let raw = tree()?;
+                response(ChatCompletion::deserialize(&raw).map_err(not_a_completion)?)?
+            }
         }
     };
-    if let Some(error) = &completion.error
-        && completion.choices.is_empty()
-    {
+    Ok(redactor.response(response))
+}
+
+/// The response a read completion stands for (its `raw` left `Null`), or the error it
+/// is: an error object in place of the answer, an answer with no choice or with more
+/// than [`MAX_TOOL_CALLS`] tool calls.
+fn completion_response(
+    completion: ChatCompletion<'_>,
+    body: &[u8],
+    redactor: &Redactor,
+    decode_error: &dyn Fn(String) -> ProviderError,
+) -> Result<ChatResponse, ProviderError> {
+    let ChatCompletion {
+        id,
+        model,
+        choices,
+        usage,
+        error,
+    } = completion;
+    let Some(choice) = choices.0 else {
+        let Some(error) = error else {
+            return Err(decode_error(
+                "the answer holds no choice: there is no message to read".to_owned(),
+            ));
+        };
         let status = error
             .get("code")
             .and_then(Value::as_u64)
@@ -1323,51 +1376,34 @@ fn read_response(
                 status,
                 body: redactor.preview(body, MAX_BODY_BYTES),
                 retry_after: None,
-                request_id: completion.id,
+                request_id: id.map(Text::into_owned),
             }),
             None => decode_error("the provider answered with an error object".to_owned()),
         });
-    }
-    let mut choices = completion.choices;
-    if choices.is_empty() {
-        return Err(decode_error(
-            "the answer holds no choice: there is no message to read".to_owned(),
-        ));
-    }
-    let position = choices.iter().position(|c| c.index == 0).unwrap_or(0);
-    let choice = (position < choices.len()).then(|| choices.swap_remove(position));
-    let mut response = ChatResponse {
-        usage: completion.usage.map(Into::into),
-        request_id: completion.id.filter(|id| !id.is_empty()),
-        model: completion.model,
-        raw,
-        ..ChatResponse::default()
     };
-    if let Some(choice) = choice {
-        let message = choice.message;
-        if message.tool_calls.len() > MAX_TOOL_CALLS {
-            return Err(decode_error(format!(
-                "the answer holds {} tool calls, more than the {MAX_TOOL_CALLS} one answer may hold",
-                message.tool_calls.len()
-            )));
-        }
-        response.text = message.content.and_then(into_content_text);
-        response.refusal = message.refusal;
-        response.tool_calls = message
-            .tool_calls
-            .into_iter()
-            .map(|call| ToolCall {
-                id: call.id.unwrap_or_default(),
-                name: call.function.name.unwrap_or_default(),
-                arguments: into_arguments_text(call.function.arguments).into(),
-            })
-            .collect();
-        response.finish_reason = choice
-            .finish_reason
-            .filter(|reason| !reason.is_empty())
-            .map(|reason| FinishReason::from_wire(&reason));
+    let message = choice.message;
+    if message.tool_calls.count > MAX_TOOL_CALLS {
+        return Err(decode_error(format!(
+            "the answer holds {} tool calls, more than the {MAX_TOOL_CALLS} one answer may hold",
+            message.tool_calls.count
+        )));
     }
-    Ok(redactor.response(response))
+    Ok(ChatResponse {
+        text: message.content.and_then(Loose::into_content_text),
+        tool_calls: message.tool_calls.calls,
+        usage: usage.map(Into::into),
+        finish_reason: choice
+            .finish_reason
+            .filter(|reason| !reason.as_str().is_empty())
+            .map(|reason| FinishReason::from_wire(reason.as_str())),
+        refusal: message.refusal.map(Text::into_owned),
+        request_id: id
+            .filter(|id| !id.as_str().is_empty())
+            .map(Text::into_owned),
+        model: model.map(Text::into_owned),
+        raw: Value::Null,
+        ..ChatResponse::default()
+    })
 }
 
 /// `body` with every lone surrogate escape (`\ud800` not followed by a low surrogate's
@@ -1442,6 +1478,7 @@ fn decimal_f64(value: f32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use instructor_core::chat::ToolCall;
 
     #[test]
     fn lone_surrogate_escapes_become_replacement_characters_and_nothing_else_changes() {

@@ -6,10 +6,15 @@
 //! ignored, and `content` may be a string or an array of parts (Mistral and some local
 //! servers send parts), of which only text parts are read.
 
+use instructor_core::chat::{MAX_TOOL_CALLS, ToolCall};
 use instructor_core::schema::RenderedSchema;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// `POST /chat/completions` body.
@@ -163,57 +168,271 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// A non-streamed answer.
+/// A non-streamed answer, read in place: strings borrow from the body (unless they
+/// have escapes), only the choice that is read is kept ([`FirstChoice`]), and tool calls
+/// are read straight into the calls of the response ([`ToolCalls`]), so that each of
+/// their texts is copied once, into what the response keeps.
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct ChatCompletion {
-    #[serde(default)]
-    pub(crate) id: Option<String>,
-    #[serde(default)]
-    pub(crate) model: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub(crate) choices: Vec<Choice>,
+pub(crate) struct ChatCompletion<'a> {
+    #[serde(default, borrow)]
+    pub(crate) id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) model: Option<Text<'a>>,
+    #[serde(default, borrow, deserialize_with = "nullable")]
+    pub(crate) choices: FirstChoice<'a>,
     #[serde(default)]
     pub(crate) usage: Option<WireUsage>,
     /// Some servers answer 200 with an error object instead of a completion.
     #[serde(default)]
-    pub(crate) error: Option<Value>,
+    pub(crate) error: Option<Box<Value>>,
+}
+
+/// The choice that is read of a `choices` array: the first with index 0, else the first
+/// (the others are read, and dropped as they come).
+#[derive(Debug, Default)]
+pub(crate) struct FirstChoice<'a>(pub(crate) Option<Choice<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for FirstChoice<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ChoicesVisitor<'a>(PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for ChoicesVisitor<'a> {
+            type Value = FirstChoice<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut chosen: Option<Choice<'a>> = None;
+                while let Some(choice) = seq.next_element::<Choice<'a>>()? {
+                    match &chosen {
+                        Some(kept) if kept.index == 0 || choice.index != 0 => {}
+                        _ => chosen = Some(choice),
+                    }
+                }
+                Ok(FirstChoice(chosen))
+            }
+        }
+
+        deserializer.deserialize_seq(ChoicesVisitor(PhantomData))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct Choice {
+pub(crate) struct Choice<'a> {
     #[serde(default, deserialize_with = "nullable")]
     pub(crate) index: u64,
-    #[serde(default, deserialize_with = "nullable")]
-    pub(crate) message: ResponseMessage,
-    #[serde(default)]
-    pub(crate) finish_reason: Option<String>,
+    #[serde(default, borrow, deserialize_with = "nullable")]
+    pub(crate) message: ResponseMessage<'a>,
+    #[serde(default, borrow)]
+    pub(crate) finish_reason: Option<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct ResponseMessage {
-    #[serde(default)]
-    pub(crate) content: Option<Value>,
-    #[serde(default)]
-    pub(crate) refusal: Option<String>,
+pub(crate) struct ResponseMessage<'a> {
+    #[serde(default, borrow)]
+    pub(crate) content: Option<Loose<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) refusal: Option<Text<'a>>,
     #[serde(default, deserialize_with = "nullable")]
-    pub(crate) tool_calls: Vec<ResponseToolCall>,
+    pub(crate) tool_calls: ToolCalls,
+}
+
+/// The tool calls of a message, each read into the [`ToolCall`] the response keeps (its
+/// arguments copied once, into the shared text): at most [`MAX_TOOL_CALLS`] are kept,
+/// and `count` says how many there were.
+#[derive(Debug, Default)]
+pub(crate) struct ToolCalls {
+    pub(crate) calls: Vec<ToolCall>,
+    pub(crate) count: usize,
+}
+
+impl<'de> Deserialize<'de> for ToolCalls {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CallsVisitor;
+
+        impl<'de> Visitor<'de> for CallsVisitor {
+            type Value = ToolCalls;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut calls = ToolCalls {
+                    calls: Vec::with_capacity(seq.size_hint().unwrap_or(1).clamp(1, 8)),
+                    count: 0,
+                };
+                while let Some(call) = seq.next_element::<ResponseToolCall<'de>>()? {
+                    calls.count += 1;
+                    if calls.calls.len() < MAX_TOOL_CALLS {
+                        calls.calls.push(ToolCall {
+                            id: call.id.map(Text::into_owned).unwrap_or_default(),
+                            name: call.function.name.map(Text::into_owned).unwrap_or_default(),
+                            arguments: call
+                                .function
+                                .arguments
+                                .map_or_else(|| Arc::from(""), Loose::into_arguments),
+                        });
+                    }
+                }
+                Ok(calls)
+            }
+        }
+
+        deserializer.deserialize_seq(CallsVisitor)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct ResponseToolCall {
-    #[serde(default)]
-    pub(crate) id: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub(crate) function: ResponseFunction,
+pub(crate) struct ResponseToolCall<'a> {
+    #[serde(default, borrow)]
+    pub(crate) id: Option<Text<'a>>,
+    #[serde(default, borrow, deserialize_with = "nullable")]
+    pub(crate) function: ResponseFunction<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct ResponseFunction {
-    #[serde(default)]
-    pub(crate) name: Option<String>,
+pub(crate) struct ResponseFunction<'a> {
+    #[serde(default, borrow)]
+    pub(crate) name: Option<Text<'a>>,
     /// A JSON string per the spec; some servers send the arguments as an object.
-    #[serde(default)]
-    pub(crate) arguments: Option<Value>,
+    #[serde(default, borrow)]
+    pub(crate) arguments: Option<Loose<'a>>,
+}
+
+/// A string, borrowed from the body unless it has escapes (`Option<Cow<str>>` would be
+/// copied always: serde borrows a `Cow` only when it is the field's type itself).
+#[derive(Debug)]
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
+
+impl Text<'_> {
+    pub(crate) fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// A value that is a string nearly always (`content`, a call's `arguments`): the string
+/// borrowed from the body unless it has escapes, anything else kept as the [`Value`]
+/// it is.
+#[derive(Debug)]
+pub(crate) enum Loose<'a> {
+    Text(Cow<'a, str>),
+    Other(Box<Value>),
+}
+
+impl Loose<'_> {
+    /// The text of a `content` value (see [`content_text`]).
+    pub(crate) fn into_content_text(self) -> Option<String> {
+        match self {
+            Loose::Text(text) => Some(text.into_owned()),
+            Loose::Other(other) => content_text(&other),
+        }
+    }
+
+    /// The arguments as shared JSON text: a string as is (copied once), an object or
+    /// array serialized, `null` empty.
+    pub(crate) fn into_arguments(self) -> Arc<str> {
+        match self {
+            Loose::Text(text) => Arc::from(&*text),
+            Loose::Other(other) => arguments_text(Some(&other)).into(),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LooseVisitor;
+
+        impl<'de> Visitor<'de> for LooseVisitor {
+            type Value = Loose<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any valid JSON value")
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Loose::Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Loose::Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Loose::Text(Cow::Owned(text)))
+            }
+
+            fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
+                Ok(Loose::Other(Box::new(Value::Bool(value))))
+            }
+
+            fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
+                Ok(Loose::Other(Box::new(Value::from(value))))
+            }
+
+            fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
+                Ok(Loose::Other(Box::new(Value::from(value))))
+            }
+
+            fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
+                Ok(Loose::Other(Box::new(Value::from(value))))
+            }
+
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Loose::Other(Box::new(Value::Null)))
+            }
+
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Loose::Other(Box::new(Value::Null)))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                let value = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+                Ok(Loose::Other(Box::new(value)))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let value = Value::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(Loose::Other(Box::new(value)))
+            }
+        }
+
+        deserializer.deserialize_any(LooseVisitor)
+    }
 }
 
 /// A token count read leniently: a count past `u64::MAX` (or a float) saturates, and a
@@ -223,14 +442,61 @@ fn count<'de, D>(deserializer: D) -> Result<u64, D::Error>
 where
     D: Deserializer<'de>,
 {
-    let value = Option::<Value>::deserialize(deserializer)?;
-    Ok(match value {
-        Some(Value::Number(number)) => number.as_u64().unwrap_or_else(|| {
+    struct CountVisitor;
+
+    impl<'de> Visitor<'de> for CountVisitor {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a token count")
+        }
+
+        fn visit_u64<E>(self, count: u64) -> Result<u64, E> {
+            Ok(count)
+        }
+
+        fn visit_i64<E>(self, count: i64) -> Result<u64, E> {
+            // Negative (serde_json gives `i64` only to those): absent.
+            Ok(u64::try_from(count).unwrap_or(0))
+        }
+
+        fn visit_f64<E>(self, count: f64) -> Result<u64, E> {
             // `as` saturates: 1e30 is u64::MAX, a negative or NaN is 0.
-            number.as_f64().map_or(0, |float| float as u64)
-        }),
-        _ => 0,
-    })
+            Ok(count as u64)
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<u64, E> {
+            Ok(0)
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<u64, E> {
+            Ok(0)
+        }
+
+        fn visit_unit<E>(self) -> Result<u64, E> {
+            Ok(0)
+        }
+
+        fn visit_none<E>(self) -> Result<u64, E> {
+            Ok(0)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(0)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(0)
+        }
+    }
+
+    deserializer.deserialize_any(CountVisitor)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -274,22 +540,6 @@ pub(crate) fn content_text(content: &Value) -> Option<String> {
             any.then_some(text)
         }
         _ => None,
-    }
-}
-
-/// [`content_text`] of an owned value: a string is moved, not copied.
-pub(crate) fn into_content_text(content: Value) -> Option<String> {
-    match content {
-        Value::String(text) => Some(text),
-        other => content_text(&other),
-    }
-}
-
-/// [`arguments_text`] of an owned value: a string is moved, not copied.
-pub(crate) fn into_arguments_text(arguments: Option<Value>) -> String {
-    match arguments {
-        Some(Value::String(text)) => text,
-        other => arguments_text(other.as_ref()),
     }
 }
 
