@@ -49,7 +49,7 @@ pub use request::MAX_CACHE_BREAKPOINTS;
 
 use crate::http::events::map_sse;
 use crate::http::redact::Redactor;
-use crate::http::{Opened, Transport, TransportConfig, header_map};
+use crate::http::{Endpoint, Opened, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 use instructor_core::chat::{
     BoxFuture, Capabilities, ChatRequest, ChatResponse, EventStream, Provider, ProviderError,
@@ -246,7 +246,7 @@ impl AnthropicConfig {
 pub struct Anthropic {
     config: AnthropicConfig,
     transport: Transport,
-    endpoint: String,
+    endpoint: Endpoint,
 }
 
 impl fmt::Debug for Anthropic {
@@ -266,7 +266,7 @@ impl Anthropic {
             timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,
         });
-        let endpoint = config.endpoint();
+        let endpoint = Endpoint::new(config.endpoint());
         Anthropic {
             config,
             transport,
@@ -342,7 +342,7 @@ impl Anthropic {
         let (bytes, header_id) = self.transport.whole(&self.endpoint, body, None).await?;
         let mut response = response::read_message(&bytes, self.redactor(), keep_raw)?;
         if response.request_id.is_none() {
-            response.request_id = header_id;
+            response.request_id = self.transport.header_id(header_id);
         }
         Ok(response)
     }
@@ -362,7 +362,7 @@ impl Anthropic {
             Opened::Whole { body, request_id } => {
                 let mut whole = response::read_message(&body, self.redactor(), false)?;
                 if whole.request_id.is_none() {
-                    whole.request_id = request_id;
+                    whole.request_id = self.transport.header_id(request_id);
                 }
                 let events = whole_response_events(whole).into_iter().map(Ok);
                 Ok(Box::pin(futures_util::stream::iter(events)))

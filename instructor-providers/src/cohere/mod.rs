@@ -34,7 +34,7 @@ mod wire;
 
 use crate::http::events::map_sse;
 use crate::http::redact::Redactor;
-use crate::http::{Opened, Transport, TransportConfig, header_map};
+use crate::http::{Endpoint, Opened, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 use instructor_core::chat::{
     BoxFuture, Capabilities, ChatRequest, ChatResponse, EventStream, Provider, ProviderError,
@@ -161,7 +161,7 @@ impl CohereConfig {
 pub struct Cohere {
     config: CohereConfig,
     transport: Transport,
-    endpoint: String,
+    endpoint: Endpoint,
 }
 
 impl fmt::Debug for Cohere {
@@ -181,7 +181,7 @@ impl Cohere {
             timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,
         });
-        let endpoint = config.endpoint();
+        let endpoint = Endpoint::new(config.endpoint());
         Cohere {
             config,
             transport,
@@ -238,7 +238,7 @@ impl Cohere {
         let (bytes, header_id) = self.transport.whole(&self.endpoint, body, None).await?;
         let mut response = wire::read_response(&bytes, self.redactor(), keep_raw)?;
         if response.request_id.is_none() {
-            response.request_id = header_id;
+            response.request_id = self.transport.header_id(header_id);
         }
         Ok(response)
     }
@@ -258,7 +258,7 @@ impl Cohere {
             Opened::Whole { body, request_id } => {
                 let mut whole = wire::read_response(&body, self.redactor(), false)?;
                 if whole.request_id.is_none() {
-                    whole.request_id = request_id;
+                    whole.request_id = self.transport.header_id(request_id);
                 }
                 let mut events = Vec::new();
                 if let Some(id) = whole.request_id {

@@ -46,7 +46,7 @@ pub mod vertex;
 
 use crate::http::events::map_sse;
 use crate::http::redact::Redactor;
-use crate::http::{Opened, Transport, TransportConfig, header_map};
+use crate::http::{Endpoint, Opened, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 use instructor_core::chat::{
     BoxFuture, Capabilities, ChatRequest, ChatResponse, EventStream, Mode, Provider, ProviderError,
@@ -404,7 +404,7 @@ impl Gemini {
         keep_raw: bool,
     ) -> Result<ChatResponse, ProviderError> {
         let body = self.body_bytes(request)?;
-        let url = self.config.endpoint(&request.model, "generateContent")?;
+        let url = Endpoint::new(self.config.endpoint(&request.model, "generateContent")?);
         let authorization = self.authorization().await?;
         let (bytes, header_id) = self
             .transport
@@ -413,17 +413,18 @@ impl Gemini {
             .map_err(with_retry_info)?;
         let mut response = response::read_response(&bytes, self.redactor(), keep_raw)?;
         if response.request_id.is_none() {
-            response.request_id = header_id;
+            response.request_id = self.transport.header_id(header_id);
         }
         Ok(response)
     }
 
     async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
         let body = self.body_bytes(request)?;
-        let url = self
-            .config
-            .endpoint(&request.model, "streamGenerateContent")?
-            + "?alt=sse";
+        let url = Endpoint::new(
+            self.config
+                .endpoint(&request.model, "streamGenerateContent")?
+                + "?alt=sse",
+        );
         let authorization = self.authorization().await?;
         let opened = self
             .transport
@@ -439,7 +440,7 @@ impl Gemini {
             Opened::Whole { body, request_id } => {
                 let mut whole = response::read_response(&body, self.redactor(), false)?;
                 if whole.request_id.is_none() {
-                    whole.request_id = request_id;
+                    whole.request_id = self.transport.header_id(request_id);
                 }
                 let events = whole_response_events(whole).into_iter().map(Ok);
                 Ok(Box::pin(futures_util::stream::iter(events)))

@@ -3,7 +3,7 @@
 //! a service account's key signing a JWT, feature `vertex`). Tokens are kept until a
 //! minute before they expire.
 
-use crate::http::{Transport, TransportConfig, header_map};
+use crate::http::{Endpoint, Transport, TransportConfig, header_map};
 use crate::openai::ApiKey;
 use instructor_core::chat::ProviderError;
 use reqwest::header::HeaderValue;
@@ -234,7 +234,11 @@ impl TokenSource {
         let (form, token_uri) = self.grant()?;
         let (body, _) = self
             .exchange
-            .whole(token_uri, form.into_bytes(), None)
+            .whole(
+                &Endpoint::new(token_uri.to_owned()),
+                form.into_bytes(),
+                None,
+            )
             .await
             .map_err(|error| match error {
                 ProviderError::Status { status, body, .. } => ProviderError::Status {

@@ -20,10 +20,10 @@ pub(crate) mod redact;
 
 use crate::openai::ApiKey;
 use body::{
-    BodyError, Stalled, WholeBody, TOO_LARGE_BODY_LIMIT, has_content, is_json_media_type, limit_total,
-    looks_like_event_stream, media_type, read_body, too_large,
+    BodyError, Stalled, TOO_LARGE_BODY_LIMIT, WholeBody, has_content, is_json_media_type,
+    limit_total, looks_like_event_stream, media_type, read_body, too_large,
 };
-use errors::{cause, display_url, error_chain, request_id, retry_after};
+use errors::{cause, display_url, error_chain, request_id, request_id_value, retry_after};
 use futures_core::Stream;
 use futures_util::StreamExt;
 use instructor_core::chat::ProviderError;
@@ -37,6 +37,28 @@ use std::time::{Duration, SystemTime};
 pub(crate) type ByteStream =
     Pin<Box<dyn Stream<Item = Result<bytes::Bytes, ProviderError>> + Send + 'static>>;
 
+/// Where requests go: the URL as written (for errors, without secrets) and, parsed once,
+/// for sending (a provider whose endpoint does not change per request keeps one).
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    text: String,
+    parsed: Option<reqwest::Url>,
+}
+
+impl Endpoint {
+    /// `text`, parsed now (a URL that does not parse is sent as text, and reqwest
+    /// reports it).
+    pub(crate) fn new(text: String) -> Self {
+        let parsed = reqwest::Url::parse(&text).ok();
+        Endpoint { text, parsed }
+    }
+
+    /// The URL as written.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
 /// What opening a stream gave.
 pub(crate) enum Opened {
     /// An event stream (checked to look like one), to be read by the provider's
@@ -47,8 +69,9 @@ pub(crate) enum Opened {
     Whole {
         /// The body.
         body: WholeBody,
-        /// The request id of the headers (redacted).
-        request_id: Option<String>,
+        /// The request id header, read only if the body has none
+        /// ([`Transport::header_id`]).
+        request_id: Option<HeaderValue>,
     },
 }
 
@@ -117,17 +140,28 @@ impl Transport {
     /// limit, all under one timer. Gives the body and the request id of the headers.
     pub(crate) async fn whole(
         &self,
-        url: &str,
+        endpoint: &Endpoint,
         body: Vec<u8>,
         authorization: Option<&HeaderValue>,
-    ) -> Result<(WholeBody, Option<String>), ProviderError> {
+    ) -> Result<(WholeBody, Option<HeaderValue>), ProviderError> {
+        let url = endpoint.as_str();
         let exchange = async {
-            let response = self.send(url, body, false, authorization).await?;
-            let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
+            let response = self.send(endpoint, body, false, authorization).await?;
+            // Kept as the header's value (shared, not copied): read only when the body
+            // has no id.
+            let header_id = request_id_value(response.headers()).cloned();
             let bytes = self.success_body(response, url).await?;
             Ok((bytes, header_id))
         };
         self.within_timeout(exchange, url).await
+    }
+
+    /// A request id header's value as text: without the key, bounded.
+    pub(crate) fn header_id(&self, value: Option<HeaderValue>) -> Option<String> {
+        value?
+            .to_str()
+            .ok()
+            .map(|id| self.redactor.id(id.to_owned()))
     }
 
     /// Opens a streamed exchange: connecting and the wait for the answer's head under
@@ -135,12 +169,13 @@ impl Transport {
     /// is read whole; anything else must start like an event stream.
     pub(crate) async fn open_stream(
         &self,
-        url: &str,
+        endpoint: &Endpoint,
         body: Vec<u8>,
         authorization: Option<&HeaderValue>,
     ) -> Result<Opened, ProviderError> {
+        let url = endpoint.as_str();
         let response = self
-            .within_timeout(self.send(url, body, true, authorization), url)
+            .within_timeout(self.send(endpoint, body, true, authorization), url)
             .await?;
         let content_type = response
             .headers()
@@ -149,7 +184,7 @@ impl Transport {
         let media_type = content_type.as_deref().map(media_type);
         let is_event_stream = media_type.as_deref() == Some("text/event-stream");
         if !is_event_stream && media_type.as_deref().is_some_and(is_json_media_type) {
-            let header_id = request_id(response.headers()).map(|id| self.redactor.id(id));
+            let header_id = request_id_value(response.headers()).cloned();
             let bytes = self
                 .within_timeout(self.success_body(response, url), url)
                 .await?;
@@ -221,11 +256,12 @@ impl Transport {
     /// [`ProviderError::Redirect`].
     async fn send(
         &self,
-        url: &str,
+        endpoint: &Endpoint,
         body: Vec<u8>,
         streaming: bool,
         authorization: Option<&HeaderValue>,
     ) -> Result<reqwest::Response, ProviderError> {
+        let url = endpoint.as_str();
         let client = self
             .client
             .as_ref()
@@ -235,7 +271,10 @@ impl Transport {
         if let Err(error) = &self.headers {
             return Err(error.clone());
         }
-        let mut builder = client.post(url);
+        let mut builder = match &endpoint.parsed {
+            Some(parsed) => client.post(parsed.clone()),
+            None => client.post(url),
+        };
         if let Some(authorization) = authorization {
             builder = builder.header(reqwest::header::AUTHORIZATION, authorization.clone());
         }

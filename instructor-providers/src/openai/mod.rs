@@ -52,20 +52,13 @@
 mod stream;
 pub(crate) mod types;
 
-use crate::http::body::{
-    BodyError, Stalled, TOO_LARGE_BODY_LIMIT, has_content, is_json_media_type, limit_total,
-    looks_like_event_stream, media_type, read_body, too_large,
-};
 pub use crate::http::errors::MAX_RETRY_AFTER;
-use crate::http::errors::{
-    cause, display_url, error_chain, request_id, request_id_value, retry_after,
-};
 use crate::http::redact::Redactor;
 pub use crate::http::redact::{MAX_BODY_BYTES, MAX_ID_BYTES, MIN_REDACTED_KEY_BYTES};
+use crate::http::{Endpoint, Opened, Transport, TransportConfig};
 
 pub use stream::stream_events;
 
-use futures_util::StreamExt;
 use instructor_core::chat::{
     BoxFuture, Capabilities, ChatRequest, ChatResponse, ContentPart, EventStream, FinishReason,
     MAX_TOOL_CALLS, Message, Mode, OutputSpec, Provider, ProviderError, Role, StreamEvent,
@@ -76,9 +69,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use types::{
     ChatCompletion, ChatCompletionRequest, FileData, FunctionDefinition, ImageUrl,
     JsonSchemaFormat, Loose, NamedFunction, RequestContent, RequestFunctionCall, RequestMessage,
@@ -539,19 +531,11 @@ fn finish_body(body: &mut Value, extra: &serde_json::Map<String, Value>, streami
 /// ```
 pub struct OpenAi {
     config: OpenAiConfig,
-    /// Building a client only fails when the TLS backend cannot start; that is reported
-    /// by each request, so that construction stays infallible.
-    client: Result<reqwest::Client, String>,
-    /// Removes the key from (and bounds) everything read from the server.
-    redactor: Redactor,
-    /// The headers of every request, set once as the HTTP client's defaults; `Err`
-    /// (a header that cannot be sent) is reported by each request.
-    headers: Result<(), ProviderError>,
-    /// Whether the configured headers name a `Content-Type` (which then wins over
-    /// `application/json`).
-    has_content_type: bool,
-    /// The endpoint as written and parsed, once, when it does not depend on the model.
-    endpoint: Option<(String, reqwest::Url)>,
+    /// The HTTP plumbing every provider shares (no redirects, bounded bodies,
+    /// redaction, one timer per exchange).
+    transport: Transport,
+    /// The endpoint, parsed once, when it does not depend on the model.
+    endpoint: Option<Endpoint>,
 }
 
 impl fmt::Debug for OpenAi {
@@ -565,50 +549,20 @@ impl fmt::Debug for OpenAi {
 impl OpenAi {
     /// A client for `config`.
     pub fn new(config: OpenAiConfig) -> Self {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("instructor-rs/", env!("CARGO_PKG_VERSION")))
-            // Never followed (as the official SDKs): a redirect would carry the key, the
-            // headers and the prompt to another host, and a 302 would turn the POST into a
-            // GET whose answer would be read as the model's. See `ProviderError::Redirect`.
-            .redirect(reqwest::redirect::Policy::none());
-        // The rest of `timeout` is kept by this client, not reqwest: one timer around
-        // each whole exchange, and for streams one timer reset per chunk (see
-        // `within_timeout` and `Stalled`).
-        if let Some(timeout) = config.timeout {
-            builder = builder.connect_timeout(timeout);
-        }
-        let headers = match config_headers(&config) {
-            Ok(headers) => {
-                builder = builder.default_headers(headers);
-                Ok(())
-            }
-            Err(error) => Err(error),
-        };
-        let client = builder
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client: {}", error_chain(&error)));
-        let redactor = Redactor::new(config.api_key.as_ref());
-        let has_content_type = config
-            .headers
-            .iter()
-            .any(|(name, _)| name.trim().eq_ignore_ascii_case("content-type"));
+        let transport = Transport::new(TransportConfig {
+            headers: config_headers(&config),
+            key: config.api_key.as_ref(),
+            timeout: config.timeout,
+            max_response_bytes: config.max_response_bytes,
+        });
         let model_free = match &config.path {
             PathStyle::Standard => true,
             PathStyle::AzureDeployment { deployment, .. } => deployment.is_some(),
         };
-        let endpoint = model_free
-            .then(|| {
-                let text = config.endpoint("");
-                let url = reqwest::Url::parse(&text).ok()?;
-                Some((text, url))
-            })
-            .flatten();
+        let endpoint = model_free.then(|| Endpoint::new(config.endpoint("")));
         OpenAi {
             config,
-            client,
-            redactor,
-            headers,
-            has_content_type,
+            transport,
             endpoint,
         }
     }
@@ -716,124 +670,16 @@ impl OpenAi {
         Ok(wire)
     }
 
-    /// Sends `body` to `url`, turning a non-2xx answer into [`ProviderError::Status`] and
-    /// a 3xx into [`ProviderError::Redirect`].
-    async fn send(
-        &self,
-        url: &str,
-        body: Vec<u8>,
-        streaming: bool,
-    ) -> Result<reqwest::Response, ProviderError> {
-        let client = self
-            .client
-            .as_ref()
-            .map_err(|message| ProviderError::Transport {
-                message: message.clone(),
-            })?;
-        if let Err(error) = &self.headers {
-            return Err(error.clone());
-        }
-        let mut builder = match &self.endpoint {
-            Some((text, parsed)) if text == url => client.post(parsed.clone()),
-            _ => client.post(url),
-        };
-        if !self.has_content_type {
-            builder = builder.header(
-                reqwest::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-        }
-        if streaming {
-            builder = builder.header(
-                reqwest::header::ACCEPT,
-                HeaderValue::from_static("text/event-stream"),
-            );
-        }
-        builder = builder.body(body);
-        let response = builder
-            .send()
-            .await
-            .map_err(|error| self.transport_error(&error, url))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        if status.is_redirection() {
-            let location = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-            return Err(self.redactor.error(ProviderError::Redirect {
-                status: status.as_u16(),
-                location,
-            }));
-        }
-        let headers = response.headers().clone();
-        let limit = self.config.max_response_bytes;
-        let body = match read_body(response, limit, self.head_len()).await {
-            Ok(bytes) => self.redactor.preview(&bytes, MAX_BODY_BYTES),
-            Err(BodyError::TooLarge { head }) => format!(
-                "{} (the error body is larger than the limit of {limit} bytes)",
-                self.redactor.preview(&head, TOO_LARGE_BODY_LIMIT)
-            ),
-            Err(BodyError::Transport(error)) => {
-                format!("(the error body could not be read: {})", cause(&error))
-            }
-        };
-        Err(self.redactor.error(ProviderError::Status {
-            status: status.as_u16(),
-            body,
-            retry_after: retry_after(&headers, SystemTime::now()),
-            request_id: request_id(&headers),
-        }))
-    }
-
     /// The endpoint for `model` (made once when it does not depend on the model).
-    fn url(&self, model: &str) -> Cow<'_, str> {
+    fn url(&self, model: &str) -> Cow<'_, Endpoint> {
         match &self.endpoint {
-            Some((text, _)) => Cow::Borrowed(text),
-            None => Cow::Owned(self.config.endpoint(model)),
+            Some(endpoint) => Cow::Borrowed(endpoint),
+            None => Cow::Owned(Endpoint::new(self.config.endpoint(model))),
         }
     }
 
-    /// A failed exchange with `url`, named without its query string or credentials:
-    /// `could not connect to http://127.0.0.1:11434/v1/chat/completions: connection
-    /// refused`.
-    fn transport_error(&self, error: &reqwest::Error, url: &str) -> ProviderError {
-        let url = display_url(url);
-        let cause = cause(error);
-        let message = if error.is_connect() {
-            format!("could not connect to {url}: {cause}")
-        } else if error.is_timeout() {
-            format!("timed out waiting for {url}: {cause}")
-        } else {
-            format!("the exchange with {url} failed: {cause}")
-        };
-        self.redactor.error(ProviderError::Transport { message })
-    }
-
-    /// How much of a too large body to keep for [`too_large`]: its preview and room for
-    /// a key straddling the preview's end.
-    fn head_len(&self) -> usize {
-        TOO_LARGE_BODY_LIMIT + self.redactor.key_len()
-    }
-
-    /// The body of a successful answer, at most [`OpenAiConfig::max_response_bytes`].
-    async fn success_body(
-        &self,
-        response: reqwest::Response,
-        url: &str,
-    ) -> Result<
-        impl std::ops::Deref<Target = [u8]> + AsRef<[u8]> + Send + Sync + 'static,
-        ProviderError,
-    > {
-        let limit = self.config.max_response_bytes;
-        read_body(response, limit, self.head_len())
-            .await
-            .map_err(|error| match error {
-                BodyError::TooLarge { head } => too_large(limit, &head, &self.redactor),
-                BodyError::Transport(error) => self.transport_error(&error, url),
-            })
+    fn redactor(&self) -> &Redactor {
+        self.transport.redactor()
     }
 
     /// A whole answer's body read as a response; the request id of the headers (read
@@ -844,28 +690,21 @@ impl OpenAi {
         header_id: Option<HeaderValue>,
         keep_raw: bool,
     ) -> Result<ChatResponse, ProviderError> {
-        let header_id = || header_id.as_ref().and_then(|id| self.header_id(id));
+        let mut header_id = Some(header_id);
+        let mut take_id = || self.transport.header_id(header_id.take().flatten());
         let mut response =
-            read_response(bytes, &self.redactor, keep_raw).map_err(|mut error| {
+            read_response(bytes, self.redactor(), keep_raw).map_err(|mut error| {
                 if let ProviderError::Status { request_id, .. } = &mut error
                     && request_id.is_none()
                 {
-                    *request_id = header_id();
+                    *request_id = take_id();
                 }
                 error
             })?;
         if response.request_id.is_none() {
-            response.request_id = header_id();
+            response.request_id = take_id();
         }
         Ok(response)
-    }
-
-    /// A request id header's value as text: without the key, bounded.
-    fn header_id(&self, value: &HeaderValue) -> Option<String> {
-        value
-            .to_str()
-            .ok()
-            .map(|id| self.redactor.id(id.to_owned()))
     }
 
     async fn complete_inner(
@@ -876,120 +715,24 @@ impl OpenAi {
         let body = self.body_bytes(request, false)?;
         let url = self.url(&request.model);
         // From connecting to the last byte of the body, under one timer.
-        let exchange = async {
-            let response = self.send(&url, body, false).await?;
-            // Kept as the header's value (shared, not copied): read only when the body
-            // has no id.
-            let header_id = request_id_value(response.headers()).cloned();
-            let bytes = self.success_body(response, &url).await?;
-            Ok((bytes, header_id))
-        };
-        let (bytes, header_id) = self.within_timeout(exchange, &url).await?;
+        let (bytes, header_id) = self.transport.whole(&url, body, None).await?;
         self.read_whole(&bytes, header_id, keep_raw)
-    }
-
-    /// `exchange`, unless [`OpenAiConfig::timeout`] passes first: then the transport
-    /// error reqwest's own timeout would give.
-    async fn within_timeout<T>(
-        &self,
-        exchange: impl Future<Output = Result<T, ProviderError>>,
-        url: &str,
-    ) -> Result<T, ProviderError> {
-        match self.config.timeout {
-            None => exchange.await,
-            Some(timeout) => match tokio::time::timeout(timeout, exchange).await {
-                Ok(result) => result,
-                Err(_) => Err(self.redactor.error(ProviderError::Transport {
-                    message: format!(
-                        "timed out waiting for {}: no answer within {timeout:?}",
-                        display_url(url)
-                    ),
-                })),
-            },
-        }
     }
 
     async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
         let body = self.body_bytes(request, true)?;
         let url = self.url(&request.model);
-        // Connecting and the wait for the answer's head, under one timer; then each
-        // wait for more bytes under its own (`Stalled`).
-        let response = self
-            .within_timeout(self.send(&url, body, true), &url)
-            .await?;
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-        let media_type = content_type.as_deref().map(media_type);
-        let is_event_stream = media_type.as_deref() == Some("text/event-stream");
-        if !is_event_stream && media_type.as_deref().is_some_and(is_json_media_type) {
+        match self.transport.open_stream(&url, body, None).await? {
+            Opened::Events(bytes) => Ok(stream::map_events(bytes, self.redactor().clone())),
             // A server that ignores `stream: true` answers with a whole completion: it is
-            // the answer all the same, passed on as the events a stream would have given.
-            let header_id = request_id_value(response.headers()).cloned();
-            let bytes = self
-                .within_timeout(self.success_body(response, &url), &url)
-                .await?;
-            if looks_like_event_stream(&bytes) {
-                // An event stream mislabelled as JSON (some proxies): read as what it is.
-                let bytes = futures_util::stream::iter([Ok::<_, ProviderError>(bytes)]);
-                return Ok(stream::map_events(bytes, self.redactor.clone()));
-            }
-            // Passed on as events: the raw body is not kept.
-            let whole = self.read_whole(&bytes, header_id, false)?;
-            let events = whole_response_events(whole).into_iter().map(Ok);
-            return Ok(Box::pin(futures_util::stream::iter(events)));
-        }
-        let shown_url = display_url(&url);
-        let chunks = response.bytes_stream().map(move |chunk| {
-            chunk.map_err(|error| ProviderError::Transport {
-                message: format!("the stream from {shown_url} broke: {}", cause(&error)),
-            })
-        });
-        let mut rest = Box::pin(Stalled::new(chunks, self.config.timeout, display_url(&url)));
-        // Anything else is an event stream only if it starts like one (some servers send
-        // no content type); a captive portal's HTML or an empty body is not, and trying
-        // again would meet the same page.
-        let mut head = Vec::new();
-        if !is_event_stream {
-            let mut seen = 0usize;
-            while seen < self.head_len() && !has_content(&head) {
-                match rest.next().await {
-                    Some(Ok(chunk)) => {
-                        seen = seen.saturating_add(chunk.len());
-                        head.push(chunk);
-                    }
-                    None => break,
-                    Some(Err(error)) => return Err(self.redactor.error(error)),
-                }
-            }
-            let bytes: Vec<u8> = head
-                .iter()
-                .flat_map(|chunk| chunk.iter().copied())
-                .collect();
-            if !looks_like_event_stream(&bytes) {
-                let what = match &content_type {
-                    Some(content_type) => format!("`{}`", self.redactor.id(content_type.clone())),
-                    None => "no content type".to_owned(),
-                };
-                let message = if !has_content(&head) {
-                    format!("the streamed answer is empty ({what}), not an event stream")
-                } else {
-                    format!("the streamed answer is not an event stream ({what})")
-                };
-                return Err(ProviderError::Decode {
-                    message,
-                    body: self.redactor.preview(&bytes, TOO_LARGE_BODY_LIMIT),
-                });
+            // the answer all the same, passed on as the events a stream would have given
+            // (the raw body is not kept).
+            Opened::Whole { body, request_id } => {
+                let whole = self.read_whole(&body, request_id, false)?;
+                let events = whole_response_events(whole).into_iter().map(Ok);
+                Ok(Box::pin(futures_util::stream::iter(events)))
             }
         }
-        let bytes = futures_util::stream::iter(head.into_iter().map(Ok)).chain(rest);
-        let limit = self.config.max_response_bytes;
-        let redactor = self.redactor.clone();
-        let bytes = limit_total(bytes, limit, self.head_len(), move |head| {
-            too_large(limit, head, &redactor)
-        });
-        Ok(stream::map_events(bytes, self.redactor.clone()))
     }
 }
 
@@ -1007,15 +750,15 @@ impl Provider for OpenAi {
     }
 
     fn redact(&self, text: &str) -> String {
-        self.redactor.text(text.to_owned())
+        self.redactor().text(text.to_owned())
     }
 
     fn redacted<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        self.redactor.borrowed(text)
+        self.redactor().borrowed(text)
     }
 
     fn redact_in_place(&self, text: &mut String) {
-        self.redactor.in_place(text);
+        self.redactor().in_place(text);
     }
 
     fn complete<'a>(
