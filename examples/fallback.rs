@@ -34,6 +34,14 @@ pub async fn run(client: &Client) -> Result<(User, Option<String>, usize), instr
         done.response.provider.as_deref().unwrap_or("?"),
         done.response.failed_over.len()
     );
+    for attempt in &done.ledger.attempts {
+        println!(
+            "  attempt {} on {}: {}",
+            attempt.number,
+            attempt.provider,
+            attempt.error.as_deref().unwrap_or("answered")
+        );
+    }
     Ok((
         done.value,
         done.response.provider,

@@ -615,6 +615,22 @@ pub enum ProviderError {
         /// The HTTP status the same error would have had, where known (500, 529, 400).
         status: Option<u16>,
     },
+    /// Every provider of a fallback chain failed, each with its error, in order.
+    /// Retryable when the last failure is (the chain is tried again from its first).
+    #[error("every provider of the fallback chain failed: {}", failed_over_summary(.failed))]
+    FallbackExhausted {
+        /// Each provider and its error.
+        failed: Vec<FailedOver>,
+    },
+}
+
+/// `openai: HTTP 500: ...; anthropic: ...`
+fn failed_over_summary(failed: &[FailedOver]) -> String {
+    failed
+        .iter()
+        .map(|link| format!("{}: {}", link.provider, link.error))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ProviderError {
@@ -628,7 +644,21 @@ impl ProviderError {
                 Some(status) => status_is_retryable(*status),
                 None => stream_kind_is_retryable(kind),
             },
+            ProviderError::FallbackExhausted { failed } => {
+                failed.last().is_some_and(|link| link.error.is_retryable())
+            }
             _ => false,
+        }
+    }
+
+    /// The provider's id of the failed request, where it gave one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            ProviderError::Status { request_id, .. } => request_id.as_deref(),
+            ProviderError::FallbackExhausted { failed } => {
+                failed.last().and_then(|link| link.error.request_id())
+            }
+            _ => None,
         }
     }
 
@@ -636,6 +666,9 @@ impl ProviderError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ProviderError::Status { retry_after, .. } => *retry_after,
+            ProviderError::FallbackExhausted { failed } => {
+                failed.last().and_then(|link| link.error.retry_after())
+            }
             _ => None,
         }
     }

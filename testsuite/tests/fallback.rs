@@ -49,6 +49,23 @@ async fn a_failing_provider_hands_over_to_the_next_with_its_own_model() {
     assert_eq!(done.response.provider.as_deref(), Some("anthropic"));
     assert_eq!(done.response.failed_over.len(), 1);
     assert_eq!(done.response.failed_over[0].provider, "openai");
+    // The ledger: the provider that failed over is an attempt of its own, with its
+    // error, then the one that answered; both the first attempt.
+    let attempts: Vec<(u32, &str, bool)> = done
+        .ledger
+        .attempts
+        .iter()
+        .map(|a| (a.number, a.provider.as_str(), a.error.is_some()))
+        .collect();
+    assert_eq!(attempts, [(1, "openai", true), (1, "anthropic", false)]);
+    assert!(
+        done.ledger.attempts[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("500")),
+        "{:?}",
+        done.ledger.attempts[0]
+    );
     assert_eq!(primary.requests().len(), 1);
     let sent = backup.last_request().expect("sent");
     let body = sent.json().expect("JSON");
@@ -72,6 +89,26 @@ async fn a_failing_provider_hands_over_to_the_next_with_its_own_model() {
     let done = done.expect("a value");
     assert_eq!(done.value.name, "Ada");
     assert_eq!(done.response.provider.as_deref(), Some("anthropic"));
+    let providers: Vec<&str> = done
+        .ledger
+        .attempts
+        .iter()
+        .map(|a| a.provider.as_str())
+        .collect();
+    assert_eq!(providers, ["openai", "anthropic"], "streamed, the same ledger");
+
+    // Plain text: the same hand-over, the same ledger.
+    primary.push(Reply::status(502));
+    backup.push(Message::text("Riga").reply());
+    let (response, ledger) = client
+        .text()
+        .user("What's the capital of Latvia?")
+        .with_response()
+        .await
+        .expect("the backup answers");
+    assert_eq!(response.text.as_deref(), Some("Riga"));
+    let providers: Vec<&str> = ledger.attempts.iter().map(|a| a.provider.as_str()).collect();
+    assert_eq!(providers, ["openai", "anthropic"]);
 }
 
 #[tokio::test]
@@ -94,7 +131,7 @@ async fn an_invalid_answer_is_re_asked_of_the_same_provider_not_failed_over() {
 }
 
 #[tokio::test]
-async fn when_every_provider_fails_the_last_error_says_why() {
+async fn when_every_provider_fails_each_error_is_kept_with_its_provider() {
     let (client, primary, backup) = chain().await;
     primary.push(Reply::status(500));
     backup.push(Reply::json(
@@ -110,10 +147,42 @@ async fn when_every_provider_fails_the_last_error_says_why() {
         .user("Ada is 36.")
         .await
         .expect_err("both failed");
-    match error {
-        Error::Provider { error, .. } => assert!(error.to_string().contains("529"), "{error}"),
+    match &error {
+        Error::Provider { error, ledger } => {
+            let text = error.to_string();
+            assert!(text.contains("openai: HTTP 500"), "{text}");
+            assert!(text.contains("anthropic: HTTP 529"), "{text}");
+            assert!(
+                error.is_retryable(),
+                "the last failure (overload) is worth retrying"
+            );
+            let attempts: Vec<(&str, bool)> = ledger
+                .attempts
+                .iter()
+                .map(|a| (a.provider.as_str(), a.error.as_deref().is_some_and(|e| !e.is_empty())))
+                .collect();
+            assert_eq!(attempts, [("openai", true), ("anthropic", true)]);
+        }
         other => panic!("{other:?}"),
     }
+    // With retries, the whole chain is tried again from its first provider.
+    primary.push(Reply::status(500));
+    backup.push(Reply::status(503));
+    primary.push(ChatCompletion::tool_call("User", r#"{"name": "Ada", "age": 36}"#).reply());
+    let retrying = client.with_retry_policy(RetryPolicy {
+        max_retries: 1,
+        initial_delay: Duration::from_millis(1),
+        ..RetryPolicy::default()
+    });
+    let done = retrying
+        .extract::<User>()
+        .user("Ada is 36.")
+        .with_completion()
+        .await
+        .expect("the retry reaches the primary again");
+    assert_eq!(done.response.provider.as_deref(), Some("openai"));
+    assert_eq!(done.ledger.attempts.len(), 1);
+    assert_eq!(done.ledger.attempts[0].transport_retries, 1);
     // A mode one provider cannot serve is refused before anything is sent.
     let cohere_like = Client::fallback([
         Client::new(OpenAi::new(OpenAiConfig::new(primary.base_url()))).with_model("gpt-4o"),

@@ -10,7 +10,10 @@ use super::error::{Attempt, Error, Ledger};
 use super::hooks::{HookEvent, Hooks};
 use super::reask::{ReaskText, append_reask};
 use super::retry::RetryPolicy;
-use crate::chat::{BoxFuture, ChatRequest, ChatResponse, FinishReason, OutputSpec, Provider};
+use crate::chat::{
+    BoxFuture, ChatRequest, ChatResponse, FailedOver, FinishReason, OutputSpec, Provider,
+    ProviderError,
+};
 use crate::validate::{AsyncValidator, AttemptInfo, Context, ValidationErrors};
 use std::borrow::Cow;
 use std::future::Future;
@@ -222,6 +225,7 @@ impl<V> Engine<V> {
     pub(super) fn record_failure(&mut self, error: &str) {
         self.ledger.attempts.push(Attempt {
             number: self.number,
+            provider: self.provider.name().to_owned(),
             request_id: None,
             latency: self.attempt_started.elapsed(),
             usage: None,
@@ -229,6 +233,33 @@ impl<V> Engine<V> {
             raw_output: None,
             error: Some(self.provider.redact(error)),
         });
+    }
+
+    /// Records the attempt in flight as failed with `error`: a fallback chain's
+    /// providers each as an attempt of its own.
+    pub(super) fn record_provider_failure(&mut self, error: &ProviderError) {
+        match error {
+            ProviderError::FallbackExhausted { failed } => self.record_failed_over(failed),
+            error => self.record_failure(&error.to_string()),
+        }
+    }
+
+    /// The providers of a fallback chain that failed in the attempt in flight, each as
+    /// an attempt of its own (with the attempt's number).
+    fn record_failed_over(&mut self, failed: &[FailedOver]) {
+        let latency = self.attempt_started.elapsed();
+        for link in failed {
+            self.ledger.attempts.push(Attempt {
+                number: self.number,
+                provider: link.provider.clone(),
+                request_id: link.error.request_id().map(str::to_owned),
+                latency,
+                usage: None,
+                transport_retries: self.transport_retries,
+                raw_output: None,
+                error: Some(self.provider.redact(&link.error.to_string())),
+            });
+        }
     }
 
     /// The deadline passed during the attempt in flight.
@@ -268,6 +299,7 @@ impl<V> Engine<V> {
                 call.arguments = redacted.into();
             }
         }
+        self.record_failed_over(&response.failed_over);
         self.hooks.emit(&HookEvent::Response {
             attempt: self.number,
             response: &response,
@@ -312,6 +344,10 @@ impl<V> Engine<V> {
     ) -> Attempt {
         Attempt {
             number: self.number,
+            provider: match &response.provider {
+                Some(name) => name.clone(),
+                None => self.provider.name().to_owned(),
+            },
             request_id: response.request_id.clone(),
             latency,
             usage: response.usage,

@@ -12,6 +12,10 @@ use std::time::Duration;
 pub struct Attempt {
     /// 1 for the first attempt, 2 for the first re-ask, ...
     pub number: u32,
+    /// The provider asked (`openai`, `anthropic`, ...): the client's, or in a
+    /// fallback chain the link that answered or failed. A link that failed over before
+    /// another answered is an attempt of its own, with the same number.
+    pub provider: String,
     /// The provider's request or response id.
     pub request_id: Option<String>,
     /// Time from sending to the complete answer (transport retries included).

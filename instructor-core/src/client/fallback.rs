@@ -94,7 +94,6 @@ impl Fallback {
         keep_raw: bool,
     ) -> Result<ChatResponse, ProviderError> {
         let mut failed = Vec::new();
-        let mut last = None;
         for link in &self.links {
             let request = self.request_for(link, request);
             let result = if keep_raw {
@@ -110,24 +109,18 @@ impl Fallback {
                 }
                 // Any failure moves on: the next provider may serve what this one
                 // could not (even a request it refused before sending).
-                Err(error) => {
-                    failed.push(FailedOver {
-                        provider: link.provider.name().to_owned(),
-                        error: error.clone(),
-                    });
-                    last = Some(error);
-                }
+                Err(error) => failed.push(FailedOver {
+                    provider: link.provider.name().to_owned(),
+                    error,
+                }),
             }
         }
-        Err(last.unwrap_or_else(|| {
-            ProviderError::Unsupported("the fallback chain has no provider".to_owned())
-        }))
+        Err(exhausted(failed))
     }
 
     async fn stream_with(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
         use futures_util::StreamExt;
         let mut failed = Vec::new();
-        let mut last = None;
         for link in &self.links {
             let request = self.request_for(link, request);
             match link.provider.stream(&request).await {
@@ -140,19 +133,42 @@ impl Fallback {
                     let events = futures_util::stream::iter([Ok(first)]).chain(events);
                     return Ok(Box::pin(events));
                 }
-                Err(error) => {
-                    failed.push(FailedOver {
-                        provider: link.provider.name().to_owned(),
-                        error: error.clone(),
-                    });
-                    last = Some(error);
-                }
+                Err(error) => failed.push(FailedOver {
+                    provider: link.provider.name().to_owned(),
+                    error,
+                }),
             }
         }
-        Err(last.unwrap_or_else(|| {
-            ProviderError::Unsupported("the fallback chain has no provider".to_owned())
-        }))
+        Err(exhausted(failed))
     }
+}
+
+/// The error of a chain whose every provider failed: a lone provider's own error; a
+/// request no provider could take is refused before sending (`Unsupported`, every
+/// reason given); otherwise every provider's error, in order.
+fn exhausted(mut failed: Vec<FailedOver>) -> ProviderError {
+    if failed.len() == 1 {
+        if let Some(only) = failed.pop() {
+            return only.error;
+        }
+    }
+    if failed.is_empty() {
+        return ProviderError::Unsupported("the fallback chain has no provider".to_owned());
+    }
+    if failed
+        .iter()
+        .all(|link| matches!(link.error, ProviderError::Unsupported(_)))
+    {
+        let reasons: Vec<String> = failed
+            .iter()
+            .map(|link| format!("{}: {}", link.provider, link.error))
+            .collect();
+        return ProviderError::Unsupported(format!(
+            "no provider of the fallback chain can take this request ({})",
+            reasons.join("; ")
+        ));
+    }
+    ProviderError::FallbackExhausted { failed }
 }
 
 impl Provider for Fallback {

@@ -244,6 +244,7 @@ impl Sender {
     fn failed(&mut self, error: &str) {
         self.ledger.attempts.push(Attempt {
             number: 1,
+            provider: self.provider.name().to_owned(),
             request_id: None,
             latency: self.started.elapsed(),
             usage: None,
@@ -251,6 +252,30 @@ impl Sender {
             raw_output: None,
             error: Some(error.to_owned()),
         });
+    }
+
+    /// A provider's failure: a fallback chain's providers each as an attempt.
+    fn failed_with(&mut self, error: &ProviderError) {
+        match error {
+            ProviderError::FallbackExhausted { failed } => self.failed_over(failed),
+            error => self.failed(&error.to_string()),
+        }
+    }
+
+    /// The providers of a fallback chain that failed, each as an attempt.
+    fn failed_over(&mut self, failed: &[crate::chat::FailedOver]) {
+        for link in failed {
+            self.ledger.attempts.push(Attempt {
+                number: 1,
+                provider: link.provider.clone(),
+                request_id: link.error.request_id().map(str::to_owned),
+                latency: self.started.elapsed(),
+                usage: None,
+                transport_retries: self.retries,
+                raw_output: None,
+                error: Some(self.provider.redact(&link.error.to_string())),
+            });
+        }
     }
 
     async fn within<F: Future>(&self, future: F) -> Option<F::Output> {
@@ -283,7 +308,7 @@ impl Sender {
                 && self.retries < self.policy.max_retries
                 && asked.is_none_or(|asked| asked <= self.policy.max_retry_after);
             if !retry {
-                self.failed(&error.to_string());
+                self.failed_with(&error);
                 return Err(Error::Provider {
                     error: Box::new(error),
                     ledger: std::mem::take(&mut self.ledger),
@@ -308,8 +333,13 @@ impl Sender {
         if let Some(usage) = &response.usage {
             self.ledger.total_usage.add(usage);
         }
+        self.failed_over(&response.failed_over);
         self.ledger.attempts.push(Attempt {
             number: 1,
+            provider: match &response.provider {
+                Some(name) => name.clone(),
+                None => self.provider.name().to_owned(),
+            },
             request_id: response.request_id.clone(),
             latency: self.started.elapsed(),
             usage: response.usage,

@@ -56,7 +56,7 @@ impl<V> Engine<V> {
 
     /// Ends the extraction with a transport failure, not retried.
     pub(super) fn give_up(&mut self, error: ProviderError) -> Error {
-        self.record_failure(&error.to_string());
+        self.record_provider_failure(&error);
         Error::Provider {
             error: Box::new(error),
             ledger: std::mem::take(&mut self.ledger),
