@@ -95,7 +95,11 @@ async fn a_failing_provider_hands_over_to_the_next_with_its_own_model() {
         .iter()
         .map(|a| a.provider.as_str())
         .collect();
-    assert_eq!(providers, ["openai", "anthropic"], "streamed, the same ledger");
+    assert_eq!(
+        providers,
+        ["openai", "anthropic"],
+        "streamed, the same ledger"
+    );
 
     // Plain text: the same hand-over, the same ledger.
     primary.push(Reply::status(502));
@@ -107,7 +111,11 @@ async fn a_failing_provider_hands_over_to_the_next_with_its_own_model() {
         .await
         .expect("the backup answers");
     assert_eq!(response.text.as_deref(), Some("Riga"));
-    let providers: Vec<&str> = ledger.attempts.iter().map(|a| a.provider.as_str()).collect();
+    let providers: Vec<&str> = ledger
+        .attempts
+        .iter()
+        .map(|a| a.provider.as_str())
+        .collect();
     assert_eq!(providers, ["openai", "anthropic"]);
 }
 
@@ -159,7 +167,12 @@ async fn when_every_provider_fails_each_error_is_kept_with_its_provider() {
             let attempts: Vec<(&str, bool)> = ledger
                 .attempts
                 .iter()
-                .map(|a| (a.provider.as_str(), a.error.as_deref().is_some_and(|e| !e.is_empty())))
+                .map(|a| {
+                    (
+                        a.provider.as_str(),
+                        a.error.as_deref().is_some_and(|e| !e.is_empty()),
+                    )
+                })
                 .collect();
             assert_eq!(attempts, [("openai", true), ("anthropic", true)]);
         }
