@@ -15,6 +15,8 @@ use instructor::providers::testing::{FakeProvider, Reply};
 mod anthropic;
 #[path = "../../examples/classification.rs"]
 mod classification;
+#[path = "../../examples/cohere.rs"]
+mod cohere;
 #[path = "../../examples/diagnosis.rs"]
 mod diagnosis;
 #[path = "../../examples/fallback.rs"]
@@ -121,6 +123,36 @@ async fn gemini_streams_json_schema_output_and_forces_a_call() {
     assert!(requests[0].path().ends_with(":streamGenerateContent"));
     let body = requests[1].json().cloned().expect("JSON");
     assert_eq!(body["toolConfig"]["functionCallingConfig"]["mode"], "ANY");
+}
+
+#[tokio::test]
+async fn cohere_forces_a_tool_streams_json_schema_output_and_answers_text() {
+    use instructor::providers::cohere::{Cohere, CohereConfig};
+    let server = FakeProvider::start().await;
+    for answer in cohere::offline_answers() {
+        server.push(answer);
+    }
+    let client = Client::new(Cohere::new(CohereConfig::new(server.base_url())))
+        .with_model("command-a-03-2025");
+    let found = cohere::run(&client).await.expect("the example");
+    let jason = cohere::ExtractUser {
+        name: "Jason".into(),
+        age: 25,
+    };
+    assert_eq!(found.by_tool, jason);
+    assert_eq!(found.streamed, jason);
+    assert!(found.partials >= 2, "{}", found.partials);
+    assert_eq!(found.text, "Riga.");
+    let bodies: Vec<serde_json::Value> = server
+        .requests()
+        .iter()
+        .map(|request| request.json().cloned().expect("JSON"))
+        .collect();
+    assert_eq!(bodies[0]["tool_choice"], "REQUIRED");
+    assert_eq!(bodies[0]["tools"][0]["function"]["name"], "ExtractUser");
+    assert_eq!(bodies[1]["response_format"]["type"], "json_object");
+    assert_eq!(bodies[1]["stream"], true);
+    assert_eq!(bodies[2]["max_tokens"], 20);
 }
 
 #[tokio::test]
