@@ -30,6 +30,7 @@ pub mod openai;
 pub mod presets;
 pub mod responses;
 pub mod sse;
+mod values;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -12,6 +12,7 @@
 
 use super::{AnthropicConfig, Thinking};
 use crate::openai::wire_name;
+use crate::values::{decimal_f64, object_arguments};
 use instructor_core::chat::{ChatRequest, ContentPart, Mode, OutputSpec, ProviderError, Role};
 use instructor_core::media::{CacheTtl, MediaSource};
 use instructor_core::schema::{Dialect, RenderedSchema, RootSchema, rendered};
@@ -398,7 +399,7 @@ impl<'a> Builder<'a> {
                     self.part(Role::Assistant, part)?;
                 }
                 for call in &message.tool_calls {
-                    let input = object_input(&call.arguments);
+                    let input = object_arguments(&call.arguments);
                     self.push(
                         "assistant",
                         Block::ToolUse {
@@ -560,25 +561,4 @@ fn source(source: &MediaSource) -> Result<Source<'_>, ProviderError> {
             "this media source cannot be sent to Anthropic: {other:?}"
         ))),
     }
-}
-
-/// A tool call's arguments as `tool_use.input`, which must be an object: the text as
-/// written when it is one, else `{}` (a failed call re-asked: the error in the
-/// `tool_result` says what was wrong).
-fn object_input(arguments: &str) -> &RawValue {
-    match serde_json::from_str::<&RawValue>(arguments) {
-        Ok(raw) if raw.get().trim_start().starts_with('{') => raw,
-        _ => empty_object(),
-    }
-}
-
-fn empty_object() -> &'static RawValue {
-    static EMPTY: std::sync::OnceLock<Box<RawValue>> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| RawValue::from_string("{}".to_owned()).expect("`{}` is JSON"))
-}
-
-/// `value` as the shortest decimal that reads back as it (`0.1`, not
-/// `0.10000000149011612`).
-fn decimal_f64(value: f32) -> f64 {
-    value.to_string().parse().unwrap_or(f64::from(value))
 }

@@ -33,13 +33,11 @@ mod stream;
 mod wire;
 
 use crate::http::events::map_sse;
+use crate::http::native::{self, Wire, native_provider};
 use crate::http::redact::Redactor;
-use crate::http::{Endpoint, Opened, Transport, TransportConfig, header_map};
+use crate::http::{ByteStream, Endpoint, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
-use instructor_core::chat::{
-    BoxFuture, Capabilities, ChatRequest, ChatResponse, EventStream, Provider, ProviderError,
-    StreamEvent,
-};
+use instructor_core::chat::{Capabilities, ChatRequest, ChatResponse, EventStream, ProviderError};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
@@ -200,10 +198,24 @@ impl Cohere {
     ///
     /// [`ProviderError::Unsupported`] for a mode or part Cohere cannot take.
     pub fn request_body(&self, request: &ChatRequest) -> Result<Value, ProviderError> {
-        serde_json::from_slice(&self.body_bytes(request, false)?).map_err(cannot_serialize)
+        native::request_body(self, request, false)
+    }
+}
+
+impl Wire for Cohere {
+    fn transport(&self) -> &Transport {
+        &self.transport
     }
 
-    fn body_bytes(&self, request: &ChatRequest, streaming: bool) -> Result<Vec<u8>, ProviderError> {
+    fn provider_name(&self) -> &str {
+        "cohere"
+    }
+
+    fn provider_capabilities(&self, _model: &str) -> Capabilities {
+        self.config.capabilities
+    }
+
+    fn body(&self, request: &ChatRequest, streaming: bool) -> Result<Vec<u8>, ProviderError> {
         if let Some(output) = &request.output {
             self.config
                 .capabilities
@@ -211,128 +223,25 @@ impl Cohere {
                 .map_err(ProviderError::Unsupported)?;
         }
         let wire = wire::chat_request(request, streaming)?;
-        if request.extra.is_empty() {
-            return serde_json::to_vec(&wire).map_err(cannot_serialize);
-        }
-        let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
-        if let Value::Object(body) = &mut body {
-            for (key, value) in &request.extra {
-                if key != "stream" {
-                    body.insert(key.clone(), value.clone());
-                }
-            }
-        }
-        serde_json::to_vec(&body).map_err(cannot_serialize)
+        native::body_with_extra(&wire, &request.extra)
     }
 
-    fn redactor(&self) -> &Redactor {
-        self.transport.redactor()
+    fn endpoint(&self, _: &ChatRequest, _: bool) -> Result<Cow<'_, Endpoint>, ProviderError> {
+        Ok(Cow::Borrowed(&self.endpoint))
     }
 
-    async fn complete_inner(
+    fn read(
         &self,
-        request: &ChatRequest,
+        body: &[u8],
+        redactor: &Redactor,
         keep_raw: bool,
     ) -> Result<ChatResponse, ProviderError> {
-        let body = self.body_bytes(request, false)?;
-        let (bytes, header_id) = self.transport.whole(&self.endpoint, body, None).await?;
-        let mut response = wire::read_response(&bytes, self.redactor(), keep_raw)?;
-        if response.request_id.is_none() {
-            response.request_id = self.transport.header_id(header_id);
-        }
-        Ok(response)
+        wire::read_response(body, redactor, keep_raw)
     }
 
-    async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
-        let body = self.body_bytes(request, true)?;
-        match self
-            .transport
-            .open_stream(&self.endpoint, body, None)
-            .await?
-        {
-            Opened::Events(bytes) => Ok(map_sse(
-                bytes,
-                stream::ChatMapper::default(),
-                self.redactor().clone(),
-            )),
-            Opened::Whole { body, request_id } => {
-                let mut whole = wire::read_response(&body, self.redactor(), false)?;
-                if whole.request_id.is_none() {
-                    whole.request_id = self.transport.header_id(request_id);
-                }
-                let mut events = Vec::new();
-                if let Some(id) = whole.request_id {
-                    events.push(StreamEvent::ResponseId(id));
-                }
-                if let Some(text) = whole.text {
-                    events.push(StreamEvent::TextDelta(text));
-                }
-                for (index, call) in whole.tool_calls.into_iter().enumerate() {
-                    events.push(StreamEvent::ToolArgumentsDelta {
-                        index,
-                        id: Some(call.id),
-                        name: Some(call.name),
-                        delta: call.arguments.to_string(),
-                    });
-                }
-                events.extend(whole.reasoning.into_iter().map(StreamEvent::Reasoning));
-                events.extend(whole.usage.map(StreamEvent::Usage));
-                events.extend(whole.finish_reason.map(StreamEvent::Finish));
-                Ok(Box::pin(futures_util::stream::iter(
-                    events.into_iter().map(Ok),
-                )))
-            }
-        }
+    fn events(&self, bytes: ByteStream, redactor: Redactor) -> EventStream {
+        map_sse(bytes, stream::ChatMapper::default(), redactor)
     }
 }
 
-fn cannot_serialize(error: serde_json::Error) -> ProviderError {
-    ProviderError::Unsupported(format!("the request cannot be serialized: {error}"))
-}
-
-impl Provider for Cohere {
-    fn name(&self) -> &str {
-        "cohere"
-    }
-
-    fn capabilities(&self, _model: &str) -> Capabilities {
-        self.config.capabilities
-    }
-
-    fn wire_body(&self, request: &ChatRequest) -> Option<Value> {
-        self.request_body(request).ok()
-    }
-
-    fn redact(&self, text: &str) -> String {
-        self.redactor().text(text.to_owned())
-    }
-
-    fn redacted<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        self.redactor().borrowed(text)
-    }
-
-    fn redact_in_place(&self, text: &mut String) {
-        self.redactor().in_place(text);
-    }
-
-    fn complete<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        Box::pin(self.complete_inner(request, true))
-    }
-
-    fn complete_without_raw<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        Box::pin(self.complete_inner(request, false))
-    }
-
-    fn stream<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<EventStream, ProviderError>> {
-        Box::pin(self.stream_inner(request))
-    }
-}
+native_provider!(Cohere);

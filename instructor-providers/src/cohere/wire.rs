@@ -3,6 +3,7 @@
 
 use crate::http::redact::{MAX_BODY_BYTES, Redactor};
 use crate::openai::wire_name;
+use crate::values::decimal_f64;
 use instructor_core::chat::{
     ChatRequest, ChatResponse, ContentPart, FinishReason, MAX_TOOL_CALLS, Message, Mode,
     ProviderError, Role, ToolCall, Usage,
@@ -442,8 +443,4 @@ pub(crate) fn read_response(
         reasoning,
         ..ChatResponse::default()
     })
-}
-
-fn decimal_f64(value: f32) -> f64 {
-    value.to_string().parse().unwrap_or(f64::from(value))
 }

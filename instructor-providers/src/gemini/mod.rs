@@ -45,13 +45,14 @@ mod stream;
 pub mod vertex;
 
 use crate::http::events::map_sse;
+use crate::http::native::{self, Wire, native_provider};
 use crate::http::redact::Redactor;
-use crate::http::{Endpoint, Opened, Transport, TransportConfig, header_map};
+use crate::http::{ByteStream, Endpoint, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 use instructor_core::chat::{
-    BoxFuture, Capabilities, ChatRequest, ChatResponse, EventStream, Mode, Provider, ProviderError,
-    StreamEvent,
+    Capabilities, ChatRequest, ChatResponse, EventStream, Mode, ProviderError,
 };
+use reqwest::header::HeaderValue;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
@@ -362,11 +363,27 @@ impl Gemini {
     /// [`ProviderError::Unsupported`] for a mode or part Gemini cannot take, or a schema
     /// its dialect cannot express.
     pub fn request_body(&self, request: &ChatRequest) -> Result<Value, ProviderError> {
-        let body = self.body_bytes(request)?;
-        serde_json::from_slice(&body).map_err(cannot_serialize)
+        native::request_body(self, request, false)
+    }
+}
+
+impl Wire for Gemini {
+    fn transport(&self) -> &Transport {
+        &self.transport
     }
 
-    fn body_bytes(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
+    fn provider_name(&self) -> &str {
+        match self.config.target {
+            Target::Gemini { .. } => "gemini",
+            Target::Vertex { .. } => "vertex_ai",
+        }
+    }
+
+    fn provider_capabilities(&self, _model: &str) -> Capabilities {
+        self.config.capabilities
+    }
+
+    fn body(&self, request: &ChatRequest, _streaming: bool) -> Result<Vec<u8>, ProviderError> {
         if let Some(output) = &request.output {
             self.config
                 .capabilities
@@ -374,80 +391,52 @@ impl Gemini {
                 .map_err(ProviderError::Unsupported)?;
         }
         let wire = request::generate_content_request(request, self.config.schema_field)?;
-        if request.extra.is_empty() {
-            return serde_json::to_vec(&wire).map_err(cannot_serialize);
-        }
-        let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
-        if let Value::Object(body) = &mut body {
-            for (key, value) in &request.extra {
-                body.insert(key.clone(), value.clone());
-            }
-        }
-        serde_json::to_vec(&body).map_err(cannot_serialize)
+        native::body_with_extra(&wire, &request.extra)
     }
 
-    fn redactor(&self) -> &Redactor {
-        self.transport.redactor()
+    /// The model's method: `generateContent`, or `streamGenerateContent?alt=sse`.
+    fn endpoint(
+        &self,
+        request: &ChatRequest,
+        streaming: bool,
+    ) -> Result<Cow<'_, Endpoint>, ProviderError> {
+        let url = if streaming {
+            self.config
+                .endpoint(&request.model, "streamGenerateContent")?
+                + "?alt=sse"
+        } else {
+            self.config.endpoint(&request.model, "generateContent")?
+        };
+        Ok(Cow::Owned(Endpoint::new(url)))
     }
 
     /// The bearer token of a Vertex AI request (none on the Gemini API).
-    async fn authorization(&self) -> Result<Option<reqwest::header::HeaderValue>, ProviderError> {
+    async fn authorization(&self) -> Result<Option<HeaderValue>, ProviderError> {
         match &self.tokens {
             Some(tokens) => tokens.authorization().await.map(Some),
             None => Ok(None),
         }
     }
 
-    async fn complete_inner(
-        &self,
-        request: &ChatRequest,
-        keep_raw: bool,
-    ) -> Result<ChatResponse, ProviderError> {
-        let body = self.body_bytes(request)?;
-        let url = Endpoint::new(self.config.endpoint(&request.model, "generateContent")?);
-        let authorization = self.authorization().await?;
-        let (bytes, header_id) = self
-            .transport
-            .whole(&url, body, authorization.as_ref())
-            .await
-            .map_err(with_retry_info)?;
-        let mut response = response::read_response(&bytes, self.redactor(), keep_raw)?;
-        if response.request_id.is_none() {
-            response.request_id = self.transport.header_id(header_id);
-        }
-        Ok(response)
+    fn classify(&self, error: ProviderError) -> ProviderError {
+        with_retry_info(error)
     }
 
-    async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
-        let body = self.body_bytes(request)?;
-        let url = Endpoint::new(
-            self.config
-                .endpoint(&request.model, "streamGenerateContent")?
-                + "?alt=sse",
-        );
-        let authorization = self.authorization().await?;
-        let opened = self
-            .transport
-            .open_stream(&url, body, authorization.as_ref())
-            .await
-            .map_err(with_retry_info)?;
-        match opened {
-            Opened::Events(bytes) => Ok(map_sse(
-                bytes,
-                stream::GenerateMapper::default(),
-                self.redactor().clone(),
-            )),
-            Opened::Whole { body, request_id } => {
-                let mut whole = response::read_response(&body, self.redactor(), false)?;
-                if whole.request_id.is_none() {
-                    whole.request_id = self.transport.header_id(request_id);
-                }
-                let events = whole_response_events(whole).into_iter().map(Ok);
-                Ok(Box::pin(futures_util::stream::iter(events)))
-            }
-        }
+    fn read(
+        &self,
+        body: &[u8],
+        redactor: &Redactor,
+        keep_raw: bool,
+    ) -> Result<ChatResponse, ProviderError> {
+        response::read_response(body, redactor, keep_raw)
+    }
+
+    fn events(&self, bytes: ByteStream, redactor: Redactor) -> EventStream {
+        map_sse(bytes, stream::GenerateMapper::default(), redactor)
     }
 }
+
+native_provider!(Gemini);
 
 /// A `429` (or `503`) whose body's `RetryInfo` asks for a wait the headers did not.
 fn with_retry_info(error: ProviderError) -> ProviderError {
@@ -464,86 +453,5 @@ fn with_retry_info(error: ProviderError) -> ProviderError {
             request_id,
         },
         other => other,
-    }
-}
-
-/// A whole answer as the events a stream would have given.
-fn whole_response_events(response: ChatResponse) -> Vec<StreamEvent> {
-    let mut events = Vec::new();
-    if let Some(id) = response.request_id {
-        events.push(StreamEvent::ResponseId(id));
-    }
-    if let Some(text) = response.text {
-        events.push(StreamEvent::TextDelta(text));
-    }
-    for (index, call) in response.tool_calls.into_iter().enumerate() {
-        events.push(StreamEvent::ToolArgumentsDelta {
-            index,
-            id: Some(call.id),
-            name: Some(call.name),
-            delta: call.arguments.to_string(),
-        });
-    }
-    events.extend(response.reasoning.into_iter().map(StreamEvent::Reasoning));
-    if let Some(usage) = response.usage {
-        events.push(StreamEvent::Usage(usage));
-    }
-    if let Some(reason) = response.finish_reason {
-        events.push(StreamEvent::Finish(reason));
-    }
-    events
-}
-
-fn cannot_serialize(error: serde_json::Error) -> ProviderError {
-    ProviderError::Unsupported(format!("the request cannot be serialized: {error}"))
-}
-
-impl Provider for Gemini {
-    fn name(&self) -> &str {
-        match self.config.target {
-            Target::Gemini { .. } => "gemini",
-            Target::Vertex { .. } => "vertex_ai",
-        }
-    }
-
-    fn capabilities(&self, _model: &str) -> Capabilities {
-        self.config.capabilities
-    }
-
-    fn wire_body(&self, request: &ChatRequest) -> Option<Value> {
-        self.request_body(request).ok()
-    }
-
-    fn redact(&self, text: &str) -> String {
-        self.redactor().text(text.to_owned())
-    }
-
-    fn redacted<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        self.redactor().borrowed(text)
-    }
-
-    fn redact_in_place(&self, text: &mut String) {
-        self.redactor().in_place(text);
-    }
-
-    fn complete<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        Box::pin(self.complete_inner(request, true))
-    }
-
-    fn complete_without_raw<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        Box::pin(self.complete_inner(request, false))
-    }
-
-    fn stream<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<EventStream, ProviderError>> {
-        Box::pin(self.stream_inner(request))
     }
 }

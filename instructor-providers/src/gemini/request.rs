@@ -16,6 +16,7 @@
 
 use super::SchemaField;
 use crate::openai::wire_name;
+use crate::values::{decimal_f64, object_arguments};
 use instructor_core::chat::{
     ChatRequest, ContentPart, Message, Mode, OutputSpec, ProviderError, Role,
 };
@@ -334,7 +335,7 @@ fn model_parts(message: &Message) -> Result<Vec<Part<'_>>, ProviderError> {
         calls.push(Part {
             function_call: Some(FunctionCall {
                 name: &call.name,
-                args: object_args(&call.arguments),
+                args: object_arguments(&call.arguments),
             }),
             thought_signature: signature.take(),
             ..Part::default()
@@ -345,20 +346,6 @@ fn model_parts(message: &Message) -> Result<Vec<Part<'_>>, ProviderError> {
     }
     parts.extend(calls);
     Ok(parts)
-}
-
-/// Arguments as `functionCall.args`, which must be an object: as written when they are
-/// one, else `{}` (a failed call re-asked: the error in the response says why).
-fn object_args(arguments: &str) -> &RawValue {
-    match serde_json::from_str::<&RawValue>(arguments) {
-        Ok(raw) if raw.get().trim_start().starts_with('{') => raw,
-        _ => empty_object(),
-    }
-}
-
-fn empty_object() -> &'static RawValue {
-    static EMPTY: std::sync::OnceLock<Box<RawValue>> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| RawValue::from_string("{}".to_owned()).expect("`{}` is JSON"))
 }
 
 /// `schema` rendered in `dialect`, wrapped as `{"value": ...}` when the spec says the
@@ -477,8 +464,4 @@ fn apply_output(
         }
     }
     Ok(())
-}
-
-fn decimal_f64(value: f32) -> f64 {
-    value.to_string().parse().unwrap_or(f64::from(value))
 }

@@ -16,6 +16,7 @@
 pub(crate) mod body;
 pub(crate) mod errors;
 pub(crate) mod events;
+pub(crate) mod native;
 pub(crate) mod redact;
 
 use crate::openai::ApiKey;

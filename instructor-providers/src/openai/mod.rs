@@ -53,15 +53,17 @@ mod stream;
 pub(crate) mod types;
 
 pub use crate::http::errors::MAX_RETRY_AFTER;
+use crate::http::native::{Wire, native_provider};
 use crate::http::redact::Redactor;
 pub use crate::http::redact::{MAX_BODY_BYTES, MAX_ID_BYTES, MIN_REDACTED_KEY_BYTES};
-use crate::http::{Endpoint, Opened, Transport, TransportConfig};
+use crate::http::{ByteStream, Endpoint, Transport, TransportConfig};
+use crate::values::decimal_f64;
 
 pub use stream::stream_events;
 
 use instructor_core::chat::{
-    BoxFuture, Capabilities, ChatRequest, ChatResponse, ContentPart, EventStream, FinishReason,
-    MAX_TOOL_CALLS, Message, Mode, OutputSpec, Provider, ProviderError, Role, StreamEvent,
+    Capabilities, ChatRequest, ChatResponse, ContentPart, EventStream, FinishReason,
+    MAX_TOOL_CALLS, Message, Mode, OutputSpec, ProviderError, Role,
 };
 use instructor_core::schema::{Dialect, RootSchema, rendered};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -586,7 +588,7 @@ impl OpenAi {
     /// the schema cannot be expressed in the mode's dialect, or a message cannot be sent
     /// (an image outside a user message, a tool answer without its call id).
     pub fn request_body(&self, request: &ChatRequest) -> Result<Value, ProviderError> {
-        self.body(request, false)
+        self.body_value(request, false)
     }
 
     /// The body of a streamed request: `stream: true`, and `stream_options.include_usage`
@@ -596,29 +598,14 @@ impl OpenAi {
     ///
     /// As [`OpenAi::request_body`].
     pub fn stream_request_body(&self, request: &ChatRequest) -> Result<Value, ProviderError> {
-        self.body(request, true)
+        self.body_value(request, true)
     }
 
-    fn body(&self, request: &ChatRequest, streaming: bool) -> Result<Value, ProviderError> {
+    fn body_value(&self, request: &ChatRequest, streaming: bool) -> Result<Value, ProviderError> {
         let wire = self.wire(request, streaming)?;
         let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
         finish_body(&mut body, &request.extra, streaming);
         Ok(body)
-    }
-
-    /// The body as sent: the wire request serialized straight to bytes (each schema
-    /// embedded as rendered once), through a `Value` only when `extra` fields are
-    /// merged in. The same JSON as [`OpenAi::request_body`].
-    fn body_bytes(&self, request: &ChatRequest, streaming: bool) -> Result<Vec<u8>, ProviderError> {
-        let wire = self.wire(request, streaming)?;
-        if request.extra.is_empty() {
-            let mut body = Vec::with_capacity(body_capacity(&wire));
-            serde_json::to_writer(&mut body, &wire).map_err(cannot_serialize)?;
-            return Ok(body);
-        }
-        let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
-        finish_body(&mut body, &request.extra, streaming);
-        serde_json::to_vec(&body).map_err(cannot_serialize)
     }
 
     /// The wire request for `request`, borrowing from it.
@@ -669,122 +656,63 @@ impl OpenAi {
         }
         Ok(wire)
     }
-
-    /// The endpoint for `model` (made once when it does not depend on the model).
-    fn url(&self, model: &str) -> Cow<'_, Endpoint> {
-        match &self.endpoint {
-            Some(endpoint) => Cow::Borrowed(endpoint),
-            None => Cow::Owned(Endpoint::new(self.config.endpoint(model))),
-        }
-    }
-
-    fn redactor(&self) -> &Redactor {
-        self.transport.redactor()
-    }
-
-    /// A whole answer's body read as a response; the request id of the headers (read
-    /// only then) when the body has none.
-    fn read_whole(
-        &self,
-        bytes: &[u8],
-        header_id: Option<HeaderValue>,
-        keep_raw: bool,
-    ) -> Result<ChatResponse, ProviderError> {
-        let mut header_id = Some(header_id);
-        let mut take_id = || self.transport.header_id(header_id.take().flatten());
-        let mut response =
-            read_response(bytes, self.redactor(), keep_raw).map_err(|mut error| {
-                if let ProviderError::Status { request_id, .. } = &mut error
-                    && request_id.is_none()
-                {
-                    *request_id = take_id();
-                }
-                error
-            })?;
-        if response.request_id.is_none() {
-            response.request_id = take_id();
-        }
-        Ok(response)
-    }
-
-    async fn complete_inner(
-        &self,
-        request: &ChatRequest,
-        keep_raw: bool,
-    ) -> Result<ChatResponse, ProviderError> {
-        let body = self.body_bytes(request, false)?;
-        let url = self.url(&request.model);
-        // From connecting to the last byte of the body, under one timer.
-        let (bytes, header_id) = self.transport.whole(&url, body, None).await?;
-        self.read_whole(&bytes, header_id, keep_raw)
-    }
-
-    async fn stream_inner(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
-        let body = self.body_bytes(request, true)?;
-        let url = self.url(&request.model);
-        match self.transport.open_stream(&url, body, None).await? {
-            Opened::Events(bytes) => Ok(stream::map_events(bytes, self.redactor().clone())),
-            // A server that ignores `stream: true` answers with a whole completion: it is
-            // the answer all the same, passed on as the events a stream would have given
-            // (the raw body is not kept).
-            Opened::Whole { body, request_id } => {
-                let whole = self.read_whole(&body, request_id, false)?;
-                let events = whole_response_events(whole).into_iter().map(Ok);
-                Ok(Box::pin(futures_util::stream::iter(events)))
-            }
-        }
-    }
 }
 
-impl Provider for OpenAi {
-    fn name(&self) -> &str {
+impl Wire for OpenAi {
+    fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    fn provider_name(&self) -> &str {
         &self.config.name
     }
 
-    fn capabilities(&self, model: &str) -> Capabilities {
+    fn provider_capabilities(&self, model: &str) -> Capabilities {
         self.config.capabilities_for(model)
     }
 
-    fn wire_body(&self, request: &ChatRequest) -> Option<Value> {
-        self.request_body(request).ok()
+    /// The body as sent: the wire request serialized straight to bytes (each schema
+    /// embedded as rendered once), through a `Value` only when `extra` fields are
+    /// merged in. The same JSON as [`OpenAi::request_body`].
+    fn body(&self, request: &ChatRequest, streaming: bool) -> Result<Vec<u8>, ProviderError> {
+        let wire = self.wire(request, streaming)?;
+        if request.extra.is_empty() {
+            let mut body = Vec::with_capacity(body_capacity(&wire));
+            serde_json::to_writer(&mut body, &wire).map_err(cannot_serialize)?;
+            return Ok(body);
+        }
+        let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
+        finish_body(&mut body, &request.extra, streaming);
+        serde_json::to_vec(&body).map_err(cannot_serialize)
     }
 
-    fn redact(&self, text: &str) -> String {
-        self.redactor().text(text.to_owned())
-    }
-
-    fn redacted<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        self.redactor().borrowed(text)
-    }
-
-    fn redact_in_place(&self, text: &mut String) {
-        self.redactor().in_place(text);
-    }
-
-    fn complete<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        Box::pin(self.complete_inner(request, true))
-    }
-
-    fn complete_without_raw<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        Box::pin(self.complete_inner(request, false))
-    }
-
-    fn stream<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<EventStream, ProviderError>> {
-        Box::pin(async move {
-            let events: EventStream = self.stream_inner(request).await?;
-            Ok(events)
+    /// The endpoint for the model (made once when it does not depend on the model).
+    fn endpoint(
+        &self,
+        request: &ChatRequest,
+        _streaming: bool,
+    ) -> Result<Cow<'_, Endpoint>, ProviderError> {
+        Ok(match &self.endpoint {
+            Some(endpoint) => Cow::Borrowed(endpoint),
+            None => Cow::Owned(Endpoint::new(self.config.endpoint(&request.model))),
         })
     }
+
+    fn read(
+        &self,
+        body: &[u8],
+        redactor: &Redactor,
+        keep_raw: bool,
+    ) -> Result<ChatResponse, ProviderError> {
+        read_response(body, redactor, keep_raw)
+    }
+
+    fn events(&self, bytes: ByteStream, redactor: Redactor) -> EventStream {
+        stream::map_events(bytes, redactor)
+    }
 }
+
+native_provider!(OpenAi);
 
 /// A name OpenAI accepts for a tool or a response format: core's
 /// [`tool_name`](instructor_core::chat::tool_name) rule, which every provider shares.
@@ -1181,43 +1109,6 @@ fn without_lone_surrogates(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The events a stream would have given for a whole answer (a server that ignored
-/// `stream: true`): its id, text, refusal, each tool call's arguments in one delta, usage
-/// and finish reason.
-fn whole_response_events(response: ChatResponse) -> Vec<StreamEvent> {
-    let mut events = Vec::new();
-    if let Some(id) = response.request_id {
-        events.push(StreamEvent::ResponseId(id));
-    }
-    if let Some(text) = response.text.filter(|text| !text.is_empty()) {
-        events.push(StreamEvent::TextDelta(text));
-    }
-    if let Some(refusal) = response.refusal.filter(|refusal| !refusal.is_empty()) {
-        events.push(StreamEvent::RefusalDelta(refusal));
-    }
-    for (index, call) in response.tool_calls.into_iter().enumerate() {
-        events.push(StreamEvent::ToolArgumentsDelta {
-            index,
-            id: Some(call.id).filter(|id| !id.is_empty()),
-            name: Some(call.name).filter(|name| !name.is_empty()),
-            delta: String::from(&*call.arguments),
-        });
-    }
-    if let Some(usage) = response.usage {
-        events.push(StreamEvent::Usage(usage));
-    }
-    if let Some(reason) = response.finish_reason {
-        events.push(StreamEvent::Finish(reason));
-    }
-    events
-}
-
-/// The `f64` a person means by an `f32` (`0.7f32` is `0.7`, not `0.699999988079071`), so
-/// the body says what the caller wrote.
-fn decimal_f64(value: f32) -> f64 {
-    value.to_string().parse().unwrap_or(f64::from(value))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1326,12 +1217,11 @@ mod tests {
             for extra in [serde_json::Map::new(), extra.clone()] {
                 let request = request(mode, extra);
                 for streaming in [false, true] {
-                    let bytes = openai
-                        .body_bytes(&request, streaming)
-                        .unwrap_or_else(|e| panic!("{e}"));
+                    let bytes =
+                        Wire::body(&openai, &request, streaming).unwrap_or_else(|e| panic!("{e}"));
                     let sent: Value = serde_json::from_slice(&bytes).unwrap_or_default();
                     let body = openai
-                        .body(&request, streaming)
+                        .body_value(&request, streaming)
                         .unwrap_or_else(|e| panic!("{e}"));
                     assert_eq!(sent, body, "{mode:?} streaming {streaming}");
                     // Same keys in the same order, too.

@@ -3,6 +3,7 @@
 
 use crate::http::redact::{MAX_BODY_BYTES, Redactor};
 use crate::openai::wire_name;
+use crate::values::decimal_f64;
 use instructor_core::chat::{
     ChatRequest, ChatResponse, ContentPart, FinishReason, MAX_TOOL_CALLS, Mode, ProviderError,
     Role, ToolCall, Usage,
@@ -493,8 +494,4 @@ pub(crate) fn read_response(
             serde_json::from_slice::<Value>(body).map_or(Value::Null, |raw| redactor.value(raw));
     }
     Ok(response)
-}
-
-fn decimal_f64(value: f32) -> f64 {
-    value.to_string().parse().unwrap_or(f64::from(value))
 }
