@@ -73,6 +73,9 @@ const PNG: &[u8] = &[
     0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
+/// A refusal answer, and whether an error is the one it gives.
+type Refusal = (Reply, fn(&Error) -> bool);
+
 /// A provider's fake, as the suite drives it: its client and its answers in its own
 /// wire format.
 trait Wire {
@@ -94,7 +97,7 @@ trait Wire {
     fn truncated(name: &str, partial: &str) -> [Reply; 2];
     /// The provider's refusal (or safety stop), if it has one, and whether an error is
     /// the one it gives.
-    fn refusal() -> Option<(Reply, fn(&Error) -> bool)>;
+    fn refusal() -> Option<Refusal>;
     /// A rate-limit answer (retried).
     fn rate_limited() -> Reply;
     /// An overload answer (retried).
@@ -153,7 +156,7 @@ impl Wire for OpenAiWire {
         let cut = openai::ChatCompletion::tool_call(name, partial).finish_reason("length");
         [cut.reply(), cut.sse_reply()]
     }
-    fn refusal() -> Option<(Reply, fn(&Error) -> bool)> {
+    fn refusal() -> Option<Refusal> {
         let mut body = openai::ChatCompletion::content("").to_json();
         body["choices"][0]["message"]["content"] = Value::Null;
         body["choices"][0]["message"]["refusal"] = json!("I can't help with that.");
@@ -218,7 +221,7 @@ impl Wire for AnthropicWire {
         let cut = anthropic::Message::tool_use(name, partial).stop_reason("max_tokens");
         [cut.reply(), cut.sse_reply()]
     }
-    fn refusal() -> Option<(Reply, fn(&Error) -> bool)> {
+    fn refusal() -> Option<Refusal> {
         let refused = anthropic::Message::text("I can't help with that.").stop_reason("refusal");
         Some((refused.reply(), |e| matches!(e, Error::Refusal { .. })))
     }
@@ -283,7 +286,7 @@ impl Wire for GeminiWire {
         let cut = gemini::GenerateContent::text(partial).finish_reason("MAX_TOKENS");
         [cut.reply(), cut.sse_reply()]
     }
-    fn refusal() -> Option<(Reply, fn(&Error) -> bool)> {
+    fn refusal() -> Option<Refusal> {
         let stopped = gemini::GenerateContent::text("").finish_reason("SAFETY");
         Some((stopped.reply(), |e| {
             matches!(e, Error::ContentFilter { .. })
@@ -344,7 +347,7 @@ impl Wire for CohereWire {
         [cut.reply(), cut.sse_reply()]
     }
     /// Cohere's v2 chat has no refusal or safety stop in its answers.
-    fn refusal() -> Option<(Reply, fn(&Error) -> bool)> {
+    fn refusal() -> Option<Refusal> {
         None
     }
     fn rate_limited() -> Reply {
@@ -403,7 +406,7 @@ impl Wire for ResponsesWire {
         let cut = responses::Response::function_call(name, partial).incomplete("max_output_tokens");
         [cut.reply(), cut.sse_reply()]
     }
-    fn refusal() -> Option<(Reply, fn(&Error) -> bool)> {
+    fn refusal() -> Option<Refusal> {
         let refused = responses::Response::refusal("I can't help with that.");
         Some((refused.reply(), |e| matches!(e, Error::Refusal { .. })))
     }

@@ -147,10 +147,10 @@ impl Fallback {
 /// request no provider could take is refused before sending (`Unsupported`, every
 /// reason given); otherwise every provider's error, in order.
 fn exhausted(mut failed: Vec<FailedOver>) -> ProviderError {
-    if failed.len() == 1 {
-        if let Some(only) = failed.pop() {
-            return only.error;
-        }
+    if failed.len() == 1
+        && let Some(only) = failed.pop()
+    {
+        return only.error;
     }
     if failed.is_empty() {
         return ProviderError::Unsupported("the fallback chain has no provider".to_owned());
