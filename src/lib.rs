@@ -111,9 +111,10 @@ pub use instructor_core::media::{self, Document, Image, cached};
 pub use instructor_core::{
     Context, DeserializeError, Dialect, DialectError, Event, Extract, ExtractSchema, FieldError,
     FieldState, HasPartial, IntoContext, Partial, PartialError, PartialSink, PathSegment,
-    RootSchema, Schema, SchemaGenerator, Scratch, Validate, ValidationError, ValidationErrors,
-    WirePath, chat, client, from_json_slice, from_json_str, from_json_value, partial, read_json,
-    read_json_slice, read_json_under, read_json_value, schema, stream, template, validate,
+    RootSchema, Schema, SchemaGenerator, Scratch, Stop, Validate, ValidationError,
+    ValidationErrors, WirePath, chat, client, from_json_slice, from_json_str, from_json_value,
+    partial, read_json, read_json_slice, read_json_under, read_json_value, schema, stream,
+    template, validate,
 };
 pub use instructor_macros::Extract;
 
@@ -185,7 +186,7 @@ fn preferred_mode(config: &providers::openai::OpenAiConfig, model: &str) -> Mode
 /// The names most programs need: `use instructor::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Client, ClientFromEnv, Context, Dialect, Extract, Mode, Partial, ValidationError,
+        Client, ClientFromEnv, Context, Dialect, Extract, Mode, Partial, Stop, ValidationError,
         ValidationErrors,
     };
     pub use serde::Deserialize;

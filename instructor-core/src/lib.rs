@@ -27,5 +27,6 @@ pub use partial::{Event, FieldState, HasPartial, Partial, PartialError, PartialS
 pub use path::{PathSegment, WirePath};
 pub use schema::{Dialect, DialectError, ExtractSchema, RootSchema, Schema, SchemaGenerator};
 pub use validate::{
-    AsyncValidator, AttemptInfo, Context, IntoContext, Validate, ValidationError, ValidationErrors,
+    AsyncValidator, AttemptInfo, Context, IntoContext, Stop, Validate, ValidationError,
+    ValidationErrors,
 };

@@ -6,7 +6,7 @@
 
 use super::Completion;
 use super::answer::{Answer, Failure, raw_text};
-use super::error::{Attempt, Error, Ledger};
+use super::error::{Attempt, Error, Ledger, StopReason, StoppedBy};
 use super::hooks::{HookEvent, Hooks};
 use super::reask::{ReaskText, append_reask};
 use super::retry::RetryPolicy;
@@ -100,6 +100,8 @@ pub(crate) struct Engine<V> {
     /// Whether responses keep their raw body: not when nothing will see it (the
     /// value alone is returned and no hook is set).
     pub(super) keep_raw: bool,
+    /// A hook asked to stop ([`Hooks::stop_when`]): no further attempt or retry.
+    pub(super) stop: Option<StopReason>,
 }
 
 impl<V> Engine<V> {
@@ -150,12 +152,16 @@ impl<V> Engine<V> {
             attempt_started: started,
             transport_retries: 0,
             keep_raw: true,
+            stop: None,
         }
     }
 
     /// Starts the next attempt: the budget checked, `LastAttempt` and `Request` hooks,
     /// the attempt's span.
     pub(super) fn begin_attempt(&mut self) -> Result<(), Error> {
+        if let Some(reason) = self.stop.take() {
+            return Err(self.stopped(reason, None, None));
+        }
         if let Some(limit) = self.max_total_tokens {
             let used = self.ledger.total_usage.total();
             if used >= limit {
@@ -168,17 +174,19 @@ impl<V> Engine<V> {
         }
         self.number += 1;
         if self.number == self.attempts {
-            self.hooks.emit(&HookEvent::LastAttempt {
+            let stop = self.hooks.emit(&HookEvent::LastAttempt {
                 attempt: self.number,
             });
+            self.noted(stop);
         }
         if self.hooks.is_active() {
             let body = self.provider.wire_body(&self.request);
-            self.hooks.emit(&HookEvent::Request {
+            let stop = self.hooks.emit(&HookEvent::Request {
                 attempt: self.number,
                 request: &self.request,
                 body: body.as_ref(),
             });
+            self.noted(stop);
         }
         self.attempt_span = tracing::info_span!(
             parent: &self.span,
@@ -271,9 +279,32 @@ impl<V> Engine<V> {
         }
     }
 
+    /// Keeps the first stop a hook asked for.
+    pub(super) fn noted(&mut self, stop: Option<StopReason>) {
+        if self.stop.is_none() {
+            self.stop = stop;
+        }
+    }
+
+    /// The extraction ends early for `reason`.
+    pub(super) fn stopped(
+        &mut self,
+        reason: StopReason,
+        errors: Option<ValidationErrors>,
+        raw_output: Option<String>,
+    ) -> Error {
+        Error::Stopped {
+            reason,
+            errors,
+            raw_output,
+            ledger: std::mem::take(&mut self.ledger),
+        }
+    }
+
     /// Emits the `Error` hook for an error leaving the extraction.
     pub(super) fn fail(&self, error: Error) -> Error {
-        self.hooks.emit(&HookEvent::Error { error: &error });
+        // The extraction is over: a stop asked now changes nothing.
+        let _ = self.hooks.emit(&HookEvent::Error { error: &error });
         error
     }
 
@@ -300,10 +331,11 @@ impl<V> Engine<V> {
             }
         }
         self.record_failed_over(&response.failed_over);
-        self.hooks.emit(&HookEvent::Response {
+        let stop = self.hooks.emit(&HookEvent::Response {
             attempt: self.number,
             response: &response,
         });
+        self.noted(stop);
         let span = &self.attempt_span;
         if let Some(id) = &response.request_id {
             span.record("gen_ai.response.id", id.as_str());
@@ -317,11 +349,12 @@ impl<V> Engine<V> {
             span.record("gen_ai.usage.input_tokens", usage.input_tokens);
             span.record("gen_ai.usage.output_tokens", usage.output_tokens);
             self.ledger.total_usage.add(usage);
-            self.hooks.emit(&HookEvent::Usage {
+            let stop = self.hooks.emit(&HookEvent::Usage {
                 attempt: self.number,
                 usage,
                 total: &self.ledger.total_usage,
             });
+            self.noted(stop);
             self.span.record(
                 "gen_ai.usage.input_tokens",
                 self.ledger.total_usage.input_tokens,
@@ -404,11 +437,16 @@ impl<V> Engine<V> {
                 "truncated at the token limit; retrying with max_tokens {larger}"
             ));
             self.ledger.attempts.push(attempt);
-            self.request.params.max_tokens = Some(larger);
-            self.hooks.emit(&HookEvent::Retry {
+            let stop = self.hooks.emit(&HookEvent::Retry {
                 attempt: self.number,
                 reason: "truncated",
             });
+            self.noted(stop);
+            if let Some(reason) = self.stop.take() {
+                let raw = owned(&self.raw_of(&response));
+                return Verdict::Fail(self.stopped(reason, None, raw));
+            }
+            self.request.params.max_tokens = Some(larger);
             return Verdict::Again(format!(
                 "the answer was cut at the token limit; asking again with max_tokens {larger}"
             ));
@@ -464,7 +502,7 @@ impl<V> Engine<V> {
             None
         };
         self.ledger.attempts.push(attempt);
-        match &failure {
+        let stop = match &failure {
             Failure::Parse(message) => self.hooks.emit(&HookEvent::ParseError {
                 attempt: self.number,
                 message,
@@ -473,6 +511,33 @@ impl<V> Engine<V> {
                 attempt: self.number,
                 errors,
             }),
+        };
+        self.noted(stop);
+        // A validator's `Stop`, then a hook's, end the extraction here, last attempt or
+        // not: their reason says more than "no attempt left".
+        let stop = match &failure {
+            Failure::Validation(errors) => errors.stop_reason().map(|error| StopReason {
+                by: StoppedBy::Validator {
+                    path: error.path.clone(),
+                },
+                message: error.message.clone(),
+            }),
+            Failure::Parse(_) => None,
+        }
+        .or_else(|| self.stop.take());
+        if let Some(reason) = stop {
+            let raw = owned(
+                &self
+                    .ledger
+                    .attempts
+                    .last()
+                    .and_then(|a| a.raw_output.clone()),
+            );
+            let errors = match failure {
+                Failure::Validation(errors) => Some(errors),
+                Failure::Parse(_) => None,
+            };
+            return Verdict::Fail(self.stopped(reason, errors, raw));
         }
         if last {
             let ledger = std::mem::take(&mut self.ledger);
@@ -489,10 +554,19 @@ impl<V> Engine<V> {
                 },
             });
         }
-        self.hooks.emit(&HookEvent::Retry {
+        let stop = self.hooks.emit(&HookEvent::Retry {
             attempt: self.number,
             reason: "invalid answer",
         });
+        self.noted(stop);
+        if let Some(reason) = self.stop.take() {
+            let raw = owned(&self.raw_of(&response));
+            let errors = match failure {
+                Failure::Validation(errors) => Some(errors),
+                Failure::Parse(_) => None,
+            };
+            return Verdict::Fail(self.stopped(reason, errors, raw));
+        }
         let reask = (self.reask)(&text);
         append_reask(&mut self.request.messages, &response, &reask);
         Verdict::Again(format!("the answer was not valid; asking again: {text}"))

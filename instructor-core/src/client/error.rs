@@ -2,6 +2,7 @@
 //! attempt carries.
 
 use crate::chat::{Mode, ProviderError, Usage};
+use crate::path::WirePath;
 use crate::validate::ValidationErrors;
 use std::fmt;
 use std::sync::Arc;
@@ -48,6 +49,44 @@ impl fmt::Display for Ledger {
             self.attempts.len(),
             self.total_usage.total()
         )
+    }
+}
+
+/// Who ended an extraction early ([`Error::Stopped`]), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopReason {
+    /// A validator (at the path of the value it checked) or a hook.
+    pub by: StoppedBy,
+    /// Why another attempt would not help.
+    pub message: String,
+}
+
+/// What stopped an extraction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoppedBy {
+    /// A validator returned a [`Stop`](crate::validate::Stop) for the value at `path`.
+    Validator {
+        /// Where (the root for the whole value).
+        path: WirePath,
+    },
+    /// A hook of [`Hooks::stop_when`](super::Hooks::stop_when), on this event kind
+    /// (`validation_error`, `retry`, `usage`, ...).
+    Hook {
+        /// The event it stopped on.
+        event: &'static str,
+    },
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.by {
+            StoppedBy::Validator { path } if path.is_root() => {
+                write!(f, "a validator: {}", self.message)
+            }
+            StoppedBy::Validator { path } => write!(f, "a validator at {path}: {}", self.message),
+            StoppedBy::Hook { event } => write!(f, "a hook on {event}: {}", self.message),
+        }
     }
 }
 
@@ -159,6 +198,20 @@ pub enum Error {
         /// Why, with field paths inside the item.
         message: String,
     },
+    /// A validator or a hook ended the extraction before its attempts ran out
+    /// ([`Stop`](crate::validate::Stop)): another attempt would not help.
+    #[error("stopped by {reason} ({ledger})")]
+    Stopped {
+        /// Who stopped it, where and why.
+        reason: StopReason,
+        /// The answer's validation errors, when a validator stopped it (all of them,
+        /// the stopping one included).
+        errors: Option<ValidationErrors>,
+        /// What the model answered last.
+        raw_output: Option<String>,
+        /// The attempts.
+        ledger: Ledger,
+    },
     /// The token budget is spent; no further attempt was made.
     #[error("token budget of {limit} exhausted after {used} tokens ({ledger})")]
     BudgetExhausted {
@@ -185,6 +238,7 @@ impl Error {
             | Error::ContentFilter { ledger }
             | Error::Parse { ledger, .. }
             | Error::Validation { ledger, .. }
+            | Error::Stopped { ledger, .. }
             | Error::BudgetExhausted { ledger, .. } => Some(ledger),
         }
     }

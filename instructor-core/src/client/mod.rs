@@ -17,7 +17,7 @@ mod text;
 mod transport;
 mod whole;
 
-pub use error::{Attempt, Error, Ledger};
+pub use error::{Attempt, Error, Ledger, StopReason, StoppedBy};
 pub use extraction::{Extraction, ExtractionFuture, StrictMode};
 pub use fallback::Fallback;
 pub use hooks::{HookEvent, Hooks};

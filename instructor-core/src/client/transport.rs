@@ -93,11 +93,16 @@ impl<V> Engine<V> {
                 "before a retry: {error}; the wait of {wait:?} passes the deadline"
             )));
         }
-        self.hooks.emit(&HookEvent::TransportRetry {
+        let stop = self.hooks.emit(&HookEvent::TransportRetry {
             attempt: self.number,
             error: &error,
             wait,
         });
+        self.noted(stop);
+        if let Some(reason) = self.stop.take() {
+            self.record_provider_failure(&error);
+            return Err(self.stopped(reason, None, None));
+        }
         self.transport_retries += 1;
         tokio::time::sleep(wait).await;
         Ok(())

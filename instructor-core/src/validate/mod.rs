@@ -72,6 +72,59 @@ impl From<&str> for ValidationError {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ValidationErrors {
     errors: Vec<ValidationError>,
+    /// The error that ends the extraction without another attempt, if a validator
+    /// returned a [`Stop`] (also among `errors`).
+    stop: Option<ValidationError>,
+}
+
+/// What a validator (or a hook, [`crate::client::Hooks::stop_when`]) returns to end the
+/// extraction at once, with no re-ask: the answer is wrong in a way another attempt
+/// cannot fix (the source has no such data, a policy forbids it, the budget is better
+/// spent elsewhere). The extraction ends with `Error::Stopped`, whose reason says who
+/// stopped it, where and why.
+///
+/// ```
+/// use instructor_core::validate::{Context, Stop, ValidationErrors};
+///
+/// fn known_customer(id: &String, _: &Context) -> Result<(), ValidationErrors> {
+///     if id.starts_with("cus_") {
+///         Ok(())
+///     } else {
+///         Err(Stop::new("no customer id in the text: asking again will not find one").into())
+///     }
+/// }
+/// let errors = known_customer(&"x".to_owned(), &Context::new()).expect_err("stops");
+/// assert!(errors.stop_reason().is_some());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// Why there is no point in another attempt.
+    pub message: String,
+}
+
+impl Stop {
+    /// A stop, with why.
+    pub fn new(message: impl Into<String>) -> Self {
+        Stop {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<Stop> for ValidationErrors {
+    fn from(stop: Stop) -> Self {
+        let error = ValidationError::new(stop.message);
+        ValidationErrors {
+            errors: vec![error.clone()],
+            stop: Some(error),
+        }
+    }
 }
 
 impl ValidationErrors {
@@ -88,6 +141,12 @@ impl ValidationErrors {
 
     /// Adds errors reported relative to `prefix` (by a custom validator).
     pub fn extend_at(&mut self, prefix: &[PathSegment], errors: ValidationErrors) {
+        if let Some(mut stop) = errors.stop
+            && self.stop.is_none()
+        {
+            stop.path = WirePath::from(prefix).join(&stop.path);
+            self.stop = Some(stop);
+        }
         for mut error in errors.errors {
             error.path = WirePath::from(prefix).join(&error.path);
             self.errors.push(error);
@@ -104,6 +163,12 @@ impl ValidationErrors {
         &self.errors
     }
 
+    /// The error of a validator that returned a [`Stop`] (the first, with its path),
+    /// if one did: the extraction ends without another attempt.
+    pub fn stop_reason(&self) -> Option<&ValidationError> {
+        self.stop.as_ref()
+    }
+
     /// `Ok(())` when empty.
     pub fn into_result(self) -> Result<(), ValidationErrors> {
         if self.is_empty() { Ok(()) } else { Err(self) }
@@ -114,6 +179,7 @@ impl From<ValidationError> for ValidationErrors {
     fn from(error: ValidationError) -> Self {
         ValidationErrors {
             errors: vec![error],
+            stop: None,
         }
     }
 }
