@@ -118,7 +118,9 @@ pub use instructor_core::{
 };
 pub use instructor_macros::Extract;
 
+pub mod llm_validator;
 mod maybe;
+pub use llm_validator::LlmValidator;
 pub use maybe::Maybe;
 
 #[doc(hidden)]

@@ -5,15 +5,18 @@
 //! (`whole.rs`, `streaming/`); everything decided about it is decided here, once.
 
 use super::Completion;
-use super::answer::{Answer, Failure, raw_text};
-use super::error::{Attempt, Error, Ledger, StopReason, StoppedBy};
+use super::answer::{Answer, Failure, answer_text, raw_text};
+use super::error::{Attempt, AttemptKind, Error, Ledger, StopReason, StoppedBy};
 use super::hooks::{HookEvent, Hooks};
 use super::reask::{ReaskText, append_reask};
+use super::request::WRAPPED;
 use super::retry::RetryPolicy;
+use super::validation_calls::ValidationCalls;
 use crate::chat::{
     BoxFuture, ChatRequest, ChatResponse, FailedOver, FinishReason, OutputSpec, Provider,
     ProviderError,
 };
+use crate::path::{PathSegment, WirePath};
 use crate::validate::{AsyncValidator, AttemptInfo, Context, ValidationErrors};
 use std::borrow::Cow;
 use std::future::Future;
@@ -43,6 +46,8 @@ pub(crate) struct Validation<V> {
     pub rules: fn(&V, &Context) -> Result<(), ValidationErrors>,
     /// The rules, then every async validator.
     pub all: ValidateAll<V>,
+    /// The value read back from an answer's JSON after validators' fixes were put in.
+    pub reread: fn(serde_json::Value) -> Result<V, String>,
 }
 
 /// What the engine needs from the builder, whatever the answer type.
@@ -102,6 +107,8 @@ pub(crate) struct Engine<V> {
     pub(super) keep_raw: bool,
     /// A hook asked to stop ([`Hooks::stop_when`]): no further attempt or retry.
     pub(super) stop: Option<StopReason>,
+    /// The calls validators made for the attempt in flight (recorded after it).
+    validation_calls: Vec<Attempt>,
 }
 
 impl<V> Engine<V> {
@@ -153,6 +160,7 @@ impl<V> Engine<V> {
             transport_retries: 0,
             keep_raw: true,
             stop: None,
+            validation_calls: Vec::new(),
         }
     }
 
@@ -214,19 +222,71 @@ impl<V> Engine<V> {
     /// Validates `value` as the attempt in flight's answer; `None` when the deadline
     /// passes first (only async validators can take that long: the rules alone are
     /// checked in place, as a future that is ready at once would be).
-    async fn validate(&self, value: &V) -> Option<Result<(), ValidationErrors>> {
+    async fn validate(&mut self, value: &V) -> Option<Result<(), ValidationErrors>> {
         let info = AttemptInfo {
             number: self.number,
             last: self.number >= self.attempts,
         };
         // Each attempt's validators see which attempt it is (a cheap copy).
-        let context = self.validation.context.for_attempt(info);
-        let validators = &self.validation.validators;
-        if validators.is_empty() {
+        let mut context = self.validation.context.for_attempt(info);
+        if self.validation.validators.is_empty() {
             return Some((self.validation.rules)(value, &context));
         }
-        self.within((self.validation.all)(value, &context, validators))
-            .await
+        // Validators that call a model record their calls here, within the deadline and
+        // what is left of the budget.
+        let tokens_left = self
+            .max_total_tokens
+            .map(|limit| limit.saturating_sub(self.ledger.total_usage.total()));
+        let calls = ValidationCalls::new(self.number, self.deadline, tokens_left);
+        context.insert(calls.clone());
+        let validators = &self.validation.validators;
+        let result = self
+            .within((self.validation.all)(value, &context, validators))
+            .await;
+        let (recorded, usage) = calls.take();
+        if !recorded.is_empty() {
+            self.ledger.total_usage.add(&usage);
+            self.validation_calls.extend(recorded);
+        }
+        result
+    }
+
+    /// The answer with the validators' fixes put in, read again and checked by the
+    /// type's rules (the validators that offered the fixes are not asked again); `None`
+    /// when a fix does not fit the answer or the result is still invalid.
+    fn fixed(&self, response: &ChatResponse, fixes: &[(WirePath, String)]) -> Option<V> {
+        let text = answer_text(&self.spec, response).ok()?;
+        // A prompted answer's JSON is taken from its fence, if any; one that needed
+        // repairs to read is re-asked rather than fixed.
+        let mut document: serde_json::Value = serde_json::from_str(json_part(&text)).ok()?;
+        let root = if self.spec.wraps_root() {
+            document.get_mut(WRAPPED)?
+        } else {
+            &mut document
+        };
+        for (path, fixed) in fixes {
+            let mut slot = &mut *root;
+            for segment in path.segments() {
+                slot = match segment {
+                    PathSegment::Key(key) => slot.get_mut(key.as_str())?,
+                    PathSegment::Index(index) => slot.get_mut(*index)?,
+                };
+            }
+            *slot = serde_json::from_str(fixed).ok()?;
+        }
+        let value = (self.validation.reread)(root.take()).ok()?;
+        let context = self.validation.context.for_attempt(AttemptInfo {
+            number: self.number,
+            last: self.number >= self.attempts,
+        });
+        (self.validation.rules)(&value, &context).ok()?;
+        Some(value)
+    }
+
+    /// Records the attempt that produced the answer, then the calls its validators made.
+    fn push_answer(&mut self, attempt: Attempt) {
+        self.ledger.attempts.push(attempt);
+        self.ledger.attempts.append(&mut self.validation_calls);
     }
 
     /// Records the attempt in flight as failed without an answer.
@@ -240,6 +300,7 @@ impl<V> Engine<V> {
             transport_retries: self.transport_retries,
             raw_output: None,
             error: Some(self.provider.redact(error)),
+            kind: AttemptKind::Answer,
         });
     }
 
@@ -266,6 +327,7 @@ impl<V> Engine<V> {
                 transport_retries: self.transport_retries,
                 raw_output: None,
                 error: Some(self.provider.redact(&link.error.to_string())),
+                kind: AttemptKind::Answer,
             });
         }
     }
@@ -294,9 +356,11 @@ impl<V> Engine<V> {
         raw_output: Option<String>,
     ) -> Error {
         Error::Stopped {
-            reason,
-            errors,
-            raw_output,
+            reason: Box::new(StopReason {
+                errors,
+                raw_output,
+                ..reason
+            }),
             ledger: std::mem::take(&mut self.ledger),
         }
     }
@@ -387,6 +451,7 @@ impl<V> Engine<V> {
             transport_retries: self.transport_retries,
             raw_output: raw,
             error: None,
+            kind: AttemptKind::Answer,
         }
     }
 
@@ -465,14 +530,21 @@ impl<V> Engine<V> {
                 None => {
                     let mut attempt = self.attempt_of(&response, self.raw_of(&response), latency);
                     attempt.error = Some("timed out in validation".to_owned());
-                    self.ledger.attempts.push(attempt);
+                    self.push_answer(attempt);
                     return Verdict::Fail(Error::Timeout {
                         elapsed: self.started.elapsed(),
                         ledger: std::mem::take(&mut self.ledger),
                     });
                 }
                 Some(Ok(())) => Ok(value),
-                Some(Err(errors)) => Err(Failure::Validation(errors)),
+                Some(Err(errors)) => match errors
+                    .fixes()
+                    .and_then(|fixes| self.fixed(&response, fixes))
+                {
+                    // Every error had a fix, and the fixed answer passes the rules.
+                    Some(fixed) => Ok(fixed),
+                    None => Err(Failure::Validation(errors)),
+                },
             },
         };
         let failure = match outcome {
@@ -481,7 +553,7 @@ impl<V> Engine<V> {
                 // drops its ledger: nothing is recorded for it to drop.
                 if self.keep_raw {
                     let attempt = self.attempt_of(&response, self.raw_of(&response), latency);
-                    self.ledger.attempts.push(attempt);
+                    self.push_answer(attempt);
                 }
                 return Verdict::Done(Completion {
                     value,
@@ -501,7 +573,7 @@ impl<V> Engine<V> {
         } else {
             None
         };
-        self.ledger.attempts.push(attempt);
+        self.push_answer(attempt);
         let stop = match &failure {
             Failure::Parse(message) => self.hooks.emit(&HookEvent::ParseError {
                 attempt: self.number,
@@ -521,6 +593,8 @@ impl<V> Engine<V> {
                     path: error.path.clone(),
                 },
                 message: error.message.clone(),
+                errors: None,
+                raw_output: None,
             }),
             Failure::Parse(_) => None,
         }
@@ -571,6 +645,18 @@ impl<V> Engine<V> {
         append_reask(&mut self.request.messages, &response, &reask);
         Verdict::Again(format!("the answer was not valid; asking again: {text}"))
     }
+}
+
+/// The JSON of an answer's text: inside its first ```` ``` ```` fence when it has one.
+fn json_part(text: &str) -> &str {
+    let text = text.trim();
+    let Some(start) = text.find("```") else {
+        return text;
+    };
+    let fenced = &text[start + 3..];
+    // The fence's language tag, up to the end of its line.
+    let body = fenced.find('\n').map_or(fenced, |line| &fenced[line + 1..]);
+    body.find("```").map_or(body, |end| &body[..end]).trim()
 }
 
 /// An owned copy of the answer's text, for an error that carries it.

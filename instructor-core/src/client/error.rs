@@ -30,6 +30,23 @@ pub struct Attempt {
     pub raw_output: Option<Arc<str>>,
     /// Why the attempt failed, if it did.
     pub error: Option<String>,
+    /// What the call was for: the answer, or a validator's check of it.
+    pub kind: AttemptKind,
+}
+
+/// What a call in the ledger was for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AttemptKind {
+    /// Asking for the answer (the first attempt, a re-ask, a retry).
+    #[default]
+    Answer,
+    /// A validator asking a model about the answer of attempt `number` (an LLM
+    /// validator, [`ValidationCalls`](super::ValidationCalls)).
+    Validation {
+        /// The validator (an LLM validator's statement).
+        validator: String,
+    },
 }
 
 /// Every attempt of an extraction and the tokens they used together.
@@ -59,6 +76,11 @@ pub struct StopReason {
     pub by: StoppedBy,
     /// Why another attempt would not help.
     pub message: String,
+    /// The answer's validation errors, when the answer failed validation (all of them,
+    /// a stopping validator's included).
+    pub errors: Option<ValidationErrors>,
+    /// What the model answered last, when there was an answer.
+    pub raw_output: Option<String>,
 }
 
 /// What stopped an extraction.
@@ -202,13 +224,8 @@ pub enum Error {
     /// ([`Stop`](crate::validate::Stop)): another attempt would not help.
     #[error("stopped by {reason} ({ledger})")]
     Stopped {
-        /// Who stopped it, where and why.
-        reason: StopReason,
-        /// The answer's validation errors, when a validator stopped it (all of them,
-        /// the stopping one included).
-        errors: Option<ValidationErrors>,
-        /// What the model answered last.
-        raw_output: Option<String>,
+        /// Who stopped it, where and why, with what was wrong with the answer.
+        reason: Box<StopReason>,
         /// The attempts.
         ledger: Ledger,
     },

@@ -517,6 +517,7 @@ impl<T: Extract> Extraction<T> {
             validators: self.validators,
             rules: T::validate,
             all: validate_all::<T>,
+            reread: |json| serde_json::from_value::<T>(json).map_err(|e| e.to_string()),
         };
         let settings = Settings {
             provider: self.client.provider.clone(),

@@ -199,6 +199,8 @@ impl Hooks {
                     event: event.kind(),
                 },
                 message: stop.message,
+                errors: None,
+                raw_output: None,
             })
         })
     }

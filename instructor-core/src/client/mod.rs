@@ -15,9 +15,10 @@ mod retry;
 mod streaming;
 mod text;
 mod transport;
+mod validation_calls;
 mod whole;
 
-pub use error::{Attempt, Error, Ledger, StopReason, StoppedBy};
+pub use error::{Attempt, AttemptKind, Error, Ledger, StopReason, StoppedBy};
 pub use extraction::{Extraction, ExtractionFuture, StrictMode};
 pub use fallback::Fallback;
 pub use hooks::{HookEvent, Hooks};
@@ -25,6 +26,7 @@ pub use reask::{ReaskText, default_reask};
 pub use retry::RetryPolicy;
 pub use streaming::{Items, PartialUpdate, PartialUpdates};
 pub use text::{TextRequest, TextStream};
+pub use validation_calls::ValidationCalls;
 
 use crate::chat::{ChatResponse, Mode, Provider};
 use crate::extract::Extract;

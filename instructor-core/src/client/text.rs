@@ -7,7 +7,7 @@
 //! asked for); a refusal is [`Error::Refusal`] and the content filter
 //! [`Error::ContentFilter`]. Every error after an attempt carries the ledger.
 
-use super::error::{Attempt, Error, Ledger};
+use super::error::{Attempt, AttemptKind, Error, Ledger};
 use super::{Client, RetryPolicy};
 use crate::chat::{
     ChatRequest, ChatResponse, EventStream, FinishReason, GenerationParams, Message, ProviderError,
@@ -251,6 +251,7 @@ impl Sender {
             transport_retries: self.retries,
             raw_output: None,
             error: Some(error.to_owned()),
+            kind: AttemptKind::Answer,
         });
     }
 
@@ -274,6 +275,7 @@ impl Sender {
                 transport_retries: self.retries,
                 raw_output: None,
                 error: Some(self.provider.redact(&link.error.to_string())),
+                kind: AttemptKind::Answer,
             });
         }
     }
@@ -346,6 +348,7 @@ impl Sender {
             transport_retries: self.retries,
             raw_output: raw,
             error: None,
+            kind: AttemptKind::Answer,
         });
     }
 

@@ -72,9 +72,19 @@ impl From<&str> for ValidationError {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ValidationErrors {
     errors: Vec<ValidationError>,
+    /// A stop and fixes, rare: boxed so that errors (and `Error`) stay small.
+    marks: Option<Box<Marks>>,
+}
+
+/// What validators asked for beside their errors.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Marks {
     /// The error that ends the extraction without another attempt, if a validator
     /// returned a [`Stop`] (also among `errors`).
     stop: Option<ValidationError>,
+    /// Replacements validators offered (an LLM validator's fixed value), by path, as
+    /// JSON text.
+    fixes: Vec<(WirePath, String)>,
 }
 
 /// What a validator (or a hook, [`crate::client::Hooks::stop_when`]) returns to end the
@@ -122,7 +132,10 @@ impl From<Stop> for ValidationErrors {
         let error = ValidationError::new(stop.message);
         ValidationErrors {
             errors: vec![error.clone()],
-            stop: Some(error),
+            marks: Some(Box::new(Marks {
+                stop: Some(error),
+                fixes: Vec::new(),
+            })),
         }
     }
 }
@@ -141,11 +154,19 @@ impl ValidationErrors {
 
     /// Adds errors reported relative to `prefix` (by a custom validator).
     pub fn extend_at(&mut self, prefix: &[PathSegment], errors: ValidationErrors) {
-        if let Some(mut stop) = errors.stop
-            && self.stop.is_none()
-        {
-            stop.path = WirePath::from(prefix).join(&stop.path);
-            self.stop = Some(stop);
+        if let Some(found) = errors.marks {
+            let marks = self.marks.get_or_insert_with(Box::default);
+            if let Some(mut stop) = found.stop
+                && marks.stop.is_none()
+            {
+                stop.path = WirePath::from(prefix).join(&stop.path);
+                marks.stop = Some(stop);
+            }
+            for (path, fixed) in found.fixes {
+                marks
+                    .fixes
+                    .push((WirePath::from(prefix).join(&path), fixed));
+            }
         }
         for mut error in errors.errors {
             error.path = WirePath::from(prefix).join(&error.path);
@@ -163,10 +184,34 @@ impl ValidationErrors {
         &self.errors
     }
 
+    /// These errors, with `fixed` offered as the corrected value (at the root of what
+    /// was validated: the field, for a field's validator). When every error of an
+    /// answer has a fix, the extraction puts the fixes in the answer and, if the
+    /// result passes the type's rules, returns it instead of re-asking.
+    pub fn with_fix(mut self, fixed: serde_json::Value) -> Self {
+        self.marks
+            .get_or_insert_with(Box::default)
+            .fixes
+            .push((WirePath::root(), fixed.to_string()));
+        self
+    }
+
+    /// The fixes, by path (as JSON text), when every error is covered by one (a fix at
+    /// a path covers the errors at and under it); `None` otherwise.
+    pub fn fixes(&self) -> Option<&[(WirePath, String)]> {
+        let fixes = &self.marks.as_ref()?.fixes;
+        let covered = |error: &ValidationError| {
+            fixes
+                .iter()
+                .any(|(path, _)| error.path.segments().starts_with(path.segments()))
+        };
+        (!fixes.is_empty() && self.errors.iter().all(covered)).then_some(&fixes[..])
+    }
+
     /// The error of a validator that returned a [`Stop`] (the first, with its path),
     /// if one did: the extraction ends without another attempt.
     pub fn stop_reason(&self) -> Option<&ValidationError> {
-        self.stop.as_ref()
+        self.marks.as_ref()?.stop.as_ref()
     }
 
     /// `Ok(())` when empty.
@@ -179,7 +224,7 @@ impl From<ValidationError> for ValidationErrors {
     fn from(error: ValidationError) -> Self {
         ValidationErrors {
             errors: vec![error],
-            stop: None,
+            marks: None,
         }
     }
 }
@@ -388,8 +433,9 @@ where
     }
 }
 
-/// Runs the synchronous rules of `value`, then (only if they pass) each async validator
-/// in turn, collecting every error.
+/// Runs the synchronous rules of `value`, then (only if they pass: the cheap checks
+/// first) every async validator at once, collecting every error in the validators'
+/// order.
 pub async fn validate_all<T: crate::Extract>(
     value: &T,
     context: &Context,
@@ -397,10 +443,67 @@ pub async fn validate_all<T: crate::Extract>(
 ) -> Result<(), ValidationErrors> {
     value.validate(context)?;
     let mut errors = ValidationErrors::new();
-    for validator in validators {
-        if let Err(found) = validator.validate(value, context).await {
+    let checks = validators
+        .iter()
+        .map(|validator| validator.validate(value, context));
+    for found in futures_util::future::join_all(checks).await {
+        if let Err(found) = found {
             errors.extend_at(&[], found);
         }
     }
     errors.into_result()
+}
+
+/// An async validator of one field of `T`: `validator` sees the field (`project`
+/// picks it), and its errors are filed under the field's wire name, so that the re-ask
+/// names the field.
+///
+/// ```
+/// use instructor_core::validate::{Context, ValidationErrors, field};
+///
+/// struct Post { title: String }
+/// let checked = field("title", |post: &Post| &post.title, |title: &String, _: &Context| {
+///     let empty = title.is_empty();
+///     async move { if empty { Err(ValidationErrors::from("must not be empty")) } else { Ok(()) } }
+/// });
+/// # let _ = checked;
+/// ```
+pub fn field<T: ?Sized, F: ?Sized, V>(
+    name: impl Into<String>,
+    project: fn(&T) -> &F,
+    validator: V,
+) -> FieldValidator<T, F, V>
+where
+    V: AsyncValidator<F>,
+{
+    FieldValidator {
+        name: name.into(),
+        project,
+        validator,
+    }
+}
+
+/// An async validator of one field; see [`field`].
+pub struct FieldValidator<T: ?Sized, F: ?Sized, V> {
+    name: String,
+    project: fn(&T) -> &F,
+    validator: V,
+}
+
+impl<T, F, V> AsyncValidator<T> for FieldValidator<T, F, V>
+where
+    T: ?Sized + Sync,
+    F: ?Sized + Sync,
+    V: AsyncValidator<F>,
+{
+    fn validate<'a>(&'a self, value: &'a T, context: &'a Context) -> ValidationFuture<'a> {
+        let check = self.validator.validate((self.project)(value), context);
+        Box::pin(async move {
+            check.await.map_err(|found| {
+                let mut errors = ValidationErrors::new();
+                errors.extend_at(&[PathSegment::Key(self.name.clone())], found);
+                errors
+            })
+        })
+    }
 }
