@@ -29,6 +29,8 @@ mod gemini;
 mod hooks;
 #[path = "../../examples/iterable.rs"]
 mod iterable;
+#[path = "../../examples/llm_validator.rs"]
+mod llm_validator;
 #[path = "../../examples/maybe.rs"]
 mod maybe;
 #[path = "../../examples/partial_streaming.rs"]
@@ -293,8 +295,8 @@ async fn reask_names_the_error_and_the_second_answer_is_valid() {
 }
 
 #[tokio::test]
-async fn hooks_see_every_step() {
-    let (client, _server) = offline(hooks::offline_answers()).await;
+async fn hooks_see_every_step_and_one_stops_the_retries() {
+    let (client, server) = offline(hooks::offline_answers()).await;
     let (user, lines) = hooks::run(&client).await.expect("a user");
     assert_eq!(user.age, 25);
     let kinds: Vec<&str> = lines
@@ -313,6 +315,45 @@ async fn hooks_see_every_step() {
         ],
         "{lines:#?}"
     );
+    // The hook that stops: one request, the typed reason, no re-ask.
+    let before = server.requests().len();
+    match hooks::stop_early(&client).await {
+        instructor::Error::Stopped { reason, ledger } => {
+            assert!(reason.message.contains("impossible age"), "{reason:?}");
+            assert_eq!(ledger.attempts.len(), 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.requests().len(), before + 1);
+}
+
+#[tokio::test]
+async fn llm_validator_checks_by_hand_and_in_an_extraction() {
+    let (client, server) = offline(llm_validator::offline_answers()).await;
+    let found = llm_validator::run(&client).await.expect("the example");
+    assert!(
+        found.direct.starts_with("answer: does not satisfy"),
+        "{}",
+        found.direct
+    );
+    assert!(found.direct.contains("objectionable behavior"));
+    assert!(found.extracted.answer.contains("kindness"));
+    let calls: Vec<(u32, &str)> = found
+        .calls
+        .iter()
+        .map(|(number, what)| (*number, what.split(' ').next().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        calls,
+        [(1, "answer"), (1, "check"), (2, "answer"), (2, "check")]
+    );
+    // The re-ask carried the model's reason at the field.
+    let reask = server.requests()[3]
+        .json()
+        .cloned()
+        .expect("JSON")
+        .to_string();
+    assert!(reask.contains("answer: does not satisfy"), "{reask}");
 }
 
 #[tokio::test]
