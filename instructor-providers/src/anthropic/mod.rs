@@ -47,12 +47,11 @@ mod stream;
 
 pub use request::MAX_CACHE_BREAKPOINTS;
 
-use crate::http::events::map_sse;
 use crate::http::native::{self, Wire, native_provider};
 use crate::http::redact::Redactor;
-use crate::http::{ByteStream, Endpoint, Transport, TransportConfig, header_map};
+use crate::http::{Endpoint, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
-use instructor_core::chat::{Capabilities, ChatRequest, ChatResponse, EventStream, ProviderError};
+use instructor_core::chat::{Capabilities, ChatRequest, ChatResponse, ProviderError};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
@@ -331,18 +330,10 @@ impl Wire for Anthropic {
         Ok(Cow::Borrowed(&self.endpoint))
     }
 
-    fn read(
-        &self,
-        body: &[u8],
-        redactor: &Redactor,
-        keep_raw: bool,
-    ) -> Result<ChatResponse, ProviderError> {
-        response::read_message(body, redactor, keep_raw)
-    }
+    const READ: fn(&[u8], &Redactor, bool) -> Result<ChatResponse, ProviderError> =
+        response::read_message;
 
-    fn events(&self, bytes: ByteStream, redactor: Redactor) -> EventStream {
-        map_sse(bytes, stream::MessagesMapper::default(), redactor)
-    }
+    type Mapper = stream::MessagesMapper;
 }
 
 native_provider!(Anthropic);

@@ -32,12 +32,11 @@
 mod stream;
 mod wire;
 
-use crate::http::events::map_sse;
 use crate::http::native::{self, Wire, native_provider};
 use crate::http::redact::Redactor;
-use crate::http::{ByteStream, Endpoint, Transport, TransportConfig, header_map};
+use crate::http::{Endpoint, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
-use instructor_core::chat::{Capabilities, ChatRequest, ChatResponse, EventStream, ProviderError};
+use instructor_core::chat::{Capabilities, ChatRequest, ChatResponse, ProviderError};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
@@ -230,18 +229,10 @@ impl Wire for Cohere {
         Ok(Cow::Borrowed(&self.endpoint))
     }
 
-    fn read(
-        &self,
-        body: &[u8],
-        redactor: &Redactor,
-        keep_raw: bool,
-    ) -> Result<ChatResponse, ProviderError> {
-        wire::read_response(body, redactor, keep_raw)
-    }
+    const READ: fn(&[u8], &Redactor, bool) -> Result<ChatResponse, ProviderError> =
+        wire::read_response;
 
-    fn events(&self, bytes: ByteStream, redactor: Redactor) -> EventStream {
-        map_sse(bytes, stream::ChatMapper::default(), redactor)
-    }
+    type Mapper = stream::ChatMapper;
 }
 
 native_provider!(Cohere);

@@ -44,14 +44,11 @@ mod response;
 mod stream;
 pub mod vertex;
 
-use crate::http::events::map_sse;
 use crate::http::native::{self, Wire, native_provider};
 use crate::http::redact::Redactor;
-use crate::http::{ByteStream, Endpoint, Transport, TransportConfig, header_map};
+use crate::http::{Endpoint, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
-use instructor_core::chat::{
-    Capabilities, ChatRequest, ChatResponse, EventStream, Mode, ProviderError,
-};
+use instructor_core::chat::{Capabilities, ChatRequest, ChatResponse, Mode, ProviderError};
 use reqwest::header::HeaderValue;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -422,18 +419,10 @@ impl Wire for Gemini {
         with_retry_info(error)
     }
 
-    fn read(
-        &self,
-        body: &[u8],
-        redactor: &Redactor,
-        keep_raw: bool,
-    ) -> Result<ChatResponse, ProviderError> {
-        response::read_response(body, redactor, keep_raw)
-    }
+    const READ: fn(&[u8], &Redactor, bool) -> Result<ChatResponse, ProviderError> =
+        response::read_response;
 
-    fn events(&self, bytes: ByteStream, redactor: Redactor) -> EventStream {
-        map_sse(bytes, stream::GenerateMapper::default(), redactor)
-    }
+    type Mapper = stream::GenerateMapper;
 }
 
 native_provider!(Gemini);

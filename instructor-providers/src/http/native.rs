@@ -6,6 +6,7 @@
 //! itself (`native_provider!`). A provider adds only its
 //! [`Wire`]: its name, capabilities, body, endpoint, answer reader and stream mapper.
 
+use super::events::{EventMapper, map_sse};
 use super::redact::Redactor;
 use super::{ByteStream, Endpoint, Opened, Transport};
 use instructor_core::chat::{
@@ -61,20 +62,18 @@ pub(crate) trait Wire: Send + Sync {
         error
     }
 
-    /// A whole answer's body read as a response (`keep_raw`: with the body's tree).
-    ///
-    /// # Errors
-    ///
-    /// An error status in the body, or a body that cannot be read.
-    fn read(
-        &self,
-        body: &[u8],
-        redactor: &Redactor,
-        keep_raw: bool,
-    ) -> Result<ChatResponse, ProviderError>;
+    /// Reads a whole answer's body as a response (`keep_raw`: with the body's tree);
+    /// an error status in the body, or a body that cannot be read, is an error.
+    const READ: fn(&[u8], &Redactor, bool) -> Result<ChatResponse, ProviderError>;
 
-    /// The neutral events of a streamed answer's bytes.
-    fn events(&self, bytes: ByteStream, redactor: Redactor) -> EventStream;
+    /// The state of one streamed answer, reading its SSE events.
+    type Mapper: EventMapper + Default;
+
+    /// The neutral events of a streamed answer's bytes: SSE read by [`Self::Mapper`]
+    /// (a provider whose stream is not SSE says how instead).
+    fn events(&self, bytes: ByteStream, redactor: Redactor) -> EventStream {
+        map_sse(bytes, Self::Mapper::default(), redactor)
+    }
 }
 
 /// The request's body as JSON (for hooks and tests): what is sent, parsed back.
@@ -145,16 +144,14 @@ fn read_whole<W: Wire>(
     let transport = wire.transport();
     let mut header_id = Some(header_id);
     let mut take_id = || transport.header_id(header_id.take().flatten());
-    let mut response = wire
-        .read(bytes, transport.redactor(), keep_raw)
-        .map_err(|mut error| {
-            if let ProviderError::Status { request_id, .. } = &mut error
-                && request_id.is_none()
-            {
-                *request_id = take_id();
-            }
-            error
-        })?;
+    let mut response = W::READ(bytes, transport.redactor(), keep_raw).map_err(|mut error| {
+        if let ProviderError::Status { request_id, .. } = &mut error
+            && request_id.is_none()
+        {
+            *request_id = take_id();
+        }
+        error
+    })?;
     if response.request_id.is_none() {
         response.request_id = take_id();
     }

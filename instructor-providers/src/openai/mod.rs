@@ -56,14 +56,14 @@ pub use crate::http::errors::MAX_RETRY_AFTER;
 use crate::http::native::{Wire, native_provider};
 use crate::http::redact::Redactor;
 pub use crate::http::redact::{MAX_BODY_BYTES, MAX_ID_BYTES, MIN_REDACTED_KEY_BYTES};
-use crate::http::{ByteStream, Endpoint, Transport, TransportConfig};
+use crate::http::{Endpoint, Transport, TransportConfig};
 use crate::values::decimal_f64;
 
 pub use stream::stream_events;
 
 use instructor_core::chat::{
-    Capabilities, ChatRequest, ChatResponse, ContentPart, EventStream, FinishReason,
-    MAX_TOOL_CALLS, Message, Mode, OutputSpec, ProviderError, Role,
+    Capabilities, ChatRequest, ChatResponse, ContentPart, FinishReason, MAX_TOOL_CALLS, Message,
+    Mode, OutputSpec, ProviderError, Role,
 };
 use instructor_core::schema::{Dialect, RootSchema, rendered};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -698,18 +698,9 @@ impl Wire for OpenAi {
         })
     }
 
-    fn read(
-        &self,
-        body: &[u8],
-        redactor: &Redactor,
-        keep_raw: bool,
-    ) -> Result<ChatResponse, ProviderError> {
-        read_response(body, redactor, keep_raw)
-    }
+    const READ: fn(&[u8], &Redactor, bool) -> Result<ChatResponse, ProviderError> = read_response;
 
-    fn events(&self, bytes: ByteStream, redactor: Redactor) -> EventStream {
-        stream::map_events(bytes, redactor)
-    }
+    type Mapper = stream::ChunkMapper;
 }
 
 native_provider!(OpenAi);
