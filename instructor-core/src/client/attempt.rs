@@ -316,20 +316,13 @@ impl<V> Engine<V> {
     /// The providers of a fallback chain that failed in the attempt in flight, each as
     /// an attempt of its own (with the attempt's number).
     fn record_failed_over(&mut self, failed: &[FailedOver]) {
-        let latency = self.attempt_started.elapsed();
-        for link in failed {
-            self.ledger.attempts.push(Attempt {
-                number: self.number,
-                provider: link.provider.clone(),
-                request_id: link.error.request_id().map(str::to_owned),
-                latency,
-                usage: None,
-                transport_retries: self.transport_retries,
-                raw_output: None,
-                error: Some(self.provider.redact(&link.error.to_string())),
-                kind: AttemptKind::Answer,
-            });
-        }
+        self.ledger.attempts.extend(Attempt::failed_over(
+            failed,
+            self.number,
+            self.attempt_started.elapsed(),
+            self.transport_retries,
+            &*self.provider,
+        ));
     }
 
     /// The deadline passed during the attempt in flight.

@@ -34,6 +34,31 @@ pub struct Attempt {
     pub kind: AttemptKind,
 }
 
+impl Attempt {
+    /// The providers of a fallback chain that failed before another answered (or before
+    /// the chain gave up), each as a failed attempt numbered `number`, their errors
+    /// redacted by `provider`.
+    pub(crate) fn failed_over(
+        failed: &[crate::chat::FailedOver],
+        number: u32,
+        latency: Duration,
+        transport_retries: u32,
+        provider: &dyn crate::chat::Provider,
+    ) -> impl Iterator<Item = Attempt> {
+        failed.iter().map(move |link| Attempt {
+            number,
+            provider: link.provider.clone(),
+            request_id: link.error.request_id().map(str::to_owned),
+            latency,
+            usage: None,
+            transport_retries,
+            raw_output: None,
+            error: Some(provider.redact(&link.error.to_string())),
+            kind: AttemptKind::Answer,
+        })
+    }
+}
+
 /// What a call in the ledger was for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]

@@ -62,6 +62,53 @@ impl RetryPolicy {
     }
 }
 
+/// What follows a failed exchange: one rule for extractions and text requests.
+pub(crate) enum AfterFailure {
+    /// Refused before sending (`Unsupported`): the request is invalid, for this reason.
+    Invalid(String),
+    /// Not worth retrying (or the retries are spent, or the provider asks for a longer
+    /// wait than is honoured).
+    GiveUp,
+    /// Worth retrying, but the wait would pass the deadline.
+    PastDeadline(Duration),
+    /// Retry after this wait.
+    Wait(Duration),
+}
+
+impl RetryPolicy {
+    /// What to do after `error`, with `retries` retries made so far and the deadline.
+    pub(crate) fn after(
+        &self,
+        error: &crate::chat::ProviderError,
+        retries: u32,
+        deadline: Option<std::time::Instant>,
+    ) -> AfterFailure {
+        if let crate::chat::ProviderError::Unsupported(reason) = error {
+            return AfterFailure::Invalid(reason.clone());
+        }
+        let asked = error.retry_after();
+        let retry = error.is_retryable()
+            && retries < self.max_retries
+            // A server that asks for a longer wait than we honour will not be ready
+            // sooner: say so now rather than retry early.
+            && asked.is_none_or(|asked| asked <= self.max_retry_after);
+        if !retry {
+            return AfterFailure::GiveUp;
+        }
+        let wait = self.delay(retries, asked);
+        match deadline {
+            Some(deadline)
+                if std::time::Instant::now()
+                    .checked_add(wait)
+                    .is_none_or(|end| end >= deadline) =>
+            {
+                AfterFailure::PastDeadline(wait)
+            }
+            _ => AfterFailure::Wait(wait),
+        }
+    }
+}
+
 /// A number in [0, 1) good enough for jitter (no cryptographic use).
 fn unit_random() -> f64 {
     use std::collections::hash_map::RandomState;

@@ -8,6 +8,7 @@
 //! [`Error::ContentFilter`]. Every error after an attempt carries the ledger.
 
 use super::error::{Attempt, AttemptKind, Error, Ledger};
+use super::retry::AfterFailure;
 use super::{Client, RetryPolicy};
 use crate::chat::{
     ChatRequest, ChatResponse, EventStream, FinishReason, GenerationParams, Message, ProviderError,
@@ -265,19 +266,13 @@ impl Sender {
 
     /// The providers of a fallback chain that failed, each as an attempt.
     fn failed_over(&mut self, failed: &[crate::chat::FailedOver]) {
-        for link in failed {
-            self.ledger.attempts.push(Attempt {
-                number: 1,
-                provider: link.provider.clone(),
-                request_id: link.error.request_id().map(str::to_owned),
-                latency: self.started.elapsed(),
-                usage: None,
-                transport_retries: self.retries,
-                raw_output: None,
-                error: Some(self.provider.redact(&link.error.to_string())),
-                kind: AttemptKind::Answer,
-            });
-        }
+        self.ledger.attempts.extend(Attempt::failed_over(
+            failed,
+            1,
+            self.started.elapsed(),
+            self.retries,
+            &*self.provider,
+        ));
     }
 
     async fn within<F: Future>(&self, future: F) -> Option<F::Output> {
@@ -300,32 +295,26 @@ impl Sender {
                 Some(Ok(value)) => return Ok(value),
                 Some(Err(error)) => error,
             };
-            if let ProviderError::Unsupported(reason) = &error {
-                return Err(Error::InvalidRequest {
-                    reason: self.provider.redact(reason),
-                });
-            }
-            let asked = error.retry_after();
-            let retry = error.is_retryable()
-                && self.retries < self.policy.max_retries
-                && asked.is_none_or(|asked| asked <= self.policy.max_retry_after);
-            if !retry {
-                self.failed_with(&error);
-                return Err(Error::Provider {
-                    error: Box::new(error),
-                    ledger: std::mem::take(&mut self.ledger),
-                });
-            }
-            let wait = self.policy.delay(self.retries, asked);
-            if let Some(deadline) = self.deadline
-                && Instant::now()
-                    .checked_add(wait)
-                    .is_none_or(|end| end >= deadline)
-            {
-                return Err(self.timed_out(&format!(
-                    "before a retry: {error}; the wait of {wait:?} passes the deadline"
-                )));
-            }
+            let wait = match self.policy.after(&error, self.retries, self.deadline) {
+                AfterFailure::Invalid(reason) => {
+                    return Err(Error::InvalidRequest {
+                        reason: self.provider.redact(&reason),
+                    });
+                }
+                AfterFailure::GiveUp => {
+                    self.failed_with(&error);
+                    return Err(Error::Provider {
+                        error: Box::new(error),
+                        ledger: std::mem::take(&mut self.ledger),
+                    });
+                }
+                AfterFailure::PastDeadline(wait) => {
+                    return Err(self.timed_out(&format!(
+                        "before a retry: {error}; the wait of {wait:?} passes the deadline"
+                    )));
+                }
+                AfterFailure::Wait(wait) => wait,
+            };
             self.retries += 1;
             tokio::time::sleep(wait).await;
         }

@@ -6,9 +6,9 @@
 use super::attempt::Engine;
 use super::error::Error;
 use super::hooks::HookEvent;
+use super::retry::AfterFailure;
 use crate::chat::{ChatResponse, EventStream, ProviderError, StreamEvent};
 use futures_util::StreamExt;
-use std::time::Instant;
 use tracing::Instrument;
 
 impl<V> Engine<V> {
@@ -67,32 +67,25 @@ impl<V> Engine<V> {
     /// again (after the wait), or the error that ends the extraction (the failed
     /// attempt in its ledger).
     pub(super) async fn transport_failure(&mut self, error: ProviderError) -> Result<(), Error> {
-        if let ProviderError::Unsupported(reason) = &error {
+        let wait = match self
+            .policy
+            .after(&error, self.transport_retries, self.deadline)
+        {
             // Refused by the provider before anything was sent (a schema its dialect
             // cannot express): the request is invalid, no attempt was made.
-            return Err(Error::InvalidRequest {
-                reason: self.provider.redact(reason),
-            });
-        }
-        let asked = error.retry_after();
-        let retry = error.is_retryable()
-            && self.transport_retries < self.policy.max_retries
-            // A server that asks for a longer wait than we honour will not be ready
-            // sooner: say so now rather than retry early.
-            && asked.is_none_or(|asked| asked <= self.policy.max_retry_after);
-        if !retry {
-            return Err(self.give_up(error));
-        }
-        let wait = self.policy.delay(self.transport_retries, asked);
-        if let Some(deadline) = self.deadline
-            && Instant::now()
-                .checked_add(wait)
-                .is_none_or(|end| end >= deadline)
-        {
-            return Err(self.timed_out(&format!(
-                "before a retry: {error}; the wait of {wait:?} passes the deadline"
-            )));
-        }
+            AfterFailure::Invalid(reason) => {
+                return Err(Error::InvalidRequest {
+                    reason: self.provider.redact(&reason),
+                });
+            }
+            AfterFailure::GiveUp => return Err(self.give_up(error)),
+            AfterFailure::PastDeadline(wait) => {
+                return Err(self.timed_out(&format!(
+                    "before a retry: {error}; the wait of {wait:?} passes the deadline"
+                )));
+            }
+            AfterFailure::Wait(wait) => wait,
+        };
         let stop = self.hooks.emit(&HookEvent::TransportRetry {
             attempt: self.number,
             error: &error,
