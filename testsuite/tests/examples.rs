@@ -41,6 +41,8 @@ mod pipeline;
 mod quickstart;
 #[path = "../../examples/reask.rs"]
 mod reask;
+#[path = "../../examples/vertex.rs"]
+mod vertex;
 #[path = "../../examples/vision.rs"]
 mod vision;
 
@@ -155,6 +157,23 @@ async fn cohere_forces_a_tool_streams_json_schema_output_and_answers_text() {
     assert_eq!(bodies[1]["response_format"]["type"], "json_object");
     assert_eq!(bodies[1]["stream"], true);
     assert_eq!(bodies[2]["max_tokens"], 20);
+}
+
+#[tokio::test]
+async fn vertex_exchanges_the_credentials_and_asks_the_project_endpoint() {
+    let (client, server) = vertex::offline().await;
+    let user = vertex::run(&client).await.expect("the example");
+    assert_eq!((user.name.as_str(), user.age), ("Jason", 25));
+    assert_eq!(server.requests_for("/token").len(), 1, "one exchange");
+    let asked = server.last_request().expect("asked");
+    assert!(
+        asked.path().starts_with(
+            "/v1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent"
+        ),
+        "{}",
+        asked.path()
+    );
+    assert_eq!(asked.header("authorization"), Some("Bearer ya29.offline"));
 }
 
 #[tokio::test]
