@@ -118,6 +118,7 @@ pub use instructor_core::{
 };
 pub use instructor_macros::Extract;
 
+pub mod citations;
 pub mod llm_validator;
 mod maybe;
 pub use llm_validator::LlmValidator;

@@ -13,6 +13,8 @@ use instructor::providers::testing::{FakeProvider, Reply};
 
 #[path = "../../examples/anthropic.rs"]
 mod anthropic;
+#[path = "../../examples/citations.rs"]
+mod citations;
 #[path = "../../examples/classification.rs"]
 mod classification;
 #[path = "../../examples/cohere.rs"]
@@ -373,6 +375,23 @@ async fn llm_validator_checks_by_hand_and_in_an_extraction() {
         .expect("JSON")
         .to_string();
     assert!(reask.contains("answer: does not satisfy"), "{reask}");
+}
+
+#[tokio::test]
+async fn citations_keep_the_quotes_found_with_their_place_and_drop_the_rest() {
+    let (client, server) = offline(citations::offline_answers()).await;
+    let (_, found, dropped) = citations::run(&client).await.expect("the example");
+    assert_eq!(found.len(), 1);
+    let (text, span) = &found[0];
+    assert_eq!(&citations::SOURCE[span.clone()], text);
+    assert_eq!(dropped, ["the main span measures 1.28 km"]);
+    // The template put the source in the prompt.
+    let asked = server.requests()[0]
+        .json()
+        .cloned()
+        .expect("JSON")
+        .to_string();
+    assert!(asked.contains("Golden Gate Bridge opened"), "{asked}");
 }
 
 #[tokio::test]
