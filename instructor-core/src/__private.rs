@@ -668,6 +668,30 @@ pub fn custom<T: ?Sized, E: Into<ValidationErrors>>(
     }
 }
 
+/// A custom validator of a `T`: a function or a closure taking the value and the
+/// validation context.
+#[diagnostic::on_unimplemented(
+    message = "this is not a validator of `{T}`",
+    label = "expected `fn(&{T}, &Context) -> Result<(), E>` or a closure `|value: &{T}, ctx: &Context| ...`, where `E: Into<ValidationErrors>` (`ValidationError`, `String`, `Stop`, ...)",
+    note = "a validator takes a reference to the value and the validation context, and returns `Ok(())` or what is wrong"
+)]
+pub trait CustomCheck<T: ?Sized, E>: Fn(&T, &Context) -> Result<(), E> {}
+
+impl<T: ?Sized, E, F: Fn(&T, &Context) -> Result<(), E>> CustomCheck<T, E> for F {}
+
+/// Runs the custom validator `check` on `value` and files its errors under `path`.
+pub fn custom_check<T: ?Sized, E: Into<ValidationErrors>, F: CustomCheck<T, E>>(
+    check: F,
+    value: &T,
+    context: &Context,
+    path: &[PathSegment],
+    errors: &mut ValidationErrors,
+) {
+    if let Err(found) = check(value, context) {
+        errors.extend_at(path, found.into());
+    }
+}
+
 /// Validates a field with no rules of its own: recurses into its value at `name`.
 pub fn validate_field<T: Validate + ?Sized>(
     value: &T,

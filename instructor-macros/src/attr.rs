@@ -139,7 +139,7 @@ pub struct ContainerAttrs {
     pub strict: bool,
     /// Type-level custom validators.
     #[darling(multiple)]
-    pub validate: Vec<syn::Path>,
+    pub validate: Vec<Validator>,
     /// `stream(done)`: the type's partial is shown only whole.
     pub stream: Option<darling::util::SpannedValue<StreamPolicy>>,
 }
@@ -162,10 +162,34 @@ pub struct FieldAttrs {
     #[darling(default, with = flag)]
     pub schemars: bool,
     #[darling(multiple)]
-    pub validate: Vec<syn::Path>,
+    pub validate: Vec<Validator>,
     /// `stream(done)` or `stream(required)`.
     pub stream: Option<darling::util::SpannedValue<StreamPolicy>>,
 }
+
+/// `validate = path` or `validate = |value, ctx| ...`: a function or a closure that
+/// checks the value with the validation context.
+#[derive(Debug, Clone)]
+pub struct Validator(pub syn::Expr);
+
+impl darling::FromMeta for Validator {
+    fn from_expr(expr: &syn::Expr) -> darling::Result<Self> {
+        match expr {
+            syn::Expr::Path(_) | syn::Expr::Closure(_) => Ok(Validator(expr.clone())),
+            // `validate = "path"`, as serde writes its paths.
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) => text
+                .parse::<syn::ExprPath>()
+                .map(|path| Validator(syn::Expr::Path(path)))
+                .map_err(|_| darling::Error::custom(VALIDATOR_SHAPE).with_span(text)),
+            other => Err(darling::Error::custom(VALIDATOR_SHAPE).with_span(other)),
+        }
+    }
+}
+
+const VALIDATOR_SHAPE: &str = "`validate` takes a function, `validate = check_name`, or a closure, `validate = |value, ctx| ...`; either returns `Result<(), E>` where `E: Into<ValidationErrors>`";
 
 /// `#[extract(...)]` on an enum variant.
 #[derive(Debug, FromVariant)]

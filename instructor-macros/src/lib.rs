@@ -71,7 +71,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `example = lit`, `examples(lit, ...)` | examples in the schema |
 /// | `partial = "Name"` | the name of the generated partial type (default `PartialX`) |
 /// | `strict` | a compile error when a strict dialect could not express the type |
-/// | `validate = path` | a check of the whole value, `fn(&Self, &Context) -> Result<(), E>` (repeatable) |
+/// | `validate = path` or `validate = \|value, ctx\| ...` | a check of the whole value, `fn(&Self, &Context) -> Result<(), E>` (repeatable) |
 /// | `stream(done)` | the type's partial appears only once the value is whole |
 /// | `crate = "path"` | where the runtime is (default `::instructor`) |
 ///
@@ -142,7 +142,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `example = lit`, `examples(lit, ...)` | examples in the field's schema |
 /// | `schema_with = path` | the field's schema from `fn(&mut SchemaGenerator) -> Schema`, for a field serde reads another way (`deserialize_with`, `with`) |
 /// | `schemars` | the field's schema from its `schemars::JsonSchema` impl (feature `schemars`) |
-/// | `validate = path` | a check of the field, `fn(&Field, &Context) -> Result<(), E>` (repeatable) |
+/// | `validate = path` or `validate = \|value, ctx\| ...` | a check of the field, `fn(&Field, &Context) -> Result<(), E>` (repeatable) |
 /// | `stream(done)` | the field appears in the partial only once complete (no growing text) |
 /// | `stream(required)` | the parent object appears in the partial only once this field is complete |
 ///

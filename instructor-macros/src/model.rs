@@ -24,7 +24,7 @@ pub struct Model {
     pub examples: Vec<syn::Lit>,
     pub partial_ident: syn::Ident,
     pub strict: bool,
-    pub validators: Vec<syn::Path>,
+    pub validators: Vec<crate::attr::Validator>,
     pub deny_unknown_fields: bool,
     /// `#[extract(stream(done))]` on the type: its partial is shown only whole.
     pub stream_done: bool,
@@ -69,7 +69,7 @@ pub struct Field {
     pub title: Option<String>,
     pub examples: Vec<syn::Lit>,
     pub source: FieldSource,
-    pub validators: Vec<syn::Path>,
+    pub validators: Vec<crate::attr::Validator>,
     pub rules: Vec<Rule>,
     /// `#[garde(skip)]`: the field's own rules do not run.
     pub skip_rules: bool,

@@ -68,10 +68,11 @@ pub fn emit(model: &Model) -> TokenStream {
             }
         }
     };
+    let self_ty = quote!(#ident #ty_generics);
     let type_validators = model
         .validators
         .iter()
-        .map(|path| quote!(__ip::custom(#path(self, __ctx), self, __path, __errors);));
+        .map(|check| custom_check(check, &self_ty, quote!(self)));
     quote! {
         impl #impl_generics __ip::Validate for #ident #ty_generics #where_clause {
             #[inline]
@@ -101,10 +102,11 @@ fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStre
     };
     let recurse = matches!(field.source, FieldSource::Type)
         .then(|| quote!(__ip::Validate::validate_into(__v, __ctx, __path, __errors);));
+    let field_ty = &field.ty;
     let custom = field
         .validators
         .iter()
-        .map(|path| quote!(__ip::custom(#path(__v, __ctx), __v, __path, __errors);));
+        .map(|check| custom_check(check, &quote!(#field_ty), quote!(__v)));
     let wire = &field.wire;
     let at_parent = at_parent || field.flatten || is_transparent_member(field);
     if rules.is_empty() && field.validators.is_empty() {
@@ -131,6 +133,20 @@ fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStre
         #(#custom)*
         #pop
     }}
+}
+
+/// A call of a custom validator (a function or a closure) on `value` of type `ty`,
+/// spanned at the attribute's expression: a validator of the wrong shape is reported
+/// there, with the signature it should have.
+fn custom_check(
+    check: &crate::attr::Validator,
+    ty: &TokenStream,
+    value: TokenStream,
+) -> TokenStream {
+    let expr = &check.0;
+    quote_spanned! {expr.span()=>
+        __ip::custom_check::<#ty, _, _>(#expr, #value, __ctx, __path, __errors);
+    }
 }
 
 /// Newtype fields (`struct Email(String)`) sit at their parent's path.
