@@ -136,16 +136,23 @@ fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStre
 }
 
 /// A call of a custom validator (a function or a closure) on `value` of type `ty`,
-/// spanned at the attribute's expression: a validator of the wrong shape is reported
-/// there, with the signature it should have.
+/// spanned at the attribute's expression, so that a validator of the wrong shape is
+/// reported there. A function is called directly (its argument may be a deref of the
+/// value's type: `&str` for a `String`); a closure is passed where its signature is
+/// known, so that its argument types are inferred.
 fn custom_check(
     check: &crate::attr::Validator,
     ty: &TokenStream,
     value: TokenStream,
 ) -> TokenStream {
     let expr = &check.0;
-    quote_spanned! {expr.span()=>
-        __ip::custom_check::<#ty, _, _>(#expr, #value, __ctx, __path, __errors);
+    match expr {
+        syn::Expr::Closure(_) => quote_spanned! {expr.span()=>
+            __ip::custom_check::<#ty, _, _>(#expr, #value, __ctx, __path, __errors);
+        },
+        _ => quote_spanned! {expr.span()=>
+            __ip::custom(#expr(#value, __ctx), #value, __path, __errors);
+        },
     }
 }
 
