@@ -93,7 +93,11 @@ fn shape() -> impl Strategy<Value = Shape> {
 
 fn item() -> impl Strategy<Value = Item> {
     (
-        (text(), prop::collection::vec(text(), 0..3), prop::option::of(text())),
+        (
+            text(),
+            prop::collection::vec(text(), 0..3),
+            prop::option::of(text()),
+        ),
         shape(),
         (text(), any::<u32>(), text()),
     )
@@ -216,7 +220,9 @@ impl<T: HasPartial> Unhinted<T> {
             let path = path.to_vec();
             T::apply_slot(partial, &path, &event, scratch).map(|_| ())
         };
-        self.parser.feed(chunk, &mut sink).expect("the reference applies every event");
+        self.parser
+            .feed(chunk, &mut sink)
+            .expect("the reference applies every event");
     }
 }
 

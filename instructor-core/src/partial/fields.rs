@@ -425,7 +425,11 @@ fn field_for_segment<P: PartialFields>(
     // may share one address) resolve every key alike.
     let table = P::FIELDS.as_ptr() as usize;
     if let Some(hinted) = scratch.routes.get(path, table) {
-        debug_assert_eq!(hinted, field_for_key::<P>(key), "stale routing hint for `{key}`");
+        debug_assert_eq!(
+            hinted,
+            field_for_key::<P>(key),
+            "stale routing hint for `{key}`"
+        );
         return hinted;
     }
     let found = field_for_key::<P>(key);
