@@ -181,6 +181,12 @@ fn shuffled(value: serde_json::Value, seed: u64) -> serde_json::Value {
     }
 }
 
+/// `doc` as JSON text, its members in the order `seed` picks.
+fn text_of(doc: &Doc, seed: u64) -> Vec<u8> {
+    let value = serde_json::to_value(doc).expect("a value serializes");
+    serde_json::to_vec(&shuffled(value, seed)).expect("JSON serializes")
+}
+
 /// `text` cut at the given points (each taken modulo the length).
 fn chunks(text: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
     let mut points: Vec<usize> = cuts
@@ -264,7 +270,7 @@ proptest! {
         seed in any::<u64>(),
         cuts in prop::collection::vec(any::<usize>(), 0..40),
     ) {
-        let json = serde_json::to_vec(&shuffled(serde_json::to_value(&doc).unwrap(), seed)).unwrap();
+        let json = text_of(&doc, seed);
         let mut stream = PartialStream::<Doc>::new();
         let mut reference = Unhinted::<Doc>::new();
         for chunk in chunks(&json, &cuts) {
@@ -275,7 +281,7 @@ proptest! {
         }
         prop_assert_eq!(data(shown(stream.partial())), serde_reading(&json));
         let value = stream.finish(&Context::new()).expect("a valid document");
-        prop_assert_eq!(value, serde_json::from_slice::<Doc>(&json).unwrap());
+        prop_assert_eq!(value, serde_json::from_slice::<Doc>(&json).expect("serde reads it"));
     }
 
     #[test]
@@ -285,8 +291,8 @@ proptest! {
         seeds in (any::<u64>(), any::<u64>()),
         cuts in prop::collection::vec(any::<usize>(), 0..40),
     ) {
-        let draft_json = serde_json::to_string(&shuffled(serde_json::to_value(&draft).unwrap(), seeds.0)).unwrap();
-        let better_json = serde_json::to_string(&shuffled(serde_json::to_value(&better).unwrap(), seeds.1)).unwrap();
+        let draft_json = String::from_utf8(text_of(&draft, seeds.0)).expect("JSON is UTF-8");
+        let better_json = String::from_utf8(text_of(&better, seeds.1)).expect("JSON is UTF-8");
         let answer = format!("A draft: {draft_json}\nThe answer:\n```json\n{better_json}\n```\n");
         let mut stream = PartialStream::<Doc>::lenient(Limits::default());
         for chunk in chunks(answer.as_bytes(), &cuts) {
@@ -306,24 +312,30 @@ fn keys_in_another_order_in_the_next_object_go_to_their_own_fields() {
     for size in [1, 2, 3, 5, 8, 13] {
         let mut stream = PartialStream::<Doc>::new();
         for chunk in json.chunks(size) {
-            stream.feed(chunk).unwrap();
+            stream.feed(chunk).expect("valid");
         }
-        let partial = stream.partial().cloned().unwrap();
-        let by_key = partial.by_key.unwrap();
+        let partial = stream.partial().cloned().expect("a partial");
+        let by_key = partial.by_key.expect("by_key");
         let first = &by_key["name"];
         let second = &by_key["owner"];
         assert_eq!(first.name.as_deref(), Some("n1"));
         assert_eq!(second.name.as_deref(), Some("n2"));
-        let base = second.base.as_ref().unwrap();
+        let base = second.base.as_ref().expect("base");
         assert_eq!(base.kind.as_deref(), Some("k2"));
-        assert_eq!(base.who.as_ref().unwrap().owner.as_deref(), Some("o2"));
-        let entries = partial.entries.unwrap();
-        assert_eq!(entries[0].extra.as_ref().unwrap()["name"], "n");
-        assert_eq!(entries[1].extra.as_ref().unwrap()["name"], "m");
-        assert!(!entries[1].extra.as_ref().unwrap().contains_key("author"));
-        let meta = entries[1].meta.as_ref().unwrap();
+        assert_eq!(base.who.as_ref().expect("who").owner.as_deref(), Some("o2"));
+        let entries = partial.entries.expect("entries");
+        assert_eq!(entries[0].extra.as_ref().expect("extra")["name"], "n");
+        assert_eq!(entries[1].extra.as_ref().expect("extra")["name"], "m");
+        assert!(
+            !entries[1]
+                .extra
+                .as_ref()
+                .expect("extra")
+                .contains_key("author")
+        );
+        let meta = entries[1].meta.as_ref().expect("meta");
         assert_eq!(meta.author.as_deref(), Some("a2"));
-        let value = stream.finish(&Context::new()).unwrap();
+        let value = stream.finish(&Context::new()).expect("valid");
         assert_eq!(value.by_key["owner"].base.who.rank, 2);
     }
 }
