@@ -412,6 +412,31 @@ pub fn field_for_key<P: PartialFields>(key: &str) -> Option<usize> {
         .or_else(|| P::FIELDS.iter().position(|f| f.takes_flattened(key)))
 }
 
+/// The field that takes the first key of `path` (`key`): from the stream's routing
+/// hint for this depth and table when there is one, else looked up and remembered
+/// (see [`Routes`](super::Routes)).
+#[inline]
+fn field_for_segment<P: PartialFields>(
+    path: &[PathSegment],
+    key: &str,
+    scratch: &mut Scratch,
+) -> Option<usize> {
+    // The table's address names the table: two types whose tables are equal (and so
+    // may share one address) resolve every key alike.
+    let table = P::FIELDS.as_ptr() as usize;
+    if let Some(hinted) = scratch.routes.get(path, table) {
+        debug_assert_eq!(
+            hinted,
+            field_for_key::<P>(key),
+            "stale routing hint for `{key}`"
+        );
+        return hinted;
+    }
+    let found = field_for_key::<P>(key);
+    scratch.routes.set(path, table, found);
+    found
+}
+
 /// `HasPartial::accepts_key` of a partial struct: a wire name, an alias, or a key a
 /// flattened field takes.
 pub fn accepts_key<P: PartialFields>(key: &str) -> bool {
@@ -431,19 +456,30 @@ pub fn apply<P: PartialFields>(
         Some((PathSegment::Key(key), rest)) => (key, rest),
         Some(_) => return Err(PartialError::mismatch(path, "an object", event)),
     };
-    let Some(index) = field_for_key::<P>(key) else {
+    let Some(index) = field_for_segment::<P>(path, key, scratch) else {
         return Ok(false);
     };
     let info = &P::FIELDS[index];
-    let mut result = Ok(false);
+    // The outcome leaves the closure as a flag and, only on failure, an error: moving
+    // a whole `Result` out (and dropping the one it replaces) costs more than the
+    // routing it reports on, for every event.
+    let mut changed = false;
+    let mut error = None;
     partial.field_mut(index, &mut |field, complete| {
-        result = if info.flatten {
+        let applied = if info.flatten {
             field.apply_flattened(path, event, scratch)
         } else {
             field.apply(info, index as u32, complete, rest, event, scratch)
         };
+        match applied {
+            Ok(applied) => changed = applied,
+            Err(failed) => error = Some(failed),
+        }
     });
-    result
+    match error {
+        None => Ok(changed),
+        Some(error) => Err(error),
+    }
 }
 
 /// `HasPartial::mark_complete` of a partial struct.

@@ -59,7 +59,7 @@ impl HasPartial for Box<str> {
 /// The capacity a streamed string jumps to when its first fragment no longer fits:
 /// a string that arrives in several fragments is a long one, and growing it 8 bytes at
 /// a time through 8, 16, 32 and 64 would reallocate at each doubling.
-const FIRST_GROWTH: usize = 32;
+const FIRST_GROWTH: usize = 64;
 
 /// Appends a fragment to a streamed string. The first fragment is allocated at its
 /// size, so a string that arrives whole (a short tag) costs no more than serde's; the

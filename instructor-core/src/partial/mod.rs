@@ -13,12 +13,14 @@
 
 pub mod fields;
 pub(crate) mod leaf;
+mod route;
 pub mod tagged;
 mod value;
 
 use serde::{Serialize, de::DeserializeOwned};
 use std::fmt;
 
+pub use route::Routes;
 pub use value::ValueBuilder;
 
 pub use crate::path::{PathSegment, WirePath};
@@ -168,6 +170,8 @@ pub struct Scratch {
     /// A whole JSON value that is shown only once complete (data-carrying enums,
     /// `serde_json::Value`).
     pub value: ValueBuilder,
+    /// Which field each key of the driver's path resolved to (see [`Routes`]).
+    pub routes: Routes,
 }
 
 impl Scratch {
@@ -176,6 +180,7 @@ impl Scratch {
     pub fn reset(&mut self) {
         self.text.clear();
         self.value.reset();
+        self.routes.reset();
     }
 }
 

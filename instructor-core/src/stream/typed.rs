@@ -635,7 +635,12 @@ fn apply<T: Extract>(
     event: Event<'_>,
     on_event: &mut impl FnMut(FieldEvent<'_>),
 ) -> Result<bool, PartialError> {
-    let changed = slot.apply::<T>(path, &event, scratch)?;
+    // The path is the parser's (or a suffix of it): routing may leave hints for the
+    // next events under the same keys.
+    scratch.routes.enter(path, &event);
+    let changed = slot.apply::<T>(path, &event, scratch);
+    scratch.routes.leave();
+    let changed = changed?;
     match event {
         Event::StringFragment(text) => on_event(FieldEvent::Grew { path, text }),
         _ if event.completes_value() => on_event(FieldEvent::Completed { path }),

@@ -1,0 +1,178 @@
+//! Routing hints: which field each key of the current path resolved to, so that the
+//! events after the first under a key skip the search for its field.
+//!
+//! A stream routes every event from the root of the partial (safe Rust cannot keep a
+//! `&mut` to the string being filled from one chunk to the next while snapshots are
+//! handed out), so a fragment of `sections[3].body` looks up `sections` in the report's
+//! fields and `body` in the section's, again and again for every 8 bytes of the body.
+//! The driver of the events (the stream) owns the path; it tells the [`Routes`] in the
+//! [`Scratch`](super::Scratch) which path the event is at, and the first lookup of a key
+//! at a depth leaves its answer there for the next events at that depth.
+//!
+//! A hint is never stale: it is keyed by the depth of the key in the driver's path and
+//! by the field table it was looked up in (a flattened struct routes the same key as its
+//! parent, at the same depth, in its own table), and the driver clears a depth whenever
+//! a new key arrives there (the parser announces every key with [`Event::Key`] at the
+//! path of its object before the key joins the path). A path that is not a suffix of the
+//! driver's (one a partial builds for itself, or a test's) gets no hint at all: the
+//! depth is read from where the slice sits in the driver's path, not from its length.
+
+use super::{Event, PathSegment};
+
+/// How many field tables can hold a hint at one depth: a struct and one flattened
+/// struct inside it (a third, deeper flattened level takes turns with the second).
+const WAYS: usize = 2;
+
+/// One resolution: `field` of the table at address `table` (`NONE`: no field takes
+/// the key, it is ignored).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Hint {
+    /// The table's address; 0 for an empty slot.
+    table: usize,
+    field: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The routing hints of one stream (see the module documentation).
+#[derive(Debug, Default)]
+pub struct Routes {
+    /// Address of the driver's path for the event being applied (0: no event is being
+    /// routed with hints).
+    base: usize,
+    /// Its length in segments.
+    len: usize,
+    /// Per depth of the path, the resolutions of the key at that depth.
+    hints: Vec<[Hint; WAYS]>,
+}
+
+impl Routes {
+    /// The driver is about to apply `event` at `path` (its whole path, root first).
+    /// A key event clears the depth its key will take.
+    #[inline]
+    pub fn enter(&mut self, path: &[PathSegment], event: &Event<'_>) {
+        self.base = path.as_ptr() as usize;
+        self.len = path.len();
+        if let Event::Key(_) = event
+            && let Some(slots) = self.hints.get_mut(path.len())
+        {
+            *slots = [Hint::default(); WAYS];
+        }
+    }
+
+    /// The event has been applied: paths seen from now on are no longer the driver's.
+    #[inline]
+    pub fn leave(&mut self) {
+        self.base = 0;
+        self.len = 0;
+    }
+
+    /// Forgets every hint (the document starts over, or an event failed).
+    pub fn reset(&mut self) {
+        self.leave();
+        self.hints.clear();
+    }
+
+    /// The depth in the driver's path at which `path` starts, when `path` is a
+    /// non-empty suffix of it.
+    #[inline]
+    fn depth(&self, path: &[PathSegment]) -> Option<usize> {
+        let size = std::mem::size_of::<PathSegment>();
+        let offset = (path.as_ptr() as usize).checked_sub(self.base)?;
+        if self.base == 0 || path.is_empty() || offset % size != 0 {
+            return None;
+        }
+        let depth = offset / size;
+        (depth + path.len() == self.len).then_some(depth)
+    }
+
+    /// The field that the first key of `path` resolved to in the table at `table`:
+    /// `Some(Some(index))`, `Some(None)` for a key no field takes, `None` when not known.
+    #[inline]
+    pub fn get(&self, path: &[PathSegment], table: usize) -> Option<Option<usize>> {
+        let slots = self.hints.get(self.depth(path)?)?;
+        let hint = slots.iter().find(|hint| hint.table == table)?;
+        Some((hint.field != NONE).then_some(hint.field as usize))
+    }
+
+    /// Remembers what the first key of `path` resolved to in the table at `table`.
+    #[inline]
+    pub fn set(&mut self, path: &[PathSegment], table: usize, field: Option<usize>) {
+        let Some(depth) = self.depth(path) else {
+            return;
+        };
+        if self.hints.len() <= depth {
+            self.hints.resize(depth + 1, [Hint::default(); WAYS]);
+        }
+        let field = field
+            .and_then(|field| u32::try_from(field).ok())
+            .filter(|&field| field != NONE)
+            .unwrap_or(NONE);
+        let hint = Hint { table, field };
+        let slots = &mut self.hints[depth];
+        match slots.iter().position(|slot| slot.table == 0) {
+            Some(free) => slots[free] = hint,
+            // Full (flatten inside flatten): the newest takes the last slot.
+            None => slots[WAYS - 1] = hint,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(k: &str) -> PathSegment {
+        PathSegment::Key(k.to_owned())
+    }
+
+    #[test]
+    fn a_hint_serves_the_same_key_at_the_same_depth() {
+        let path = vec![key("sections"), PathSegment::Index(0), key("body")];
+        let mut routes = Routes::default();
+        routes.enter(&path, &Event::BeginString);
+        assert_eq!(routes.get(&path[2..], 1), None);
+        routes.set(&path[2..], 1, Some(1));
+        routes.set(&path[..], 7, Some(2));
+        assert_eq!(routes.get(&path[2..], 1), Some(Some(1)));
+        assert_eq!(routes.get(&path[..], 7), Some(Some(2)));
+        // Another table at the same depth has no hint of its own yet.
+        assert_eq!(routes.get(&path[2..], 2), None);
+    }
+
+    #[test]
+    fn a_key_event_clears_the_depth_of_its_key() {
+        let path = vec![key("sections"), PathSegment::Index(0), key("body")];
+        let mut routes = Routes::default();
+        routes.enter(&path, &Event::BeginString);
+        routes.set(&path[2..], 1, Some(1));
+        routes.set(&path[..], 7, Some(2));
+        routes.enter(&path[..2], &Event::Key("tags"));
+        routes.enter(&path, &Event::BeginString);
+        assert_eq!(routes.get(&path[2..], 1), None);
+        assert_eq!(routes.get(&path[..], 7), Some(Some(2)));
+    }
+
+    #[test]
+    fn a_path_that_is_not_the_drivers_gets_no_hint() {
+        let path = vec![key("a"), key("b")];
+        let other = vec![key("b")];
+        let mut routes = Routes::default();
+        routes.enter(&path, &Event::Null);
+        routes.set(&path[1..], 1, Some(0));
+        assert_eq!(routes.get(&other, 1), None);
+        // A prefix of the driver's path is not a suffix of it.
+        assert_eq!(routes.get(&path[..1], 1), None);
+        routes.leave();
+        assert_eq!(routes.get(&path[1..], 1), None);
+    }
+
+    #[test]
+    fn a_key_no_field_takes_is_remembered_as_none() {
+        let path = vec![key("extra")];
+        let mut routes = Routes::default();
+        routes.enter(&path, &Event::Null);
+        routes.set(&path, 3, None);
+        assert_eq!(routes.get(&path, 3), Some(None));
+    }
+}
