@@ -39,7 +39,7 @@
 //! bedrock::require_signature(&server, &credentials, "us-east-1");
 //! server.push(bedrock::Converse::text("Riga.").reply());
 //! let client = Bedrock::new(
-//!     BedrockConfig::new("us-east-1", credentials).with_base_url(server.base_url()),
+//!     BedrockConfig::new("us-east-1", credentials).with_base_url(server.origin()),
 //! );
 //! let request = ChatRequest {
 //!     model: "anthropic.claude-3-5-haiku-20241022-v1:0".into(),
