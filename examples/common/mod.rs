@@ -86,9 +86,7 @@ pub async fn native_client(
 /// scripted answers, checking each request's SigV4 signature against test credentials.
 #[allow(dead_code)] // Only the Bedrock example uses it.
 pub async fn bedrock_client(offline_answers: Vec<Reply>) -> (Client, Option<FakeProvider>) {
-    use instructor::providers::bedrock::{
-        AwsCredentials, Bedrock, BedrockConfig, region_from_env,
-    };
+    use instructor::providers::bedrock::{AwsCredentials, Bedrock, BedrockConfig, region_from_env};
     let model = std::env::var("BEDROCK_MODEL")
         .unwrap_or_else(|_| "anthropic.claude-3-5-haiku-20241022-v1:0".to_owned());
     if AwsCredentials::from_env().is_some() && region_from_env().is_some() {
@@ -106,5 +104,8 @@ pub async fn bedrock_client(offline_answers: Vec<Reply>) -> (Client, Option<Fake
         server.push(answer);
     }
     let config = BedrockConfig::new("us-east-1", credentials).with_base_url(server.origin());
-    (Client::new(Bedrock::new(config)).with_model(model), Some(server))
+    (
+        Client::new(Bedrock::new(config)).with_model(model),
+        Some(server),
+    )
 }

@@ -142,7 +142,9 @@ mod tests {
         let error = from_env("acme/model").expect_err("unknown");
         let message = error.to_string();
         assert!(
-            message.contains("anthropic, bedrock, cohere, gemini, openai_responses, vertex_ai, openai"),
+            message.contains(
+                "anthropic, bedrock, cohere, gemini, openai_responses, vertex_ai, openai"
+            ),
             "{message}"
         );
         assert!(matches!(

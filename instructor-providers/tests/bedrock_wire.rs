@@ -36,8 +36,9 @@ fn testdata() -> PathBuf {
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let bytes = std::fs::read(testdata().join("specs/bedrock-runtime-2023-09-30.service-2.json"))
-            .expect("the Bedrock Runtime service model");
+        let bytes =
+            std::fs::read(testdata().join("specs/bedrock-runtime-2023-09-30.service-2.json"))
+                .expect("the Bedrock Runtime service model");
         serde_json::from_slice(&bytes).expect("JSON")
     })
 }
@@ -128,7 +129,9 @@ fn check_shape(value: &Value, shape: &str, path: &str, errors: &mut Vec<String>)
             }
             if let Some(pattern) = def["pattern"].as_str()
                 && shape == "ToolName"
-                && !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                && !text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 fail(format!("`{text}` does not match {pattern}"));
             }
@@ -189,16 +192,25 @@ fn the_description_check_catches_what_the_api_would_refuse() {
     assert!(!request_errors(&wrong).is_empty(), "no tool role");
     let mut wrong = body.clone();
     wrong["toolConfig"]["toolChoice"] = json!({"type": "tool", "name": "Person"});
-    assert!(!request_errors(&wrong).is_empty(), "Anthropic's tool_choice shape");
+    assert!(
+        !request_errors(&wrong).is_empty(),
+        "Anthropic's tool_choice shape"
+    );
     let mut wrong = body.clone();
     wrong["messages"][0]["content"][0] = json!({"type": "text", "text": "hi"});
-    assert!(!request_errors(&wrong).is_empty(), "Anthropic's block shape");
+    assert!(
+        !request_errors(&wrong).is_empty(),
+        "Anthropic's block shape"
+    );
     let mut wrong = body.clone();
     wrong["messages"][0]["content"][0] = json!({"text": "a", "cachePoint": {"type": "default"}});
     assert!(!request_errors(&wrong).is_empty(), "two union members");
     let mut wrong = body;
     wrong["modelId"] = json!(CLAUDE);
-    assert!(!request_errors(&wrong).is_empty(), "the model id is in the URI");
+    assert!(
+        !request_errors(&wrong).is_empty(),
+        "the model id is in the URI"
+    );
 }
 
 fn person() -> Arc<RootSchema> {
@@ -268,25 +280,35 @@ fn every_mode_and_family_makes_a_request_the_description_accepts() {
         }
     }
     let tool_choice = |model: &str| {
-        bedrock.request_body(&request(model, Mode::Tools)).expect("tools")["toolConfig"]
-            ["toolChoice"]
+        bedrock
+            .request_body(&request(model, Mode::Tools))
+            .expect("tools")["toolConfig"]["toolChoice"]
             .clone()
     };
     assert_eq!(tool_choice(CLAUDE), json!({"tool": {"name": "Person"}}));
     assert_eq!(tool_choice(MISTRAL), json!({"any": {}}));
     assert_eq!(tool_choice(LLAMA), json!({"auto": {}}));
-    let llama = bedrock.request_body(&request(LLAMA, Mode::Tools)).expect("llama");
+    let llama = bedrock
+        .request_body(&request(LLAMA, Mode::Tools))
+        .expect("llama");
     assert!(
-        llama["system"][1]["text"].as_str().expect("instruction").contains("`Person` tool"),
+        llama["system"][1]["text"]
+            .as_str()
+            .expect("instruction")
+            .contains("`Person` tool"),
         "Llama is asked for the tool: {llama:#}"
     );
-    let tools = bedrock.request_body(&request(CLAUDE, Mode::Tools)).expect("tools");
+    let tools = bedrock
+        .request_body(&request(CLAUDE, Mode::Tools))
+        .expect("tools");
     let spec = &tools["toolConfig"]["tools"][0]["toolSpec"];
     assert_eq!(spec["name"], "Person");
     assert_eq!(spec["description"], "A person");
     assert_eq!(spec["inputSchema"]["json"]["type"], "object");
     assert_eq!(spec["inputSchema"]["json"]["required"], json!(["name"]));
-    let prompted = bedrock.request_body(&request(CLAUDE, Mode::MdJson)).expect("md");
+    let prompted = bedrock
+        .request_body(&request(CLAUDE, Mode::MdJson))
+        .expect("md");
     assert!(prompted.get("toolConfig").is_none());
     for mode in [Mode::JsonSchema, Mode::ToolsStrict] {
         assert!(matches!(
@@ -308,7 +330,9 @@ fn parallel_tools_offer_one_tool_per_item_kind() {
             })
             .into();
     }
-    let body = client("http://127.0.0.1:9").request_body(&request).expect("parallel");
+    let body = client("http://127.0.0.1:9")
+        .request_body(&request)
+        .expect("parallel");
     assert_valid_request(&body);
     let names: Vec<&Value> = body["toolConfig"]["tools"]
         .as_array()
@@ -321,8 +345,8 @@ fn parallel_tools_offer_one_tool_per_item_kind() {
 }
 
 const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R', 0, 0,
-    0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
+    0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R', 0, 0, 0,
+    1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
 ];
 
 #[test]
@@ -344,12 +368,19 @@ fn images_documents_and_cache_points_go_as_converse_blocks() {
     let bedrock = client("http://127.0.0.1:9");
     let body = bedrock.request_body(&request).expect("media");
     assert_valid_request(&body);
-    assert_eq!(body["system"][1], json!({"cachePoint": {"type": "default"}}));
+    assert_eq!(
+        body["system"][1],
+        json!({"cachePoint": {"type": "default"}})
+    );
     let content = &body["messages"][0]["content"];
     assert_eq!(content[1]["image"]["format"], "png");
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(content[1]["image"]["source"]["bytes"].as_str().expect("bytes"))
+        .decode(
+            content[1]["image"]["source"]["bytes"]
+                .as_str()
+                .expect("bytes"),
+        )
         .expect("base64");
     assert_eq!(bytes, PNG);
     assert_eq!(content[2], json!({"cachePoint": {"type": "default"}}));
@@ -380,18 +411,22 @@ fn images_documents_and_cache_points_go_as_converse_blocks() {
     too_many.messages = (0..5)
         .map(|i| Message::user(cached(format!("part {i}"))))
         .collect();
-    let error = bedrock.request_body(&too_many).expect_err("five cache points");
+    let error = bedrock
+        .request_body(&too_many)
+        .expect_err("five cache points");
     assert!(error.to_string().contains("at most 4"), "{error}");
 }
 
 #[test]
 fn a_reask_answers_the_failed_tool_use_with_an_error_result() {
     let mut request = request(CLAUDE, Mode::Tools);
-    request.messages.push(Message::assistant_tool_calls(vec![ToolCall {
-        id: "tooluse_1".into(),
-        name: "Person".into(),
-        arguments: r#"{"name": 7}"#.into(),
-    }]));
+    request
+        .messages
+        .push(Message::assistant_tool_calls(vec![ToolCall {
+            id: "tooluse_1".into(),
+            name: "Person".into(),
+            arguments: r#"{"name": 7}"#.into(),
+        }]));
     request
         .messages
         .push(Message::tool_error("tooluse_1", "name: expected a string"));
@@ -414,7 +449,11 @@ fn a_reask_answers_the_failed_tool_use_with_an_error_result() {
     request.model = MISTRAL.into();
     let body = bedrock.request_body(&request).expect("mistral");
     assert_valid_request(&body);
-    assert!(body["messages"][2]["content"][0]["toolResult"].get("status").is_none());
+    assert!(
+        body["messages"][2]["content"][0]["toolResult"]
+            .get("status")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -457,15 +496,21 @@ async fn signed_requests_are_accepted_and_a_wrong_secret_is_refused() {
     assert!(body.contains("signature"), "{body}");
     assert!(!error.is_retryable());
     // Another region is another signing key.
-    let elsewhere = Bedrock::new(
-        BedrockConfig::new("us-west-2", credentials()).with_base_url(server.origin()),
-    );
+    let elsewhere =
+        Bedrock::new(BedrockConfig::new("us-west-2", credentials()).with_base_url(server.origin()));
     let error = elsewhere
         .complete(&request(CLAUDE, Mode::Tools))
         .await
         .expect_err("another region");
-    assert!(matches!(error, ProviderError::Status { status: 403, .. }), "{error:?}");
-    assert_eq!(server.remaining(), 1, "refused requests take no scripted reply");
+    assert!(
+        matches!(error, ProviderError::Status { status: 403, .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        server.remaining(),
+        1,
+        "refused requests take no scripted reply"
+    );
 }
 
 #[tokio::test]
@@ -488,7 +533,11 @@ async fn errors_carry_the_request_id_and_never_the_session_token() {
     };
     assert_eq!(request_id.as_deref(), Some(fake::REQUEST_ID));
 
-    server.push(fake::error_reply(429, "ThrottlingException", "Too many requests"));
+    server.push(fake::error_reply(
+        429,
+        "ThrottlingException",
+        "Too many requests",
+    ));
     let error = client(&server.origin())
         .complete(&request(CLAUDE, Mode::Tools))
         .await
@@ -496,7 +545,11 @@ async fn errors_carry_the_request_id_and_never_the_session_token() {
     assert!(error.is_retryable(), "throttling is retried: {error:?}");
 }
 
-async fn stream_events(server: &FakeProvider, model: &str, reply: Reply) -> Vec<Result<StreamEvent, ProviderError>> {
+async fn stream_events(
+    server: &FakeProvider,
+    model: &str,
+    reply: Reply,
+) -> Vec<Result<StreamEvent, ProviderError>> {
     server.push(reply);
     let stream = client(&server.origin())
         .stream(&request(model, Mode::Tools))
@@ -560,10 +613,12 @@ async fn every_event_kind_reads_the_same_in_any_chunking() {
         delta: String::new(),
     }));
     assert!(whole.contains(&StreamEvent::TextDelta("Done.".into())));
-    assert!(whole.contains(&StreamEvent::Reasoning(ContentPart::Thinking {
-        thinking: "Let me think.".into(),
-        signature: Some("sig-1".into()),
-    })));
+    assert!(
+        whole.contains(&StreamEvent::Reasoning(ContentPart::Thinking {
+            thinking: "Let me think.".into(),
+            signature: Some("sig-1".into()),
+        }))
+    );
     assert!(whole.contains(&StreamEvent::Finish(FinishReason::ToolCalls)));
     assert!(whole.contains(&StreamEvent::Usage(Usage {
         input_tokens: 135,
@@ -618,7 +673,10 @@ async fn corrupt_and_oversized_frames_are_typed_errors() {
     bytes[in_payload] ^= 0x20;
     let error = stream_error(&server, bytes).await;
     assert!(matches!(error, ProviderError::Decode { .. }), "{error:?}");
-    assert!(error.to_string().to_lowercase().contains("checksum"), "{error}");
+    assert!(
+        error.to_string().to_lowercase().contains("checksum"),
+        "{error}"
+    );
 
     // A length byte changed: the prelude CRC does not match.
     let mut bytes = good.concat();
@@ -643,7 +701,12 @@ async fn corrupt_and_oversized_frames_are_typed_errors() {
     let mut bytes = good.concat();
     bytes.truncate(bytes.len() - 5);
     let error = stream_error(&server, bytes).await;
-    assert!(error.to_string().contains("middle of an event-stream frame"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("middle of an event-stream frame"),
+        "{error}"
+    );
     let cut = Converse::text("hi").no_stop().to_frames().concat();
     let error = stream_error(&server, cut).await;
     assert!(error.to_string().contains("no messageStop"), "{error}");
@@ -695,8 +758,15 @@ async fn exceptions_mid_stream_are_typed_with_their_status() {
         ]
         .concat();
         let events = stream_events(&server, CLAUDE, fake::stream_reply([bytes])).await;
-        assert!(events[0].is_ok(), "the events before the exception come first");
-        let error = events.into_iter().last().expect("item").expect_err("exception");
+        assert!(
+            events[0].is_ok(),
+            "the events before the exception come first"
+        );
+        let error = events
+            .into_iter()
+            .last()
+            .expect("item")
+            .expect_err("exception");
         let ProviderError::Stream {
             kind: got,
             status: got_status,
@@ -708,7 +778,10 @@ async fn exceptions_mid_stream_are_typed_with_their_status() {
         assert_eq!(got, kind);
         assert_eq!(*got_status, Some(status));
         assert!(message.contains("happened"), "{message}");
-        assert!(!message.contains(TOKEN), "the session token is redacted: {message}");
+        assert!(
+            !message.contains(TOKEN),
+            "the session token is redacted: {message}"
+        );
         assert_eq!(error.is_retryable(), retried, "{kind}");
     }
 }
@@ -763,7 +836,10 @@ async fn a_stream_of_another_type_is_refused() {
         .await
         .err()
         .expect("not an event stream");
-    assert!(error.to_string().contains("vnd.amazon.eventstream"), "{error}");
+    assert!(
+        error.to_string().contains("vnd.amazon.eventstream"),
+        "{error}"
+    );
     // A whole JSON answer to a streamed request is read as one.
     server.push(Converse::tool_use("Person", r#"{"name":"Ada"}"#).reply());
     let events: Vec<StreamEvent> = client(&server.origin())

@@ -7,6 +7,7 @@
 //! streamed.
 
 use futures_util::StreamExt;
+use instructor::Error;
 use instructor::client::{PartialUpdate, RetryPolicy};
 use instructor::prelude::*;
 use instructor::providers::bedrock::{AwsCredentials, Bedrock, BedrockConfig};
@@ -16,7 +17,6 @@ use instructor::providers::testing::{
     bedrock::{self, Converse},
     openai::ChatCompletion,
 };
-use instructor::Error;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -95,7 +95,10 @@ async fn the_same_extraction_runs_on_openai_and_bedrock() {
         body["messages"],
         json!([{"role": "user", "content": [{"text": "Ada is 36."}]}])
     );
-    assert_eq!(body["toolConfig"]["toolChoice"], json!({"tool": {"name": "User"}}));
+    assert_eq!(
+        body["toolConfig"]["toolChoice"],
+        json!({"tool": {"name": "User"}})
+    );
     assert_eq!(
         body["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"]["required"],
         json!(["name", "age"])
@@ -106,9 +109,12 @@ async fn the_same_extraction_runs_on_openai_and_bedrock() {
 async fn partial_updates_and_items_stream_from_event_stream_frames() {
     let server = FakeProvider::start().await;
     server.push(
-        Converse::tool_use_fragments("User", [r#"{"name": "Gr"#, r#"ace", "#, r#""age": 8"#, "5}"])
-            .stream_reply()
-            .cut_at(&[7, 60, 61, 200]),
+        Converse::tool_use_fragments(
+            "User",
+            [r#"{"name": "Gr"#, r#"ace", "#, r#""age": 8"#, "5}"],
+        )
+        .stream_reply()
+        .cut_at(&[7, 60, 61, 200]),
     );
     server.push(
         Converse::tool_use_fragments(
@@ -157,7 +163,9 @@ async fn partial_updates_and_items_stream_from_event_stream_frames() {
         .map(|request| request.path().to_owned())
         .collect();
     assert!(
-        paths.iter().all(|path| path == &bedrock::converse_stream_path(CLAUDE)),
+        paths
+            .iter()
+            .all(|path| path == &bedrock::converse_stream_path(CLAUDE)),
         "{paths:?}"
     );
 }
@@ -228,14 +236,25 @@ async fn truncation_refusal_and_throttling() {
     while let Some(update) = updates.next().await {
         last = Some(update);
     }
-    assert!(matches!(last, Some(Err(Error::Truncated { .. }))), "{last:?}");
+    assert!(
+        matches!(last, Some(Err(Error::Truncated { .. }))),
+        "{last:?}"
+    );
 
-    server.push(Converse::text("Sorry.").stop_reason("guardrail_intervened").reply());
+    server.push(
+        Converse::text("Sorry.")
+            .stop_reason("guardrail_intervened")
+            .reply(),
+    );
     let error = extract_ada(&client).await.expect_err("refused");
     assert!(matches!(error, Error::Refusal { .. }), "{error:?}");
 
     // Throttled over HTTP, then mid-stream: both retried.
-    server.push(bedrock::error_reply(429, "ThrottlingException", "Too many requests"));
+    server.push(bedrock::error_reply(
+        429,
+        "ThrottlingException",
+        "Too many requests",
+    ));
     server.push(Converse::tool_use("User", r#"{"name": "Ada", "age": 36}"#).reply());
     let completion = client
         .extract::<User>()

@@ -156,7 +156,10 @@ async fn bedrock_extracts_streams_and_answers_over_signed_converse() {
         ]
     );
     let body = requests[0].json().cloned().expect("JSON");
-    assert_eq!(body["toolConfig"]["toolChoice"], serde_json::json!({"any": {}}));
+    assert_eq!(
+        body["toolConfig"]["toolChoice"],
+        serde_json::json!({"any": {}})
+    );
     assert_eq!(server.remaining(), 0);
 }
 

@@ -112,7 +112,10 @@ impl ModelFamily {
             ModelFamily::Anthropic
         } else if model.contains("amazon.nova") {
             ModelFamily::Nova
-        } else if model.contains("mistral.") || model.contains("mistral") || model.contains("pixtral") {
+        } else if model.contains("mistral.")
+            || model.contains("mistral")
+            || model.contains("pixtral")
+        {
             ModelFamily::Mistral
         } else if model.contains("meta.") || model.contains("llama") {
             ModelFamily::Llama
@@ -198,7 +201,9 @@ impl AwsCredentials {
 }
 
 fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }
 
 /// The region of `AWS_REGION`, else `AWS_DEFAULT_REGION`.
@@ -298,8 +303,16 @@ impl BedrockConfig {
     /// The URL of `model`'s Converse (or, `streaming`, ConverseStream) endpoint, the
     /// model id percent-encoded as one path segment.
     pub fn endpoint(&self, model: &str, streaming: bool) -> String {
-        let operation = if streaming { "converse-stream" } else { "converse" };
-        format!("{}/model/{}/{operation}", self.base(), encode_segment(model))
+        let operation = if streaming {
+            "converse-stream"
+        } else {
+            "converse"
+        };
+        format!(
+            "{}/model/{}/{operation}",
+            self.base(),
+            encode_segment(model)
+        )
     }
 }
 
@@ -404,8 +417,13 @@ impl Bedrock {
         })?;
         let body = self.body_bytes(request)?;
         let url = self.config.endpoint(&request.model, streaming);
-        let headers =
-            sign::signed_headers(credentials, &self.config.region, &url, &body, SystemTime::now())?;
+        let headers = sign::signed_headers(
+            credentials,
+            &self.config.region,
+            &url,
+            &body,
+            SystemTime::now(),
+        )?;
         Ok((Endpoint::new(url), body, headers))
     }
 
@@ -538,11 +556,22 @@ mod tests {
             ModelFamily::of("us.anthropic.claude-3-7-sonnet-20250219-v1:0"),
             ModelFamily::Anthropic
         );
-        assert_eq!(ModelFamily::of("meta.llama3-1-70b-instruct-v1:0"), ModelFamily::Llama);
-        assert_eq!(ModelFamily::of("mistral.mistral-large-2407-v1:0"), ModelFamily::Mistral);
-        assert_eq!(ModelFamily::of("us.amazon.nova-pro-v1:0"), ModelFamily::Nova);
         assert_eq!(
-            ModelFamily::of("arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-2-90b-instruct-v1:0"),
+            ModelFamily::of("meta.llama3-1-70b-instruct-v1:0"),
+            ModelFamily::Llama
+        );
+        assert_eq!(
+            ModelFamily::of("mistral.mistral-large-2407-v1:0"),
+            ModelFamily::Mistral
+        );
+        assert_eq!(
+            ModelFamily::of("us.amazon.nova-pro-v1:0"),
+            ModelFamily::Nova
+        );
+        assert_eq!(
+            ModelFamily::of(
+                "arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-2-90b-instruct-v1:0"
+            ),
             ModelFamily::Llama
         );
         assert_eq!(ModelFamily::of("cohere.command-r-v1:0"), ModelFamily::Other);

@@ -12,7 +12,9 @@
 
 use super::ModelFamily;
 use crate::openai::wire_name;
-use instructor_core::chat::{ChatRequest, ContentPart, Message, Mode, OutputSpec, ProviderError, Role};
+use instructor_core::chat::{
+    ChatRequest, ContentPart, Message, Mode, OutputSpec, ProviderError, Role,
+};
 use instructor_core::media::MediaSource;
 use instructor_core::schema::{Dialect, RenderedSchema, RootSchema, rendered};
 use serde::Serialize;
@@ -399,8 +401,8 @@ impl<'a> Builder<'a> {
                     content.push(ToolResultContent::Text(Cow::Borrowed("(empty)")));
                 }
                 // `status` is taken by Claude and Nova; the others read the error text.
-                let status = (message.is_error && self.family.takes_tool_status())
-                    .then_some("error");
+                let status =
+                    (message.is_error && self.family.takes_tool_status()).then_some("error");
                 self.push(
                     "user",
                     Block::ToolResult(ToolResultBlock {
@@ -614,7 +616,10 @@ mod tests {
 
     #[test]
     fn document_names_keep_only_what_converse_takes() {
-        assert_eq!(document_name(Some("Q3 report: final.pdf"), 1), "Q3 report final pdf");
+        assert_eq!(
+            document_name(Some("Q3 report: final.pdf"), 1),
+            "Q3 report final pdf"
+        );
         assert_eq!(document_name(Some("  ***  "), 2), "document-2");
         assert_eq!(document_name(None, 3), "document-3");
     }

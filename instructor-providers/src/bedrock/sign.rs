@@ -23,7 +23,8 @@ pub(crate) fn signed_headers(
     body: &[u8],
     time: SystemTime,
 ) -> Result<HeaderMap, ProviderError> {
-    let failed = |what: &str| ProviderError::Unsupported(format!("cannot sign the request: {what}"));
+    let failed =
+        |what: &str| ProviderError::Unsupported(format!("cannot sign the request: {what}"));
     let identity = Credentials::new(
         credentials.access_key_id.clone(),
         credentials.secret_access_key.expose().to_owned(),

@@ -21,9 +21,7 @@ use crate::http::redact::{MAX_BODY_BYTES, Redactor, truncated};
 use aws_smithy_eventstream::frame::read_message_from;
 use aws_smithy_types::event_stream::Message;
 use futures_core::Stream;
-use instructor_core::chat::{
-    ContentPart, EventStream, MAX_TOOL_CALLS, ProviderError, StreamEvent,
-};
+use instructor_core::chat::{ContentPart, EventStream, MAX_TOOL_CALLS, ProviderError, StreamEvent};
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -66,7 +64,12 @@ impl FrameDecoder {
             return Ok(None);
         }
         let word = |at: usize| {
-            u32::from_be_bytes([pending[at], pending[at + 1], pending[at + 2], pending[at + 3]])
+            u32::from_be_bytes([
+                pending[at],
+                pending[at + 1],
+                pending[at + 2],
+                pending[at + 3],
+            ])
         };
         let (total, prelude_crc) = (word(0), word(8));
         let computed = crc32fast::hash(&pending[..8]);

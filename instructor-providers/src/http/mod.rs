@@ -263,9 +263,7 @@ impl Transport {
     ) -> Result<(WholeBody, Option<HeaderValue>), ProviderError> {
         let url = endpoint.as_str();
         let exchange = async {
-            let response = self
-                .send(endpoint, body, false, None, Some(signed))
-                .await?;
+            let response = self.send(endpoint, body, false, None, Some(signed)).await?;
             let header_id = request_id_value(response.headers()).cloned();
             let bytes = self.success_body(response, url).await?;
             Ok((bytes, header_id))

@@ -345,7 +345,10 @@ pub fn exception_frame(kind: &str, message: &str) -> Vec<u8> {
 /// `x-amzn-ErrorType` header (`ThrottlingException`, `ValidationException`, ...).
 pub fn error_reply(status: u16, kind: &str, message: &str) -> Reply {
     Reply::json(status, json!({"message": message}))
-        .header("x-amzn-errortype", &format!("{kind}:http://internal.amazon.com/"))
+        .header(
+            "x-amzn-errortype",
+            &format!("{kind}:http://internal.amazon.com/"),
+        )
         .header("x-amzn-requestid", REQUEST_ID)
 }
 
@@ -412,7 +415,10 @@ pub fn verify_signature(
     let mut signed_headers = None;
     let mut signature = None;
     for part in rest.split(',') {
-        let (name, value) = part.trim().split_once('=').ok_or("a malformed authorization")?;
+        let (name, value) = part
+            .trim()
+            .split_once('=')
+            .ok_or("a malformed authorization")?;
         match name {
             "Credential" => credential = Some(value),
             "SignedHeaders" => signed_headers = Some(value),
@@ -446,12 +452,11 @@ pub fn verify_signature(
             return Err(format!("`{required}` is not signed"));
         }
     }
-    if let Some(token) = &credentials.session_token {
-        if !names.contains(&"x-amz-security-token")
-            || request.header("x-amz-security-token") != Some(token.expose())
-        {
-            return Err("the session token is missing or not signed".into());
-        }
+    if let Some(token) = &credentials.session_token
+        && (!names.contains(&"x-amz-security-token")
+            || request.header("x-amz-security-token") != Some(token.expose()))
+    {
+        return Err("the session token is missing or not signed".into());
     }
     let mut canonical_headers = String::new();
     for name in &names {
@@ -505,8 +510,7 @@ pub fn verify_signature(
     let expected = hex::encode(hmac(&key, string_to_sign.as_bytes()));
     if expected != signature {
         return Err(
-            "The request signature we calculated does not match the signature you provided."
-                .into(),
+            "The request signature we calculated does not match the signature you provided.".into(),
         );
     }
     Ok(())
