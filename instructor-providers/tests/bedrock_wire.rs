@@ -864,3 +864,45 @@ async fn no_credentials_is_an_error_before_sending() {
     assert!(error.to_string().contains("AWS_ACCESS_KEY_ID"), "{error}");
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed_and_echoed_tokens_never_show() {
+    let server = FakeProvider::start().await;
+    server.push(Reply::redirect(307, "https://elsewhere.example/steal"));
+    let error = client(&server.origin())
+        .complete(&request(CLAUDE, Mode::Tools))
+        .await
+        .expect_err("a redirect");
+    assert!(
+        matches!(error, ProviderError::Redirect { status: 307, .. }),
+        "{error:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
+
+    // The session token echoed in the answer's text and a tool call's input.
+    let echo = Converse::text_fragments([&TOKEN[..10], &TOKEN[10..]])
+        .and_tool_use("Person", &format!(r#"{{"name":"{TOKEN}"}}"#));
+    server.push(echo.reply());
+    let whole = client(&server.origin())
+        .complete(&request(CLAUDE, Mode::Tools))
+        .await
+        .expect("whole");
+    let shown = format!("{whole:?}");
+    assert!(!shown.contains(TOKEN), "{shown}");
+    server.push(echo.stream_reply());
+    let events: Vec<StreamEvent> = client(&server.origin())
+        .stream(&request(CLAUDE, Mode::Tools))
+        .await
+        .expect("opened")
+        .map(|e| e.expect("event"))
+        .collect()
+        .await;
+    let arguments: String = events
+        .iter()
+        .filter_map(|event| match event {
+            StreamEvent::ToolArgumentsDelta { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(!arguments.contains(TOKEN), "{arguments}");
+}

@@ -3,8 +3,8 @@
 //! every request's SigV4 signature checked by the fake: the same extraction as on
 //! OpenAI with only the client changed; `.partial()` and `.iter()`; a re-ask answering
 //! the failed `toolUse` with an error `toolResult`; Llama asked for the tool rather than
-//! forced; truncation, guardrail refusals and throttling retried; plain text whole and
-//! streamed.
+//! forced; truncation, guardrail refusals and throttling retried; prompted JSON read
+//! leniently; plain text whole and streamed.
 
 use futures_util::StreamExt;
 use instructor::Error;
@@ -29,6 +29,7 @@ struct User {
 
 const CLAUDE: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
 const LLAMA: &str = "meta.llama3-1-70b-instruct-v1:0";
+const MISTRAL: &str = "mistral.mistral-large-2407-v1:0";
 const REGION: &str = "us-west-2";
 const SECRET: &str = "bedrock-test-secret-key-0123456789";
 
@@ -305,4 +306,47 @@ async fn plain_text_whole_and_streamed() {
     let bodies = bodies(&server);
     assert_eq!(bodies[0]["inferenceConfig"]["maxTokens"], 20);
     assert!(bodies[0].get("toolConfig").is_none());
+}
+
+#[tokio::test]
+async fn prompted_json_reads_the_text_leniently_with_the_schema_in_system() {
+    let server = FakeProvider::start().await;
+    server.push(Converse::text(r#"{"name": "Ada", "age": 36}"#).reply());
+    server.push(
+        Converse::text_fragments([
+            "Here it is:\n```json\n{\"name\": \"Ada\",",
+            " \"age\": 36,}\n```",
+        ])
+        .stream_reply(),
+    );
+    let client = bedrock_client(&server, MISTRAL);
+    let user = client
+        .extract::<User>()
+        .mode(Mode::Json)
+        .user("Ada is 36.")
+        .await
+        .expect("json");
+    assert_eq!(user.age, 36);
+    let mut updates = client
+        .extract::<User>()
+        .mode(Mode::MdJson)
+        .user("Ada is 36.")
+        .partial();
+    let mut done = None;
+    while let Some(update) = updates.next().await {
+        if let PartialUpdate::Done(completion) = update.expect("an update") {
+            done = Some(completion.value);
+        }
+    }
+    assert_eq!(done.map(|user| user.name), Some("Ada".to_owned()));
+    for body in bodies(&server) {
+        assert!(body.get("toolConfig").is_none(), "{body:#}");
+        assert!(
+            body["system"][0]["text"]
+                .as_str()
+                .is_some_and(|text| text.contains("\"age\"")),
+            "core's schema prompt is hoisted into `system`: {:#}",
+            body["system"]
+        );
+    }
 }
