@@ -79,3 +79,33 @@ pub async fn native_client(
     }
     (offline(server.base_url()), Some(server))
 }
+
+/// The client for AWS Bedrock when `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+/// `AWS_REGION` (or `AWS_DEFAULT_REGION`) are set (model `BEDROCK_MODEL`, default
+/// Claude 3.5 Haiku), or else for the local fake provider speaking Converse with
+/// scripted answers, checking each request's SigV4 signature against test credentials.
+#[allow(dead_code)] // Only the Bedrock example uses it.
+pub async fn bedrock_client(offline_answers: Vec<Reply>) -> (Client, Option<FakeProvider>) {
+    use instructor::providers::bedrock::{AwsCredentials, Bedrock, BedrockConfig, region_from_env};
+    let model = std::env::var("BEDROCK_MODEL")
+        .unwrap_or_else(|_| "anthropic.claude-3-5-haiku-20241022-v1:0".to_owned());
+    if AwsCredentials::from_env().is_some() && region_from_env().is_some() {
+        let config = BedrockConfig::from_env();
+        println!("Asking Bedrock in {} (model {model}).", config.region);
+        return (Client::new(Bedrock::new(config)).with_model(model), None);
+    }
+    println!(
+        "No AWS credentials and region: running offline against the local fake provider speaking Bedrock's Converse API (signatures checked)."
+    );
+    let server = FakeProvider::start().await;
+    let credentials = AwsCredentials::new("AKIDEXAMPLE", "offline-example-secret-key");
+    instructor::providers::testing::bedrock::require_signature(&server, &credentials, "us-east-1");
+    for answer in offline_answers {
+        server.push(answer);
+    }
+    let config = BedrockConfig::new("us-east-1", credentials).with_base_url(server.origin());
+    (
+        Client::new(Bedrock::new(config)).with_model(model),
+        Some(server),
+    )
+}

@@ -6,6 +6,7 @@
 //! - [`openai`]: OpenAI Chat Completions, and every server that speaks it;
 //! - [`anthropic`]: Anthropic's Messages API (tools, structured outputs, thinking,
 //!   prompt caching);
+//! - [`bedrock`]: AWS Bedrock's Converse API (SigV4, binary event streams);
 //! - [`model_spec`]: `"provider/model"` strings across all of them;
 //! - [`presets`]: base URL, auth and capabilities of 17 OpenAI-compatible hosts, and
 //!   `"provider/model"` strings;
@@ -22,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
 mod http;

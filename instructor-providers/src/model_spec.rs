@@ -1,6 +1,7 @@
 //! `"provider/model"` strings across every provider: the OpenAI-compatible presets
 //! (`openai/gpt-4o-mini`, `ollama/llama3.1`, `groq/...`) and the native clients
-//! (`anthropic/claude-sonnet-4-5`, `gemini/gemini-2.5-flash`, `vertex_ai/gemini-2.5-pro`),
+//! (`anthropic/claude-sonnet-4-5`, `gemini/gemini-2.5-flash`, `vertex_ai/gemini-2.5-pro`,
+//! `bedrock/anthropic.claude-3-5-haiku-20241022-v1:0`),
 //! each configured from its environment variables.
 //!
 //! ```
@@ -29,6 +30,7 @@ use std::sync::Arc;
 /// The providers with their own wire format (the presets speak OpenAI's).
 pub const NATIVE: &[&str] = &[
     "anthropic",
+    "bedrock",
     "cohere",
     "gemini",
     "openai_responses",
@@ -64,6 +66,7 @@ pub fn from_env(spec: &str) -> Result<Resolved, ModelSpecError> {
         "google" | "gemini" => Some("gemini"),
         "vertex" | "vertexai" | "vertex_ai" | "vertex-ai" => Some("vertex_ai"),
         "anthropic" => Some("anthropic"),
+        "bedrock" | "aws_bedrock" | "aws-bedrock" => Some("bedrock"),
         "cohere" => Some("cohere"),
         "openai_responses" | "openai-responses" | "responses" => Some("openai_responses"),
         _ => None,
@@ -79,6 +82,13 @@ pub fn from_env(spec: &str) -> Result<Resolved, ModelSpecError> {
                 (Arc::new(Anthropic::new(config)), mode)
             }
             "gemini" => (Arc::new(Gemini::from_env()), gemini::PREFERRED_MODE),
+            // AWS credentials and region from the environment; the mode by model family.
+            "bedrock" => (
+                Arc::new(crate::bedrock::Bedrock::from_env()),
+                crate::bedrock::ModelFamily::of(model)
+                    .capabilities()
+                    .preferred_mode(),
+            ),
             "openai_responses" => (
                 Arc::new(crate::responses::OpenAiResponses::from_env()),
                 Mode::Tools,
@@ -132,7 +142,9 @@ mod tests {
         let error = from_env("acme/model").expect_err("unknown");
         let message = error.to_string();
         assert!(
-            message.contains("anthropic, cohere, gemini, openai_responses, vertex_ai, openai"),
+            message.contains(
+                "anthropic, bedrock, cohere, gemini, openai_responses, vertex_ai, openai"
+            ),
             "{message}"
         );
         assert!(matches!(
@@ -142,6 +154,18 @@ mod tests {
         assert!(matches!(
             from_env("anthropic"),
             Err(ModelSpecError::MissingProvider(_))
+        ));
+    }
+
+    #[test]
+    fn bedrock_models_resolve_with_their_path_intact() {
+        let resolved = from_env("bedrock/meta.llama3-1-70b-instruct-v1:0").expect("bedrock");
+        assert_eq!(resolved.provider.name(), "bedrock");
+        assert_eq!(resolved.model, "meta.llama3-1-70b-instruct-v1:0");
+        assert_eq!(resolved.mode, Mode::Tools);
+        assert!(matches!(
+            from_env("bedrock/"),
+            Err(ModelSpecError::MissingModel(_))
         ));
     }
 

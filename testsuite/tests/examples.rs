@@ -13,6 +13,8 @@ use instructor::providers::testing::{FakeProvider, Reply};
 
 #[path = "../../examples/anthropic.rs"]
 mod anthropic;
+#[path = "../../examples/bedrock.rs"]
+mod bedrock;
 #[path = "../../examples/citations.rs"]
 mod citations;
 #[path = "../../examples/classification.rs"]
@@ -132,6 +134,41 @@ async fn gemini_streams_json_schema_output_and_forces_a_call() {
 }
 
 #[tokio::test]
+async fn bedrock_extracts_streams_and_answers_over_signed_converse() {
+    use instructor::providers::bedrock::{AwsCredentials, Bedrock, BedrockConfig};
+    use instructor::providers::testing::bedrock as fake;
+    let server = FakeProvider::start().await;
+    let credentials = AwsCredentials::new("AKIDEXAMPLE", "examples-test-secret-key");
+    fake::require_signature(&server, &credentials, "eu-west-1");
+    for answer in bedrock::offline_answers() {
+        server.push(answer);
+    }
+    let config = BedrockConfig::new("eu-west-1", credentials).with_base_url(server.origin());
+    let model = "mistral.mistral-large-2407-v1:0";
+    let client = Client::new(Bedrock::new(config)).with_model(model);
+    let found = bedrock::run(&client).await.expect("the example");
+    assert_eq!((found.user.name.as_str(), found.user.age), ("Jason", 25));
+    assert!(found.partials >= 2, "{}", found.partials);
+    let names: Vec<&str> = found.users.iter().map(|user| user.name.as_str()).collect();
+    assert_eq!(names, ["Ada", "Grace"]);
+    assert_eq!(found.capital, "Riga.");
+    let requests = server.requests();
+    let paths: Vec<&str> = requests.iter().map(|request| request.path()).collect();
+    assert_eq!(
+        paths,
+        [
+            fake::converse_path(model),
+            fake::converse_stream_path(model),
+            fake::converse_stream_path(model),
+            fake::converse_path(model),
+        ]
+    );
+    let body = requests[0].json().cloned().expect("JSON");
+    assert_eq!(
+        body["toolConfig"]["toolChoice"],
+        serde_json::json!({"any": {}})
+    );
+    assert_eq!(server.remaining(), 0);
 async fn cohere_forces_a_tool_streams_json_schema_output_and_answers_text() {
     use instructor::providers::cohere::{Cohere, CohereConfig};
     let server = FakeProvider::start().await;

@@ -108,8 +108,9 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 
 /// The header [`request_id`] reads.
 pub(crate) fn request_id_value(headers: &HeaderMap) -> Option<&HeaderValue> {
-    static NAMES: [HeaderName; 3] = [
+    static NAMES: [HeaderName; 4] = [
         HeaderName::from_static("x-request-id"),
+        HeaderName::from_static("x-amzn-requestid"),
         HeaderName::from_static("apim-request-id"),
         HeaderName::from_static("request-id"),
     ];

@@ -147,7 +147,9 @@ impl Transport {
     ) -> Result<(WholeBody, Option<HeaderValue>), ProviderError> {
         let url = endpoint.as_str();
         let exchange = async {
-            let response = self.send(endpoint, body, false, authorization).await?;
+            let response = self
+                .send(endpoint, body, false, authorization, None)
+                .await?;
             // Kept as the header's value (shared, not copied): read only when the body
             // has no id.
             let header_id = request_id_value(response.headers()).cloned();
@@ -176,7 +178,7 @@ impl Transport {
     ) -> Result<Opened, ProviderError> {
         let url = endpoint.as_str();
         let response = self
-            .within_timeout(self.send(endpoint, body, true, authorization), url)
+            .within_timeout(self.send(endpoint, body, true, authorization, None), url)
             .await?;
         let content_type = response
             .headers()
@@ -252,6 +254,79 @@ impl Transport {
         Ok(Opened::Events(Box::pin(bytes)))
     }
 
+    /// A whole exchange as [`Transport::whole`], with headers made for this one request
+    /// (a signature over its body: AWS SigV4).
+    pub(crate) async fn whole_signed(
+        &self,
+        endpoint: &Endpoint,
+        body: Vec<u8>,
+        signed: &HeaderMap,
+    ) -> Result<(WholeBody, Option<HeaderValue>), ProviderError> {
+        let url = endpoint.as_str();
+        let exchange = async {
+            let response = self.send(endpoint, body, false, None, Some(signed)).await?;
+            let header_id = request_id_value(response.headers()).cloned();
+            let bytes = self.success_body(response, url).await?;
+            Ok((bytes, header_id))
+        };
+        self.within_timeout(exchange, url).await
+    }
+
+    /// Opens a streamed exchange whose events are binary frames of `media_type` (AWS
+    /// `application/vnd.amazon.eventstream`), with headers made for this one request: a
+    /// JSON answer is read whole, an answer of another type is an error, and the frames'
+    /// bytes are bounded in total and per wait as an SSE stream's.
+    pub(crate) async fn open_binary_stream(
+        &self,
+        endpoint: &Endpoint,
+        body: Vec<u8>,
+        signed: &HeaderMap,
+        expected: &str,
+    ) -> Result<Opened, ProviderError> {
+        let url = endpoint.as_str();
+        let response = self
+            .within_timeout(self.send(endpoint, body, false, None, Some(signed)), url)
+            .await?;
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let media_type = content_type.as_deref().map(media_type);
+        if media_type.as_deref().is_some_and(is_json_media_type) {
+            let header_id = request_id_value(response.headers()).cloned();
+            let bytes = self
+                .within_timeout(self.success_body(response, url), url)
+                .await?;
+            return Ok(Opened::Whole {
+                body: bytes,
+                request_id: header_id,
+            });
+        }
+        if media_type.as_deref() != Some(expected) {
+            let what = match &content_type {
+                Some(content_type) => format!("`{}`", self.redactor.id(content_type.clone())),
+                None => "no content type".to_owned(),
+            };
+            return Err(ProviderError::Decode {
+                message: format!("the streamed answer is {what}, not `{expected}`"),
+                body: String::new(),
+            });
+        }
+        let shown_url = display_url(url);
+        let chunks = response.bytes_stream().map(move |chunk| {
+            chunk.map_err(|error| ProviderError::Transport {
+                message: format!("the stream from {shown_url} broke: {}", cause(&error)),
+            })
+        });
+        let rest = Stalled::new(chunks, self.timeout, display_url(url));
+        let limit = self.max_response_bytes;
+        let redactor = self.redactor.clone();
+        let bytes = limit_total(rest, limit, self.head_len(), move |head| {
+            too_large(limit, head, &redactor)
+        });
+        Ok(Opened::Events(Box::pin(bytes)))
+    }
+
     /// Sends `body` to `url` (with `authorization`, for a token fetched per request),
     /// turning a non-2xx answer into [`ProviderError::Status`] and a 3xx into
     /// [`ProviderError::Redirect`].
@@ -261,6 +336,7 @@ impl Transport {
         body: Vec<u8>,
         streaming: bool,
         authorization: Option<&HeaderValue>,
+        signed: Option<&HeaderMap>,
     ) -> Result<reqwest::Response, ProviderError> {
         let url = endpoint.as_str();
         let client = self
@@ -278,6 +354,9 @@ impl Transport {
         };
         if let Some(authorization) = authorization {
             builder = builder.header(reqwest::header::AUTHORIZATION, authorization.clone());
+        }
+        if let Some(signed) = signed {
+            builder = builder.headers(signed.clone());
         }
         if !self.has_content_type {
             builder = builder.header(

@@ -10,7 +10,8 @@
 //!
 //! The server itself knows nothing of any provider's format: a route is a path. The
 //! provider-specific part is the body builders, one module per wire format:
-//! [`openai`] (Chat Completions), [`anthropic`] (Messages) and [`gemini`]
+//! [`openai`] (Chat Completions), [`anthropic`] (Messages), [`bedrock`] (Converse,
+//! binary event streams, a SigV4 check) and [`gemini`]
 //! (`generateContent` and `streamGenerateContent`), each with its path constant or
 //! function and a builder with `to_json`/`to_sse_events`.
 //!
@@ -60,6 +61,7 @@ mod reply;
 mod server;
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
 pub mod openai;

@@ -91,6 +91,20 @@ pub struct FakeProvider {
 #[derive(Debug, Default)]
 struct Shared {
     state: Mutex<State>,
+    guard: Mutex<Option<Guard>>,
+}
+
+/// A check of every request before its reply (a signature): `Some(reply)` answers it
+/// instead of the queue.
+type GuardFn = dyn Fn(&RecordedRequest) -> Option<Reply> + Send + Sync;
+
+#[derive(Clone)]
+struct Guard(Arc<GuardFn>);
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Guard")
+    }
 }
 
 #[derive(Debug, Default)]
@@ -237,6 +251,20 @@ impl FakeProvider {
             .entry(strip_query(path).to_owned())
             .or_default()
             .push_back(reply);
+    }
+
+    /// Checks every request from now on with `guard` before its scripted reply: a
+    /// request it answers `Some(reply)` for gets that reply (a 403 for a bad signature,
+    /// say) and leaves the queues as they are. A new guard replaces the old.
+    pub fn set_guard(
+        &self,
+        guard: impl Fn(&RecordedRequest) -> Option<Reply> + Send + Sync + 'static,
+    ) {
+        *self
+            .shared
+            .guard
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Guard(Arc::new(guard)));
     }
 
     /// How many scripted replies are still queued (global and per path), to check that a
@@ -551,7 +579,16 @@ async fn handle(
         body,
         json,
     };
+    let guard = shared
+        .guard
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let refused = guard.and_then(|guard| (guard.0)(&recorded));
     shared.lock().requests.push(recorded);
+    if let Some(reply) = refused {
+        return Ok(reply.into_response());
+    }
 
     if let Some(err) = parse_error.filter(|_| declared_json) {
         let message = format!("request body declared JSON does not parse: {err}");
