@@ -169,6 +169,9 @@ async fn bedrock_extracts_streams_and_answers_over_signed_converse() {
         serde_json::json!({"any": {}})
     );
     assert_eq!(server.remaining(), 0);
+}
+
+#[tokio::test]
 async fn cohere_forces_a_tool_streams_json_schema_output_and_answers_text() {
     use instructor::providers::cohere::{Cohere, CohereConfig};
     let server = FakeProvider::start().await;
