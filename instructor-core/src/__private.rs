@@ -7,8 +7,7 @@ pub use crate::partial::fields::{
     FieldInfo, FieldMut, FieldRef, PartialFields, SlotMut, SlotRef, States,
     accepts_key as fields_accepts_key, apply as fields_apply, debug as fields_debug,
     deserialize as deserialize_partial, eq as fields_eq, mark_complete as fields_mark_complete,
-    serialize as serialize_partial, validate_partial as fields_validate_partial, write_field,
-    write_flattened,
+    serialize as serialize_partial, validate_partial as fields_validate_partial,
 };
 pub use crate::partial::leaf::apply_complete;
 pub use crate::partial::tagged::{

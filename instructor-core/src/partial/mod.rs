@@ -322,3 +322,17 @@ pub trait PartialSink {
         scratch: &mut Scratch,
     ) -> Result<Changed, PartialError>;
 }
+
+/// Every generated partial struct is a sink, routed by its field table (one impl here
+/// rather than one per derived type).
+impl<P: fields::PartialFields> PartialSink for P {
+    #[inline]
+    fn apply(
+        &mut self,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError> {
+        fields::apply(self, path, event, scratch)
+    }
+}
