@@ -16,6 +16,9 @@ pub use crate::partial::tagged::{
     serialize as tagged_serialize, struct_content_from as tagged_struct_content_from,
     unit_apply_existing as tagged_unit_apply_existing,
 };
+pub use crate::partial::unit::{
+    UnitVariants, deserialize as unit_deserialize, serialize as unit_serialize,
+};
 pub use crate::partial::{
     Changed, CompleteFields, Event, FieldState, HasPartial, PartialError, PartialSink, PathSegment,
     Scratch,
@@ -33,7 +36,7 @@ pub use std::borrow::Cow;
 pub use std::clone::Clone;
 pub use std::default::Default;
 pub use std::fmt;
-pub use std::marker::{Send, Sized, Sync, Unpin};
+pub use std::marker::{Copy, Send, Sized, Sync, Unpin};
 pub use std::ops::FnMut;
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};

@@ -14,6 +14,7 @@
 pub mod fields;
 pub(crate) mod leaf;
 pub mod tagged;
+pub mod unit;
 mod value;
 
 use serde::{Serialize, de::DeserializeOwned};
