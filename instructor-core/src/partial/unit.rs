@@ -145,6 +145,7 @@ mod tests {
         rust: &["Open", "InReview"],
     };
 
+    #[derive(Debug)]
     struct Status(u32);
 
     impl serde::Serialize for Status {
