@@ -357,7 +357,9 @@ impl<F: HasPartial> FieldRef for SlotRef<'_, F> {
     }
 
     fn present(&self) -> Option<&dyn erased_serde::Serialize> {
-        self.0.as_ref().map(|value| value as &dyn erased_serde::Serialize)
+        self.0
+            .as_ref()
+            .map(|value| value as &dyn erased_serde::Serialize)
     }
 
     fn validate_partial(
