@@ -7,8 +7,7 @@ pub use crate::partial::fields::{
     FieldInfo, FieldMut, FieldRef, PartialFields, SlotMut, SlotRef, States,
     accepts_key as fields_accepts_key, apply as fields_apply, debug as fields_debug,
     deserialize as deserialize_partial, eq as fields_eq, mark_complete as fields_mark_complete,
-    serialize as serialize_partial, validate_partial as fields_validate_partial, write_field,
-    write_flattened,
+    serialize as serialize_partial, validate_partial as fields_validate_partial,
 };
 pub use crate::partial::leaf::apply_complete;
 pub use crate::partial::tagged::{
@@ -16,6 +15,9 @@ pub use crate::partial::tagged::{
     content_path as tagged_content_path, deserialize as tagged_deserialize,
     serialize as tagged_serialize, struct_content_from as tagged_struct_content_from,
     unit_apply_existing as tagged_unit_apply_existing,
+};
+pub use crate::partial::unit::{
+    UnitVariants, deserialize as unit_deserialize, serialize as unit_serialize,
 };
 pub use crate::partial::{
     Changed, CompleteFields, Event, FieldState, HasPartial, PartialError, PartialSink, PathSegment,
@@ -34,7 +36,7 @@ pub use std::borrow::Cow;
 pub use std::clone::Clone;
 pub use std::default::Default;
 pub use std::fmt;
-pub use std::marker::{Send, Sized, Sync, Unpin};
+pub use std::marker::{Copy, Send, Sized, Sync, Unpin};
 pub use std::ops::FnMut;
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};

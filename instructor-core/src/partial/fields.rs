@@ -1,11 +1,14 @@
 //! `Serialize` and `Deserialize` of generated partial structs, driven by a table.
 //!
 //! The derive does not run a second serde derive on every partial: it emits a static
-//! table of field descriptors ([`FieldInfo`]) and two small `match`es (write field `i`,
-//! read field `i`), and the loops below do the rest. A serialized partial is the JSON
-//! object of its present fields under their wire names, plus `"$state"`: an object from
-//! the wire name of each present field to `"streaming"` or `"complete"`. Reading a
-//! partial back ignores `"$state"` (a state describes one stream, not the data).
+//! table of field descriptors ([`FieldInfo`]) and two small `match`es that lend field
+//! `i` out as a trait object ([`PartialFields::field_ref`] and
+//! [`PartialFields::field_mut`]), and the loops below do the rest, serde included
+//! (through `erased_serde`, so that no serde code is generic per field in the derive).
+//! A serialized partial is the JSON object of its present fields under their wire
+//! names, plus `"$state"`: an object from the wire name of each present field to
+//! `"streaming"` or `"complete"`. Reading a partial back ignores `"$state"` (a state
+//! describes one stream, not the data).
 
 use super::{
     Changed, CompleteFields, Event, HasPartial, PartialError, PathSegment, Scratch, WirePath,
@@ -125,23 +128,6 @@ pub trait PartialFields: Default + Sized {
     /// Which fields are complete.
     fn complete_fields(&self) -> &CompleteFields;
 
-    /// Writes field `index` into `map` when present; tells whether it was. A flattened
-    /// field writes its own members (see [`write_flattened`]).
-    fn write_field<M: SerializeMap>(
-        &self,
-        index: usize,
-        map: &mut M,
-        states: &mut States,
-    ) -> Result<bool, M::Error>;
-
-    /// Reads field `index` from `deserializer` (for a flattened field, from the object
-    /// of the members no other field took).
-    fn read_field<'de, D: Deserializer<'de>>(
-        &mut self,
-        index: usize,
-        deserializer: D,
-    ) -> Result<(), D::Error>;
-
     /// Shows field `index` to `visit` (nothing for an index past the last field).
     fn field_ref(&self, index: usize, visit: &mut dyn FnMut(&dyn FieldRef));
 
@@ -154,28 +140,28 @@ pub trait PartialFields: Default + Sized {
     );
 }
 
-/// Writes one present field of a partial.
-pub fn write_field<M: SerializeMap, T: Serialize>(
+/// Writes one present field of a partial under its wire name, or the members of a
+/// flattened field beside its parent's; tells whether the field was present.
+fn write_field<M: SerializeMap>(
     map: &mut M,
-    wire: &'static str,
-    value: &Option<T>,
+    info: &FieldInfo,
+    field: &dyn FieldRef,
+    states: &mut States,
 ) -> Result<bool, M::Error> {
-    match value {
-        Some(value) => map.serialize_entry(wire, value).map(|()| true),
+    match field.present() {
         None => Ok(false),
+        Some(value) if info.flatten => write_flattened(map, value, states),
+        Some(value) => map.serialize_entry(info.wire, value).map(|()| true),
     }
 }
 
 /// Writes the members of a flattened field beside the fields of its parent, and its
 /// field states into the parent's.
-pub fn write_flattened<M: SerializeMap, T: Serialize>(
+pub fn write_flattened<M: SerializeMap>(
     map: &mut M,
-    value: &Option<T>,
+    value: &dyn erased_serde::Serialize,
     states: &mut States,
 ) -> Result<bool, M::Error> {
-    let Some(value) = value else {
-        return Ok(false);
-    };
     let value = serde_json::to_value(value).map_err(ser::Error::custom)?;
     match value {
         serde_json::Value::Object(members) => {
@@ -207,10 +193,13 @@ pub fn serialize<P: PartialFields, S: Serializer>(
     let mut map = serializer.serialize_map(None)?;
     let mut states = States::default();
     let complete = partial.complete_fields();
-    for (index, field) in P::FIELDS.iter().enumerate() {
-        let present = partial.write_field(index, &mut map, &mut states)?;
-        if present && !field.flatten {
-            states.push(field.wire, complete.get(index as u32));
+    for (index, info) in P::FIELDS.iter().enumerate() {
+        let mut written = Ok(false);
+        partial.field_ref(index, &mut |field| {
+            written = write_field(&mut map, info, field, &mut states);
+        });
+        if written? && !info.flatten {
+            states.push(info.wire, complete.get(index as u32));
         }
     }
     map.serialize_entry(STATE_KEY, &states)?;
@@ -253,8 +242,7 @@ impl<'de, P: PartialFields> Visitor<'de> for PartialVisitor<P> {
             }
         }
         for (index, _) in P::FIELDS.iter().enumerate().filter(|(_, f)| f.flatten) {
-            partial
-                .read_field(index, serde_json::Value::Object(rest.clone()))
+            read_field(&mut partial, index, serde_json::Value::Object(rest.clone()))
                 .map_err(de::Error::custom)?;
         }
         Ok(partial)
@@ -270,8 +258,21 @@ impl<'de, P: PartialFields> DeserializeSeed<'de> for FieldSeed<'_, P> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        self.partial.read_field(self.index, deserializer)
+        read_field(self.partial, self.index, deserializer)
     }
+}
+
+/// Reads field `index` of a partial from `deserializer` (for a flattened field, from
+/// the object of the members no other field took).
+fn read_field<'de, P: PartialFields, D: Deserializer<'de>>(
+    partial: &mut P,
+    index: usize,
+    deserializer: D,
+) -> Result<(), D::Error> {
+    let mut erased = <dyn erased_serde::Deserializer<'de>>::erase(deserializer);
+    let mut result = Ok(());
+    partial.field_mut(index, &mut |field, _| result = field.read(&mut erased));
+    result.map_err(de::Error::custom)
 }
 
 // ---------------------------------------------------------------------------------
@@ -288,6 +289,9 @@ pub trait FieldRef {
 
     /// Whether `other` (the same field of another partial) holds an equal value.
     fn same(&self, other: &dyn FieldRef) -> bool;
+
+    /// The field's partial when present, for `Serialize`.
+    fn present(&self) -> Option<&dyn erased_serde::Serialize>;
 
     /// Runs the validation of what the field holds (see [`HasPartial::validate_partial`]).
     fn validate_partial(
@@ -322,6 +326,12 @@ pub trait FieldMut {
 
     /// Marks the field complete when present (`track`: it has a state of its own).
     fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool);
+
+    /// Replaces the field with what `deserializer` holds (`null`: absent).
+    fn read<'de>(
+        &mut self,
+        deserializer: &mut dyn erased_serde::Deserializer<'de>,
+    ) -> Result<(), erased_serde::Error>;
 }
 
 /// A field `Option<F::Partial>` seen as a [`FieldRef`].
@@ -344,6 +354,12 @@ impl<F: HasPartial> FieldRef for SlotRef<'_, F> {
             .as_any()
             .downcast_ref::<Option<F::Partial>>()
             .is_some_and(|other| other == self.0)
+    }
+
+    fn present(&self) -> Option<&dyn erased_serde::Serialize> {
+        self.0
+            .as_ref()
+            .map(|value| value as &dyn erased_serde::Serialize)
     }
 
     fn validate_partial(
@@ -400,6 +416,14 @@ impl<F: HasPartial> FieldMut for SlotMut<'_, F> {
 
     fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool) {
         crate::__private::mark_field::<F>(self.0, complete, index, track);
+    }
+
+    fn read<'de>(
+        &mut self,
+        deserializer: &mut dyn erased_serde::Deserializer<'de>,
+    ) -> Result<(), erased_serde::Error> {
+        *self.0 = erased_serde::deserialize(deserializer)?;
+        Ok(())
     }
 }
 

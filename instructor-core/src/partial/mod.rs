@@ -15,6 +15,7 @@ pub mod fields;
 pub(crate) mod leaf;
 mod route;
 pub mod tagged;
+pub mod unit;
 mod value;
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -326,4 +327,18 @@ pub trait PartialSink {
         event: &Event<'_>,
         scratch: &mut Scratch,
     ) -> Result<Changed, PartialError>;
+}
+
+/// Every generated partial struct is a sink, routed by its field table (one impl here
+/// rather than one per derived type).
+impl<P: fields::PartialFields> PartialSink for P {
+    #[inline]
+    fn apply(
+        &mut self,
+        path: &[PathSegment],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Changed, PartialError> {
+        fields::apply(self, path, event, scratch)
+    }
 }

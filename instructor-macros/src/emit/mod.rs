@@ -4,7 +4,7 @@ mod partial;
 mod schema;
 mod validate;
 
-use crate::model::{self, Model};
+use crate::model::{self, Body, Model};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
@@ -74,6 +74,12 @@ fn emit(model: &Model) -> TokenStream {
 /// structurally for every `&mut` they optimize, and the same chains overflowed there
 /// on `Unpin` once `Send` and `Sync` no longer did. Generic types keep the compiler's
 /// impls: their bounds depend on the parameters.
+///
+/// The partial needs no proof of its own: each of its fields is an
+/// `Option<<F as HasPartial>::Partial>`, whose `Send + Sync` the trait's bound on
+/// `Partial` already demands of every impl, a `serde_json::Value`, the field states, or
+/// (for tagged enums) a content struct made of the same. `Unpin` is a safe trait and
+/// nothing pins a partial's fields, so stating it needs no proof either.
 fn thread_safety(input: &syn::DeriveInput, model: &Model) -> TokenStream {
     if !input.generics.params.is_empty() {
         return TokenStream::new();
@@ -89,11 +95,11 @@ fn thread_safety(input: &syn::DeriveInput, model: &Model) -> TokenStream {
             .collect(),
         syn::Data::Union(_) => return TokenStream::new(),
     };
-    let (partial_owned, partial_fields) = partial::field_types(model);
-    let partial_impls = partial_owned.then(|| {
+    let partial_impls = partial::owns_type(model).then(|| {
         let partial = &model.partial_ident;
         quote! {
-            // SAFETY: every field of the partial is checked below to be `Send + Sync`.
+            // SAFETY: every field of the partial is `Send + Sync` by construction (see
+            // above): `HasPartial` demands it of every `Partial`.
             unsafe impl #krate::__private::Send for #partial {}
             // SAFETY: as above.
             unsafe impl #krate::__private::Sync for #partial {}
@@ -114,7 +120,6 @@ fn thread_safety(input: &syn::DeriveInput, model: &Model) -> TokenStream {
             #[allow(dead_code)]
             fn __every_field() {
                 #(__auto_traits::<#fields>();)*
-                #(__auto_traits::<#partial_fields>();)*
             }
         };
     }
@@ -141,30 +146,44 @@ fn extract_impl(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let (impl_generics, ty_generics, where_clause) =
         impl_generics(model, quote!(__ip::ExtractField));
-    let ident_str = ident.to_string();
+    let named = !matches!(model.body, Body::Transparent(_) | Body::Unit);
+    // The name is a literal unless it depends on the type parameters.
     let name = match &model.tool_name {
         Some(name) => quote!(__ip::Cow::Borrowed(#name)),
-        None => quote! {
-            match <Self as __ip::ExtractSchema>::schema_name() {
-                __ip::Some(name) => name,
-                __ip::None => __ip::Cow::Borrowed(#ident_str),
+        None if named && !model.type_params().is_empty() => {
+            let ident_str = ident.to_string();
+            quote! {
+                match <Self as __ip::ExtractSchema>::schema_name() {
+                    __ip::Some(name) => name,
+                    __ip::None => __ip::Cow::Borrowed(#ident_str),
+                }
             }
-        },
+        }
+        None if named => {
+            let name = &model.schema_name;
+            quote!(__ip::Cow::Borrowed(#name))
+        }
+        None => {
+            let ident_str = ident.to_string();
+            quote!(__ip::Cow::Borrowed(#ident_str))
+        }
     };
-    let description = match &model.description {
-        Some(text) => quote!(__ip::Some(__ip::Cow::Borrowed(#text))),
-        None => quote!(__ip::None),
-    };
+    // The trait's default says `None`.
+    let description = model.description.as_ref().map(|text| {
+        quote! {
+            #[inline]
+            fn description() -> __ip::Option<__ip::Cow<'static, str>> {
+                __ip::Some(__ip::Cow::Borrowed(#text))
+            }
+        }
+    });
     quote! {
         impl #impl_generics __ip::Extract for #ident #ty_generics #where_clause {
             #[inline]
             fn name() -> __ip::Cow<'static, str> {
                 #name
             }
-            #[inline]
-            fn description() -> __ip::Option<__ip::Cow<'static, str>> {
-                #description
-            }
+            #description
         }
     }
 }

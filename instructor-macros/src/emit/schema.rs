@@ -33,16 +33,14 @@ pub fn emit(model: &Model) -> TokenStream {
             if model.transparent && matches!(field.source, FieldSource::Type) =>
         {
             let ty = &field.ty;
-            quote!(<#ty as __ip::ExtractSchema>::MAY_BE_MISSING)
+            quote!(const MAY_BE_MISSING: bool = <#ty as __ip::ExtractSchema>::MAY_BE_MISSING;)
         }
-        _ => quote!(false),
+        // The trait's default.
+        _ => quote!(),
     };
     quote! {
         impl #impl_generics __ip::ExtractSchema for #ident #ty_generics #where_clause {
-            #[inline]
-            fn schema_name() -> __ip::Option<__ip::Cow<'static, str>> {
-                #schema_name
-            }
+            #schema_name
             #[inline]
             fn schema(__gen: &mut __ip::SchemaGenerator) -> __ip::Schema {
                 let mut __schema = #body;
@@ -50,23 +48,29 @@ pub fn emit(model: &Model) -> TokenStream {
                 #annotate
                 __schema
             }
-            const MAY_BE_MISSING: bool = #may_be_missing;
+            #may_be_missing
         }
     }
 }
 
 /// Named types (structs and enums) go to `$defs`; newtypes and unit structs are inlined
-/// where they are used, like the values they wrap.
+/// where they are used, like the values they wrap (the trait's default: no name).
 fn schema_name(model: &Model) -> TokenStream {
     if matches!(model.body, Body::Transparent(_) | Body::Unit) {
-        return quote!(__ip::None);
+        return quote!();
     }
     let name = &model.schema_name;
     let params = model.type_params();
-    if params.is_empty() {
+    let value = if params.is_empty() {
         quote!(__ip::Some(__ip::Cow::Borrowed(#name)))
     } else {
         quote!(__ip::Some(__ip::generic_name(#name, &[#(__ip::type_label::<#params>()),*])))
+    };
+    quote! {
+        #[inline]
+        fn schema_name() -> __ip::Option<__ip::Cow<'static, str>> {
+            #value
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 pub mod tagged;
+mod unit;
 
 /// Whether the enum's partial streams the fields of its variants once the tag is
 /// known: internally and adjacently tagged, not generic, no untagged variant.
@@ -20,6 +21,9 @@ pub fn streams(model: &Model, repr: &Repr, variants: &[Variant]) -> bool {
 pub fn emit(model: &Model, repr: &Repr, variants: &[Variant]) -> (TokenStream, TokenStream) {
     if streams(model, repr, variants) {
         return tagged::emit(model, repr, variants);
+    }
+    if unit::by_table(model, repr, variants) {
+        return unit::emit(model, variants);
     }
     let ip = ip(model);
     let krate = &model.krate;

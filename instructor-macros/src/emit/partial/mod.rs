@@ -4,7 +4,7 @@ mod delegate;
 mod enums;
 mod structs;
 
-use crate::model::{Body, Field, FieldSource, Model, VariantShape};
+use crate::model::{Body, Field, FieldSource, Model};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -19,37 +19,9 @@ pub fn emit(model: &Model) -> (TokenStream, TokenStream) {
     }
 }
 
-/// Whether the derive defines a partial type of its own (not an alias), and the types of
-/// every field of that partial, for the `Send + Sync` proof.
-pub fn field_types(model: &Model) -> (bool, Vec<TokenStream>) {
-    let krate = &model.krate;
-    match &model.body {
-        Body::Struct(fields) => {
-            let mut types: Vec<_> = fields.iter().map(|f| partial_type(f, krate)).collect();
-            types.push(quote!(#krate::__private::CompleteFields));
-            (true, types)
-        }
-        Body::Enum { repr, variants } => {
-            let streams = enums::streams(model, repr, variants);
-            let types = variants
-                .iter()
-                .flat_map(|v| match &v.shape {
-                    VariantShape::Unit => Vec::new(),
-                    VariantShape::Newtype(field) => vec![enums::mirror_field_type(field, krate)],
-                    VariantShape::Struct(_) if streams => {
-                        let content = enums::tagged::content_ident(&model.partial_ident, &v.ident);
-                        vec![quote!(#content)]
-                    }
-                    VariantShape::Struct(fields) => fields
-                        .iter()
-                        .map(|f| enums::mirror_field_type(f, krate))
-                        .collect(),
-                })
-                .collect();
-            (true, types)
-        }
-        Body::Transparent(_) | Body::Unit => (false, Vec::new()),
-    }
+/// Whether the derive defines a partial type of its own (not an alias of another's).
+pub fn owns_type(model: &Model) -> bool {
+    matches!(model.body, Body::Struct(_) | Body::Enum { .. })
 }
 
 pub(super) fn ip(model: &Model) -> TokenStream {

@@ -137,9 +137,7 @@ pub fn emit_named(
     } else if !required.is_empty() {
         (
             quote!(__ip::apply_until_present::<Self>(__path, __event, __scratch, &[#(#required),*])),
-            quote!(__ip::PartialSink::apply(
-                __partial, __path, __event, __scratch
-            )),
+            quote!(__ip::fields_apply(__partial, __path, __event, __scratch)),
         )
     } else {
         (
@@ -147,9 +145,7 @@ pub fn emit_named(
                 let _ = __scratch;
                 __ip::struct_apply_new::<Self::Partial>(__path, __event)
             },
-            quote!(__ip::PartialSink::apply(
-                __partial, __path, __event, __scratch
-            )),
+            quote!(__ip::fields_apply(__partial, __path, __event, __scratch)),
         )
     };
     let std_impls = std_impls_struct(partial, &generics, &names);
@@ -184,21 +180,6 @@ pub fn emit_named(
         let sink = sink_type(field, krate);
         quote!(#index => __visit(&mut __ip::SlotMut::<#sink>(&mut self.#name), &mut self.__instructor_complete),)
     });
-    let write_arms = fields
-        .iter()
-        .zip(&names)
-        .enumerate()
-        .map(|(index, (field, name))| {
-            if field.flatten {
-                quote!(#index => __ip::write_flattened(__map, &self.#name, __states),)
-            } else {
-                let wire = &field.wire;
-                quote!(#index => __ip::write_field(__map, #wire, &self.#name),)
-            }
-        });
-    let read_arms = names.iter().enumerate().map(
-        |(index, name)| quote!(#index => self.#name = __ip::serde::Deserialize::deserialize(__d)?,),
-    );
     let mut de_generics = generics.clone();
     de_generics.params.insert(0, syn::parse_quote!('__de));
     let (de_impl, _, _) = de_generics.split_for_impl();
@@ -209,31 +190,6 @@ pub fn emit_named(
             #[inline]
             fn complete_fields(&self) -> &__ip::CompleteFields {
                 &self.__instructor_complete
-            }
-
-            fn write_field<__M: __ip::serde::ser::SerializeMap>(
-                &self,
-                __index: usize,
-                __map: &mut __M,
-                __states: &mut __ip::States,
-            ) -> __ip::Result<bool, __M::Error> {
-                let _ = (&__map, &__states);
-                match __index {
-                    #(#write_arms)*
-                    _ => __ip::Ok(false),
-                }
-            }
-
-            fn read_field<'__de, __D: __ip::serde::Deserializer<'__de>>(
-                &mut self,
-                __index: usize,
-                __d: __D,
-            ) -> __ip::Result<(), __D::Error> {
-                match __index {
-                    #(#read_arms)*
-                    _ => { let _ = __d; }
-                }
-                __ip::Ok(())
             }
 
             #[inline]
@@ -283,17 +239,6 @@ pub fn emit_named(
     let impls = quote! {
         #std_impls
         #serde_impls
-        impl #p_impl __ip::PartialSink for #partial #p_ty #p_where {
-            #[inline]
-            fn apply(
-                &mut self,
-                __path: &[__ip::PathSegment],
-                __event: &__ip::Event<'_>,
-                __scratch: &mut __ip::Scratch,
-            ) -> __ip::Result<bool, __ip::PartialError> {
-                __ip::fields_apply(self, __path, __event, __scratch)
-            }
-        }
         impl #impl_generics __ip::HasPartial for #ident #ty_generics #where_clause {
             type Partial = #partial #p_ty;
 
