@@ -146,6 +146,14 @@ fn custom_check(
     value: TokenStream,
 ) -> TokenStream {
     let expr = &check.0;
+    // The value too, so that a wrong argument type is reported at the attribute.
+    let value: TokenStream = value
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(expr.span());
+            token
+        })
+        .collect();
     match expr {
         syn::Expr::Closure(_) => quote_spanned! {expr.span()=>
             __ip::custom_check::<#ty, _, _>(#expr, #value, __ctx, __path, __errors);
