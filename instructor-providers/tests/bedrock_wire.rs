@@ -881,7 +881,7 @@ async fn redirects_are_not_followed_and_echoed_tokens_never_show() {
 
     // The session token echoed in the answer's text and a tool call's input.
     let echo = Converse::text_fragments([&TOKEN[..10], &TOKEN[10..]])
-        .and_tool_use("Person", &format!(r#"{{"name":"{TOKEN}"}}"#));
+        .and_tool_use("Person", format!(r#"{{"name":"{TOKEN}"}}"#));
     server.push(echo.reply());
     let whole = client(&server.origin())
         .complete(&request(CLAUDE, Mode::Tools))

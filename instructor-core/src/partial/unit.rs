@@ -162,18 +162,21 @@ mod tests {
 
     #[test]
     fn writes_the_wire_name() {
-        assert_eq!(serde_json::to_string(&Status(1)).unwrap(), r#""in_review""#);
+        assert_eq!(
+            serde_json::to_string(&Status(1)).expect("reads"),
+            r#""in_review""#
+        );
     }
 
     #[test]
     fn reads_wire_names_aliases_and_the_map_form() {
         let read = |json: &str| serde_json::from_str::<Status>(json).map(|s| s.0);
-        assert_eq!(read(r#""open""#).unwrap(), 0);
-        assert_eq!(read(r#""reviewing""#).unwrap(), 1);
-        assert_eq!(read(r#"{"in_review": null}"#).unwrap(), 1);
+        assert_eq!(read(r#""open""#).expect("reads"), 0);
+        assert_eq!(read(r#""reviewing""#).expect("reads"), 1);
+        assert_eq!(read(r#"{"in_review": null}"#).expect("reads"), 1);
         assert_eq!(
             serde_json::from_value::<Status>(serde_json::json!("open"))
-                .unwrap()
+                .expect("reads")
                 .0,
             0
         );
@@ -181,7 +184,7 @@ mod tests {
 
     #[test]
     fn rejects_an_unknown_name_like_serde() {
-        let error = serde_json::from_str::<Status>(r#""closed""#).unwrap_err();
+        let error = serde_json::from_str::<Status>(r#""closed""#).expect_err("not a variant");
         assert!(
             error
                 .to_string()
