@@ -1,6 +1,7 @@
 //! One conformance suite, run against each provider's fake speaking that provider's
 //! wire (OpenAI Chat Completions, Anthropic Messages, Gemini, Cohere v2, OpenAI
-//! Responses), over real HTTP: create, with completion, partial, iterable, parallel
+//! Responses, Bedrock Converse with every request's signature checked), over real
+//! HTTP: create, with completion, partial, iterable, parallel
 //! tools (whole and streamed, end to end), re-ask, truncation, refusal, rate limit,
 //! overload, a mid-stream error, text and an image. The same extraction code runs on
 //! every provider; only the client and the fake's answers (built by the
@@ -16,12 +17,13 @@ use instructor::chat::ProviderError;
 use instructor::client::{PartialUpdate, RetryPolicy};
 use instructor::prelude::*;
 use instructor::providers::anthropic::{Anthropic, AnthropicConfig};
+use instructor::providers::bedrock;
 use instructor::providers::cohere::{Cohere, CohereConfig};
 use instructor::providers::gemini::{Gemini, GeminiConfig};
 use instructor::providers::openai::{OpenAi, OpenAiConfig};
 use instructor::providers::responses::{OpenAiResponses, ResponsesConfig};
 use instructor::providers::testing::{
-    FakeProvider, Reply, anthropic, cohere, gemini, openai, responses,
+    FakeProvider, Reply, anthropic, bedrock as fake_bedrock, cohere, gemini, openai, responses,
 };
 use instructor::{Error, Image};
 use serde_json::{Value, json};
@@ -81,8 +83,8 @@ type Refusal = (Reply, fn(&Error) -> bool);
 trait Wire {
     /// The provider's name, as the ledger shows it.
     const NAME: &'static str;
-    /// A client of the provider at `url`.
-    fn client(url: &str) -> Client;
+    /// A client of the provider's fake `server`.
+    fn client(server: &FakeProvider) -> Client;
     /// A forced call of tool `name` with the arguments `json`, whole.
     fn tool(name: &str, json: &str) -> Reply;
     /// The same, streamed in `fragments`.
@@ -126,8 +128,11 @@ struct OpenAiWire;
 impl Wire for OpenAiWire {
     const NAME: &'static str = "openai";
 
-    fn client(url: &str) -> Client {
-        fast(Client::new(OpenAi::new(OpenAiConfig::new(url))).with_model("gpt-4o-mini"))
+    fn client(server: &FakeProvider) -> Client {
+        fast(
+            Client::new(OpenAi::new(OpenAiConfig::new(server.base_url())))
+                .with_model("gpt-4o-mini"),
+        )
     }
     fn tool(name: &str, json: &str) -> Reply {
         openai::ChatCompletion::tool_call(name, json).reply()
@@ -191,8 +196,11 @@ struct AnthropicWire;
 impl Wire for AnthropicWire {
     const NAME: &'static str = "anthropic";
 
-    fn client(url: &str) -> Client {
-        fast(Client::new(Anthropic::new(AnthropicConfig::new(url))).with_model("claude-haiku-4-5"))
+    fn client(server: &FakeProvider) -> Client {
+        fast(
+            Client::new(Anthropic::new(AnthropicConfig::new(server.base_url())))
+                .with_model("claude-haiku-4-5"),
+        )
     }
     fn tool(name: &str, json: &str) -> Reply {
         anthropic::Message::tool_use(name, json).reply()
@@ -253,8 +261,11 @@ struct GeminiWire;
 impl Wire for GeminiWire {
     const NAME: &'static str = "gemini";
 
-    fn client(url: &str) -> Client {
-        fast(Client::new(Gemini::new(GeminiConfig::new(url))).with_model("gemini-2.5-flash"))
+    fn client(server: &FakeProvider) -> Client {
+        fast(
+            Client::new(Gemini::new(GeminiConfig::new(server.base_url())))
+                .with_model("gemini-2.5-flash"),
+        )
     }
     fn tool(name: &str, json: &str) -> Reply {
         gemini::GenerateContent::function_call(name, json).reply()
@@ -316,8 +327,11 @@ struct CohereWire;
 impl Wire for CohereWire {
     const NAME: &'static str = "cohere";
 
-    fn client(url: &str) -> Client {
-        fast(Client::new(Cohere::new(CohereConfig::new(url))).with_model("command-a-03-2025"))
+    fn client(server: &FakeProvider) -> Client {
+        fast(
+            Client::new(Cohere::new(CohereConfig::new(server.base_url())))
+                .with_model("command-a-03-2025"),
+        )
     }
     fn tool(name: &str, json: &str) -> Reply {
         cohere::Chat::tool_call(name, json).reply()
@@ -374,9 +388,12 @@ struct ResponsesWire;
 impl Wire for ResponsesWire {
     const NAME: &'static str = "openai_responses";
 
-    fn client(url: &str) -> Client {
+    fn client(server: &FakeProvider) -> Client {
         fast(
-            Client::new(OpenAiResponses::new(ResponsesConfig::new(url))).with_model("gpt-4.1-mini"),
+            Client::new(OpenAiResponses::new(ResponsesConfig::new(
+                server.base_url(),
+            )))
+            .with_model("gpt-4.1-mini"),
         )
     }
     fn tool(name: &str, json: &str) -> Reply {
@@ -437,6 +454,69 @@ impl Wire for ResponsesWire {
     }
 }
 
+struct BedrockWire;
+
+/// The fake checks every request's SigV4 signature against these.
+fn aws() -> bedrock::AwsCredentials {
+    bedrock::AwsCredentials::new("AKIDEXAMPLE", "conformance-secret-key")
+}
+
+impl Wire for BedrockWire {
+    const NAME: &'static str = "bedrock";
+
+    fn client(server: &FakeProvider) -> Client {
+        fake_bedrock::require_signature(server, &aws(), "us-east-1");
+        let config = bedrock::BedrockConfig::new("us-east-1", aws()).with_base_url(server.origin());
+        fast(Client::new(bedrock::Bedrock::new(config)).with_model(fake_bedrock::DEFAULT_MODEL))
+    }
+    fn tool(name: &str, json: &str) -> Reply {
+        fake_bedrock::Converse::tool_use(name, json).reply()
+    }
+    fn tool_stream(name: &str, fragments: &[&str]) -> Reply {
+        fake_bedrock::Converse::tool_use_fragments(name, fragments.iter().copied()).stream_reply()
+    }
+    fn tools(calls: &[(&str, &str)], streamed: bool) -> Reply {
+        let mut answer = fake_bedrock::Converse::tool_use(calls[0].0, calls[0].1);
+        for (name, json) in &calls[1..] {
+            answer = answer.and_tool_use(*name, *json);
+        }
+        if streamed {
+            answer.stream_reply()
+        } else {
+            answer.reply()
+        }
+    }
+    fn text(text: &str) -> Reply {
+        fake_bedrock::Converse::text(text).reply()
+    }
+    fn text_stream(fragments: &[&str]) -> Reply {
+        fake_bedrock::Converse::text_fragments(fragments.iter().copied()).stream_reply()
+    }
+    fn truncated(name: &str, partial: &str) -> [Reply; 2] {
+        let cut = fake_bedrock::Converse::tool_use(name, partial).stop_reason("max_tokens");
+        [cut.reply(), cut.stream_reply()]
+    }
+    fn refusal() -> Option<Refusal> {
+        let stopped = fake_bedrock::Converse::text("Sorry.").stop_reason("guardrail_intervened");
+        Some((stopped.reply(), |e| matches!(e, Error::Refusal { .. })))
+    }
+    fn rate_limited() -> Reply {
+        fake_bedrock::error_reply(429, "ThrottlingException", "Rate exceeded")
+    }
+    fn overloaded() -> Reply {
+        fake_bedrock::error_reply(503, "ServiceUnavailableException", "Service unavailable")
+    }
+    fn broken_stream(name: &str, first: &str) -> (Reply, bool) {
+        let frames = fake_bedrock::Converse::tool_use_fragments(name, [first, "}"]).to_frames();
+        let mut frames: Vec<Vec<u8>> = frames.into_iter().take(3).collect();
+        frames.push(fake_bedrock::exception_frame(
+            "throttlingException",
+            "Too many requests",
+        ));
+        (fake_bedrock::stream_reply(frames), true)
+    }
+}
+
 /// The JSON bodies the fake received, in order.
 fn bodies(server: &FakeProvider) -> Vec<Value> {
     server
@@ -449,7 +529,7 @@ fn bodies(server: &FakeProvider) -> Vec<Value> {
 async fn create<W: Wire>() {
     let server = FakeProvider::start().await;
     server.push(W::tool("User", ADA));
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let user = client
         .extract::<User>()
         .system("Extract the user.")
@@ -472,7 +552,7 @@ async fn create<W: Wire>() {
 async fn with_completion<W: Wire>() {
     let server = FakeProvider::start().await;
     server.push(W::tool("User", ADA));
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let done = client
         .extract::<User>()
         .user("Ada is 36.")
@@ -493,7 +573,7 @@ async fn with_completion<W: Wire>() {
 async fn partial<W: Wire>() {
     let server = FakeProvider::start().await;
     server.push(W::tool_stream("User", &GRACE));
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let mut updates = client.extract::<User>().user("Grace is 85.").partial();
     let mut done = None;
     let mut shown = 0;
@@ -535,7 +615,7 @@ async fn iterable<W: Wire>() {
     let server = FakeProvider::start().await;
     server.push(W::tool_stream("User_list", &LIST));
     server.push(W::tool("User_list", &LIST.concat()));
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let mut items = client.extract::<User>().user("Ada and Grace.").iter();
     let mut names = Vec::new();
     while let Some(user) = items.next().await {
@@ -556,7 +636,7 @@ async fn parallel<W: Wire>() {
     let server = FakeProvider::start().await;
     server.push(W::tools(&CALLS, false));
     server.push(W::tools(&CALLS, true));
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let expected = [
         Action::Weather(Weather {
             city: "Paris".into(),
@@ -599,7 +679,7 @@ async fn reask<W: Wire>() {
     let server = FakeProvider::start().await;
     server.push(W::tool("User", r#"{"name": "Ada", "age": "old"}"#));
     server.push(W::tool("User", ADA));
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let done = client
         .extract::<User>()
         .user("Ada is 36.")
@@ -636,7 +716,7 @@ async fn truncation<W: Wire>() {
     let [whole, streamed] = W::truncated("User", r#"{"name": "Ad"#);
     server.push(whole);
     server.push(streamed);
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let error = client
         .extract::<User>()
         .user("Ada is 36.")
@@ -667,7 +747,7 @@ async fn refusal<W: Wire>() {
     };
     let server = FakeProvider::start().await;
     server.push(refused);
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let error = client
         .extract::<User>()
         .user("Ada is 36.")
@@ -682,7 +762,7 @@ async fn rate_limit_and_overload<W: Wire>() {
     server.push(W::rate_limited());
     server.push(W::overloaded());
     server.push(W::tool("User", ADA));
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let done = client
         .extract::<User>()
         .user("Ada is 36.")
@@ -719,7 +799,7 @@ async fn mid_stream_error<W: Wire>() {
         "User",
         &[r#"{"name": "Ada", "#, r#""age": 36}"#],
     ));
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let mut updates = client.extract::<User>().user("Ada is 36.").partial();
     let mut last = None;
     while let Some(update) = updates.next().await {
@@ -752,7 +832,7 @@ async fn text<W: Wire>() {
     let server = FakeProvider::start().await;
     server.push(W::text("Riga is the capital."));
     server.push(W::text_stream(&["Riga", " is the capital."]));
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let (response, ledger) = client
         .text()
         .user("What's the capital of Latvia?")
@@ -775,7 +855,7 @@ async fn image<W: Wire>() {
     use base64::Engine as _;
     let server = FakeProvider::start().await;
     server.push(W::tool("User", ADA));
-    let client = W::client(&server.base_url());
+    let client = W::client(&server);
     let user = client
         .extract::<User>()
         .user((
@@ -793,7 +873,7 @@ async fn image<W: Wire>() {
         W::NAME
     );
     assert!(
-        sent.contains("image/png"),
+        sent.contains("image/png") || sent.contains(r#""format":"png""#),
         "{}: its type in {sent}",
         W::NAME
     );
@@ -862,4 +942,5 @@ conformance! {
     gemini_api => GeminiWire,
     cohere_v2 => CohereWire,
     openai_responses => ResponsesWire,
+    bedrock_converse => BedrockWire,
 }
