@@ -68,12 +68,12 @@ pub use request::MAX_CACHE_POINTS;
 pub use sign::SERVICE;
 pub use stream::MAX_FRAME_BYTES;
 
+use crate::http::native;
 use crate::http::redact::Redactor;
 use crate::http::{Endpoint, Opened, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 use instructor_core::chat::{
     BoxFuture, Capabilities, ChatRequest, ChatResponse, EventStream, Provider, ProviderError,
-    StreamEvent,
 };
 use serde_json::Value;
 use std::borrow::Cow;
@@ -382,22 +382,13 @@ impl Bedrock {
     /// Converse does not take, more than [`MAX_CACHE_POINTS`] cache points).
     pub fn request_body(&self, request: &ChatRequest) -> Result<Value, ProviderError> {
         let body = self.body_bytes(request)?;
-        serde_json::from_slice(&body).map_err(cannot_serialize)
+        serde_json::from_slice(&body).map_err(native::cannot_serialize)
     }
 
     fn body_bytes(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
         let family = ModelFamily::of(&request.model);
         let wire = request::converse_request(request, family, self.config.max_tokens)?;
-        if request.extra.is_empty() {
-            return serde_json::to_vec(&wire).map_err(cannot_serialize);
-        }
-        let mut body = serde_json::to_value(&wire).map_err(cannot_serialize)?;
-        if let Value::Object(body) = &mut body {
-            for (key, value) in &request.extra {
-                body.insert(key.clone(), value.clone());
-            }
-        }
-        serde_json::to_vec(&body).map_err(cannot_serialize)
+        native::body_with_extra(&wire, &request.extra)
     }
 
     fn redactor(&self) -> &Redactor {
@@ -454,45 +445,11 @@ impl Bedrock {
             Opened::Whole { body, request_id } => {
                 let mut whole = response::read_converse(&body, self.redactor(), false)?;
                 whole.request_id = self.transport.header_id(request_id);
-                let events = whole_response_events(whole).into_iter().map(Ok);
+                let events = native::whole_response_events(whole).into_iter().map(Ok);
                 Ok(Box::pin(futures_util::stream::iter(events)))
             }
         }
     }
-}
-
-/// A whole answer as the events a stream would have given.
-fn whole_response_events(response: ChatResponse) -> Vec<StreamEvent> {
-    let mut events = Vec::new();
-    if let Some(id) = response.request_id {
-        events.push(StreamEvent::ResponseId(id));
-    }
-    events.extend(response.reasoning.into_iter().map(StreamEvent::Reasoning));
-    if let Some(text) = response.text {
-        events.push(StreamEvent::TextDelta(text));
-    }
-    for (index, call) in response.tool_calls.into_iter().enumerate() {
-        events.push(StreamEvent::ToolArgumentsDelta {
-            index,
-            id: Some(call.id),
-            name: Some(call.name),
-            delta: call.arguments.to_string(),
-        });
-    }
-    if let Some(usage) = response.usage {
-        events.push(StreamEvent::Usage(usage));
-    }
-    if let Some(refusal) = response.refusal {
-        events.push(StreamEvent::RefusalDelta(refusal));
-    }
-    if let Some(reason) = response.finish_reason {
-        events.push(StreamEvent::Finish(reason));
-    }
-    events
-}
-
-fn cannot_serialize(error: serde_json::Error) -> ProviderError {
-    ProviderError::Unsupported(format!("the request cannot be serialized: {error}"))
 }
 
 impl Provider for Bedrock {

@@ -12,6 +12,7 @@
 
 use super::ModelFamily;
 use crate::openai::wire_name;
+use crate::values::{decimal_f64, object_arguments};
 use instructor_core::chat::{
     ChatRequest, ContentPart, Message, Mode, OutputSpec, ProviderError, Role,
 };
@@ -365,7 +366,7 @@ impl<'a> Builder<'a> {
                             Block::ToolUse(ToolUseBlock {
                                 tool_use_id: &call.id,
                                 name: &call.name,
-                                input: object_input(&call.arguments),
+                                input: object_arguments(&call.arguments),
                             }),
                         );
                     }
@@ -588,26 +589,6 @@ fn document_name(title: Option<&str>, index: usize) -> String {
     } else {
         name
     }
-}
-
-/// A tool call's arguments as `toolUse.input`, which must be an object: the text as
-/// written when it is one, else `{}` (the error in the `toolResult` says what was
-/// wrong).
-fn object_input(arguments: &str) -> &RawValue {
-    match serde_json::from_str::<&RawValue>(arguments) {
-        Ok(raw) if raw.get().trim_start().starts_with('{') => raw,
-        _ => empty_object(),
-    }
-}
-
-fn empty_object() -> &'static RawValue {
-    static EMPTY: std::sync::OnceLock<Box<RawValue>> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| RawValue::from_string("{}".to_owned()).expect("`{}` is JSON"))
-}
-
-/// `value` as the shortest decimal that reads back as it.
-fn decimal_f64(value: f32) -> f64 {
-    value.to_string().parse().unwrap_or(f64::from(value))
 }
 
 #[cfg(test)]
