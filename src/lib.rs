@@ -119,9 +119,8 @@ pub use instructor_core::{
 pub use instructor_macros::Extract;
 
 pub mod citations;
-pub mod llm_validator;
+pub use instructor_core::client::llm_validator::{self, LlmValidator};
 mod maybe;
-pub use llm_validator::LlmValidator;
 pub use maybe::Maybe;
 
 #[doc(hidden)]

@@ -694,6 +694,25 @@ pub fn custom_check<T: ?Sized, E: Into<ValidationErrors>, F: CustomCheck<T, E>>(
     }
 }
 
+/// `#[extract(llm_validate = "...")]`: notes that the model must judge `value` (at
+/// `path`) against `statement`, once the rules pass; nothing outside an extraction.
+pub fn llm_check<T: serde::Serialize + ?Sized>(
+    value: &T,
+    statement: &'static str,
+    model: Option<&'static str>,
+    allow_fix: bool,
+    context: &Context,
+    path: &[PathSegment],
+) {
+    context.note_llm_check(|| crate::validate::LlmCheck {
+        path: WirePath::from(path),
+        statement,
+        model,
+        allow_fix,
+        value: serde_json::to_string_pretty(value).map_err(|error| error.to_string()),
+    });
+}
+
 /// Validates a field with no rules of its own: recurses into its value at `name`.
 pub fn validate_field<T: Validate + ?Sized>(
     value: &T,

@@ -140,6 +140,9 @@ pub struct ContainerAttrs {
     /// Type-level custom validators.
     #[darling(multiple)]
     pub validate: Vec<Validator>,
+    /// Type-level LLM checks.
+    #[darling(multiple)]
+    pub llm_validate: Vec<LlmValidate>,
     /// `stream(done)`: the type's partial is shown only whole.
     pub stream: Option<darling::util::SpannedValue<StreamPolicy>>,
 }
@@ -163,6 +166,8 @@ pub struct FieldAttrs {
     pub schemars: bool,
     #[darling(multiple)]
     pub validate: Vec<Validator>,
+    #[darling(multiple)]
+    pub llm_validate: Vec<LlmValidate>,
     /// `stream(done)` or `stream(required)`.
     pub stream: Option<darling::util::SpannedValue<StreamPolicy>>,
 }
@@ -188,6 +193,65 @@ impl darling::FromMeta for Validator {
         }
     }
 }
+
+/// `llm_validate = "statement"` or `llm_validate(statement = "...", model = "...",
+/// allow_fix)`: the extraction's model (or `model`) judges the value against the
+/// statement, after the rules pass.
+#[derive(Debug, Clone)]
+pub struct LlmValidate {
+    pub statement: syn::LitStr,
+    pub model: Option<syn::LitStr>,
+    pub allow_fix: bool,
+}
+
+impl darling::FromMeta for LlmValidate {
+    fn from_expr(expr: &syn::Expr) -> darling::Result<Self> {
+        match expr {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(statement),
+                ..
+            }) => LlmValidate::new(statement.clone(), None, false),
+            other => Err(darling::Error::custom(LLM_VALIDATE_SHAPE).with_span(other)),
+        }
+    }
+
+    fn from_list(items: &[darling::ast::NestedMeta]) -> darling::Result<Self> {
+        #[derive(FromMeta)]
+        struct Listed {
+            statement: syn::LitStr,
+            #[darling(default)]
+            model: Option<syn::LitStr>,
+            #[darling(default)]
+            allow_fix: bool,
+        }
+        let listed = Listed::from_list(items)?;
+        LlmValidate::new(listed.statement, listed.model, listed.allow_fix)
+    }
+}
+
+impl LlmValidate {
+    fn new(
+        statement: syn::LitStr,
+        model: Option<syn::LitStr>,
+        allow_fix: bool,
+    ) -> darling::Result<Self> {
+        if statement.value().trim().is_empty() {
+            return Err(darling::Error::custom("`llm_validate` needs a statement the value must satisfy").with_span(&statement));
+        }
+        if let Some(model) = &model
+            && model.value().trim().is_empty()
+        {
+            return Err(darling::Error::custom("`model` names the model that judges; leave it out for the extraction's").with_span(model));
+        }
+        Ok(LlmValidate {
+            statement,
+            model,
+            allow_fix,
+        })
+    }
+}
+
+const LLM_VALIDATE_SHAPE: &str = "`llm_validate` takes a statement, `llm_validate = \"must be polite\"`, or `llm_validate(statement = \"...\", model = \"...\", allow_fix)`";
 
 const VALIDATOR_SHAPE: &str = "`validate` takes a function, `validate = check_name`, or a closure, `validate = |value, ctx| ...`; either returns `Result<(), E>` where `E: Into<ValidationErrors>`";
 

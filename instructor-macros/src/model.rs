@@ -25,6 +25,7 @@ pub struct Model {
     pub partial_ident: syn::Ident,
     pub strict: bool,
     pub validators: Vec<crate::attr::Validator>,
+    pub llm_checks: Vec<crate::attr::LlmValidate>,
     pub deny_unknown_fields: bool,
     /// `#[extract(stream(done))]` on the type: its partial is shown only whole.
     pub stream_done: bool,
@@ -70,6 +71,7 @@ pub struct Field {
     pub examples: Vec<syn::Lit>,
     pub source: FieldSource,
     pub validators: Vec<crate::attr::Validator>,
+    pub llm_checks: Vec<crate::attr::LlmValidate>,
     pub rules: Vec<Rule>,
     /// `#[garde(skip)]`: the field's own rules do not run.
     pub skip_rules: bool,
@@ -228,6 +230,7 @@ pub fn build(input: &syn::DeriveInput) -> Result<Model, Failure> {
         partial_ident,
         strict: container.strict,
         validators,
+        llm_checks: container.llm_validate.clone(),
         deny_unknown_fields: sattrs.deny_unknown_fields(),
         stream_done: container.stream.as_ref().is_some_and(|p| p.done),
         transparent: sattrs.transparent(),
@@ -364,6 +367,7 @@ fn build_field(
         examples,
         source,
         validators: ours.validate.clone(),
+        llm_checks: ours.llm_validate.clone(),
         rules: garde_rules.rules,
         skip_rules: garde_rules.skip,
         stream_done: ours.stream.as_ref().is_some_and(|p| p.done),

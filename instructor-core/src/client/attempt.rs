@@ -11,13 +11,14 @@ use super::hooks::{HookEvent, Hooks};
 use super::reask::{ReaskText, append_reask};
 use super::request::WRAPPED;
 use super::retry::RetryPolicy;
+use super::llm_validator;
 use super::validation_calls::ValidationCalls;
 use crate::chat::{
-    BoxFuture, ChatRequest, ChatResponse, FailedOver, FinishReason, OutputSpec, Provider,
+    ChatRequest, ChatResponse, FailedOver, FinishReason, OutputSpec, Provider,
     ProviderError,
 };
 use crate::path::{PathSegment, WirePath};
-use crate::validate::{AsyncValidator, AttemptInfo, Context, ValidationErrors};
+use crate::validate::{AsyncValidator, AttemptInfo, Context, PendingChecks, ValidationErrors};
 use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
@@ -25,13 +26,6 @@ use std::time::{Duration, Instant};
 
 /// The async validators of an extraction.
 pub(crate) type Validators<V> = Vec<Arc<dyn AsyncValidator<V>>>;
-
-/// The rules of a value, then every async validator, as one future.
-pub(crate) type ValidateAll<V> = for<'a> fn(
-    &'a V,
-    &'a Context,
-    &'a [Arc<dyn AsyncValidator<V>>],
-) -> BoxFuture<'a, Result<(), ValidationErrors>>;
 
 /// Validation of a read value: the synchronous rules, then the async validators, with
 /// the context each attempt's validators see. Plain functions of the answer type (made
@@ -44,8 +38,6 @@ pub(crate) struct Validation<V> {
     pub validators: Validators<V>,
     /// The synchronous rules of the type.
     pub rules: fn(&V, &Context) -> Result<(), ValidationErrors>,
-    /// The rules, then every async validator.
-    pub all: ValidateAll<V>,
     /// The value read back from an answer's JSON after validators' fixes were put in.
     pub reread: fn(serde_json::Value) -> Result<V, String>,
 }
@@ -227,10 +219,16 @@ impl<V> Engine<V> {
             number: self.number,
             last: self.number >= self.attempts,
         };
-        // Each attempt's validators see which attempt it is (a cheap copy).
+        // Each attempt's validators see which attempt it is (a cheap copy), and the
+        // type's rules note there the LLM checks they ask for.
         let mut context = self.validation.context.for_attempt(info);
-        if self.validation.validators.is_empty() {
-            return Some((self.validation.rules)(value, &context));
+        let pending = PendingChecks::default();
+        context.llm_checks = Some(pending.clone());
+        let rules = (self.validation.rules)(value, &context);
+        let checks = pending.take();
+        context.llm_checks = None;
+        if rules.is_err() || (self.validation.validators.is_empty() && checks.is_empty()) {
+            return Some(rules);
         }
         // Validators that call a model record their calls here, within the deadline and
         // what is left of the budget.
@@ -239,9 +237,17 @@ impl<V> Engine<V> {
             .map(|limit| limit.saturating_sub(self.ledger.total_usage.total()));
         let calls = ValidationCalls::new(self.number, self.deadline, tokens_left);
         context.insert(calls.clone());
+        let judge = (!checks.is_empty())
+            .then(|| llm_validator::judge(&self.provider, &self.request.model, self.spec.mode));
         let validators = &self.validation.validators;
         let result = self
-            .within((self.validation.all)(value, &context, validators))
+            .within(llm_validator::check_async(
+                value,
+                &context,
+                validators,
+                checks,
+                judge.as_ref(),
+            ))
             .await;
         let (recorded, usage) = calls.take();
         if !recorded.is_empty() {

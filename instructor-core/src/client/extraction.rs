@@ -8,11 +8,11 @@ use super::reask::{ReaskText, default_reask};
 use super::request::{build_request, output_spec};
 use super::streaming::{self, Items, PartialUpdates};
 use super::{Client, Completion, Error, Hooks, whole};
-use crate::chat::{BoxFuture, GenerationParams, Message, Mode};
+use crate::chat::{GenerationParams, Message, Mode};
 use crate::extract::Extract;
 use crate::media::Parts;
 use crate::schema::StrictSchema;
-use crate::validate::{AsyncValidator, Context, IntoContext, ValidationErrors};
+use crate::validate::{AsyncValidator, Context, IntoContext};
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
@@ -516,7 +516,6 @@ impl<T: Extract> Extraction<T> {
             context: self.context,
             validators: self.validators,
             rules: T::validate,
-            all: validate_all::<T>,
             reread: |json| serde_json::from_value::<T>(json).map_err(|e| e.to_string()),
         };
         let settings = Settings {
@@ -548,15 +547,6 @@ fn empty_context() -> Context {
 fn shared_default_reask() -> ReaskText {
     static DEFAULT: LazyLock<ReaskText> = LazyLock::new(|| Arc::new(default_reask));
     DEFAULT.clone()
-}
-
-/// The rules of `value`, then every async validator, as one future.
-fn validate_all<'a, T: Extract>(
-    value: &'a T,
-    context: &'a Context,
-    validators: &'a [Arc<dyn AsyncValidator<T>>],
-) -> BoxFuture<'a, Result<(), ValidationErrors>> {
-    Box::pin(crate::validate::validate_all(value, context, validators))
 }
 
 /// The future of an extraction ([`Extraction::send`], `.await`).

@@ -9,6 +9,7 @@ mod error;
 mod extraction;
 mod fallback;
 mod hooks;
+pub mod llm_validator;
 mod reask;
 mod request;
 mod retry;
@@ -26,6 +27,7 @@ pub use reask::{ReaskText, default_reask};
 pub use retry::RetryPolicy;
 pub use streaming::{Items, PartialUpdate, PartialUpdates};
 pub use text::{TextRequest, TextStream};
+pub use llm_validator::{LlmValidator, PartialVerdict, Verdict};
 pub use validation_calls::ValidationCalls;
 
 use crate::chat::{ChatResponse, Mode, Provider};

@@ -25,6 +25,9 @@ pub struct Context {
     // the variables may hold a whole source document.
     vars: Arc<serde_json::Map<String, serde_json::Value>>,
     attempt: Option<AttemptInfo>,
+    /// Where the type's rules note the LLM checks they ask for, while an extraction
+    /// validates (none otherwise: the checks are then skipped).
+    pub(crate) llm_checks: Option<super::PendingChecks>,
 }
 
 /// Which attempt of an extraction a validator is judging: validators can be lenient
@@ -95,6 +98,14 @@ impl Context {
         self.attempt
     }
 
+    /// Notes an LLM check the type's rules ask for (derive `llm_validate`); nothing
+    /// outside an extraction, which has no model to ask.
+    pub(crate) fn note_llm_check(&self, check: impl FnOnce() -> super::LlmCheck) {
+        if let Some(pending) = &self.llm_checks {
+            pending.push(check());
+        }
+    }
+
     /// This context for attempt `info` (a cheap copy: typed values and variables are
     /// shared).
     pub fn for_attempt(&self, info: AttemptInfo) -> Context {
@@ -157,6 +168,7 @@ impl<T: serde::Serialize> IntoContext for T {
                 typed: HashMap::new(),
                 vars: Arc::new(vars),
                 attempt: None,
+                llm_checks: None,
             }),
             Ok(other) => Err(format!(
                 "a context must serialize to a map of named variables, not to {}",

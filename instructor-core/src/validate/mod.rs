@@ -2,6 +2,7 @@
 //! addressed by wire-name field paths so a re-ask can tell the model what to fix.
 
 mod context;
+mod llm;
 pub mod rules;
 
 use crate::path::{PathSegment, WirePath};
@@ -12,6 +13,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub use context::{AttemptInfo, Context, IntoContext};
+pub use llm::LlmCheck;
+pub(crate) use llm::PendingChecks;
 
 /// One failed rule: where (in wire names) and what is wrong, phrased for the model.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -73,6 +73,7 @@ pub fn emit(model: &Model) -> TokenStream {
         .validators
         .iter()
         .map(|check| custom_check(check, &self_ty, quote!(self)));
+    let type_llm_checks = model.llm_checks.iter().map(|check| llm_check(check, quote!(self)));
     quote! {
         impl #impl_generics __ip::Validate for #ident #ty_generics #where_clause {
             #[inline]
@@ -85,6 +86,7 @@ pub fn emit(model: &Model) -> TokenStream {
                 let _ = (&__ctx, &__path, &__errors);
                 #body
                 #(#type_validators)*
+                #(#type_llm_checks)*
             }
         }
     }
@@ -107,9 +109,10 @@ fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStre
         .validators
         .iter()
         .map(|check| custom_check(check, &quote!(#field_ty), quote!(__v)));
+    let llm = field.llm_checks.iter().map(|check| llm_check(check, quote!(__v)));
     let wire = &field.wire;
     let at_parent = at_parent || field.flatten || is_transparent_member(field);
-    if rules.is_empty() && field.validators.is_empty() {
+    if rules.is_empty() && field.validators.is_empty() && field.llm_checks.is_empty() {
         // The common case in one call: no rules, nothing to bind.
         return match (recurse.is_some(), at_parent) {
             (false, _) => quote!(),
@@ -131,8 +134,24 @@ fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStre
         #rules
         #recurse
         #(#custom)*
+        #(#llm)*
         #pop
     }}
+}
+
+/// `llm_validate`: notes the check for the extraction to make once the rules pass
+/// (spanned at the statement, so that a value that cannot be shown to the model, not
+/// `Serialize`, is reported there).
+fn llm_check(check: &crate::attr::LlmValidate, value: TokenStream) -> TokenStream {
+    let statement = &check.statement;
+    let model = match &check.model {
+        Some(model) => quote!(__ip::Some(#model)),
+        None => quote!(__ip::None),
+    };
+    let allow_fix = check.allow_fix;
+    quote_spanned! {statement.span()=>
+        __ip::llm_check(#value, #statement, #model, #allow_fix, __ctx, __path);
+    }
 }
 
 /// A call of a custom validator (a function or a closure) on `value` of type `ty`,

@@ -2,7 +2,8 @@
 
 use crate::Context;
 use crate::client::{Client, Error, ValidationCalls};
-use crate::validate::{AsyncValidator, Stop, ValidationErrors, ValidationFuture};
+use crate::chat::Mode;
+use crate::validate::{AsyncValidator, LlmCheck, Stop, ValidationErrors, ValidationFuture};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -55,16 +56,17 @@ mod verdict {
 /// extraction's model again would not help.
 ///
 /// ```
-/// use instructor::prelude::*;
-/// use instructor::LlmValidator;
-/// use instructor::providers::openai::{OpenAi, OpenAiConfig};
-/// use instructor::providers::testing::{FakeProvider, openai::ChatCompletion};
+/// use instructor_core::client::{Client, LlmValidator};
+/// use instructor_macros::Extract;
+/// use instructor_providers::openai::{OpenAi, OpenAiConfig};
+/// use instructor_providers::testing::{FakeProvider, openai::ChatCompletion};
+/// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Debug, Serialize, Deserialize, Extract)]
+/// #[extract(crate = "instructor_core")]
 /// struct Answer {
 ///     text: String,
 /// }
-/// # use serde::Serialize;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let server = FakeProvider::start().await;
@@ -178,6 +180,20 @@ impl LlmValidator {
         })
     }
 
+    /// The validator of a check the type's rules asked for (derive `llm_validate`), on
+    /// `judge`: the extraction's provider and model, unless the check names another.
+    fn for_check(check: &LlmCheck, judge: &Client) -> Self {
+        let client = match check.model {
+            Some(model) => judge.clone().with_model(model),
+            None => judge.clone(),
+        };
+        LlmValidator {
+            client,
+            statement: Arc::from(check.statement),
+            allow_fix: check.allow_fix,
+        }
+    }
+
     /// The validator's own call failed: the extraction cannot be judged.
     fn failed(&self, error: &Error) -> ValidationErrors {
         Stop::new(format!(
@@ -201,5 +217,63 @@ impl<T: Serialize + Sync + ?Sized> AsyncValidator<T> for LlmValidator {
                 .into()),
             }
         })
+    }
+}
+
+/// The client that judges an extraction's LLM checks: its provider and model, in its
+/// mode (one tool, where the extraction asked for several).
+pub(crate) fn judge(provider: &Arc<dyn crate::chat::Provider>, model: &str, mode: Mode) -> Client {
+    let mode = match mode {
+        Mode::ParallelTools => Mode::Tools,
+        other => other,
+    };
+    Client::from_shared(provider.clone())
+        .with_model(model)
+        .with_mode(mode)
+}
+
+/// The async validators of `value` and the LLM checks its rules asked for, all at once
+/// (the rules already passed): every error, each check's at the path of the value it
+/// judged. Without a `judge`, the checks are not made.
+pub(crate) fn check_async<'a, V: ?Sized>(
+    value: &'a V,
+    context: &'a Context,
+    validators: &'a [Arc<dyn AsyncValidator<V>>],
+    checks: Vec<LlmCheck>,
+    judge: Option<&Client>,
+) -> impl Future<Output = Result<(), ValidationErrors>> + Send + 'a {
+    let mut running: Vec<ValidationFuture<'a>> = validators
+        .iter()
+        .map(|validator| validator.validate(value, context))
+        .collect();
+    if let Some(judge) = judge {
+        let calls = context.get::<ValidationCalls>();
+        for check in checks {
+            let validator = LlmValidator::for_check(&check, judge);
+            let calls = calls.cloned();
+            running.push(Box::pin(async move {
+                let found = match check.value {
+                    Ok(shown) => validator.check(shown, calls).await,
+                    Err(error) => Err(Stop::new(format!(
+                        "the value cannot be shown to the LLM validator: {error}"
+                    ))
+                    .into()),
+                };
+                found.map_err(|found| {
+                    let mut at_path = ValidationErrors::new();
+                    at_path.extend_at(check.path.segments(), found);
+                    at_path
+                })
+            }));
+        }
+    }
+    async move {
+        let mut errors = ValidationErrors::new();
+        for found in futures_util::future::join_all(running).await {
+            if let Err(found) = found {
+                errors.extend_at(&[], found);
+            }
+        }
+        errors.into_result()
     }
 }
