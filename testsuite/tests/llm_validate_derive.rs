@@ -289,3 +289,52 @@ fn validating_by_hand_makes_no_check() {
     };
     assert!(reply.validate(&Context::new()).is_ok());
 }
+
+#[tokio::test]
+async fn iter_items_are_judged_as_they_come_and_their_checks_are_in_the_ledger() {
+    let server = FakeProvider::start().await;
+    server.set_guard(|request| {
+        (tool(request) == "Verdict").then(|| {
+            if user_text(request).contains("Flux capacitor") {
+                verdict(r#"{"is_valid": false, "reason": "it is fictional"}"#)
+            } else {
+                verdict(r#"{"is_valid": true}"#)
+            }
+        })
+    });
+    // The answer is cut short after its two items: the error that ends the stream
+    // carries the ledger.
+    server.push(
+        ChatCompletion::tool_call_fragments(
+            "Item_list",
+            [
+                r#"{"items": [{"name": "Ket"#,
+                r#"tle"}, {"name": "Flux capacitor"}"#,
+                r#"]}"#,
+            ],
+        )
+        .finish_reason("length")
+        .sse_reply(),
+    );
+    let mut items = client(&server)
+        .extract::<Item>()
+        .user("Kettle, flux capacitor.")
+        .max_retries(0)
+        .iter();
+    let mut seen = Vec::new();
+    while let Some(item) = items.next().await {
+        seen.push(item);
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0].as_ref().expect("a real product").name, "Kettle");
+    match &seen[1] {
+        Err(Error::Item { index, message }) => {
+            assert_eq!(*index, 1);
+            assert!(message.contains("it is fictional"), "{message}");
+        }
+        other => panic!("not an item error: {other:?}"),
+    }
+    let ledger = seen[2].as_ref().expect_err("cut short").ledger().expect("a ledger");
+    assert_eq!(kinds(ledger), ["answer", "validation", "validation"]);
+    assert!(ledger.total_usage.input_tokens >= 40);
+}

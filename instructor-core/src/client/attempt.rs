@@ -18,7 +18,9 @@ use crate::chat::{
     ProviderError,
 };
 use crate::path::{PathSegment, WirePath};
-use crate::validate::{AsyncValidator, AttemptInfo, Context, PendingChecks, ValidationErrors};
+use crate::validate::{
+    AsyncValidator, AttemptInfo, Context, LlmCheck, PendingChecks, ValidationErrors,
+};
 use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
@@ -230,15 +232,9 @@ impl<V> Engine<V> {
         if rules.is_err() || (self.validation.validators.is_empty() && checks.is_empty()) {
             return Some(rules);
         }
-        // Validators that call a model record their calls here, within the deadline and
-        // what is left of the budget.
-        let tokens_left = self
-            .max_total_tokens
-            .map(|limit| limit.saturating_sub(self.ledger.total_usage.total()));
-        let calls = ValidationCalls::new(self.number, self.deadline, tokens_left);
+        let calls = self.validation_calls();
         context.insert(calls.clone());
-        let judge = (!checks.is_empty())
-            .then(|| llm_validator::judge(&self.provider, &self.request.model, self.spec.mode));
+        let judge = self.judge_for(&checks);
         let validators = &self.validation.validators;
         let result = self
             .within(llm_validator::check_async(
@@ -249,12 +245,43 @@ impl<V> Engine<V> {
                 judge.as_ref(),
             ))
             .await;
+        self.record_validation_calls(&calls);
+        result
+    }
+
+    /// Where validators that call a model record their calls, within the deadline and
+    /// what is left of the budget.
+    pub(super) fn validation_calls(&self) -> ValidationCalls {
+        let tokens_left = self
+            .max_total_tokens
+            .map(|limit| limit.saturating_sub(self.ledger.total_usage.total()));
+        ValidationCalls::new(self.number, self.deadline, tokens_left)
+    }
+
+    /// The client that makes `checks` (`None` when there are none): this extraction's
+    /// provider and model.
+    pub(super) fn judge_for(&self, checks: &[LlmCheck]) -> Option<super::Client> {
+        (!checks.is_empty())
+            .then(|| llm_validator::judge(&self.provider, &self.request.model, self.spec.mode))
+    }
+
+    /// Moves what validators recorded in `calls` into the token total and the ledger,
+    /// after the attempt whose answer they judged (once it is recorded).
+    pub(super) fn record_validation_calls(&mut self, calls: &ValidationCalls) {
         let (recorded, usage) = calls.take();
-        if !recorded.is_empty() {
-            self.ledger.total_usage.add(&usage);
+        if recorded.is_empty() {
+            return;
+        }
+        self.ledger.total_usage.add(&usage);
+        let answered = self.ledger.attempts.iter().rev().any(|attempt| {
+            attempt.number == self.number && matches!(attempt.kind, AttemptKind::Answer)
+        });
+        if answered {
+            // Items judged after their answer was recorded (`.iter()`).
+            self.ledger.attempts.extend(recorded);
+        } else {
             self.validation_calls.extend(recorded);
         }
-        result
     }
 
     /// The answer with the validators' fixes put in, read again and checked by the
@@ -287,6 +314,23 @@ impl<V> Engine<V> {
         });
         (self.validation.rules)(&value, &context).ok()?;
         Some(value)
+    }
+
+    /// An error that ends an item stream, shown after items were judged since it was
+    /// made (`.iter()` checks an item when it is shown): their calls join its ledger.
+    pub(super) fn with_late_calls(&mut self, mut error: Error) -> Error {
+        if self.validation_calls.is_empty() {
+            return error;
+        }
+        if let Some(ledger) = error.ledger_mut() {
+            for call in &self.validation_calls {
+                if let Some(used) = &call.usage {
+                    ledger.total_usage.add(used);
+                }
+            }
+            ledger.attempts.append(&mut self.validation_calls);
+        }
+        error
     }
 
     /// Records the attempt that produced the answer, then the calls its validators made.

@@ -284,4 +284,22 @@ impl Error {
             | Error::BudgetExhausted { ledger, .. } => Some(ledger),
         }
     }
+
+    /// [`Error::ledger`], to add to.
+    pub(crate) fn ledger_mut(&mut self) -> Option<&mut Ledger> {
+        match self {
+            Error::UnsupportedMode { .. } | Error::InvalidRequest { .. } | Error::Item { .. } => {
+                None
+            }
+            Error::Provider { ledger, .. }
+            | Error::Timeout { ledger, .. }
+            | Error::Truncated { ledger, .. }
+            | Error::Refusal { ledger, .. }
+            | Error::ContentFilter { ledger }
+            | Error::Parse { ledger, .. }
+            | Error::Validation { ledger, .. }
+            | Error::Stopped { ledger, .. }
+            | Error::BudgetExhausted { ledger, .. } => Some(ledger),
+        }
+    }
 }

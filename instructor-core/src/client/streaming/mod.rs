@@ -586,21 +586,33 @@ impl<T: Extract> ItemRun<T> {
     async fn checked(&mut self, item: Result<T, Error>) -> Result<T, Error> {
         self.shown += 1;
         let index = self.shown - 1;
-        let value = item?;
-        if self.validators.is_empty() {
+        let value = match item {
+            Ok(value) => value,
+            Err(error) => return Err(self.engine.with_late_calls(error)),
+        };
+        // The item passed its rules; read them again to note the LLM checks they ask
+        // for (none outside an extraction's validation).
+        let mut context = self.context.clone();
+        let pending = crate::validate::PendingChecks::default();
+        context.llm_checks = Some(pending.clone());
+        let _ = value.validate(&context);
+        context.llm_checks = None;
+        let checks = pending.take();
+        if self.validators.is_empty() && checks.is_empty() {
             return Ok(value);
         }
-        let (context, validators) = (&self.context, &self.validators);
-        let validation = async move {
-            let mut errors = crate::validate::ValidationErrors::new();
-            for validator in validators {
-                if let Err(found) = validator.validate(&value, context).await {
-                    errors.extend_at(&[], found);
-                }
-            }
-            errors.into_result().map(|()| value)
+        let calls = self.engine.validation_calls();
+        context.insert(calls.clone());
+        let judge = self.engine.judge_for(&checks);
+        let validators = &self.validators;
+        let validation = async {
+            super::llm_validator::check_async(&value, &context, validators, checks, judge.as_ref())
+                .await
+                .map(|()| value)
         };
-        match self.engine.within(validation).await {
+        let result = self.engine.within(validation).await;
+        self.engine.record_validation_calls(&calls);
+        match result {
             Some(Ok(value)) => Ok(value),
             Some(Err(errors)) => Err(Error::Item {
                 index,
