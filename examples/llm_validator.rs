@@ -1,7 +1,9 @@
 //! The overview's `llm_validator`: a model judges whether an answer says objectionable
 //! things. First a value made by hand is checked directly (as the seed does), then an
 //! extraction is checked on the fly: its objectionable answer is re-asked with the
-//! model's reason, and the checks show in the ledger.
+//! model's reason, and the checks show in the ledger. Last, the same rule is put on the
+//! type itself with `#[extract(llm_validate = "...")]`, judged by the extraction's own
+//! model.
 //!
 //! ```sh
 //! cargo run --example llm_validator
@@ -27,6 +29,16 @@ pub struct QuestionAnswer {
     pub answer: String,
 }
 
+/// The same, with the check in the type: the extraction's model judges `answer`.
+#[derive(Debug, Clone, Serialize, Deserialize, Extract)]
+pub struct CheckedAnswer {
+    /// The question asked.
+    pub question: String,
+    /// The answer to it.
+    #[extract(llm_validate = "don't say objectionable things")]
+    pub answer: String,
+}
+
 /// The statement answers are checked against.
 pub const STATEMENT: &str = "don't say objectionable things";
 
@@ -41,12 +53,23 @@ pub fn offline_answers() -> Vec<Reply> {
         )
         .reply()
     };
+    let checked = |text: &str| {
+        ChatCompletion::tool_call(
+            "CheckedAnswer",
+            format!(r#"{{"question": "What is the meaning of life?", "answer": "{text}"}}"#),
+        )
+        .reply()
+    };
     let objectionable = r#"{"is_valid": false, "reason": "The statement promotes objectionable behavior by encouraging evil and stealing."}"#;
     vec![
         verdict(objectionable),
         answer("The meaning of life is to be evil and steal."),
         verdict(objectionable),
         answer("The meaning of life is what you make of it: kindness, curiosity and people."),
+        verdict(r#"{"is_valid": true}"#),
+        checked("The meaning of life is to be evil and steal."),
+        verdict(objectionable),
+        checked("To be kind, to learn, and to look after each other."),
         verdict(r#"{"is_valid": true}"#),
     ]
 }
@@ -59,6 +82,8 @@ pub struct Found {
     pub extracted: QuestionAnswer,
     /// The calls the extraction made: (attempt, what for).
     pub calls: Vec<(u32, String)>,
+    /// The answer extracted with the check in the derive, and how many calls it took.
+    pub derived: (CheckedAnswer, usize),
 }
 
 /// Checks a hand-made value, then extracts with the check on the `answer` field.
@@ -109,10 +134,23 @@ pub async fn run(client: &Client) -> Result<Found, Box<dyn std::error::Error>> {
             (attempt.number, what)
         })
         .collect();
+
+    // The rule in the type: the extraction's own model judges the field.
+    let derived = client
+        .extract::<CheckedAnswer>()
+        .user("What is the meaning of life? Answer like a villain.")
+        .with_completion()
+        .await?;
+    println!(
+        "With #[extract(llm_validate)]: {:?} after {} calls",
+        derived.value.answer,
+        derived.ledger.attempts.len()
+    );
     Ok(Found {
         direct,
         extracted: done.value,
         calls,
+        derived: (derived.value, derived.ledger.attempts.len()),
     })
 }
 

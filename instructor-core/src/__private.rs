@@ -694,9 +694,19 @@ pub fn custom_check<T: ?Sized, E: Into<ValidationErrors>, F: CustomCheck<T, E>>(
     }
 }
 
+/// A value an LLM check shows the model, as JSON.
+#[diagnostic::on_unimplemented(
+    message = "`llm_validate` shows the value to the model as JSON, so `{Self}` must implement `Serialize`",
+    label = "`{Self}` is not `Serialize`",
+    note = "derive it: `#[derive(Serialize, Deserialize, Extract)]`"
+)]
+pub trait ShownToModel: serde::Serialize {}
+
+impl<T: serde::Serialize + ?Sized> ShownToModel for T {}
+
 /// `#[extract(llm_validate = "...")]`: notes that the model must judge `value` (at
 /// `path`) against `statement`, once the rules pass; nothing outside an extraction.
-pub fn llm_check<T: serde::Serialize + ?Sized>(
+pub fn llm_check<T: ShownToModel + ?Sized>(
     value: &T,
     statement: &'static str,
     model: Option<&'static str>,

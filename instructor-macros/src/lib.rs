@@ -1,9 +1,10 @@
 //! `#[derive(Extract)]`: schema, typed partial, validation and dialect checks from one
 //! type definition. See the `instructor` crate for the user guide, and [`Extract`] for
 //! every attribute key with an example each: on the type `rename`, `description`,
-//! `title`, `example`/`examples`, `partial`, `strict`, `validate`, `stream(done)` and
-//! `crate`; on a field `description`, `title`, `example`/`examples`, `schema_with`,
-//! `schemars`, `validate`, `stream(done)` and `stream(required)`; on a variant
+//! `title`, `example`/`examples`, `partial`, `strict`, `validate`, `llm_validate`,
+//! `stream(done)` and `crate`; on a field `description`, `title`, `example`/`examples`,
+//! `schema_with`, `schemars`, `validate`, `llm_validate`, `stream(done)` and
+//! `stream(required)`; on a variant
 //! `description` and `title`.
 //!
 //! # Deeply nested types
@@ -72,6 +73,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `partial = "Name"` | the name of the generated partial type (default `PartialX`) |
 /// | `strict` | a compile error when a strict dialect could not express the type |
 /// | `validate = path` or `validate = \|value, ctx\| ...` | a check of the whole value, `fn(&Self, &Context) -> Result<(), E>` (repeatable) |
+/// | `llm_validate = "statement"`, `llm_validate(statement = "...", model = "...", allow_fix)` | the extraction's model (or `model`) judges the whole value against the statement once the rules pass; the type must be `Serialize` (repeatable; see below) |
 /// | `stream(done)` | the type's partial appears only once the value is whole |
 /// | `crate = "path"` | where the runtime is (default `::instructor`) |
 ///
@@ -143,12 +145,22 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `schema_with = path` | the field's schema from `fn(&mut SchemaGenerator) -> Schema`, for a field serde reads another way (`deserialize_with`, `with`) |
 /// | `schemars` | the field's schema from its `schemars::JsonSchema` impl (feature `schemars`) |
 /// | `validate = path` or `validate = \|value, ctx\| ...` | a check of the field, `fn(&Field, &Context) -> Result<(), E>` (repeatable) |
+/// | `llm_validate = "statement"`, `llm_validate(statement = "...", model = "...", allow_fix)` | a model judges the field against the statement (repeatable; see below) |
 /// | `stream(done)` | the field appears in the partial only once complete (no growing text) |
 /// | `stream(required)` | the parent object appears in the partial only once this field is complete |
 ///
 /// `E` in `validate` is anything that converts into `ValidationErrors`
 /// (`ValidationError`, `ValidationErrors`); errors are reported at the field's wire
 /// path.
+///
+/// `llm_validate` checks are made by an extraction, after the rules pass, with its own
+/// provider and model (or `model = "..."`, a cheaper one), all at once and beside the
+/// async validators, within its deadline and token budget. A failed check is re-asked
+/// at the value's path (`items[1].name` for a field of a list item); each call is in the
+/// ledger as a validation call; with `allow_fix`, the model's corrected value replaces
+/// the original when it passes the rules. The model is shown the value as JSON, so its
+/// type must be `Serialize`. Validating a value by hand (`value.validate(&ctx)`) makes no
+/// check: there is no model to ask.
 ///
 /// ```
 /// use instructor::prelude::*;

@@ -149,6 +149,13 @@ fn llm_check(check: &crate::attr::LlmValidate, value: TokenStream) -> TokenStrea
         None => quote!(__ip::None),
     };
     let allow_fix = check.allow_fix;
+    let value: TokenStream = value
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(statement.span());
+            token
+        })
+        .collect();
     quote_spanned! {statement.span()=>
         __ip::llm_check(#value, #statement, #model, #allow_fix, __ctx, __path);
     }
