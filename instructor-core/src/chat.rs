@@ -332,6 +332,12 @@ pub struct GenerationParams {
     /// Stop sequences.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub stop: Vec<String>,
+    /// A key grouping requests that share a prompt prefix, so that the provider routes
+    /// them to the same cache (OpenAI's `prompt_cache_key`, Chat Completions and
+    /// Responses). Providers without one ignore it: Anthropic and Bedrock cache at the
+    /// breakpoints of the messages ([`Message::cached`]), Gemini and Cohere on their own.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub prompt_cache_key: Option<String>,
 }
 
 /// A neutral request.

@@ -439,6 +439,7 @@ fn generation_params_and_extra_reach_the_top_level() {
         top_p: Some(0.9),
         seed: Some(42),
         stop: vec!["END".into()],
+        prompt_cache_key: Some("faq-v1".into()),
     };
     request.extra.insert("user".into(), json!("u-1"));
     request.extra.insert("temperature".into(), json!(0.25));
@@ -448,6 +449,7 @@ fn generation_params_and_extra_reach_the_top_level() {
     assert_eq!(body["top_p"], json!(0.9), "no f32 noise");
     assert_eq!(body["seed"], 42);
     assert_eq!(body["stop"], json!(["END"]));
+    assert_eq!(body["prompt_cache_key"], "faq-v1");
     assert_eq!(body["user"], "u-1");
     assert_eq!(body["temperature"], 0.25, "extra wins");
     assert!(body.get("stream").is_none(), "the method owns `stream`");

@@ -144,6 +144,11 @@ fn every_mode_makes_a_request_the_description_accepts() {
         .expect("native");
     assert_eq!(native["text"]["format"]["type"], "json_schema");
     assert_eq!(native["text"]["format"]["strict"], true);
+    let mut keyed = request(Mode::Tools);
+    keyed.params.prompt_cache_key = Some("faq-v1".into());
+    let keyed = offline().request_body(&keyed).expect("a body");
+    assert_valid_request(&keyed);
+    assert_eq!(keyed["prompt_cache_key"], "faq-v1");
     let mut seeded = request(Mode::Json);
     seeded.params.seed = Some(1);
     assert!(matches!(

@@ -8,7 +8,7 @@ use instructor::providers::openai::{OpenAi, OpenAiConfig};
 use instructor::providers::testing::openai::ChatCompletion;
 use instructor::providers::testing::{FakeProvider, Reply};
 use instructor::{Error, Mode};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -999,4 +999,32 @@ async fn an_async_validator_cannot_hold_the_caller_past_the_deadline() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_prompt_cache_key_reaches_the_wire_for_extractions_and_text() {
+    let (server, client) = setup().await;
+    server.push(tool_reply(r#"{"name": "Jason", "age": 25}"#));
+    server.push(ChatCompletion::content("Riga.").reply());
+    let user = client
+        .extract::<User>()
+        .system("A long shared prompt ...")
+        .user("Jason is 25")
+        .prompt_cache_key("users-v1")
+        .await
+        .expect("a user");
+    assert_eq!(user.age, 25);
+    let text = client
+        .text()
+        .user("Capital of Latvia?")
+        .prompt_cache_key("geo-v1")
+        .await
+        .expect("text");
+    assert_eq!(text, "Riga.");
+    let keys: Vec<Value> = server
+        .requests()
+        .iter()
+        .map(|r| r.json().expect("JSON")["prompt_cache_key"].clone())
+        .collect();
+    assert_eq!(keys, [json!("users-v1"), json!("geo-v1")]);
 }

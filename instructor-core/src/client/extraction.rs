@@ -207,6 +207,14 @@ impl<T: Extract> Extraction<T> {
         self
     }
 
+    /// A key for requests that share a prompt prefix (a long system prompt, a document
+    /// asked about many times), so that the provider serves the prefix from one cache:
+    /// OpenAI's `prompt_cache_key`. Ignored by providers without one.
+    pub fn prompt_cache_key(mut self, key: impl Into<String>) -> Self {
+        self.params.prompt_cache_key = Some(key.into());
+        self
+    }
+
     /// A stop sequence.
     pub fn stop(mut self, stop: impl Into<String>) -> Self {
         self.params.stop.push(stop.into());

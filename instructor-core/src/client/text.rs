@@ -97,6 +97,14 @@ impl TextRequest {
         self
     }
 
+    /// A key for requests that share a prompt prefix (a long system prompt, a document
+    /// asked about many times), so that the provider serves the prefix from one cache:
+    /// OpenAI's `prompt_cache_key`. Ignored by providers without one.
+    pub fn prompt_cache_key(mut self, key: impl Into<String>) -> Self {
+        self.params.prompt_cache_key = Some(key.into());
+        self
+    }
+
     /// Sampling temperature.
     pub fn temperature(mut self, temperature: f32) -> Self {
         self.params.temperature = Some(temperature);

@@ -633,6 +633,7 @@ impl OpenAi {
             max_tokens,
             seed: params.seed,
             stop: &params.stop,
+            prompt_cache_key: params.prompt_cache_key.as_deref(),
             tools: Vec::new(),
             tool_choice: None,
             parallel_tool_calls: None,

@@ -34,6 +34,8 @@ pub(crate) struct ResponsesRequest<'a> {
     store: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_key: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -203,6 +205,7 @@ pub(crate) fn responses_request(
         top_p: params.top_p.map(decimal_f64),
         store: false,
         stream: streaming.then_some(true),
+        prompt_cache_key: params.prompt_cache_key.as_deref(),
     };
     let Some(output) = &request.output else {
         return Ok(wire);
