@@ -214,3 +214,175 @@ async fn when_every_provider_fails_each_error_is_kept_with_its_provider() {
     assert!(matches!(error, Error::UnsupportedMode { .. }), "{error:?}");
     assert_eq!(primary.requests().len() + backup.requests().len(), before);
 }
+
+/// An OpenAI stream that breaks off with a server error, after `fragments` of the
+/// answer (none: the stream opens, then fails at once).
+fn openai_broken(fragments: &[&str]) -> Reply {
+    let mut events = if fragments.is_empty() {
+        Vec::new()
+    } else {
+        ChatCompletion::tool_call_fragments("User", fragments.iter().copied()).to_sse_events()
+    };
+    // The opening chunk and the fragments; not the end of the answer (the finish
+    // chunk, usage and `[DONE]`).
+    events.truncate(fragments.len() + 1);
+    events.push(
+        "data: {\"error\": {\"message\": \"The server had an error\", \"type\": \"server_error\"}}\n\n"
+            .to_owned(),
+    );
+    Reply::sse(events)
+}
+
+fn providers(ledger: &instructor::client::Ledger) -> Vec<(&str, bool)> {
+    ledger
+        .attempts
+        .iter()
+        .map(|a| (a.provider.as_str(), a.error.is_some()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_stream_that_breaks_mid_answer_starts_over_on_the_next_provider() {
+    // The chain's policy allows no transport retry: failing over is not one.
+    let (client, primary, backup) = chain().await;
+    primary.push(openai_broken(&[r#"{"name": "Ad"#]));
+    backup.push(
+        Message::tool_use_fragments("User", [r#"{"name": "Ada", "#, r#""age": 36}"#]).sse_reply(),
+    );
+    let mut updates = client.extract::<User>().user("Ada is 36.").partial();
+    let mut names = Vec::new();
+    let mut restarted = Vec::new();
+    let mut done = None;
+    while let Some(update) = updates.next().await {
+        match update.expect("an update") {
+            PartialUpdate::Partial(partial) => names.push(partial.name.clone()),
+            PartialUpdate::Restarted { attempt, reason } => restarted.push((attempt, reason)),
+            PartialUpdate::Done(completion) => done = Some(completion),
+            _ => {}
+        }
+    }
+    let done = done.expect("the backup answers");
+    assert_eq!(done.value, User { name: "Ada".into(), age: 36 });
+    // The primary's partial was shown, then taken back with the reason.
+    assert_eq!(names.first().cloned().flatten().as_deref(), Some("Ad"));
+    assert_eq!(restarted.len(), 1, "{restarted:?}");
+    assert_eq!(restarted[0].0, 1, "the same attempt goes on");
+    assert!(restarted[0].1.contains("server had an error"), "{restarted:?}");
+    assert_eq!(done.response.provider.as_deref(), Some("anthropic"));
+    assert_eq!(providers(&done.ledger), [("openai", true), ("anthropic", false)]);
+    assert_eq!((primary.requests().len(), backup.requests().len()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_stream_that_fails_before_any_answer_hands_over_unseen() {
+    let (client, primary, backup) = chain().await;
+    primary.push(openai_broken(&[]));
+    backup.push(
+        Message::tool_use_fragments("User", [r#"{"name": "Ada", "#, r#""age": 36}"#]).sse_reply(),
+    );
+    let mut updates = client.extract::<User>().user("Ada is 36.").partial();
+    let mut seen = Vec::new();
+    while let Some(update) = updates.next().await {
+        seen.push(update.expect("an update"));
+    }
+    assert!(
+        !seen.iter().any(|u| matches!(u, PartialUpdate::Restarted { .. })),
+        "nothing to take back"
+    );
+    match seen.last() {
+        Some(PartialUpdate::Done(done)) => {
+            assert_eq!(done.value.age, 36);
+            assert_eq!(providers(&done.ledger), [("openai", true), ("anthropic", false)]);
+        }
+        other => panic!("not done: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn streamed_text_hands_over_before_its_first_chunk_and_not_after() {
+    let (client, primary, backup) = chain().await;
+    // Before any chunk: the backup's text, with the failed provider in the ledger.
+    primary.push(openai_broken(&[]));
+    backup.push(Message::text_fragments(["Ri", "ga"]).sse_reply());
+    let mut stream = client.text().user("Capital of Latvia?").stream();
+    let mut chunks = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        chunks.push(chunk.expect("a chunk"));
+    }
+    assert_eq!(chunks.concat(), "Riga");
+
+    // After a chunk was shown: it cannot be taken back, so the text ends with the
+    // primary's error, and the ledger names it.
+    primary.push(Reply::sse(vec![
+        ChatCompletion::content_fragments(["Ri"]).to_sse_events()[1].clone(),
+        "data: {\"error\": {\"message\": \"The server had an error\", \"type\": \"server_error\"}}\n\n"
+            .to_owned(),
+    ]));
+    backup.push(Message::text_fragments(["Ri", "ga"]).sse_reply());
+    let mut stream = client.text().user("Capital of Latvia?").stream();
+    let mut results = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        results.push(chunk);
+    }
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(results[0].as_deref().ok(), Some("Ri"));
+    match &results[1] {
+        Err(Error::Provider { error, ledger }) => {
+            assert!(error.to_string().contains("server had an error"), "{error}");
+            assert_eq!(providers(ledger), [("openai", true)]);
+        }
+        other => panic!("not a provider error: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn items_hand_over_until_one_is_shown() {
+    let (client, primary, backup) = chain().await;
+    // The first item is whole, and shown, before the primary breaks off.
+    let events = ChatCompletion::tool_call_fragments(
+        "User_list",
+        [r#"{"items": [{"name": "Ada", "age": 36}, "#, r#"{"name": "Gra"#],
+    )
+    .to_sse_events();
+    let mut broken: Vec<String> = events.into_iter().take(2).collect();
+    broken.push(
+        "data: {\"error\": {\"message\": \"The server had an error\", \"type\": \"server_error\"}}\n\n"
+            .to_owned(),
+    );
+    primary.push(Reply::sse(broken));
+    backup.push(
+        Message::tool_use_fragments(
+            "User_list",
+            [r#"{"items": [{"name": "Ada", "age": 36}, "#, r#"{"name": "Grace", "age": 85}]}"#],
+        )
+        .sse_reply(),
+    );
+    let mut items = client.extract::<User>().user("Ada and Grace.").iter();
+    let mut seen = Vec::new();
+    while let Some(item) = items.next().await {
+        seen.push(item);
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0].as_ref().map(|u| u.age).ok(), Some(36));
+    assert!(
+        matches!(&seen[1], Err(Error::Provider { .. })),
+        "shown items cannot be taken back: {:?}",
+        seen[1]
+    );
+
+    // Broken before any item was whole: the backup's list, read from the start.
+    primary.push(openai_broken(&[r#"{"items": [{"name": "Ad"#]));
+    backup.push(
+        Message::tool_use_fragments(
+            "User_list",
+            [r#"{"items": [{"name": "Ada", "age": 36}, "#, r#"{"name": "Grace", "age": 85}]}"#],
+        )
+        .sse_reply(),
+    );
+    let mut items = client.extract::<User>().user("Ada and Grace.").iter();
+    let mut names = Vec::new();
+    while let Some(item) = items.next().await {
+        names.push(item.expect("an item").name);
+    }
+    assert_eq!(names, ["Ada", "Grace"]);
+}

@@ -2,7 +2,8 @@
 //! provider (with its own model) in order when one fails with a transport or provider
 //! error, never on a validation failure (that is the extraction's re-ask). The ledger
 //! names the provider of every attempt, and a provider that failed over is an attempt
-//! of its own with its error.
+//! of its own with its error. A stream that breaks off moves on to the next provider
+//! as well, in the middle of the answer too (see [`Client::fallback`]).
 
 use super::Client;
 use crate::chat::{
@@ -49,6 +50,14 @@ impl Client {
     /// are the chain's; the mode must be one every provider can serve (checked before
     /// sending). An empty list gives a client whose requests fail with
     /// `Error::InvalidRequest`.
+    ///
+    /// Streams fail over too. A provider whose stream breaks off before any of the
+    /// answer arrived is replaced unseen. One that breaks off in the middle of it is
+    /// replaced by the next, which answers from the start, within the same attempt and
+    /// without spending a transport retry: `.partial()` says
+    /// [`PartialUpdate::Restarted`](super::PartialUpdate::Restarted) and starts over;
+    /// `.iter()` and text streams, which cannot take back what they showed, move on
+    /// only if nothing was shown, and otherwise end with the provider's error.
     pub fn fallback(clients: impl IntoIterator<Item = Client>) -> Client {
         let clients: Vec<Client> = clients.into_iter().collect();
         let links: Vec<Link> = clients
@@ -119,27 +128,112 @@ impl Fallback {
     }
 
     async fn stream_with(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
+        let mut chain = Chain {
+            links: self.links.clone(),
+            request: request.clone(),
+            next: 0,
+            failed: Vec::new(),
+        };
+        let events = chain.open().await?;
+        let state = Streaming {
+            chain,
+            events,
+            done: false,
+        };
+        Ok(Box::pin(futures_util::stream::unfold(state, Streaming::step)))
+    }
+}
+
+/// The links of a chain not yet tried for one streamed request.
+struct Chain {
+    links: Vec<Link>,
+    request: ChatRequest,
+    /// The next link to try.
+    next: usize,
+    /// The links that failed so far, in order.
+    failed: Vec<FailedOver>,
+}
+
+impl Chain {
+    /// The stream of the next link that opens, first saying who answers and who failed
+    /// before; the chain's error when none is left.
+    async fn open(&mut self) -> Result<EventStream, ProviderError> {
         use futures_util::StreamExt;
-        let mut failed = Vec::new();
-        for link in &self.links {
-            let request = self.request_for(link, request);
+        while let Some(link) = self.links.get(self.next).cloned() {
+            self.next += 1;
+            let request = match &link.model {
+                Some(model) if *model != self.request.model => {
+                    let mut request = self.request.clone();
+                    request.model.clone_from(model);
+                    Cow::Owned(request)
+                }
+                _ => Cow::Borrowed(&self.request),
+            };
             match link.provider.stream(&request).await {
                 Ok(events) => {
-                    // The stream says first who answers and who failed before.
                     let first = StreamEvent::Provider {
                         name: link.provider.name().to_owned(),
-                        failed_over: failed,
+                        failed_over: self.failed.clone(),
                     };
-                    let events = futures_util::stream::iter([Ok(first)]).chain(events);
-                    return Ok(Box::pin(events));
+                    return Ok(Box::pin(futures_util::stream::iter([Ok(first)]).chain(events)));
                 }
-                Err(error) => failed.push(FailedOver {
+                Err(error) => self.failed.push(FailedOver {
                     provider: link.provider.name().to_owned(),
                     error,
                 }),
             }
         }
-        Err(exhausted(failed))
+        Err(exhausted(std::mem::take(&mut self.failed)))
+    }
+
+    /// The link in flight broke off with `error`: it joins the failed ones.
+    fn broke(&mut self, error: ProviderError) {
+        let provider = self
+            .next
+            .checked_sub(1)
+            .and_then(|index| self.links.get(index))
+            .map(|link| link.provider.name().to_owned())
+            .unwrap_or_default();
+        self.failed.push(FailedOver { provider, error });
+    }
+}
+
+/// A chain's stream: the events of the link in flight. A link that breaks off moves
+/// on to the next: before any of the answer arrived, unseen (the next link's first
+/// event names it and the ones that failed); after, its first event comes in the
+/// middle of the answer, which tells the reader to start the answer over (or to give
+/// up, if what it showed cannot be taken back), with the broken link last among the
+/// failed. The chain's error ends the stream when no link is left.
+struct Streaming {
+    chain: Chain,
+    events: EventStream,
+    done: bool,
+}
+
+impl Streaming {
+    async fn step(mut self) -> Option<(Result<StreamEvent, ProviderError>, Self)> {
+        use futures_util::StreamExt;
+        if self.done {
+            return None;
+        }
+        match self.events.next().await {
+            Some(Ok(event)) => Some((Ok(event), self)),
+            None => None,
+            Some(Err(error)) => {
+                self.chain.broke(error);
+                match self.chain.open().await {
+                    Ok(events) => {
+                        self.events = events;
+                        // The new link's first event: who answers now.
+                        self.events.next().await.map(|event| (event, self))
+                    }
+                    Err(error) => {
+                        self.done = true;
+                        Some((Err(error), self))
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -199,6 +199,7 @@ impl TextRequest {
                 finish: None,
                 usage: None,
                 request_id: None,
+                provider: None,
             })
         };
         TextStream {
@@ -390,6 +391,8 @@ struct Open {
     finish: Option<FinishReason>,
     usage: Option<crate::chat::Usage>,
     request_id: Option<String>,
+    /// Who answers, in a fallback chain, and who failed before.
+    provider: Option<(String, Vec<crate::chat::FailedOver>)>,
 }
 
 enum State {
@@ -448,6 +451,29 @@ impl Stream for TextStream {
                         Some(Ok(StreamEvent::Finish(reason))) => open.finish = Some(reason),
                         Some(Ok(StreamEvent::Usage(usage))) => open.usage = Some(usage),
                         Some(Ok(StreamEvent::ResponseId(id))) => open.request_id = Some(id),
+                        Some(Ok(StreamEvent::Provider { name, failed_over })) => {
+                            if open.text.is_empty() && open.refusal.is_empty() {
+                                open.provider = Some((name, failed_over));
+                                continue;
+                            }
+                            // A fallback chain's provider broke off after chunks were
+                            // shown: they cannot be taken back, so the text ends with
+                            // its error (every failed provider in the ledger).
+                            open.sender.failed_over(&failed_over);
+                            let error = failed_over.last().map(|link| link.error.clone());
+                            let ledger = std::mem::take(&mut open.sender.ledger);
+                            this.state = State::Done;
+                            return Poll::Ready(Some(Err(match error {
+                                Some(error) => Error::Provider {
+                                    error: Box::new(error),
+                                    ledger,
+                                },
+                                None => Error::InvalidRequest {
+                                    reason: "the fallback chain started over without a failure"
+                                        .to_owned(),
+                                },
+                            })));
+                        }
                         Some(Ok(_)) => {}
                         Some(Err(error)) => {
                             open.sender.failed(&error.to_string());
@@ -466,6 +492,12 @@ impl Stream for TextStream {
                                 finish_reason: open.finish.take(),
                                 usage: open.usage,
                                 request_id: open.request_id.take(),
+                                provider: open.provider.as_ref().map(|(name, _)| name.clone()),
+                                failed_over: open
+                                    .provider
+                                    .take()
+                                    .map(|(_, failed)| failed)
+                                    .unwrap_or_default(),
                                 ..ChatResponse::default()
                             };
                             let raw = response.text.clone().map(Into::into);

@@ -70,6 +70,14 @@ impl Assembled {
         Ok(())
     }
 
+    /// Whether part of the answer arrived (not only events about it).
+    pub fn has_content(&self) -> bool {
+        !self.text.is_empty()
+            || !self.refusal.is_empty()
+            || !self.calls.is_empty()
+            || !self.reasoning.is_empty()
+    }
+
     /// The response these events make. The texts, grown delta by delta, give back
     /// their spare capacity (up to half of what they hold): they live as long as the
     /// response, next to the value read from them. (A call's arguments become shared

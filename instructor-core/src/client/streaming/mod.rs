@@ -202,6 +202,10 @@ enum Step {
     Event(StreamEvent),
     /// The stream broke off with this failure; the caller decides whether to retry.
     Broken(crate::chat::ProviderError),
+    /// A fallback chain's provider broke off with this failure in the middle of the
+    /// answer, and the next one answers from the start (the attempt goes on): the
+    /// caller starts over, or gives up if what it showed cannot be taken back.
+    FailedOver(crate::chat::ProviderError),
     /// The attempt's answer is complete: [`Wire::response`] gives it (once the caller
     /// has dropped what it no longer needs, such as the preview).
     End,
@@ -230,6 +234,21 @@ impl Wire {
                 continue;
             };
             let failure = match engine.next_event(events).await? {
+                Some(Ok(StreamEvent::Provider { name, failed_over }))
+                    if self.assembled.has_content() =>
+                {
+                    let failure = failed_over.last().map(|link| link.error.clone());
+                    self.assembled = Assembled::default();
+                    let _ = self.assembled.apply(&StreamEvent::Provider { name, failed_over });
+                    return Ok(match failure {
+                        Some(failure) => Step::FailedOver(failure),
+                        None => Step::Broken(crate::chat::ProviderError::Decode {
+                            message: "the fallback chain started over without a failure"
+                                .to_owned(),
+                            body: String::new(),
+                        }),
+                    });
+                }
                 Some(Ok(event)) => match self.assembled.apply(&event) {
                     Ok(()) => return Ok(Step::Event(event)),
                     Err(error) => error,
@@ -316,6 +335,11 @@ impl<T: Extract> PartialRun<T> {
                     if let Err(error) = self.engine.transport_failure(failure).await {
                         return self.fail(error);
                     }
+                    self.restart(reason);
+                }
+                // The next provider of the chain answers from the start.
+                Step::FailedOver(failure) => {
+                    let reason = self.engine.provider.redact(&failure.to_string());
                     self.restart(reason);
                 }
                 Step::End => {
@@ -418,6 +442,15 @@ impl<T: Extract> ItemRun<T> {
                     if let Err(error) = self.engine.transport_failure(failure).await {
                         return self.fail(error);
                     }
+                    self.reset();
+                }
+                Step::FailedOver(failure) => {
+                    if self.shown > 0 || !self.ready.is_empty() {
+                        // Starting over would show the items again.
+                        let error = self.engine.give_up(failure);
+                        return self.fail(error);
+                    }
+                    // Nothing shown: the next provider's list is read from the start.
                     self.reset();
                 }
                 Step::End => {
