@@ -15,7 +15,7 @@ mod verdict {
     #![allow(missing_docs)]
     use crate::{Context, ValidationError};
 
-    /// A model's verdict on a value (what an [`LlmValidator`] asks for).
+    /// A model's verdict on a value (what an [`LlmValidator`](super::LlmValidator) asks for).
     #[derive(Debug, Clone, PartialEq, serde::Deserialize, instructor_macros::Extract)]
     #[extract(crate = "crate", validate = reason_when_invalid)]
     pub struct Verdict {
