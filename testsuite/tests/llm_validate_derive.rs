@@ -10,7 +10,7 @@ use instructor::client::{AttemptKind, PartialUpdate, RetryPolicy};
 use instructor::prelude::*;
 use instructor::providers::openai::{OpenAi, OpenAiConfig};
 use instructor::providers::testing::{FakeProvider, RecordedRequest, Reply, openai::ChatCompletion};
-use instructor::{Context, Error};
+use instructor::{Context, Error, Mode};
 use serde::Serialize;
 
 const POLITE: &str = "must be polite";
@@ -337,4 +337,34 @@ async fn iter_items_are_judged_as_they_come_and_their_checks_are_in_the_ledger()
     let ledger = seen[2].as_ref().expect_err("cut short").ledger().expect("a ledger");
     assert_eq!(kinds(ledger), ["answer", "validation", "validation"]);
     assert!(ledger.total_usage.input_tokens >= 40);
+}
+
+#[tokio::test]
+async fn a_fix_applies_to_an_answer_that_needed_lenient_repairs() {
+    let server = FakeProvider::start().await;
+    // Prose around a fenced block with a trailing comma: read leniently, and fixed in
+    // place rather than re-asked.
+    server.push(
+        ChatCompletion::content(
+            "Sure! Here it is:\n```json\n{\"title\": \"Cats\", \"body\": \"All about dogs.\",}\n```\nAnything else?",
+        )
+        .reply(),
+    );
+    // The judge is asked in the extraction's mode too (no tools).
+    server.push(
+        ChatCompletion::content(
+            r#"{"is_valid": false, "reason": "the body is about dogs",
+                "fixed_value": {"title": "Dogs", "body": "All about dogs."}}"#,
+        )
+        .reply(),
+    );
+    let done = client(&server)
+        .with_mode(Mode::MdJson)
+        .extract::<Post>()
+        .user("Write a post.")
+        .with_completion()
+        .await
+        .expect("fixed by the judge");
+    assert_eq!(done.value.title, "Dogs");
+    assert_eq!(kinds(&done.ledger), ["answer", "validation"]);
 }

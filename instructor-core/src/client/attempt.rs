@@ -289,9 +289,13 @@ impl<V> Engine<V> {
     /// when a fix does not fit the answer or the result is still invalid.
     fn fixed(&self, response: &ChatResponse, fixes: &[(WirePath, String)]) -> Option<V> {
         let text = answer_text(&self.spec, response).ok()?;
-        // A prompted answer's JSON is taken from its fence, if any; one that needed
-        // repairs to read is re-asked rather than fixed.
-        let mut document: serde_json::Value = serde_json::from_str(json_part(&text)).ok()?;
+        // The answer's JSON as it is, or as the lenient reader finds and repairs it (in
+        // prose, in a fence, with trailing commas...). The repairs the type would have
+        // made (a number written as a string) are not made: such an answer is re-asked.
+        let mut document = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(document) => document,
+            Err(_) => crate::stream::read_lenient::<Document>(&text).ok()?.value.0,
+        };
         let root = if self.spec.wraps_root() {
             document.get_mut(WRAPPED)?
         } else {
@@ -690,18 +694,6 @@ impl<V> Engine<V> {
     }
 }
 
-/// The JSON of an answer's text: inside its first ```` ``` ```` fence when it has one.
-fn json_part(text: &str) -> &str {
-    let text = text.trim();
-    let Some(start) = text.find("```") else {
-        return text;
-    };
-    let fenced = &text[start + 3..];
-    // The fence's language tag, up to the end of its line.
-    let body = fenced.find('\n').map_or(fenced, |line| &fenced[line + 1..]);
-    body.find("```").map_or(body, |end| &body[..end]).trim()
-}
-
 /// An owned copy of the answer's text, for an error that carries it.
 fn owned(raw: &Option<Arc<str>>) -> Option<String> {
     raw.as_deref().map(str::to_owned)
@@ -736,3 +728,9 @@ fn terminal_error(response: &ChatResponse) -> Option<(String, ErrorWithLedger)> 
         _ => None,
     }
 }
+
+/// Any JSON document, read by the lenient reader (for validators' fixes).
+#[derive(serde::Deserialize, instructor_macros::Extract)]
+#[serde(transparent)]
+#[extract(crate = "crate")]
+struct Document(serde_json::Value);
