@@ -236,12 +236,18 @@ impl LlmValidate {
         allow_fix: bool,
     ) -> darling::Result<Self> {
         if statement.value().trim().is_empty() {
-            return Err(darling::Error::custom("`llm_validate` needs a statement the value must satisfy").with_span(&statement));
+            return Err(darling::Error::custom(
+                "`llm_validate` needs a statement the value must satisfy",
+            )
+            .with_span(&statement));
         }
         if let Some(model) = &model
             && model.value().trim().is_empty()
         {
-            return Err(darling::Error::custom("`model` names the model that judges; leave it out for the extraction's").with_span(model));
+            return Err(darling::Error::custom(
+                "`model` names the model that judges; leave it out for the extraction's",
+            )
+            .with_span(model));
         }
         Ok(LlmValidate {
             statement,

@@ -416,7 +416,11 @@ async fn llm_validator_checks_by_hand_and_in_an_extraction() {
         .to_string();
     assert!(reask.contains("answer: does not satisfy"), "{reask}");
     // The same rule in the derive: re-asked once, four calls.
-    assert!(found.derived.0.answer.contains("kind"), "{:?}", found.derived);
+    assert!(
+        found.derived.0.answer.contains("kind"),
+        "{:?}",
+        found.derived
+    );
     assert_eq!(found.derived.1, 4);
     assert_eq!(server.remaining(), 0);
 }

@@ -262,14 +262,26 @@ async fn a_stream_that_breaks_mid_answer_starts_over_on_the_next_provider() {
         }
     }
     let done = done.expect("the backup answers");
-    assert_eq!(done.value, User { name: "Ada".into(), age: 36 });
+    assert_eq!(
+        done.value,
+        User {
+            name: "Ada".into(),
+            age: 36
+        }
+    );
     // The primary's partial was shown, then taken back with the reason.
     assert_eq!(names.first().cloned().flatten().as_deref(), Some("Ad"));
     assert_eq!(restarted.len(), 1, "{restarted:?}");
     assert_eq!(restarted[0].0, 1, "the same attempt goes on");
-    assert!(restarted[0].1.contains("server had an error"), "{restarted:?}");
+    assert!(
+        restarted[0].1.contains("server had an error"),
+        "{restarted:?}"
+    );
     assert_eq!(done.response.provider.as_deref(), Some("anthropic"));
-    assert_eq!(providers(&done.ledger), [("openai", true), ("anthropic", false)]);
+    assert_eq!(
+        providers(&done.ledger),
+        [("openai", true), ("anthropic", false)]
+    );
     assert_eq!((primary.requests().len(), backup.requests().len()), (1, 1));
 }
 
@@ -286,13 +298,18 @@ async fn a_stream_that_fails_before_any_answer_hands_over_unseen() {
         seen.push(update.expect("an update"));
     }
     assert!(
-        !seen.iter().any(|u| matches!(u, PartialUpdate::Restarted { .. })),
+        !seen
+            .iter()
+            .any(|u| matches!(u, PartialUpdate::Restarted { .. })),
         "nothing to take back"
     );
     match seen.last() {
         Some(PartialUpdate::Done(done)) => {
             assert_eq!(done.value.age, 36);
-            assert_eq!(providers(&done.ledger), [("openai", true), ("anthropic", false)]);
+            assert_eq!(
+                providers(&done.ledger),
+                [("openai", true), ("anthropic", false)]
+            );
         }
         other => panic!("not done: {other:?}"),
     }
@@ -341,7 +358,10 @@ async fn items_hand_over_until_one_is_shown() {
     // The first item is whole, and shown, before the primary breaks off.
     let events = ChatCompletion::tool_call_fragments(
         "User_list",
-        [r#"{"items": [{"name": "Ada", "age": 36}, "#, r#"{"name": "Gra"#],
+        [
+            r#"{"items": [{"name": "Ada", "age": 36}, "#,
+            r#"{"name": "Gra"#,
+        ],
     )
     .to_sse_events();
     let mut broken: Vec<String> = events.into_iter().take(2).collect();
@@ -353,7 +373,10 @@ async fn items_hand_over_until_one_is_shown() {
     backup.push(
         Message::tool_use_fragments(
             "User_list",
-            [r#"{"items": [{"name": "Ada", "age": 36}, "#, r#"{"name": "Grace", "age": 85}]}"#],
+            [
+                r#"{"items": [{"name": "Ada", "age": 36}, "#,
+                r#"{"name": "Grace", "age": 85}]}"#,
+            ],
         )
         .sse_reply(),
     );
@@ -375,7 +398,10 @@ async fn items_hand_over_until_one_is_shown() {
     backup.push(
         Message::tool_use_fragments(
             "User_list",
-            [r#"{"items": [{"name": "Ada", "age": 36}, "#, r#"{"name": "Grace", "age": 85}]}"#],
+            [
+                r#"{"items": [{"name": "Ada", "age": 36}, "#,
+                r#"{"name": "Grace", "age": 85}]}"#,
+            ],
         )
         .sse_reply(),
     );

@@ -9,7 +9,9 @@ use futures_util::StreamExt;
 use instructor::client::{AttemptKind, PartialUpdate, RetryPolicy};
 use instructor::prelude::*;
 use instructor::providers::openai::{OpenAi, OpenAiConfig};
-use instructor::providers::testing::{FakeProvider, RecordedRequest, Reply, openai::ChatCompletion};
+use instructor::providers::testing::{
+    FakeProvider, RecordedRequest, Reply, openai::ChatCompletion,
+};
 use instructor::{Context, Error, Mode};
 use serde::Serialize;
 
@@ -131,11 +133,20 @@ async fn a_failed_check_is_re_asked_at_the_field_and_judged_by_the_extractions_m
     assert_eq!(tool(check), "Verdict");
     assert_eq!(check.json().expect("json")["model"], "gpt-4o-mini");
     let shown = user_text(check);
-    assert!(shown.contains(POLITE) && shown.contains("Go away."), "{shown}");
-    assert!(!shown.contains("stars"), "only the field is judged: {shown}");
+    assert!(
+        shown.contains(POLITE) && shown.contains("Go away."),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("stars"),
+        "only the field is judged: {shown}"
+    );
     // The re-ask names the field and the model's reason.
     let reask = requests[2].json().expect("json").to_string();
-    assert!(reask.contains("text") && reask.contains("it is rude"), "{reask}");
+    assert!(
+        reask.contains("text") && reask.contains("it is rude"),
+        "{reask}"
+    );
     assert_eq!(tool(&requests[2]), "Reply_");
 }
 
@@ -177,7 +188,13 @@ async fn a_type_level_check_uses_its_own_model_and_may_fix_the_value() {
     let requests = server.requests();
     assert_eq!(requests[1].json().expect("json")["model"], "judge-mini");
     // Asked for a correction, as allowed.
-    assert!(requests[1].json().expect("json").to_string().contains("fixed_value`: the value corrected"));
+    assert!(
+        requests[1]
+            .json()
+            .expect("json")
+            .to_string()
+            .contains("fixed_value`: the value corrected")
+    );
 }
 
 #[tokio::test]
@@ -217,7 +234,14 @@ async fn list_items_are_judged_at_once_and_the_re_ask_names_the_item() {
     assert_eq!(done.value.items[1].name, "Toaster");
     assert_eq!(
         kinds(&done.ledger),
-        ["answer", "validation", "validation", "answer", "validation", "validation"]
+        [
+            "answer",
+            "validation",
+            "validation",
+            "answer",
+            "validation",
+            "validation"
+        ]
     );
     let reask = server
         .requests()
@@ -334,7 +358,11 @@ async fn iter_items_are_judged_as_they_come_and_their_checks_are_in_the_ledger()
         }
         other => panic!("not an item error: {other:?}"),
     }
-    let ledger = seen[2].as_ref().expect_err("cut short").ledger().expect("a ledger");
+    let ledger = seen[2]
+        .as_ref()
+        .expect_err("cut short")
+        .ledger()
+        .expect("a ledger");
     assert_eq!(kinds(ledger), ["answer", "validation", "validation"]);
     assert!(ledger.total_usage.input_tokens >= 40);
 }

@@ -8,14 +8,13 @@ use super::Completion;
 use super::answer::{Answer, Failure, answer_text, raw_text};
 use super::error::{Attempt, AttemptKind, Error, Ledger, StopReason, StoppedBy};
 use super::hooks::{HookEvent, Hooks};
+use super::llm_validator;
 use super::reask::{ReaskText, append_reask};
 use super::request::WRAPPED;
 use super::retry::RetryPolicy;
-use super::llm_validator;
 use super::validation_calls::ValidationCalls;
 use crate::chat::{
-    ChatRequest, ChatResponse, FailedOver, FinishReason, OutputSpec, Provider,
-    ProviderError,
+    ChatRequest, ChatResponse, FailedOver, FinishReason, OutputSpec, Provider, ProviderError,
 };
 use crate::path::{PathSegment, WirePath};
 use crate::validate::{

@@ -140,7 +140,10 @@ impl Fallback {
             events,
             done: false,
         };
-        Ok(Box::pin(futures_util::stream::unfold(state, Streaming::step)))
+        Ok(Box::pin(futures_util::stream::unfold(
+            state,
+            Streaming::step,
+        )))
     }
 }
 
@@ -175,7 +178,9 @@ impl Chain {
                         name: link.provider.name().to_owned(),
                         failed_over: self.failed.clone(),
                     };
-                    return Ok(Box::pin(futures_util::stream::iter([Ok(first)]).chain(events)));
+                    return Ok(Box::pin(
+                        futures_util::stream::iter([Ok(first)]).chain(events),
+                    ));
                 }
                 Err(error) => self.failed.push(FailedOver {
                     provider: link.provider.name().to_owned(),

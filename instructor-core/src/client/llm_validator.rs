@@ -1,8 +1,8 @@
 //! [`LlmValidator`]: a model judges whether a value satisfies a statement in words.
 
 use crate::Context;
-use crate::client::{Client, Error, ValidationCalls};
 use crate::chat::Mode;
+use crate::client::{Client, Error, ValidationCalls};
 use crate::validate::{AsyncValidator, LlmCheck, Stop, ValidationErrors, ValidationFuture};
 use serde::Serialize;
 use std::sync::Arc;

@@ -23,11 +23,11 @@ pub use error::{Attempt, AttemptKind, Error, Ledger, StopReason, StoppedBy};
 pub use extraction::{Extraction, ExtractionFuture, StrictMode};
 pub use fallback::Fallback;
 pub use hooks::{HookEvent, Hooks};
+pub use llm_validator::{LlmValidator, PartialVerdict, Verdict};
 pub use reask::{ReaskText, default_reask};
 pub use retry::RetryPolicy;
 pub use streaming::{Items, PartialUpdate, PartialUpdates};
 pub use text::{TextRequest, TextStream};
-pub use llm_validator::{LlmValidator, PartialVerdict, Verdict};
 pub use validation_calls::ValidationCalls;
 
 use crate::chat::{ChatResponse, Mode, Provider};

@@ -73,7 +73,10 @@ pub fn emit(model: &Model) -> TokenStream {
         .validators
         .iter()
         .map(|check| custom_check(check, &self_ty, quote!(self)));
-    let type_llm_checks = model.llm_checks.iter().map(|check| llm_check(check, quote!(self)));
+    let type_llm_checks = model
+        .llm_checks
+        .iter()
+        .map(|check| llm_check(check, quote!(self)));
     quote! {
         impl #impl_generics __ip::Validate for #ident #ty_generics #where_clause {
             #[inline]
@@ -109,7 +112,10 @@ fn field_checks(field: &Field, value: TokenStream, at_parent: bool) -> TokenStre
         .validators
         .iter()
         .map(|check| custom_check(check, &quote!(#field_ty), quote!(__v)));
-    let llm = field.llm_checks.iter().map(|check| llm_check(check, quote!(__v)));
+    let llm = field
+        .llm_checks
+        .iter()
+        .map(|check| llm_check(check, quote!(__v)));
     let wire = &field.wire;
     let at_parent = at_parent || field.flatten || is_transparent_member(field);
     if rules.is_empty() && field.validators.is_empty() && field.llm_checks.is_empty() {

@@ -239,12 +239,13 @@ impl Wire {
                 {
                     let failure = failed_over.last().map(|link| link.error.clone());
                     self.assembled = Assembled::default();
-                    let _ = self.assembled.apply(&StreamEvent::Provider { name, failed_over });
+                    let _ = self
+                        .assembled
+                        .apply(&StreamEvent::Provider { name, failed_over });
                     return Ok(match failure {
                         Some(failure) => Step::FailedOver(failure),
                         None => Step::Broken(crate::chat::ProviderError::Decode {
-                            message: "the fallback chain started over without a failure"
-                                .to_owned(),
+                            message: "the fallback chain started over without a failure".to_owned(),
                             body: String::new(),
                         }),
                     });
