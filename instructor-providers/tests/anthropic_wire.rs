@@ -4,37 +4,30 @@
 //! and the faults (statuses, mid-stream errors, cut streams, keys) over real HTTP
 //! against the fake provider.
 
+mod common;
+
+use common::person;
+
 use futures::StreamExt;
 use instructor_core::chat::{
-    ChatRequest, ContentPart, FinishReason, Message, Mode, OutputSpec, Provider, ProviderError,
-    StreamEvent, ToolCall, ToolSpec, Usage,
+    ChatRequest, ContentPart, FinishReason, Message, Mode, Provider, ProviderError, StreamEvent,
+    ToolCall, ToolSpec, Usage,
 };
 use instructor_core::media::{CacheTtl, Document, Image, Parts, cached};
-use instructor_core::schema::{ObjectSchema, Property, RootSchema, Schema, SchemaKind};
 use instructor_providers::anthropic::{Anthropic, AnthropicConfig, Thinking};
 use instructor_providers::testing::{FakeProvider, Reply, anthropic};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 const KEY: &str = "sk-ant-secret-key-0123456789";
 
-fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")
-}
-
 fn recorded(name: &str) -> Vec<u8> {
-    let path = testdata().join("recorded/anthropic").join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    common::recorded("anthropic", name)
 }
 
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let bytes = std::fs::read(testdata().join("specs/anthropic-messages-batches.openapi.json"))
-            .expect("the Anthropic description");
-        serde_json::from_slice(&bytes).expect("JSON")
-    })
+    SPEC.get_or_init(|| common::load_spec("anthropic-messages-batches.openapi.json"))
 }
 
 /// Checks `body` against `CreateMessageParams`, required fields and all.
@@ -46,16 +39,9 @@ fn assert_valid_request(body: &Value) {
 fn request_errors(body: &Value) -> Vec<String> {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     let validator = VALIDATOR.get_or_init(|| {
-        let mut schema = spec().clone();
-        schema["$ref"] = json!("#/components/schemas/CreateMessageParams");
-        jsonschema::draft202012::options()
-            .build(&schema)
-            .expect("the component compiles")
+        common::openapi_validator(spec(), "#/components/schemas/CreateMessageParams", false)
     });
-    validator
-        .iter_errors(body)
-        .map(|error| format!("{error} at {}", error.instance_path()))
-        .collect()
+    common::schema_errors(validator, body)
 }
 
 #[test]
@@ -78,42 +64,8 @@ fn the_description_check_catches_what_the_api_would_refuse() {
     );
 }
 
-fn person() -> Arc<RootSchema> {
-    let mut object = ObjectSchema::default();
-    object.properties.insert(
-        "name".into(),
-        Property {
-            schema: Schema::string(),
-            required: true,
-        },
-    );
-    Arc::new(RootSchema {
-        schema: Schema {
-            kind: SchemaKind::Object(object),
-            ..Schema::default()
-        },
-        defs: Default::default(),
-        root_name: None,
-    })
-}
-
 fn request(mode: Mode) -> ChatRequest {
-    ChatRequest {
-        model: "claude-sonnet-4-5".into(),
-        messages: vec![
-            Message::system("You extract people."),
-            Message::user("Ada Lovelace wrote the first program."),
-        ],
-        output: Some(OutputSpec {
-            mode,
-            schema: person(),
-            name: "Person".into(),
-            description: Some("A person".into()),
-            tools: Vec::new(),
-        }),
-        params: Default::default(),
-        extra: Default::default(),
-    }
+    common::person_request("claude-sonnet-4-5", mode)
 }
 
 fn claude() -> Anthropic {

@@ -5,21 +5,23 @@
 //! (CRC mismatches, oversized frames, exceptions mid-stream, cut streams, statuses,
 //! secrets) over real HTTP against the fake provider.
 
+mod common;
+
+use common::person;
+
 use futures::StreamExt;
 use instructor_core::chat::{
-    ChatRequest, ContentPart, FinishReason, Message, Mode, OutputSpec, Provider, ProviderError,
-    StreamEvent, ToolCall, ToolSpec, Usage,
+    ChatRequest, ContentPart, FinishReason, Message, Mode, Provider, ProviderError, StreamEvent,
+    ToolCall, ToolSpec, Usage,
 };
 use instructor_core::media::{Document, Image, cached};
-use instructor_core::schema::{ObjectSchema, Property, RootSchema, Schema, SchemaKind};
 use instructor_providers::bedrock::{AwsCredentials, Bedrock, BedrockConfig, MAX_FRAME_BYTES};
 use instructor_providers::testing::bedrock::{
     self as fake, Converse, converse_path, converse_stream_path,
 };
 use instructor_providers::testing::{FakeProvider, Reply};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 const KEY_ID: &str = "AKIDEXAMPLE0123";
 const SECRET: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
@@ -29,18 +31,9 @@ const CLAUDE: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 const LLAMA: &str = "meta.llama3-1-70b-instruct-v1:0";
 const MISTRAL: &str = "mistral.mistral-large-2407-v1:0";
 
-fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")
-}
-
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let bytes =
-            std::fs::read(testdata().join("specs/bedrock-runtime-2023-09-30.service-2.json"))
-                .expect("the Bedrock Runtime service model");
-        serde_json::from_slice(&bytes).expect("JSON")
-    })
+    SPEC.get_or_init(|| common::load_spec("bedrock-runtime-2023-09-30.service-2.json"))
 }
 
 /// Checks `value` against botocore shape `shape`, collecting what the API would refuse.
@@ -213,42 +206,8 @@ fn the_description_check_catches_what_the_api_would_refuse() {
     );
 }
 
-fn person() -> Arc<RootSchema> {
-    let mut object = ObjectSchema::default();
-    object.properties.insert(
-        "name".into(),
-        Property {
-            schema: Schema::string(),
-            required: true,
-        },
-    );
-    Arc::new(RootSchema {
-        schema: Schema {
-            kind: SchemaKind::Object(object),
-            ..Schema::default()
-        },
-        defs: Default::default(),
-        root_name: None,
-    })
-}
-
 fn request(model: &str, mode: Mode) -> ChatRequest {
-    ChatRequest {
-        model: model.into(),
-        messages: vec![
-            Message::system("You extract people."),
-            Message::user("Ada Lovelace wrote the first program."),
-        ],
-        output: Some(OutputSpec {
-            mode,
-            schema: person(),
-            name: "Person".into(),
-            description: Some("A person".into()),
-            tools: Vec::new(),
-        }),
-        params: Default::default(),
-        extra: Default::default(),
-    }
+    common::person_request(model, mode)
 }
 
 fn credentials() -> AwsCredentials {

@@ -3,61 +3,31 @@
 //! events against `ChatResponseV2` and the stream event schemas, whole and streamed
 //! answers agreeing, and faults over real HTTP.
 
+mod common;
+
 use futures::StreamExt;
 use instructor_core::chat::{
-    ChatRequest, ContentPart, FinishReason, Message, Mode, OutputSpec, Provider, ProviderError,
-    StreamEvent, ToolCall,
+    ChatRequest, ContentPart, FinishReason, Message, Mode, Provider, ProviderError, StreamEvent,
+    ToolCall,
 };
 use instructor_core::media::Image;
-use instructor_core::schema::{ObjectSchema, Property, RootSchema, Schema, SchemaKind};
 use instructor_providers::cohere::{Cohere, CohereConfig};
 use instructor_providers::testing::{FakeProvider, Reply, cohere};
 use serde_json::{Value, json};
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 const KEY: &str = "co-test-key-0123456789";
 
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../testdata/specs/cohere-chat-v2.openapi.json");
-        serde_json::from_slice(&std::fs::read(path).expect("the Cohere description")).expect("JSON")
-    })
-}
-
-/// `oneOf` read as `anyOf`: the description's unions are told apart by an OpenAPI
-/// `discriminator` (the `type` field), which JSON Schema does not know, so a body can
-/// match two branches that differ only in their `type` value.
-fn one_of_as_any_of(value: &mut Value) {
-    match value {
-        Value::Object(object) => {
-            if let Some(branches) = object.remove("oneOf") {
-                object.insert("anyOf".into(), branches);
-            }
-            object.values_mut().for_each(one_of_as_any_of);
-        }
-        Value::Array(items) => items.iter_mut().for_each(one_of_as_any_of),
-        _ => {}
-    }
+    SPEC.get_or_init(|| common::load_spec("cohere-chat-v2.openapi.json"))
 }
 
 fn validator(pointer: &str) -> jsonschema::Validator {
-    let mut schema = spec().clone();
-    one_of_as_any_of(&mut schema);
-    schema["$ref"] = json!(pointer);
-    jsonschema::draft202012::options()
-        .build(&schema)
-        .expect("the schema compiles")
+    common::openapi_validator(spec(), pointer, true)
 }
 
-fn errors(validator: &jsonschema::Validator, body: &Value) -> Vec<String> {
-    validator
-        .iter_errors(body)
-        .map(|error| format!("{error} at {}", error.instance_path()))
-        .collect()
-}
+use common::schema_errors as errors;
 
 fn request_errors(body: &Value) -> Vec<String> {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
@@ -72,42 +42,12 @@ fn assert_valid_request(body: &Value) {
     assert!(errors.is_empty(), "{errors:#?}\n{body:#}");
 }
 
-fn person() -> Arc<RootSchema> {
-    let mut object = ObjectSchema::default();
-    object.properties.insert(
-        "name".into(),
-        Property {
-            schema: Schema::string(),
-            required: true,
-        },
-    );
-    Arc::new(RootSchema {
-        schema: Schema {
-            kind: SchemaKind::Object(object),
-            ..Schema::default()
-        },
-        defs: Default::default(),
-        root_name: None,
-    })
-}
-
 fn request(mode: Mode) -> ChatRequest {
-    ChatRequest {
-        model: "command-a-03-2025".into(),
-        messages: vec![
-            Message::system("You extract people."),
-            Message::user("Ada Lovelace wrote the first program."),
-        ],
-        output: Some(OutputSpec {
-            mode,
-            schema: person(),
-            name: "Person".into(),
-            description: None,
-            tools: Vec::new(),
-        }),
-        params: Default::default(),
-        extra: Default::default(),
+    let mut request = common::person_request("command-a-03-2025", mode);
+    if let Some(output) = &mut request.output {
+        output.description = None;
     }
+    request
 }
 
 fn offline() -> Cohere {

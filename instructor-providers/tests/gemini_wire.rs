@@ -5,40 +5,33 @@
 //! faults over real HTTP (RetryInfo, mid-stream errors, hostile argument paths), and
 //! the Vertex AI endpoint with its token exchange against the fake provider.
 
+mod common;
+
+use common::{person, testdata};
+
 use futures::StreamExt;
 use instructor_core::chat::{
-    ChatRequest, ContentPart, FinishReason, Message, Mode, OutputSpec, Provider, ProviderError,
-    StreamEvent, ToolCall,
+    ChatRequest, ContentPart, FinishReason, Message, Mode, Provider, ProviderError, StreamEvent,
+    ToolCall,
 };
 use instructor_core::media::{Document, Image};
-use instructor_core::schema::{ObjectSchema, Property, RootSchema, Schema, SchemaKind};
+use instructor_core::schema::{RootSchema, Schema};
 use instructor_providers::gemini::{Gemini, GeminiConfig, SchemaField, VertexAuth};
 use instructor_providers::testing::{FakeProvider, Reply, gemini};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 const KEY: &str = "AIza-test-gemini-key-0123456789";
 const MODEL: &str = "gemini-2.5-flash";
 
-fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")
-}
-
 fn recorded(name: &str) -> Vec<u8> {
-    let path = testdata().join("recorded/gemini").join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    common::recorded("gemini", name)
 }
 
 fn schemas() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let bytes = std::fs::read(testdata().join("specs/gemini-v1beta.discovery.json"))
-            .expect("the discovery document");
-        let spec: Value = serde_json::from_slice(&bytes).expect("JSON");
-        spec["schemas"].clone()
-    })
+    SPEC.get_or_init(|| common::load_spec("gemini-v1beta.discovery.json")["schemas"].clone())
 }
 
 /// What of `value` the discovery schema does not describe: unknown keys, values
@@ -109,42 +102,8 @@ fn assert_valid_request(body: &Value) {
     assert!(errors.is_empty(), "{errors:#?}\n{body:#}");
 }
 
-fn person() -> Arc<RootSchema> {
-    let mut object = ObjectSchema::default();
-    object.properties.insert(
-        "name".into(),
-        Property {
-            schema: Schema::string(),
-            required: true,
-        },
-    );
-    Arc::new(RootSchema {
-        schema: Schema {
-            kind: SchemaKind::Object(object),
-            ..Schema::default()
-        },
-        defs: Default::default(),
-        root_name: None,
-    })
-}
-
 fn request_for(mode: Mode, schema: Arc<RootSchema>) -> ChatRequest {
-    ChatRequest {
-        model: MODEL.into(),
-        messages: vec![
-            Message::system("You extract people."),
-            Message::user("Ada Lovelace wrote the first program."),
-        ],
-        output: Some(OutputSpec {
-            mode,
-            schema,
-            name: "Person".into(),
-            description: Some("A person".into()),
-            tools: Vec::new(),
-        }),
-        params: Default::default(),
-        extra: Default::default(),
-    }
+    common::person_request_with(MODEL, mode, schema)
 }
 
 fn request(mode: Mode) -> ChatRequest {

@@ -2,60 +2,30 @@
 //! `CreateResponse`, the fake's bodies against `Response` and its events against
 //! `ResponseStreamEvent`, whole and streamed answers agreeing, faults over real HTTP.
 
+mod common;
+
 use futures::StreamExt;
 use instructor_core::chat::{
-    ChatRequest, FinishReason, Message, Mode, OutputSpec, Provider, ProviderError, StreamEvent,
-    ToolCall,
+    ChatRequest, FinishReason, Message, Mode, Provider, ProviderError, StreamEvent, ToolCall,
 };
 use instructor_core::media::{Document, Image};
-use instructor_core::schema::{ObjectSchema, Property, RootSchema, Schema, SchemaKind};
 use instructor_providers::responses::{OpenAiResponses, ResponsesConfig};
 use instructor_providers::testing::{FakeProvider, Reply, responses::Response};
 use serde_json::{Value, json};
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 const KEY: &str = "sk-test-responses-0123456789";
 
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../testdata/specs/openai-chat-responses-batches.openapi.json");
-        serde_json::from_slice(&std::fs::read(path).expect("the OpenAI description")).expect("JSON")
-    })
-}
-
-/// `oneOf` read as `anyOf` (unions told apart by an OpenAPI discriminator) and
-/// `nullable` dropped (OpenAPI 3.0; the document also spells nulls as `anyOf`).
-fn as_json_schema(value: &mut Value) {
-    match value {
-        Value::Object(object) => {
-            if let Some(branches) = object.remove("oneOf") {
-                object.insert("anyOf".into(), branches);
-            }
-            object.values_mut().for_each(as_json_schema);
-        }
-        Value::Array(items) => items.iter_mut().for_each(as_json_schema),
-        _ => {}
-    }
+    SPEC.get_or_init(|| common::load_spec("openai-chat-responses-batches.openapi.json"))
 }
 
 fn validator(component: &str) -> jsonschema::Validator {
-    let mut schema = spec().clone();
-    as_json_schema(&mut schema);
-    schema["$ref"] = json!(format!("#/components/schemas/{component}"));
-    jsonschema::draft202012::options()
-        .build(&schema)
-        .expect("the schema compiles")
+    common::openapi_validator(spec(), &format!("#/components/schemas/{component}"), true)
 }
 
-fn errors(validator: &jsonschema::Validator, body: &Value) -> Vec<String> {
-    validator
-        .iter_errors(body)
-        .map(|error| format!("{error} at {}", error.instance_path()))
-        .collect()
-}
+use common::schema_errors as errors;
 
 fn assert_valid_request(body: &Value) {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
@@ -64,42 +34,12 @@ fn assert_valid_request(body: &Value) {
     assert!(found.is_empty(), "{found:#?}\n{body:#}");
 }
 
-fn person() -> Arc<RootSchema> {
-    let mut object = ObjectSchema::default();
-    object.properties.insert(
-        "name".into(),
-        Property {
-            schema: Schema::string(),
-            required: true,
-        },
-    );
-    Arc::new(RootSchema {
-        schema: Schema {
-            kind: SchemaKind::Object(object),
-            ..Schema::default()
-        },
-        defs: Default::default(),
-        root_name: None,
-    })
-}
-
 fn request(mode: Mode) -> ChatRequest {
-    ChatRequest {
-        model: "gpt-4.1-mini".into(),
-        messages: vec![
-            Message::system("You extract people."),
-            Message::user("Ada Lovelace wrote the first program."),
-        ],
-        output: Some(OutputSpec {
-            mode,
-            schema: person(),
-            name: "Person".into(),
-            description: None,
-            tools: Vec::new(),
-        }),
-        params: Default::default(),
-        extra: Default::default(),
+    let mut request = common::person_request("gpt-4.1-mini", mode);
+    if let Some(output) = &mut request.output {
+        output.description = None;
     }
+    request
 }
 
 fn offline() -> OpenAiResponses {
