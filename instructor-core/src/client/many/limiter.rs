@@ -44,7 +44,7 @@ pub(crate) struct Limits {
 pub(crate) struct Limiter {
     limits: Limits,
     state: Mutex<State>,
-    /// How many times a request waited for its turn.
+    /// How many requests waited for their turn.
     waits: AtomicU64,
 }
 
@@ -79,7 +79,7 @@ impl Limiter {
         }
     }
 
-    /// How many times a request waited for its turn.
+    /// How many requests waited for their turn.
     pub(crate) fn waits(&self) -> u64 {
         self.waits.load(Ordering::Relaxed)
     }
@@ -90,6 +90,7 @@ impl Limiter {
 
     /// Waits until a request may be sent, and takes its turn.
     pub(crate) async fn acquire(&self) {
+        let mut waited = false;
         loop {
             let wait_until = {
                 let mut state = self.lock();
@@ -105,7 +106,10 @@ impl Limiter {
                 }
                 until
             };
-            self.waits.fetch_add(1, Ordering::Relaxed);
+            if !waited {
+                waited = true;
+                self.waits.fetch_add(1, Ordering::Relaxed);
+            }
             tokio::time::sleep_until(wait_until).await;
         }
     }

@@ -73,7 +73,7 @@ pub struct Progress {
     pub in_flight: u64,
     /// Tokens used by the finished items.
     pub tokens: u64,
-    /// How many times a request waited for the rate limits.
+    /// How many requests waited for the rate limits before they were sent.
     pub rate_limited_waits: u64,
 }
 
