@@ -62,7 +62,10 @@ async fn run(client: &Client, count: u64, ordered: bool) -> u64 {
     }
     let mut right = 0;
     while let Some(item) = run.next().await {
-        if item.result.is_ok_and(|doc| doc.n == item.id && !doc.title.is_empty()) {
+        if item
+            .result
+            .is_ok_and(|doc| doc.n == item.id && !doc.title.is_empty())
+        {
             right += 1;
         }
     }

@@ -6,12 +6,12 @@
 //! bound, which a slow machine cannot break), never by an upper time bound.
 
 use futures_util::StreamExt;
+use instructor::Error;
 use instructor::client::{ItemResult, Progress};
 use instructor::prelude::*;
 use instructor::providers::openai::{OpenAi, OpenAiConfig};
 use instructor::providers::testing::openai::ChatCompletion;
 use instructor::providers::testing::{FakeProvider, RecordedRequest, Reply};
-use instructor::Error;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -94,7 +94,10 @@ async fn collect(mut run: instructor::client::Many<Doc, u64>) -> Vec<ItemResult<
 }
 
 fn temp_file(name: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("instructor-many-{}-{name}.jsonl", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "instructor-many-{}-{name}.jsonl",
+        std::process::id()
+    ));
     let _ = std::fs::remove_file(&path);
     path
 }
@@ -110,8 +113,7 @@ fn lines(path: &Path) -> Vec<serde_json::Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_more_requests_than_the_concurrency_are_in_flight_at_the_server() {
-    let server =
-        Server::start(|n| answer(n).reply().delay(Duration::from_millis(150))).await;
+    let server = Server::start(|n| answer(n).reply().delay(Duration::from_millis(150))).await;
     let items = collect(
         server
             .client()
@@ -214,9 +216,17 @@ async fn a_failed_item_is_reported_with_its_id_and_the_others_go_on() {
     let by_id: HashMap<u64, &ItemResult<Doc, u64>> =
         items.iter().map(|item| (item.id, item)).collect();
     assert_eq!(by_id.len(), 6);
-    assert!(matches!(by_id[&2].result, Err(Error::Parse { .. })), "{:?}", by_id[&2].result);
+    assert!(
+        matches!(by_id[&2].result, Err(Error::Parse { .. })),
+        "{:?}",
+        by_id[&2].result
+    );
     assert_eq!(by_id[&2].attempts, 1);
-    assert!(matches!(by_id[&4].result, Err(Error::Provider { .. })), "{:?}", by_id[&4].result);
+    assert!(
+        matches!(by_id[&4].result, Err(Error::Provider { .. })),
+        "{:?}",
+        by_id[&4].result
+    );
     for n in [0, 1, 3, 5] {
         assert_eq!(by_id[&n].result.as_ref().ok(), Some(&Doc { n }));
     }
@@ -295,7 +305,11 @@ async fn requests_per_minute_space_the_requests_at_the_server() {
     times.sort();
     for pair in times.windows(2) {
         // A lower bound only: the limiter waits at least the interval.
-        assert!(pair[1] - pair[0] >= Duration::from_millis(350), "{:?}", pair[1] - pair[0]);
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(350),
+            "{:?}",
+            pair[1] - pair[0]
+        );
     }
 }
 
@@ -324,7 +338,10 @@ async fn no_requests_left_in_the_headers_holds_the_next_request_until_the_reset(
     }
     assert_eq!(run.progress().rate_limited_waits, 1);
     let arrivals = server.arrivals();
-    assert_eq!(arrivals.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(
+        arrivals.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
     // Held after the first answer for the reset; the third, with requests left, not.
     assert!(arrivals[1].1 - answered[0].1 >= Duration::from_millis(750));
 }
@@ -488,7 +505,13 @@ async fn kill_test_child_run() {
 
 fn start_child(url: &str, file: &Path) -> std::process::Child {
     std::process::Command::new(std::env::current_exe().expect("the test binary"))
-        .args(["--exact", "kill_test_child_run", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "kill_test_child_run",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_URL, url)
         .env(CHILD_FILE, file)
         .stdout(std::process::Stdio::null())
@@ -505,7 +528,11 @@ async fn a_killed_run_restarted_with_the_same_file_does_every_item_once() {
     let is_slow = slow.clone();
     fake.set_guard(move |request| {
         let reply = many_example::offline_answer(request)?;
-        let delay = if *is_slow.lock().expect("slow") { 300 } else { 0 };
+        let delay = if *is_slow.lock().expect("slow") {
+            300
+        } else {
+            0
+        };
         Some(reply.delay(Duration::from_millis(delay)))
     });
     let url = fake.base_url();
@@ -525,18 +552,26 @@ async fn a_killed_run_restarted_with_the_same_file_does_every_item_once() {
     child.kill().expect("SIGKILL");
     child.wait().expect("the killed child");
     let before = lines(&path).len();
-    assert!(before < CHILD_COUNT as usize, "the run was killed mid-way: {before} lines");
+    assert!(
+        before < CHILD_COUNT as usize,
+        "the run was killed mid-way: {before} lines"
+    );
     // A kill mid-write leaves a torn last line; make sure one is there to be ignored.
     {
         use std::io::Write;
-        let mut file = std::fs::OpenOptions::new().append(true).open(&path).expect("append");
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("append");
         file.write_all(b"{\"id\":59,\"ok\":true,\"value\":{\"numb")
             .expect("a torn line");
     }
     let requests_before = fake.requests().len();
 
     *slow.lock().expect("slow") = false;
-    let status = start_child(&url, &path).wait().expect("the restarted child");
+    let status = start_child(&url, &path)
+        .wait()
+        .expect("the restarted child");
     assert!(status.success(), "{status}");
 
     let all = lines(&path);

@@ -198,7 +198,9 @@ impl Transport {
             .within_timeout(self.send(endpoint, body, true, authorization, None), url)
             .await?;
         let limits = rate_limits::rate_limits(response.headers(), SystemTime::now());
-        self.open_events(response, url).await.map(|opened| (opened, limits))
+        self.open_events(response, url)
+            .await
+            .map(|opened| (opened, limits))
     }
 
     /// The rest of [`Transport::open_stream`], once the answer's head is in.

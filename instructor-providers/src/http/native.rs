@@ -9,11 +9,11 @@
 use super::events::{EventMapper, map_sse};
 use super::redact::Redactor;
 use super::{ByteStream, Endpoint, Opened, Transport};
+use futures_util::StreamExt;
 use instructor_core::chat::{
     Capabilities, ChatRequest, ChatResponse, EventStream, ProviderError, StreamEvent,
 };
 use reqwest::header::HeaderValue;
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;

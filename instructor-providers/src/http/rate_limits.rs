@@ -128,8 +128,16 @@ fn rfc3339(value: &str) -> Option<SystemTime> {
         std::str::from_utf8(part).ok()?.parse().ok()
     };
     let separator = |at: usize, allowed: &[u8]| bytes.get(at).is_some_and(|b| allowed.contains(b));
-    if !(separator(4, b"-") && separator(7, b"-") && separator(10, b"Tt ") && separator(13, b":"))
-        || !separator(16, b":")
+    let separators = [
+        (4, &b"-"[..]),
+        (7, b"-"),
+        (10, b"Tt "),
+        (13, b":"),
+        (16, b":"),
+    ];
+    if !separators
+        .iter()
+        .all(|(at, allowed)| separator(*at, allowed))
     {
         return None;
     }
@@ -231,7 +239,10 @@ mod tests {
         let h = headers(&[
             ("anthropic-ratelimit-requests-remaining", "0"),
             ("anthropic-ratelimit-requests-reset", "2025-12-02T07:00:30Z"),
-            ("anthropic-ratelimit-tokens-reset", "2025-12-02T08:00:01.5+01:00"),
+            (
+                "anthropic-ratelimit-tokens-reset",
+                "2025-12-02T08:00:01.5+01:00",
+            ),
         ]);
         let limits = rate_limits(&h, now).expect("limits");
         assert_eq!(limits.requests_remaining, Some(0));
@@ -243,31 +254,53 @@ mod tests {
     #[test]
     fn a_reset_in_the_past_is_no_wait() {
         let now = UNIX_EPOCH + Duration::from_secs(1_764_658_800);
-        assert_eq!(
-            reset_in("2025-12-02T06:00:00Z", now),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(reset_in("2025-12-02T06:00:00Z", now), Some(Duration::ZERO));
     }
 
     #[test]
     fn no_rate_limit_header_is_none() {
-        assert_eq!(rate_limits(&headers(&[("x-request-id", "r")]), SystemTime::now()), None);
+        assert_eq!(
+            rate_limits(&headers(&[("x-request-id", "r")]), SystemTime::now()),
+            None
+        );
     }
 
     #[test]
     fn hostile_values_are_bounded_or_ignored_never_a_panic() {
         let now = SystemTime::now();
-        assert_eq!(count("99999999999999999999999999"), Some(RateLimits::MAX_COUNT));
+        assert_eq!(
+            count("99999999999999999999999999"),
+            Some(RateLimits::MAX_COUNT)
+        );
         assert_eq!(count("-1"), None);
         assert_eq!(count("1e9"), None);
         assert_eq!(reset_in("99999999999h", now), Some(RateLimits::MAX_RESET));
         assert_eq!(reset_in("1e308", now), Some(RateLimits::MAX_RESET));
-        assert_eq!(reset_in("9999-12-31T23:59:59Z", now), Some(RateLimits::MAX_RESET));
+        assert_eq!(
+            reset_in("9999-12-31T23:59:59Z", now),
+            Some(RateLimits::MAX_RESET)
+        );
         for bad in [
-            "", "s", "1x", "1..2s", ".s", "-1s", "NaN", "inf", "-5", "m1", "1h-2m", "2026-13-01T00:00:00Z",
-            "2026-12-02T25:00:00Z", "2026-12-02T07:00:00", "2026-12-02T07:00:00+1:00",
-            "2026-12-02T07:00:00.Z", "1969-01-01T00:00:00Z", "2026-12-02T07:00:00+99:00",
-            "ÿÿÿÿ-ÿÿ", "2026-12-02T07:00:00.1234567890123456789Z",
+            "",
+            "s",
+            "1x",
+            "1..2s",
+            ".s",
+            "-1s",
+            "NaN",
+            "inf",
+            "-5",
+            "m1",
+            "1h-2m",
+            "2026-13-01T00:00:00Z",
+            "2026-12-02T25:00:00Z",
+            "2026-12-02T07:00:00",
+            "2026-12-02T07:00:00+1:00",
+            "2026-12-02T07:00:00.Z",
+            "1969-01-01T00:00:00Z",
+            "2026-12-02T07:00:00+99:00",
+            "ÿÿÿÿ-ÿÿ",
+            "2026-12-02T07:00:00.1234567890123456789Z",
         ] {
             let read = reset_in(bad, now);
             assert!(

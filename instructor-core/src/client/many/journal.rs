@@ -157,12 +157,17 @@ mod tests {
         .expect("written");
         let (mut journal, done) = Journal::open::<u32>(&path).expect("opened");
         assert_eq!(done, HashSet::from([1, 3]));
-        journal.append(b"{\"id\":4,\"ok\":true,\"value\":4}".to_vec()).expect("appended");
+        journal
+            .append(b"{\"id\":4,\"ok\":true,\"value\":4}".to_vec())
+            .expect("appended");
         drop(journal);
         let (_, done) = Journal::open::<u32>(&path).expect("reopened");
         assert_eq!(done, HashSet::from([1, 3, 4]));
         let text = std::fs::read_to_string(&path).expect("read");
-        assert!(text.ends_with("\"val\n{\"id\":4,\"ok\":true,\"value\":4}\n"), "{text}");
+        assert!(
+            text.ends_with("\"val\n{\"id\":4,\"ok\":true,\"value\":4}\n"),
+            "{text}"
+        );
         let _ = std::fs::remove_file(&path);
     }
 

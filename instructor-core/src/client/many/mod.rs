@@ -26,8 +26,8 @@ use super::{Client, Error, Extraction, Ledger};
 use crate::chat::Usage;
 use crate::extract::Extract;
 use futures_core::Stream;
-use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use journal::{Journal, LineOut};
 use limiter::{Limiter, Limits, Paced};
 use serde::Serialize;
@@ -82,6 +82,7 @@ type Inputs<T, Id> = Pin<Box<dyn Stream<Item = (Id, Configure<T>)> + Send>>;
 type Running<T, Id> = Pin<Box<dyn Future<Output = (u64, ItemResult<T, Id>)> + Send>>;
 type WriteLine<T, Id> = Box<dyn Fn(&ItemResult<T, Id>) -> Vec<u8> + Send>;
 type SkipFn<Id> = Box<dyn Fn(&Id) -> bool + Send>;
+type OnProgress = Box<dyn FnMut(&Progress) + Send>;
 
 impl Client {
     /// Extracts a `T` from each input, many at a time: `configure` makes each input's
@@ -197,7 +198,7 @@ pub struct Many<T: Extract, Id> {
     limits: Limits,
     max_total_tokens: Option<u64>,
     ordered: bool,
-    on_progress: Option<Box<dyn FnMut(&Progress) + Send>>,
+    on_progress: Option<OnProgress>,
     journal: Option<Journal>,
     write_line: Option<WriteLine<T, Id>>,
     skip: Option<SkipFn<Id>>,
@@ -417,7 +418,9 @@ impl<T: Extract, Id: Send + 'static> Many<T, Id> {
             let number = run.next_start;
             run.next_start += 1;
             let used = run.progress.tokens;
-            let left = self.max_total_tokens.map(|limit| (limit, limit.saturating_sub(used)));
+            let left = self
+                .max_total_tokens
+                .map(|limit| (limit, limit.saturating_sub(used)));
             let future: Running<T, Id> = match left {
                 Some((limit, 0)) => {
                     let item = ItemResult {
