@@ -591,3 +591,37 @@ async fn a_killed_run_restarted_with_the_same_file_does_every_item_once() {
     assert_eq!(asked_again, CHILD_COUNT as usize - before);
     let _ = std::fs::remove_file(&path);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn anthropic_rate_limit_headers_are_read_with_their_reset_times() {
+    use instructor::providers::anthropic::{Anthropic, AnthropicConfig};
+    use instructor::providers::testing::anthropic::Message;
+    let fake = FakeProvider::start().await;
+    let client = Client::new(Anthropic::new(
+        AnthropicConfig::new(fake.base_url()).with_api_key("sk-ant-test"),
+    ))
+    .with_model("claude-sonnet-4-5");
+    fake.push(
+        Message::tool_use("Doc", r#"{"n": 1}"#)
+            .reply()
+            .header("anthropic-ratelimit-requests-remaining", "0")
+            .header("anthropic-ratelimit-requests-reset", "2000-01-01T00:00:00Z")
+            .header("anthropic-ratelimit-tokens-remaining", "not a number")
+            .header("anthropic-ratelimit-tokens-reset", "2999-01-01T00:00:00Z"),
+    );
+    let done = client
+        .extract::<Doc>()
+        .user("doc-1")
+        .with_completion()
+        .await
+        .expect("whole");
+    let limits = done.response.rate_limits.expect("rate limits");
+    assert_eq!(limits.requests_remaining, Some(0));
+    // A reset in the past is no wait; one centuries ahead is bounded to a day.
+    assert_eq!(limits.requests_reset, Some(Duration::ZERO));
+    assert_eq!(limits.tokens_remaining, None);
+    assert_eq!(
+        limits.tokens_reset,
+        Some(instructor::chat::RateLimits::MAX_RESET)
+    );
+}
