@@ -10,7 +10,8 @@
 //! no requests here, `record_requests(false)`): the most bytes live at once among the
 //! blocks allocated during the run.
 //!
-//! Run: `cargo bench --bench many_memory`. Numbers are printed, never asserted.
+//! Run: `cargo bench --bench many_memory` (`MANY_COUNTS=1000,10000` and
+//! `MANY_MODE=finished|ordered` run fewer). Numbers are printed, never asserted.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -90,15 +91,30 @@ fn main() {
     // Warm-up: connections, the runtime's buffers and the schema exist before.
     runtime.block_on(run(&client, 200, false));
     println!(
-        "peak heap of extract_many over HTTP ({CONCURRENCY} in flight), against the 1,000-item run of the same mode\n"
+        "peak heap of extract_many over HTTP ({CONCURRENCY} in flight), against the first run of the same mode\n"
     );
     println!(
         "{:>9} | {:>8} | {:>11} | {:>13} | {:>8}",
-        "items", "mode", "peak heap", "vs 1,000", "items/s"
+        "items", "mode", "peak heap", "vs first", "items/s"
     );
-    for ordered in [false, true] {
+    // `MANY_COUNTS=1000,10000` runs fewer (the first is the baseline).
+    let counts: Vec<u64> = std::env::var("MANY_COUNTS")
+        .ok()
+        .map(|list| {
+            list.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect()
+        })
+        .filter(|list: &Vec<u64>| !list.is_empty())
+        .unwrap_or_else(|| vec![1_000, 10_000, 100_000]);
+    let modes: &[bool] = match std::env::var("MANY_MODE").as_deref() {
+        Ok("finished") => &[false],
+        Ok("ordered") => &[true],
+        _ => &[false, true],
+    };
+    for &ordered in modes {
         let mut baseline = None;
-        for count in [1_000u64, 10_000, 100_000] {
+        for &count in &counts {
             let started = Instant::now();
             let (bytes, right) = peak(|| runtime.block_on(run(&client, count, ordered)));
             let seconds = started.elapsed().as_secs_f64();
