@@ -449,6 +449,40 @@ pub struct ChatResponse {
     pub provider: Option<String>,
     /// The providers of a fallback chain that failed before this one answered.
     pub failed_over: Vec<FailedOver>,
+    /// What the provider's rate-limit headers said about the caller's remaining
+    /// quota when this answer arrived (`None` when it sent none).
+    pub rate_limits: Option<RateLimits>,
+}
+
+/// A provider's rate-limit headers, neutral: how many requests and tokens are left in
+/// the current window and when each window starts over (OpenAI's
+/// `x-ratelimit-remaining-requests` and `x-ratelimit-reset-requests: 6m0s`, Anthropic's
+/// `anthropic-ratelimit-requests-remaining` and `...-requests-reset` as an RFC 3339
+/// time). Each field is `None` when its header is missing or unreadable. The values
+/// come from the server, so they are bounded when read: counts at
+/// [`RateLimits::MAX_COUNT`], waits at [`RateLimits::MAX_RESET`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Requests left in the current window.
+    pub requests_remaining: Option<u64>,
+    /// Tokens left in the current window.
+    pub tokens_remaining: Option<u64>,
+    /// Time from the answer until the request window starts over.
+    pub requests_reset: Option<Duration>,
+    /// Time from the answer until the token window starts over.
+    pub tokens_reset: Option<Duration>,
+}
+
+impl RateLimits {
+    /// The largest count read (larger ones are read as this).
+    pub const MAX_COUNT: u64 = 1_000_000_000_000;
+    /// The longest wait read (longer ones are read as this): one day.
+    pub const MAX_RESET: Duration = Duration::from_secs(24 * 60 * 60);
+
+    /// Whether no header said anything.
+    pub fn is_empty(&self) -> bool {
+        *self == RateLimits::default()
+    }
 }
 
 /// A provider of a fallback chain that failed before another answered.
@@ -501,6 +535,8 @@ pub enum StreamEvent {
         /// The providers that failed before it.
         failed_over: Vec<FailedOver>,
     },
+    /// The provider's rate-limit headers, first in the stream (see [`RateLimits`]).
+    RateLimits(RateLimits),
 }
 
 /// What a provider (and model) can do; modes it cannot serve are refused before any

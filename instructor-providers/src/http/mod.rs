@@ -7,6 +7,8 @@
 //!   until its head, then per wait for more bytes);
 //! - bodies read within a size limit, error bodies kept as bounded, redacted previews;
 //! - `retry-after` and request ids read from the headers, bounded and redacted;
+//! - the rate-limit headers read into [`RateLimits`], bounded, on whole and streamed
+//!   answers alike;
 //! - a streamed answer told apart from a JSON answer (a server that ignores `stream`)
 //!   and from a stray page (a captive portal), before any event is read.
 //!
@@ -17,6 +19,7 @@ pub(crate) mod body;
 pub(crate) mod errors;
 pub(crate) mod events;
 pub(crate) mod native;
+pub(crate) mod rate_limits;
 pub(crate) mod redact;
 
 use crate::openai::ApiKey;
@@ -27,7 +30,7 @@ use body::{
 use errors::{cause, display_url, error_chain, request_id, request_id_value, retry_after};
 use futures_core::Stream;
 use futures_util::StreamExt;
-use instructor_core::chat::ProviderError;
+use instructor_core::chat::{ProviderError, RateLimits};
 use redact::{MAX_BODY_BYTES, Redactor};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::future::Future;
@@ -145,6 +148,18 @@ impl Transport {
         body: Vec<u8>,
         authorization: Option<&HeaderValue>,
     ) -> Result<(WholeBody, Option<HeaderValue>), ProviderError> {
+        self.whole_with_limits(endpoint, body, authorization)
+            .await
+            .map(|(bytes, header_id, _)| (bytes, header_id))
+    }
+
+    /// [`Transport::whole`], with the rate limits of the answer's headers.
+    pub(crate) async fn whole_with_limits(
+        &self,
+        endpoint: &Endpoint,
+        body: Vec<u8>,
+        authorization: Option<&HeaderValue>,
+    ) -> Result<(WholeBody, Option<HeaderValue>, Option<RateLimits>), ProviderError> {
         let url = endpoint.as_str();
         let exchange = async {
             let response = self
@@ -153,8 +168,9 @@ impl Transport {
             // Kept as the header's value (shared, not copied): read only when the body
             // has no id.
             let header_id = request_id_value(response.headers()).cloned();
+            let limits = rate_limits::rate_limits(response.headers(), SystemTime::now());
             let bytes = self.success_body(response, url).await?;
-            Ok((bytes, header_id))
+            Ok((bytes, header_id, limits))
         };
         self.within_timeout(exchange, url).await
     }
@@ -169,17 +185,30 @@ impl Transport {
 
     /// Opens a streamed exchange: connecting and the wait for the answer's head under
     /// one timer, then each wait for more bytes under its own. An answer that is JSON
-    /// is read whole; anything else must start like an event stream.
+    /// is read whole; anything else must start like an event stream. Gives the rate
+    /// limits of the answer's headers beside it.
     pub(crate) async fn open_stream(
         &self,
         endpoint: &Endpoint,
         body: Vec<u8>,
         authorization: Option<&HeaderValue>,
-    ) -> Result<Opened, ProviderError> {
+    ) -> Result<(Opened, Option<RateLimits>), ProviderError> {
         let url = endpoint.as_str();
         let response = self
             .within_timeout(self.send(endpoint, body, true, authorization, None), url)
             .await?;
+        let limits = rate_limits::rate_limits(response.headers(), SystemTime::now());
+        self.open_events(response, url)
+            .await
+            .map(|opened| (opened, limits))
+    }
+
+    /// The rest of [`Transport::open_stream`], once the answer's head is in.
+    async fn open_events(
+        &self,
+        response: reqwest::Response,
+        url: &str,
+    ) -> Result<Opened, ProviderError> {
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)

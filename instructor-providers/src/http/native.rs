@@ -9,6 +9,7 @@
 use super::events::{EventMapper, map_sse};
 use super::redact::Redactor;
 use super::{ByteStream, Endpoint, Opened, Transport};
+use futures_util::StreamExt;
 use instructor_core::chat::{
     Capabilities, ChatRequest, ChatResponse, EventStream, ProviderError, StreamEvent,
 };
@@ -99,12 +100,14 @@ pub(crate) async fn complete<W: Wire>(
     let body = wire.body(request, false)?;
     let endpoint = wire.endpoint(request, false)?;
     let authorization = wire.authorization().await?;
-    let (bytes, header_id) = wire
+    let (bytes, header_id, limits) = wire
         .transport()
-        .whole(&endpoint, body, authorization.as_ref())
+        .whole_with_limits(&endpoint, body, authorization.as_ref())
         .await
         .map_err(|error| wire.classify(error))?;
-    read_whole(wire, &bytes, header_id, keep_raw)
+    let mut response = read_whole(wire, &bytes, header_id, keep_raw)?;
+    response.rate_limits = limits;
+    Ok(response)
 }
 
 /// The events of a streamed answer to `request`.
@@ -115,18 +118,29 @@ pub(crate) async fn stream<W: Wire>(
     let body = wire.body(request, true)?;
     let endpoint = wire.endpoint(request, true)?;
     let authorization = wire.authorization().await?;
-    let opened = wire
+    let (opened, limits) = wire
         .transport()
         .open_stream(&endpoint, body, authorization.as_ref())
         .await
         .map_err(|error| wire.classify(error))?;
     match opened {
-        Opened::Events(bytes) => Ok(wire.events(bytes, wire.transport().redactor().clone())),
+        Opened::Events(bytes) => {
+            let events = wire.events(bytes, wire.transport().redactor().clone());
+            match limits {
+                // The headers' rate limits come first, as the head came first.
+                Some(limits) => {
+                    let first = futures_util::stream::iter([Ok(StreamEvent::RateLimits(limits))]);
+                    Ok(Box::pin(first.chain(events)))
+                }
+                None => Ok(events),
+            }
+        }
         // A server that ignores the request to stream answers whole: it is the answer
         // all the same, passed on as the events a stream would have given (its raw body
         // not kept).
         Opened::Whole { body, request_id } => {
-            let whole = read_whole(wire, &body, request_id, false)?;
+            let mut whole = read_whole(wire, &body, request_id, false)?;
+            whole.rate_limits = limits;
             let events = whole_response_events(whole).into_iter().map(Ok);
             Ok(Box::pin(futures_util::stream::iter(events)))
         }
@@ -162,6 +176,7 @@ fn read_whole<W: Wire>(
 /// text, refusal, each tool call's arguments in one delta, usage and finish reason.
 pub(crate) fn whole_response_events(response: ChatResponse) -> Vec<StreamEvent> {
     let mut events = Vec::new();
+    events.extend(response.rate_limits.map(StreamEvent::RateLimits));
     events.extend(response.request_id.map(StreamEvent::ResponseId));
     events.extend(response.reasoning.into_iter().map(StreamEvent::Reasoning));
     events.extend(

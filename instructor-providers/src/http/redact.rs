@@ -159,6 +159,7 @@ impl Redactor {
                 .collect(),
             provider: response.provider,
             failed_over: response.failed_over,
+            rate_limits: response.rate_limits,
         }
     }
 

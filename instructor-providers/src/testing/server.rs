@@ -7,6 +7,7 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -92,6 +93,28 @@ pub struct FakeProvider {
 struct Shared {
     state: Mutex<State>,
     guard: Mutex<Option<Guard>>,
+    /// Requests being answered now, and the most at once.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    /// Requests are not recorded (a long benchmark run).
+    forget_requests: AtomicBool,
+}
+
+/// Counts one request as in flight while it lives.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A check of every request before its reply (a signature): `Some(reply)` answers it
@@ -265,6 +288,24 @@ impl FakeProvider {
             .guard
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(Guard(Arc::new(guard)));
+    }
+
+    /// How many requests are being answered now: received, and their reply not yet
+    /// handed to the connection (a reply's [`delay`](Reply::delay) counts).
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The most requests that were being answered at once ([`in_flight`](Self::in_flight)),
+    /// to check a client's concurrency bound at the server.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Stops (`false`) or resumes (`true`, the default) recording requests, so that a
+    /// long run (a benchmark of a hundred thousand requests) does not keep them all.
+    pub fn record_requests(&self, record: bool) {
+        self.shared.forget_requests.store(!record, Ordering::SeqCst);
     }
 
     /// How many scripted replies are still queued (global and per path), to check that a
@@ -584,27 +625,34 @@ async fn handle(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
+    let _in_flight = InFlight::enter(&shared);
     let refused = guard.and_then(|guard| (guard.0)(&recorded));
-    shared.lock().requests.push(recorded);
-    if let Some(reply) = refused {
-        return Ok(reply.into_response());
+    if !shared.forget_requests.load(Ordering::SeqCst) {
+        shared.lock().requests.push(recorded);
     }
-
-    if let Some(err) = parse_error.filter(|_| declared_json) {
-        let message = format!("request body declared JSON does not parse: {err}");
-        return Ok(
-            error_reply(400, message, "invalid_request_error", "invalid_json").into_response(),
-        );
-    }
-
-    let Some(reply) = FakeProvider::next_reply(&shared, &path) else {
-        let message = format!(
-            "no scripted reply for {method} {path}: the fake provider's queues are empty \
-             (push a Reply for this request)"
-        );
-        return Ok(
-            error_reply(500, message, "fake_provider_error", "no_scripted_reply").into_response(),
-        );
+    // A guard's reply is served like a scripted one (its delay included).
+    let reply = match refused {
+        Some(reply) => reply,
+        None => {
+            if let Some(err) = parse_error.filter(|_| declared_json) {
+                let message = format!("request body declared JSON does not parse: {err}");
+                return Ok(
+                    error_reply(400, message, "invalid_request_error", "invalid_json")
+                        .into_response(),
+                );
+            }
+            let Some(reply) = FakeProvider::next_reply(&shared, &path) else {
+                let message = format!(
+                    "no scripted reply for {method} {path}: the fake provider's queues are empty \
+                     (push a Reply for this request)"
+                );
+                return Ok(
+                    error_reply(500, message, "fake_provider_error", "no_scripted_reply")
+                        .into_response(),
+                );
+            };
+            reply
+        }
     };
 
     if reply.is_stall() {

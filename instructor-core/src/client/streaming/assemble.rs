@@ -24,6 +24,7 @@ pub(crate) struct Assembled {
     id: Option<String>,
     reasoning: Vec<crate::chat::ContentPart>,
     provider: Option<(String, Vec<crate::chat::FailedOver>)>,
+    rate_limits: Option<crate::chat::RateLimits>,
 }
 
 impl Assembled {
@@ -66,6 +67,7 @@ impl Assembled {
             StreamEvent::Provider { name, failed_over } => {
                 self.provider = Some((name.clone(), failed_over.clone()));
             }
+            StreamEvent::RateLimits(limits) => self.rate_limits = Some(*limits),
         }
         Ok(())
     }
@@ -107,6 +109,7 @@ impl Assembled {
             reasoning: self.reasoning,
             provider: self.provider.as_ref().map(|(name, _)| name.clone()),
             failed_over: self.provider.map(|(_, failed)| failed).unwrap_or_default(),
+            rate_limits: self.rate_limits,
         }
     }
 }
