@@ -4,6 +4,7 @@
 //! retries, the deadline or the token budget run out.
 
 mod answer;
+mod batch;
 mod attempt;
 mod error;
 mod extraction;
@@ -18,6 +19,11 @@ mod transport;
 mod validation_calls;
 mod whole;
 
+pub use batch::{
+    Batch, BatchCounts, BatchError, BatchFailure, BatchItem, BatchJob, BatchLine, BatchLines,
+    BatchOutcome, BatchProvider, BatchRequest, BatchResults, BatchState, BatchStatus,
+    MAX_CUSTOM_ID_BYTES,
+};
 pub use error::{Attempt, AttemptKind, Error, Ledger, StopReason, StoppedBy};
 pub use extraction::{Extraction, ExtractionFuture, StrictMode};
 pub use fallback::Fallback;
