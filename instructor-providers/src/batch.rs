@@ -413,3 +413,98 @@ pub(crate) fn same_origin(url: &str, base: &str) -> bool {
         _ => false,
     }
 }
+
+/// The lines of the files at `urls`, one after the other, each parsed by `parse`
+/// (which never fails: a line it cannot attribute has an empty custom id). A download
+/// failure ends the stream with the error.
+pub(crate) fn line_stream<'a, F>(
+    http: &'a BatchHttp,
+    urls: Vec<String>,
+    parse: F,
+) -> instructor_core::client::BatchLines<'a>
+where
+    F: Fn(&[u8]) -> instructor_core::client::BatchLine + Send + Sync + 'a,
+{
+    struct State<'a, F> {
+        http: &'a BatchHttp,
+        urls: std::collections::VecDeque<String>,
+        reader: Option<LineReader<'a>>,
+        parse: F,
+        failed: bool,
+    }
+    let state = State {
+        http,
+        urls: urls.into(),
+        reader: None,
+        parse,
+        failed: false,
+    };
+    Box::pin(futures_util::stream::unfold(state, |mut state| async move {
+        if state.failed {
+            return None;
+        }
+        loop {
+            if state.reader.is_none() {
+                let url = state.urls.pop_front()?;
+                match state.http.lines(&url).await {
+                    Ok(reader) => state.reader = Some(reader),
+                    Err(error) => {
+                        state.failed = true;
+                        return Some((Err(error), state));
+                    }
+                }
+            }
+            let reader = state.reader.as_mut()?;
+            match reader.next_line().await {
+                Ok(Some(line)) => {
+                    let line = (state.parse)(&line);
+                    return Some((Ok(line), state));
+                }
+                Ok(None) => state.reader = None,
+                Err(error) => {
+                    state.failed = true;
+                    return Some((Err(error), state));
+                }
+            }
+        }
+    }))
+}
+
+/// A line that names no item (not JSON, no custom id): counted, not attributed.
+pub(crate) fn unattributed(error: ProviderError) -> instructor_core::client::BatchLine {
+    instructor_core::client::BatchLine {
+        custom_id: String::new(),
+        outcome: instructor_core::client::BatchOutcome::Error(error),
+    }
+}
+
+/// A multipart/form-data body of text fields and one file.
+pub(crate) fn multipart(
+    fields: &[(&str, &str)],
+    file_field: &str,
+    file_name: &str,
+    file_type: &str,
+    file: &[u8],
+) -> (Vec<u8>, String) {
+    // JSON lines hold no `\r`: this boundary cannot occur in the file.
+    const BOUNDARY: &str = "instructor-rs-batch-4d1f0c7e9a2b";
+    let mut body = Vec::with_capacity(file.len() + 512);
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{file_field}\"; \
+             filename=\"{file_name}\"\r\ncontent-type: {file_type}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={BOUNDARY}"))
+}
