@@ -92,6 +92,8 @@ pub struct FakeProvider {
 struct Shared {
     state: Mutex<State>,
     guard: Mutex<Option<Guard>>,
+    /// Uploaded files and batches of the batch endpoints ([`super::batch`]).
+    batches: Mutex<super::batch::Batches>,
 }
 
 /// A check of every request before its reply (a signature): `Some(reply)` answers it
@@ -585,6 +587,7 @@ async fn handle(
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     let refused = guard.and_then(|guard| (guard.0)(&recorded));
+    let batch_request = super::batch::claims(&method, &path).then(|| recorded.clone());
     shared.lock().requests.push(recorded);
     if let Some(reply) = refused {
         return Ok(reply.into_response());
@@ -595,6 +598,15 @@ async fn handle(
         return Ok(
             error_reply(400, message, "invalid_request_error", "invalid_json").into_response(),
         );
+    }
+
+    if let Some(request) = batch_request {
+        let own = |path: &str| {
+            let mut state = shared.lock();
+            state.routes.get_mut(path).and_then(VecDeque::pop_front)
+        };
+        let next = |path: &str| FakeProvider::next_reply(&shared, path);
+        return Ok(super::batch::answer(&shared.batches, &request, own, next).into_response());
     }
 
     let Some(reply) = FakeProvider::next_reply(&shared, &path) else {
