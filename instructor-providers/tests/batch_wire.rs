@@ -430,3 +430,127 @@ async fn a_results_url_on_another_origin_never_gets_the_key() {
     // Only the status was asked, on the fake itself.
     assert_eq!(server.requests().len(), 1);
 }
+
+/// What of `value` Gemini's discovery document does not describe under `schema`:
+/// unknown keys, values outside an enum, the wrong JSON type (free-form values and
+/// maps end the walk).
+fn discovery_errors(value: &Value, schema: &Value, path: &str, errors: &mut Vec<String>) {
+    static SCHEMAS: OnceLock<Value> = OnceLock::new();
+    let schemas = SCHEMAS.get_or_init(|| document("gemini-v1beta.discovery.json")["schemas"].clone());
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(name) => &schemas[name],
+        None => schema,
+    };
+    let kind = schema.get("type").and_then(Value::as_str).unwrap_or("any");
+    let fits = match (kind, value) {
+        ("any", _) => return,
+        ("object", Value::Object(_))
+        | ("array", Value::Array(_))
+        | ("string", Value::String(_))
+        | ("boolean", Value::Bool(_))
+        | ("integer" | "number", Value::Number(_)) => true,
+        ("string", Value::Number(_)) => schema.get("format").is_some(),
+        _ => false,
+    };
+    if !fits {
+        errors.push(format!("{path}: a {kind} expected, got {value}"));
+        return;
+    }
+    if let (Some(allowed), Value::String(text)) = (schema.get("enum"), value)
+        && !allowed.as_array().is_some_and(|a| a.contains(&json!(text)))
+    {
+        errors.push(format!("{path}: `{text}` is not one of {allowed}"));
+    }
+    match value {
+        Value::Object(object) => {
+            let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+                return;
+            };
+            for (key, child) in object {
+                match properties.get(key) {
+                    Some(property) => discovery_errors(child, property, &format!("{path}.{key}"), errors),
+                    None => errors.push(format!("{path}.{key} is not in the description")),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                discovery_errors(item, &schema["items"], &format!("{path}[]"), errors);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn gemini_batch_errors(body: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    discovery_errors(body, &json!({"$ref": "BatchGenerateContentRequest"}), "", &mut errors);
+    errors
+}
+
+#[tokio::test]
+async fn gemini_sends_inline_requests_polls_the_operation_and_reads_inlined_responses() {
+    use instructor_providers::gemini::{Gemini, GeminiBatch, GeminiConfig};
+    use instructor_providers::testing::gemini::GenerateContent;
+    let server = FakeProvider::start().await;
+    let batch = GeminiBatch::new(GeminiConfig::new(server.origin()).with_api_key(KEY));
+    server.push(GenerateContent::function_call("Person", r#"{"name": "Ann", "age": 30}"#).reply());
+    server.push(Reply::json(
+        429,
+        json!({"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}}),
+    ));
+    let (a, b) = (
+        request("gemini-2.5-flash", "Ann is 30"),
+        request("gemini-2.5-flash", "Bo is 41"),
+    );
+    let requests = [
+        BatchRequest { custom_id: "a", request: &a },
+        BatchRequest { custom_id: "b", request: &b },
+    ];
+    let submitted = batch.submit(&requests).await.expect("submitted");
+    assert_eq!(submitted.state, BatchState::Pending);
+    assert!(submitted.id.starts_with("batches/"), "{}", submitted.id);
+    let create = &server.requests_for("/v1beta/models/gemini-2.5-flash:batchGenerateContent")[0];
+    assert_eq!(create.header("x-goog-api-key"), Some(KEY));
+    let body = create.json().unwrap();
+    let found = gemini_batch_errors(body);
+    assert!(found.is_empty(), "{found:#?}\n{body:#}");
+    let mut bad = body.clone();
+    bad["batch"]["inputConfig"]["requests"]["requests"][0]["request"]["contents"][0]["role"] = json!(7);
+    bad["batch"]["inputs"] = json!([]);
+    assert_eq!(gemini_batch_errors(&bad).len(), 2, "the walk catches a wrong type and an unknown key");
+    let lines = body["batch"]["inputConfig"]["requests"]["requests"].as_array().unwrap();
+    assert_eq!(lines[1]["metadata"]["key"], "b");
+    assert_eq!(
+        lines[0]["request"],
+        Gemini::new(GeminiConfig::new(server.origin())).request_body(&a).unwrap()
+    );
+
+    assert_eq!(batch.status(&submitted.id).await.unwrap().state, BatchState::Running);
+    let ended = batch.status(&submitted.id).await.unwrap();
+    assert_eq!(ended.state, BatchState::Ended);
+    assert_eq!(ended.counts.map(|c| (c.total, c.succeeded, c.failed)), Some((2, 1, 1)));
+    let lines = all_lines(&batch, &submitted.id).await;
+    assert_eq!(lines[0].custom_id, "a");
+    match &lines[0].outcome {
+        BatchOutcome::Response(response) => assert_eq!(response.tool_calls[0].name, "Person"),
+        other => panic!("{other:?}"),
+    }
+    match &lines[1].outcome {
+        BatchOutcome::Error(ProviderError::Stream { message, status, .. }) => {
+            assert_eq!((message.as_str(), *status), ("quota", Some(429)));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Mixed models cannot share a batch (the model is in the path).
+    let c = request("gemini-2.5-pro", "Cy is 52");
+    let error = batch
+        .submit(&[BatchRequest { custom_id: "a", request: &a }, BatchRequest { custom_id: "c", request: &c }])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ProviderError::Unsupported(_)), "{error:?}");
+    // A batch name that would walk the URL is refused before any request.
+    let before = server.requests().len();
+    assert!(batch.status("batches/../../x").await.is_err());
+    assert_eq!(server.requests().len(), before);
+}

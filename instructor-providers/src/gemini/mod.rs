@@ -39,6 +39,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod batch;
 mod request;
 mod response;
 mod stream;
@@ -54,6 +55,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
+pub use batch::GeminiBatch;
 pub use vertex::VertexAuth;
 
 /// The Generative Language API.

@@ -37,10 +37,12 @@ pub const OPENAI_BATCHES_PATH: &str = "/v1/batches";
 /// The path of Anthropic's batch creation.
 pub const ANTHROPIC_BATCHES_PATH: &str = "/v1/messages/batches";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
     OpenAi,
     Anthropic,
+    /// With the model the batch runs.
+    Gemini(String),
 }
 
 #[derive(Debug)]
@@ -83,6 +85,10 @@ impl Batches {
 /// Whether the request is for the batch endpoints.
 pub(crate) fn claims(method: &str, path: &str) -> bool {
     match method {
+        "POST" if path.starts_with("/v1beta/") => {
+            (path.starts_with("/v1beta/models/") && path.ends_with(":batchGenerateContent"))
+                || (path.starts_with("/v1beta/batches/") && path.ends_with(":cancel"))
+        }
         "POST" => {
             path == OPENAI_FILES_PATH
                 || path == OPENAI_BATCHES_PATH
@@ -90,6 +96,7 @@ pub(crate) fn claims(method: &str, path: &str) -> bool {
                 || (path.starts_with("/v1/batches/") && path.ends_with("/cancel"))
                 || (path.starts_with("/v1/messages/batches/") && path.ends_with("/cancel"))
         }
+        "GET" if path.starts_with("/v1beta/batches/") => true,
         "GET" => {
             path.starts_with("/v1/batches/")
                 || path.starts_with("/v1/messages/batches/")
@@ -125,6 +132,27 @@ pub(crate) fn answer(
         ("POST", OPENAI_FILES_PATH) => upload(batches, request),
         ("POST", OPENAI_BATCHES_PATH) => create_openai(batches, request),
         ("POST", ANTHROPIC_BATCHES_PATH) => create_anthropic(batches, request),
+        ("POST", p) if p.starts_with("/v1beta/models/") => {
+            let model = &p["/v1beta/models/".len()..p.len() - ":batchGenerateContent".len()];
+            create_gemini(batches, request, model)
+        }
+        (method, p) if p.starts_with("/v1beta/batches/") => {
+            let rest = &p["/v1beta/".len()..];
+            let (id, cancel) = match rest.strip_suffix(":cancel") {
+                Some(id) => (id.to_owned(), true),
+                None => (rest.to_owned(), false),
+            };
+            let Some(job) = batches.jobs.get_mut(&id) else {
+                return error(404, "no such batch");
+            };
+            if cancel && method == "POST" {
+                job.cancel_asked = true;
+                return Reply::json(200, json!({}));
+            }
+            job.polls += 1;
+            advance(job, &next);
+            Reply::json(200, describe(batches, &id, &host))
+        }
         ("GET", p) if p.starts_with("/v1/files/") => {
             let id = &p["/v1/files/".len()..p.len() - "/content".len()];
             match batches.files.get(id) {
@@ -196,15 +224,17 @@ fn advance(job: &mut Job, next: &impl Fn(&str) -> Option<Reply>) {
     }
     let ends_at = match job.kind {
         Kind::OpenAi => 3,
-        Kind::Anthropic => 2,
+        Kind::Anthropic | Kind::Gemini(_) => 2,
     };
     if job.polls < ends_at {
         return;
     }
-    let path = match job.kind {
-        Kind::OpenAi => "/v1/chat/completions",
-        Kind::Anthropic => "/v1/messages",
+    let path = match &job.kind {
+        Kind::OpenAi => "/v1/chat/completions".to_owned(),
+        Kind::Anthropic => "/v1/messages".to_owned(),
+        Kind::Gemini(model) => format!("/v1beta/models/{model}:generateContent"),
     };
+    let path = path.as_str();
     let answers = job
         .ids
         .iter()
@@ -368,7 +398,8 @@ fn describe(batches: &mut Batches, id: &str, host: &str) -> Value {
     let Some(job) = batches.jobs.get(id) else {
         return json!({});
     };
-    match job.kind {
+    match &job.kind {
+        Kind::Gemini(model) => gemini_operation(job, id, model),
         Kind::OpenAi => {
             let status = match (&job.answers, job.canceled, job.cancel_asked, job.polls) {
                 (Some(_), true, _, _) => "cancelled",
@@ -490,4 +521,83 @@ fn anthropic_results(job: &Job) -> Vec<u8> {
         bytes.push(b'\n');
     }
     bytes
+}
+
+fn create_gemini(batches: &mut Batches, request: &RecordedRequest, model: &str) -> Reply {
+    let Some(lines) = request
+        .json()
+        .and_then(|b| b["batch"]["inputConfig"]["requests"]["requests"].as_array())
+    else {
+        return error(400, "the body has no batch.inputConfig.requests.requests list");
+    };
+    let mut ids = Vec::new();
+    for line in lines {
+        match (line["metadata"]["key"].as_str(), line["request"].is_object()) {
+            (Some(key), true) => ids.push(key.to_owned()),
+            _ => return error(400, "an inlined request lacks request or metadata.key"),
+        }
+    }
+    let id = batches.id("batches/");
+    let job = Job {
+        kind: Kind::Gemini(model.to_owned()),
+        ids,
+        polls: 0,
+        cancel_asked: false,
+        answers: None,
+        canceled: false,
+        created_at: 1_767_000_000,
+    };
+    batches.jobs.insert(id.clone(), job);
+    Reply::json(200, describe(batches, &id, ""))
+}
+
+/// A Gemini batch as its long-running operation.
+fn gemini_operation(job: &Job, id: &str, model: &str) -> Value {
+    let state = match (&job.answers, job.canceled, job.polls) {
+        (Some(_), true, _) => "BATCH_STATE_CANCELLED",
+        (Some(_), false, _) => "BATCH_STATE_SUCCEEDED",
+        (None, _, 0) => "BATCH_STATE_PENDING",
+        (None, _, _) => "BATCH_STATE_RUNNING",
+    };
+    let total = job.ids.len();
+    let answers: Vec<&Answer> = job.answers.iter().flatten().collect();
+    let succeeded = answers.iter().filter(|a| matches!(a, Answer::Ok(_))).count();
+    let mut operation = json!({
+        "name": id,
+        "metadata": {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+            "model": format!("models/{model}"),
+            "displayName": "instructor-batch",
+            "state": state,
+            "batchStats": {
+                "requestCount": total.to_string(),
+                "successfulRequestCount": succeeded.to_string(),
+                "failedRequestCount": (answers.len() - succeeded).to_string(),
+                "pendingRequestCount": (total - answers.len()).to_string(),
+            },
+        },
+    });
+    if job.answers.is_some() {
+        let inlined: Vec<Value> = job
+            .ids
+            .iter()
+            .zip(answers)
+            .map(|(key, answer)| {
+                let metadata = json!({"key": key});
+                match answer {
+                    Answer::Ok(body) => json!({"response": body, "metadata": metadata}),
+                    Answer::Status(status, body) => json!({"error": {"code": status,
+                        "message": body["error"]["message"].as_str().unwrap_or("error")}, "metadata": metadata}),
+                    Answer::Expired => json!({"error": {"code": 4, "message": "expired"}, "metadata": metadata}),
+                    Answer::Canceled => json!({"error": {"code": 1, "message": "cancelled"}, "metadata": metadata}),
+                }
+            })
+            .collect();
+        operation["done"] = json!(true);
+        operation["response"] = json!({
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput",
+            "inlinedResponses": {"inlinedResponses": inlined},
+        });
+    }
+    operation
 }
