@@ -268,13 +268,17 @@ impl BatchHttp {
 
     /// An id from the server: a string of `[A-Za-z0-9_.:/-]`, at most
     /// [`MAX_ID_BYTES`], without the key (it goes into URLs).
-    pub(crate) fn server_id(&self, value: Option<&Value>, what: &str) -> Result<String, ProviderError> {
+    pub(crate) fn server_id(
+        &self,
+        value: Option<&Value>,
+        what: &str,
+    ) -> Result<String, ProviderError> {
         let id = value.and_then(Value::as_str).unwrap_or_default();
         let ok = !id.is_empty()
             && id.len() <= MAX_ID_BYTES
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'))
+            && id.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/')
+            })
             && !id.contains("..");
         if ok && self.redactor.borrowed(id) == id {
             Ok(id.to_owned())
@@ -439,35 +443,38 @@ where
         parse,
         failed: false,
     };
-    Box::pin(futures_util::stream::unfold(state, |mut state| async move {
-        if state.failed {
-            return None;
-        }
-        loop {
-            if state.reader.is_none() {
-                let url = state.urls.pop_front()?;
-                match state.http.lines(&url).await {
-                    Ok(reader) => state.reader = Some(reader),
+    Box::pin(futures_util::stream::unfold(
+        state,
+        |mut state| async move {
+            if state.failed {
+                return None;
+            }
+            loop {
+                if state.reader.is_none() {
+                    let url = state.urls.pop_front()?;
+                    match state.http.lines(&url).await {
+                        Ok(reader) => state.reader = Some(reader),
+                        Err(error) => {
+                            state.failed = true;
+                            return Some((Err(error), state));
+                        }
+                    }
+                }
+                let reader = state.reader.as_mut()?;
+                match reader.next_line().await {
+                    Ok(Some(line)) => {
+                        let line = (state.parse)(&line);
+                        return Some((Ok(line), state));
+                    }
+                    Ok(None) => state.reader = None,
                     Err(error) => {
                         state.failed = true;
                         return Some((Err(error), state));
                     }
                 }
             }
-            let reader = state.reader.as_mut()?;
-            match reader.next_line().await {
-                Ok(Some(line)) => {
-                    let line = (state.parse)(&line);
-                    return Some((Ok(line), state));
-                }
-                Ok(None) => state.reader = None,
-                Err(error) => {
-                    state.failed = true;
-                    return Some((Err(error), state));
-                }
-            }
-        }
-    }))
+        },
+    ))
 }
 
 /// A line that names no item (not JSON, no custom id): counted, not attributed.

@@ -8,9 +8,7 @@ use futures::StreamExt;
 use instructor_core::chat::{
     ChatRequest, GenerationParams, Message, Mode, OutputSpec, ProviderError,
 };
-use instructor_core::client::{
-    BatchLine, BatchOutcome, BatchProvider, BatchRequest, BatchState,
-};
+use instructor_core::client::{BatchLine, BatchOutcome, BatchProvider, BatchRequest, BatchState};
 use instructor_core::schema::{ObjectSchema, Property, RootSchema, Schema, SchemaKind};
 use instructor_providers::anthropic::{AnthropicBatch, AnthropicConfig};
 use instructor_providers::batch::BatchLimits;
@@ -144,7 +142,8 @@ fn no_key(text: &str) {
 async fn openai_uploads_jsonl_creates_polls_and_reads_both_files() {
     let server = FakeProvider::start().await;
     let batch = openai_batch(&server);
-    server.push(openai::ChatCompletion::tool_call("Person", r#"{"name": "Ann", "age": 30}"#).reply());
+    server
+        .push(openai::ChatCompletion::tool_call("Person", r#"{"name": "Ann", "age": 30}"#).reply());
     server.push(Reply::json(
         400,
         openai::error_body("bad request", "invalid_request_error", None),
@@ -156,9 +155,18 @@ async fn openai_uploads_jsonl_creates_polls_and_reads_both_files() {
         request("gpt-4o-mini", "Cy is 52"),
     );
     let requests = [
-        BatchRequest { custom_id: "a", request: &a },
-        BatchRequest { custom_id: "b", request: &b },
-        BatchRequest { custom_id: "c", request: &c },
+        BatchRequest {
+            custom_id: "a",
+            request: &a,
+        },
+        BatchRequest {
+            custom_id: "b",
+            request: &b,
+        },
+        BatchRequest {
+            custom_id: "c",
+            request: &c,
+        },
     ];
     let submitted = batch.submit(&requests).await.expect("submitted");
     assert_eq!(submitted.state, BatchState::Pending);
@@ -166,8 +174,16 @@ async fn openai_uploads_jsonl_creates_polls_and_reads_both_files() {
     // The upload: multipart with purpose `batch`, one line per request, each body a
     // chat completion request the description accepts.
     let upload = &server.requests_for("/v1/files")[0];
-    assert!(upload.header("content-type").unwrap().starts_with("multipart/form-data; boundary="));
-    assert_eq!(upload.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert!(
+        upload
+            .header("content-type")
+            .unwrap()
+            .starts_with("multipart/form-data; boundary=")
+    );
+    assert_eq!(
+        upload.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
     let body = String::from_utf8_lossy(upload.body()).into_owned();
     assert!(body.contains("name=\"purpose\"\r\n\r\nbatch\r\n"), "{body}");
     let file = body.split("\r\n\r\n").nth(2).expect("the file part");
@@ -190,10 +206,19 @@ async fn openai_uploads_jsonl_creates_polls_and_reads_both_files() {
         .request_body(&a)
         .unwrap();
     assert_eq!(lines[0]["body"], single);
-    let create = server.requests_for("/v1/batches")[0].json().unwrap().clone();
+    let create = server.requests_for("/v1/batches")[0]
+        .json()
+        .unwrap()
+        .clone();
     let found = errors(&openai_spec().create, &create);
     assert!(found.is_empty(), "{found:#?}");
-    assert!(!errors(&openai_spec().create, &json!({"endpoint": "/v1/chat/completions"})).is_empty());
+    assert!(
+        !errors(
+            &openai_spec().create,
+            &json!({"endpoint": "/v1/chat/completions"})
+        )
+        .is_empty()
+    );
 
     // Statuses move on with each poll.
     let id = submitted.id.clone();
@@ -202,13 +227,20 @@ async fn openai_uploads_jsonl_creates_polls_and_reads_both_files() {
         let status = batch.status(&id).await.expect("status");
         states.push(status.state.clone());
         if status.state.is_terminal() {
-            assert_eq!(status.counts.map(|c| (c.total, c.succeeded, c.failed)), Some((3, 1, 2)));
+            assert_eq!(
+                status.counts.map(|c| (c.total, c.succeeded, c.failed)),
+                Some((3, 1, 2))
+            );
             break;
         }
     }
     assert_eq!(
         states,
-        [BatchState::Running, BatchState::Finalizing, BatchState::Ended]
+        [
+            BatchState::Running,
+            BatchState::Finalizing,
+            BatchState::Ended
+        ]
     );
 
     let mut lines = all_lines(&batch, &id).await;
@@ -217,7 +249,10 @@ async fn openai_uploads_jsonl_creates_polls_and_reads_both_files() {
     assert_eq!(ids, ["a", "b", "c"]);
     match &lines[0].outcome {
         BatchOutcome::Response(response) => {
-            assert_eq!(&*response.tool_calls[0].arguments, r#"{"name": "Ann", "age": 30}"#);
+            assert_eq!(
+                &*response.tool_calls[0].arguments,
+                r#"{"name": "Ann", "age": 30}"#
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -245,7 +280,10 @@ async fn openai_cancel_reports_unanswered_lines_canceled() {
     let server = FakeProvider::start().await;
     let batch = openai_batch(&server);
     let a = request("gpt-4o-mini", "Ann is 30");
-    let requests = [BatchRequest { custom_id: "a", request: &a }];
+    let requests = [BatchRequest {
+        custom_id: "a",
+        request: &a,
+    }];
     let submitted = batch.submit(&requests).await.expect("submitted");
     let canceling = batch.cancel(&submitted.id).await.expect("cancel");
     assert_eq!(canceling.state, BatchState::Canceling);
@@ -256,7 +294,10 @@ async fn openai_cancel_reports_unanswered_lines_canceled() {
     let status = batch.status(&submitted.id).await.expect("status");
     assert_eq!(status.state, BatchState::Canceled);
     let lines = all_lines(&batch, &submitted.id).await;
-    assert!(matches!(lines[0].outcome, BatchOutcome::Canceled), "{lines:?}");
+    assert!(
+        matches!(lines[0].outcome, BatchOutcome::Canceled),
+        "{lines:?}"
+    );
 }
 
 #[tokio::test]
@@ -265,7 +306,10 @@ async fn results_of_a_running_batch_are_refused_before_any_download() {
     let batch = openai_batch(&server);
     let a = request("gpt-4o-mini", "Ann is 30");
     let submitted = batch
-        .submit(&[BatchRequest { custom_id: "a", request: &a }])
+        .submit(&[BatchRequest {
+            custom_id: "a",
+            request: &a,
+        }])
         .await
         .unwrap();
     let error = match batch.results(&submitted.id).await {
@@ -286,18 +330,33 @@ async fn a_result_line_past_the_limit_is_an_error_not_an_allocation() {
     server.push(openai::ChatCompletion::content(long).reply());
     let a = request("gpt-4o-mini", "Ann is 30");
     let submitted = batch
-        .submit(&[BatchRequest { custom_id: "a", request: &a }])
+        .submit(&[BatchRequest {
+            custom_id: "a",
+            request: &a,
+        }])
         .await
         .unwrap();
-    while !batch.status(&submitted.id).await.unwrap().state.is_terminal() {}
+    while !batch
+        .status(&submitted.id)
+        .await
+        .unwrap()
+        .state
+        .is_terminal()
+    {}
     let mut lines = batch.results(&submitted.id).await.unwrap();
     match lines.next().await {
         Some(Err(ProviderError::Decode { message, .. })) => {
-            assert!(message.contains("longer than the limit of 200 bytes"), "{message}");
+            assert!(
+                message.contains("longer than the limit of 200 bytes"),
+                "{message}"
+            );
         }
         other => panic!("{other:?}"),
     }
-    assert!(lines.next().await.is_none(), "the stream ends after the error");
+    assert!(
+        lines.next().await.is_none(),
+        "the stream ends after the error"
+    );
 }
 
 #[tokio::test]
@@ -305,12 +364,18 @@ async fn hostile_ids_and_echoed_keys_from_the_server_are_refused_and_redacted() 
     let server = FakeProvider::start().await;
     let batch = openai_batch(&server);
     let a = request("gpt-4o-mini", "Ann is 30");
-    let requests = [BatchRequest { custom_id: "a", request: &a }];
+    let requests = [BatchRequest {
+        custom_id: "a",
+        request: &a,
+    }];
     // A file id that would walk the URL.
     server.push_for("/v1/files", Reply::json(200, json!({"id": "../../admin"})));
     let error = batch.submit(&requests).await.unwrap_err();
     assert!(matches!(error, ProviderError::Decode { .. }), "{error:?}");
-    assert!(server.requests_for("/v1/batches").is_empty(), "nothing created");
+    assert!(
+        server.requests_for("/v1/batches").is_empty(),
+        "nothing created"
+    );
     // An error echoing the key.
     server.push_for(
         "/v1/files",
@@ -323,7 +388,10 @@ async fn hostile_ids_and_echoed_keys_from_the_server_are_refused_and_redacted() 
     server.push_for("/v1/files", Reply::json(200, json!({"id": "file-x"})));
     server.push_for(
         "/v1/batches",
-        Reply::json(200, json!({"id": "batch_x", "status": format!("odd {KEY}")})),
+        Reply::json(
+            200,
+            json!({"id": "batch_x", "status": format!("odd {KEY}")}),
+        ),
     );
     let status = batch.submit(&requests).await.unwrap();
     match status.state {
@@ -349,9 +417,18 @@ async fn anthropic_creates_polls_and_reads_results() {
         request("claude-sonnet-4-5", "Cy is 52"),
     );
     let requests = [
-        BatchRequest { custom_id: "a", request: &a },
-        BatchRequest { custom_id: "b", request: &b },
-        BatchRequest { custom_id: "c", request: &c },
+        BatchRequest {
+            custom_id: "a",
+            request: &a,
+        },
+        BatchRequest {
+            custom_id: "b",
+            request: &b,
+        },
+        BatchRequest {
+            custom_id: "c",
+            request: &c,
+        },
     ];
     let submitted = batch.submit(&requests).await.expect("submitted");
     assert_eq!(submitted.state, BatchState::Running);
@@ -376,7 +453,10 @@ async fn anthropic_creates_polls_and_reads_results() {
     assert_eq!(batch.status(&id).await.unwrap().state, BatchState::Running);
     let ended = batch.status(&id).await.unwrap();
     assert_eq!(ended.state, BatchState::Ended);
-    assert_eq!(ended.counts.map(|c| (c.total, c.succeeded, c.failed)), Some((3, 1, 2)));
+    assert_eq!(
+        ended.counts.map(|c| (c.total, c.succeeded, c.failed)),
+        Some((3, 1, 2))
+    );
 
     let lines = all_lines(&batch, &id).await;
     assert_eq!(lines.len(), 3);
@@ -388,7 +468,10 @@ async fn anthropic_creates_polls_and_reads_results() {
     }
     match &lines[1].outcome {
         BatchOutcome::Error(ProviderError::Stream { kind, message, .. }) => {
-            assert_eq!((kind.as_str(), message.as_str()), ("overloaded_error", "Overloaded"));
+            assert_eq!(
+                (kind.as_str(), message.as_str()),
+                ("overloaded_error", "Overloaded")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -401,11 +484,20 @@ async fn anthropic_cancel_then_results_are_canceled() {
     let batch = anthropic_batch(&server);
     let a = request("claude-sonnet-4-5", "Ann is 30");
     let submitted = batch
-        .submit(&[BatchRequest { custom_id: "a", request: &a }])
+        .submit(&[BatchRequest {
+            custom_id: "a",
+            request: &a,
+        }])
         .await
         .unwrap();
-    assert_eq!(batch.cancel(&submitted.id).await.unwrap().state, BatchState::Canceling);
-    assert_eq!(batch.status(&submitted.id).await.unwrap().state, BatchState::Ended);
+    assert_eq!(
+        batch.cancel(&submitted.id).await.unwrap().state,
+        BatchState::Canceling
+    );
+    assert_eq!(
+        batch.status(&submitted.id).await.unwrap().state,
+        BatchState::Ended
+    );
     let lines = all_lines(&batch, &submitted.id).await;
     assert!(matches!(lines[0].outcome, BatchOutcome::Canceled));
 }
@@ -426,7 +518,10 @@ async fn a_results_url_on_another_origin_never_gets_the_key() {
         Err(error) => error,
         Ok(_) => panic!("followed a foreign results_url"),
     };
-    assert!(error.to_string().contains("not on the API's origin"), "{error}");
+    assert!(
+        error.to_string().contains("not on the API's origin"),
+        "{error}"
+    );
     // Only the status was asked, on the fake itself.
     assert_eq!(server.requests().len(), 1);
 }
@@ -436,7 +531,8 @@ async fn a_results_url_on_another_origin_never_gets_the_key() {
 /// maps end the walk).
 fn discovery_errors(value: &Value, schema: &Value, path: &str, errors: &mut Vec<String>) {
     static SCHEMAS: OnceLock<Value> = OnceLock::new();
-    let schemas = SCHEMAS.get_or_init(|| document("gemini-v1beta.discovery.json")["schemas"].clone());
+    let schemas =
+        SCHEMAS.get_or_init(|| document("gemini-v1beta.discovery.json")["schemas"].clone());
     let schema = match schema.get("$ref").and_then(Value::as_str) {
         Some(name) => &schemas[name],
         None => schema,
@@ -468,7 +564,9 @@ fn discovery_errors(value: &Value, schema: &Value, path: &str, errors: &mut Vec<
             };
             for (key, child) in object {
                 match properties.get(key) {
-                    Some(property) => discovery_errors(child, property, &format!("{path}.{key}"), errors),
+                    Some(property) => {
+                        discovery_errors(child, property, &format!("{path}.{key}"), errors)
+                    }
                     None => errors.push(format!("{path}.{key} is not in the description")),
                 }
             }
@@ -484,7 +582,12 @@ fn discovery_errors(value: &Value, schema: &Value, path: &str, errors: &mut Vec<
 
 fn gemini_batch_errors(body: &Value) -> Vec<String> {
     let mut errors = Vec::new();
-    discovery_errors(body, &json!({"$ref": "BatchGenerateContentRequest"}), "", &mut errors);
+    discovery_errors(
+        body,
+        &json!({"$ref": "BatchGenerateContentRequest"}),
+        "",
+        &mut errors,
+    );
     errors
 }
 
@@ -504,8 +607,14 @@ async fn gemini_sends_inline_requests_polls_the_operation_and_reads_inlined_resp
         request("gemini-2.5-flash", "Bo is 41"),
     );
     let requests = [
-        BatchRequest { custom_id: "a", request: &a },
-        BatchRequest { custom_id: "b", request: &b },
+        BatchRequest {
+            custom_id: "a",
+            request: &a,
+        },
+        BatchRequest {
+            custom_id: "b",
+            request: &b,
+        },
     ];
     let submitted = batch.submit(&requests).await.expect("submitted");
     assert_eq!(submitted.state, BatchState::Pending);
@@ -516,20 +625,35 @@ async fn gemini_sends_inline_requests_polls_the_operation_and_reads_inlined_resp
     let found = gemini_batch_errors(body);
     assert!(found.is_empty(), "{found:#?}\n{body:#}");
     let mut bad = body.clone();
-    bad["batch"]["inputConfig"]["requests"]["requests"][0]["request"]["contents"][0]["role"] = json!(7);
+    bad["batch"]["inputConfig"]["requests"]["requests"][0]["request"]["contents"][0]["role"] =
+        json!(7);
     bad["batch"]["inputs"] = json!([]);
-    assert_eq!(gemini_batch_errors(&bad).len(), 2, "the walk catches a wrong type and an unknown key");
-    let lines = body["batch"]["inputConfig"]["requests"]["requests"].as_array().unwrap();
+    assert_eq!(
+        gemini_batch_errors(&bad).len(),
+        2,
+        "the walk catches a wrong type and an unknown key"
+    );
+    let lines = body["batch"]["inputConfig"]["requests"]["requests"]
+        .as_array()
+        .unwrap();
     assert_eq!(lines[1]["metadata"]["key"], "b");
     assert_eq!(
         lines[0]["request"],
-        Gemini::new(GeminiConfig::new(server.origin())).request_body(&a).unwrap()
+        Gemini::new(GeminiConfig::new(server.origin()))
+            .request_body(&a)
+            .unwrap()
     );
 
-    assert_eq!(batch.status(&submitted.id).await.unwrap().state, BatchState::Running);
+    assert_eq!(
+        batch.status(&submitted.id).await.unwrap().state,
+        BatchState::Running
+    );
     let ended = batch.status(&submitted.id).await.unwrap();
     assert_eq!(ended.state, BatchState::Ended);
-    assert_eq!(ended.counts.map(|c| (c.total, c.succeeded, c.failed)), Some((2, 1, 1)));
+    assert_eq!(
+        ended.counts.map(|c| (c.total, c.succeeded, c.failed)),
+        Some((2, 1, 1))
+    );
     let lines = all_lines(&batch, &submitted.id).await;
     assert_eq!(lines[0].custom_id, "a");
     match &lines[0].outcome {
@@ -537,7 +661,9 @@ async fn gemini_sends_inline_requests_polls_the_operation_and_reads_inlined_resp
         other => panic!("{other:?}"),
     }
     match &lines[1].outcome {
-        BatchOutcome::Error(ProviderError::Stream { message, status, .. }) => {
+        BatchOutcome::Error(ProviderError::Stream {
+            message, status, ..
+        }) => {
             assert_eq!((message.as_str(), *status), ("quota", Some(429)));
         }
         other => panic!("{other:?}"),
@@ -545,7 +671,16 @@ async fn gemini_sends_inline_requests_polls_the_operation_and_reads_inlined_resp
     // Mixed models cannot share a batch (the model is in the path).
     let c = request("gemini-2.5-pro", "Cy is 52");
     let error = batch
-        .submit(&[BatchRequest { custom_id: "a", request: &a }, BatchRequest { custom_id: "c", request: &c }])
+        .submit(&[
+            BatchRequest {
+                custom_id: "a",
+                request: &a,
+            },
+            BatchRequest {
+                custom_id: "c",
+                request: &c,
+            },
+        ])
         .await
         .unwrap_err();
     assert!(matches!(error, ProviderError::Unsupported(_)), "{error:?}");

@@ -89,14 +89,26 @@ async fn typed_results_failures_by_id_and_a_reask_batch() {
         user(&client, "Dan is 61", "dan"),
     ];
     let job = batch.submit(items).await.expect("submitted");
-    assert_eq!(job.ids().collect::<Vec<_>>(), ["ann", "bo", "mal", "cy", "dan"]);
+    assert_eq!(
+        job.ids().collect::<Vec<_>>(),
+        ["ann", "bo", "mal", "cy", "dan"]
+    );
     let done = job.wait(POLL).await.expect("waited");
     assert_eq!(done.state, BatchState::Ended);
     let mut results = job.results().await.expect("results");
 
     assert_eq!(results.succeeded.len(), 1);
     let (id, ann) = &results.succeeded[0];
-    assert_eq!((id.as_str(), &ann.value), ("ann", &User { name: "Ann".into(), age: 30 }));
+    assert_eq!(
+        (id.as_str(), &ann.value),
+        (
+            "ann",
+            &User {
+                name: "Ann".into(),
+                age: 30
+            }
+        )
+    );
     assert_eq!(ann.ledger.attempts.len(), 1);
 
     let failed: Vec<(&str, String)> = results
@@ -108,7 +120,11 @@ async fn typed_results_failures_by_id_and_a_reask_batch() {
     assert_eq!(failed[0].0, "bo");
     assert!(failed[0].1.contains("age"), "{}", failed[0].1);
     assert_eq!(failed[1].0, "mal");
-    assert!(failed[1].1.contains("Mallory is not a person"), "{}", failed[1].1);
+    assert!(
+        failed[1].1.contains("Mallory is not a person"),
+        "{}",
+        failed[1].1
+    );
     assert_eq!(failed[2].0, "cy");
     assert!(matches!(results.failed[2].error, BatchError::Provider(_)));
     assert!(failed[2].1.contains("500"), "{}", failed[2].1);
@@ -120,9 +136,16 @@ async fn typed_results_failures_by_id_and_a_reask_batch() {
 
     // The re-ask of `bo` carries the failed call and the errors, as live.
     let retries = results.take_retries();
-    assert_eq!(retries.iter().map(BatchItem::id).collect::<Vec<_>>(), ["bo", "mal", "cy", "dan"]);
+    assert_eq!(
+        retries.iter().map(BatchItem::id).collect::<Vec<_>>(),
+        ["bo", "mal", "cy", "dan"]
+    );
     let bo = &retries[0];
-    assert_eq!(bo.request().messages.len(), 4, "system, user, the failed call, the errors");
+    assert_eq!(
+        bo.request().messages.len(),
+        4,
+        "system, user, the failed call, the errors"
+    );
 
     server.push(tool(r#"{"name": "Bo", "age": 19}"#));
     server.push(tool(r#"{"name": "Mal", "age": 40}"#));
@@ -141,15 +164,23 @@ async fn typed_results_failures_by_id_and_a_reask_batch() {
     // Bo's ledger holds both attempts: the invalid one of the first batch, then this.
     let bo = &results.succeeded[0].1;
     assert_eq!(bo.ledger.attempts.len(), 2);
-    assert!(bo.ledger.attempts[0].error.as_deref().unwrap_or("").contains("age"));
+    assert!(
+        bo.ledger.attempts[0]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("age")
+    );
 
     // On the wire, the re-ask line is what a live re-ask sends.
     let lines = uploaded(&server, 1);
     let reask_line = &lines[0];
     assert_eq!(reask_line["custom_id"], "bo");
     let live = FakeProvider::start().await;
-    let live_client = Client::new(OpenAi::new(OpenAiConfig::new(live.base_url()).with_api_key(KEY)))
-        .with_model("gpt-4o-mini");
+    let live_client = Client::new(OpenAi::new(
+        OpenAiConfig::new(live.base_url()).with_api_key(KEY),
+    ))
+    .with_model("gpt-4o-mini");
     live.push(tool(r#"{"name": "Bo", "age": 7}"#));
     live.push(tool(r#"{"name": "Bo", "age": 19}"#));
     let value = live_client
@@ -183,7 +214,9 @@ async fn the_last_attempt_failing_is_the_extractions_error_and_not_retried() {
     assert!(failure.retry.is_none());
     match &failure.error {
         BatchError::Extraction(error) => match &**error {
-            Error::Validation { errors, raw_output, .. } => {
+            Error::Validation {
+                errors, raw_output, ..
+            } => {
                 assert_eq!(errors.errors()[0].path_string(), "age");
                 assert_eq!(raw_output.as_deref(), Some(r#"{"name": "Bo", "age": 7}"#));
             }
@@ -198,7 +231,10 @@ async fn a_failed_item_can_be_finished_live() {
     let server = FakeProvider::start().await;
     let (client, batch) = openai_setup(&server);
     server.push(tool(r#"{"name": "Bo", "age": 7}"#));
-    let job = batch.submit([user(&client, "Bo is 7", "bo")]).await.unwrap();
+    let job = batch
+        .submit([user(&client, "Bo is 7", "bo")])
+        .await
+        .unwrap();
     job.wait(POLL).await.unwrap();
     let mut results = job.results().await.unwrap();
     let item = results.take_retries().pop().expect("a re-ask");
@@ -209,7 +245,10 @@ async fn a_failed_item_can_be_finished_live() {
     assert_eq!(done.ledger.attempts.len(), 2);
     let live = server.requests_for("/v1/chat/completions");
     assert_eq!(live.len(), 1);
-    let messages = live[0].json().unwrap()["messages"].as_array().unwrap().clone();
+    let messages = live[0].json().unwrap()["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(messages.last().unwrap()["role"], "tool");
 }
 
@@ -220,7 +259,10 @@ async fn canceled_and_expired_lines_are_reported_by_id_and_can_be_sent_again() {
     server.push(tool(r#"{"name": "Ann", "age": 30}"#));
     server.push(Reply::status(200).header(OUTCOME_HEADER, "expired"));
     let job = batch
-        .submit([user(&client, "Ann is 30", "ann"), user(&client, "Bo is 41", "bo")])
+        .submit([
+            user(&client, "Ann is 30", "ann"),
+            user(&client, "Bo is 41", "bo"),
+        ])
         .await
         .unwrap();
     job.wait(POLL).await.unwrap();
@@ -230,7 +272,10 @@ async fn canceled_and_expired_lines_are_reported_by_id_and_can_be_sent_again() {
     assert!(matches!(results.failed[0].error, BatchError::Expired));
     assert_eq!(results.take_retries().len(), 1);
 
-    let job = batch.submit([user(&client, "Cy is 52", "cy")]).await.unwrap();
+    let job = batch
+        .submit([user(&client, "Cy is 52", "cy")])
+        .await
+        .unwrap();
     assert_eq!(job.cancel().await.unwrap().state, BatchState::Canceling);
     assert_eq!(job.wait(POLL).await.unwrap().state, BatchState::Canceled);
     let mut results = job.results().await.unwrap();
@@ -249,12 +294,21 @@ async fn anthropic_batches_give_typed_values_and_reask_with_tool_results() {
     server.push(anthropic::Message::tool_use("User", r#"{"name": "Ann", "age": 30}"#).reply());
     server.push(anthropic::Message::tool_use("User", r#"{"name": "Bo", "age": 7}"#).reply());
     let job = batch
-        .submit([user(&client, "Ann is 30", "ann"), user(&client, "Bo is 7", "bo")])
+        .submit([
+            user(&client, "Ann is 30", "ann"),
+            user(&client, "Bo is 7", "bo"),
+        ])
         .await
         .unwrap();
     job.wait(POLL).await.unwrap();
     let mut results = job.results().await.unwrap();
-    assert_eq!(results.succeeded[0].1.value, User { name: "Ann".into(), age: 30 });
+    assert_eq!(
+        results.succeeded[0].1.value,
+        User {
+            name: "Ann".into(),
+            age: 30
+        }
+    );
     assert_eq!(results.failed[0].id, "bo");
     let retries = results.take_retries();
     server.push(anthropic::Message::tool_use("User", r#"{"name": "Bo", "age": 19}"#).reply());
@@ -264,7 +318,12 @@ async fn anthropic_batches_give_typed_values_and_reask_with_tool_results() {
     assert_eq!(results.succeeded[0].1.value.age, 19);
     let create = &server.requests_for("/v1/messages/batches")[1];
     let params = &create.json().unwrap()["requests"][0]["params"];
-    let last = params["messages"].as_array().unwrap().last().unwrap().clone();
+    let last = params["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["role"], "user");
     assert_eq!(last["content"][0]["type"], "tool_result");
     assert_eq!(last["content"][0]["is_error"], true);
@@ -274,19 +333,71 @@ async fn anthropic_batches_give_typed_values_and_reask_with_tool_results() {
 async fn bad_batches_are_refused_before_anything_is_sent() {
     let server = FakeProvider::start().await;
     let (client, batch) = openai_setup(&server);
-    let bad_id = client.extract::<User>().user("x").into_batch_item("no spaces allowed");
+    let bad_id = client
+        .extract::<User>()
+        .user("x")
+        .into_batch_item("no spaces allowed");
     assert!(matches!(bad_id, Err(Error::InvalidRequest { .. })));
     let twice = batch
         .submit([user(&client, "a", "same"), user(&client, "b", "same")])
         .await
         .unwrap_err();
     assert!(twice.to_string().contains("used twice"), "{twice}");
-    let empty = batch.submit(Vec::<BatchItem<User>>::new()).await.unwrap_err();
+    let empty = batch
+        .submit(Vec::<BatchItem<User>>::new())
+        .await
+        .unwrap_err();
     assert!(matches!(empty, Error::InvalidRequest { .. }));
     let claude = Client::new(Anthropic::new(AnthropicConfig::new(server.origin())))
         .with_model("claude-sonnet-4-5");
     let elsewhere = batch.submit([user(&claude, "a", "a")]).await.unwrap_err();
-    assert!(elsewhere.to_string().contains("built for the provider `anthropic`"), "{elsewhere}");
+    assert!(
+        elsewhere
+            .to_string()
+            .contains("built for the provider `anthropic`"),
+        "{elsewhere}"
+    );
     assert!(server.requests().is_empty());
     assert!(!format!("{batch:?}").contains(KEY));
+}
+
+#[tokio::test]
+async fn gemini_batches_give_typed_values_and_collect_invalid_answers() {
+    use instructor::providers::gemini::{Gemini, GeminiBatch, GeminiConfig};
+    use instructor::providers::testing::gemini::GenerateContent;
+    let server = FakeProvider::start().await;
+    let config = GeminiConfig::new(server.origin()).with_api_key(KEY);
+    let client = Client::new(Gemini::new(config.clone())).with_model("gemini-2.5-flash");
+    let batch = Batch::new(GeminiBatch::new(config));
+    server.push(GenerateContent::function_call("User", r#"{"name": "Ann", "age": 30}"#).reply());
+    server
+        .push(GenerateContent::function_call("User", r#"{"name": "Mallory", "age": 44}"#).reply());
+    let job = batch
+        .submit([
+            user(&client, "Ann is 30", "ann"),
+            user(&client, "Mallory is 44", "mal"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(job.wait(POLL).await.unwrap().state, BatchState::Ended);
+    let mut results = job.results().await.unwrap();
+    assert_eq!(results.succeeded[0].0, "ann");
+    assert_eq!(
+        results.succeeded[0].1.value,
+        User {
+            name: "Ann".into(),
+            age: 30
+        }
+    );
+    assert_eq!(results.failed[0].id, "mal");
+    assert!(
+        results.failed[0]
+            .error
+            .to_string()
+            .contains("Mallory is not a person")
+    );
+    let retry = results.take_retries().pop().expect("a re-ask");
+    // Gemini's re-ask answers the failed call by name with the errors.
+    let last = retry.request().messages.last().expect("a message");
+    assert!(format!("{last:?}").contains("Mallory is not a person"));
 }

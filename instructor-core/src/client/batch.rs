@@ -486,10 +486,7 @@ impl<T: Extract> BatchJob<T> {
         let mut slots: Vec<Option<BatchItem<T>>> = items.into_iter().map(Some).collect();
         let mut outcomes: Vec<Option<ItemOutcome<T>>> = (0..slots.len()).map(|_| None).collect();
         let mut unknown_lines = 0usize;
-        let mut lines = provider
-            .results(&status.id)
-            .await
-            .map_err(provider_error)?;
+        let mut lines = provider.results(&status.id).await.map_err(provider_error)?;
         while let Some(line) = lines.next().await {
             let line = line.map_err(provider_error)?;
             let Some(&at) = index.get(&line.custom_id) else {

@@ -4,8 +4,8 @@
 //! retries, the deadline or the token budget run out.
 
 mod answer;
-mod batch;
 mod attempt;
+mod batch;
 mod error;
 mod extraction;
 mod fallback;

@@ -167,7 +167,9 @@ impl AnthropicBatch {
             )));
         }
         let http = &self.http;
-        Ok(line_stream(http, vec![url], move |line| parse_line(http, line)))
+        Ok(line_stream(http, vec![url], move |line| {
+            parse_line(http, line)
+        }))
     }
 }
 

@@ -168,11 +168,13 @@ impl GeminiBatch {
                 BatchState::Ended
             };
         }
-        let counts = metadata.and_then(|m| m.get("batchStats")).map(|stats| BatchCounts {
-            total: count(stats.get("requestCount")),
-            succeeded: count(stats.get("successfulRequestCount")),
-            failed: count(stats.get("failedRequestCount")),
-        });
+        let counts = metadata
+            .and_then(|m| m.get("batchStats"))
+            .map(|stats| BatchCounts {
+                total: count(stats.get("requestCount")),
+                succeeded: count(stats.get("successfulRequestCount")),
+                failed: count(stats.get("failedRequestCount")),
+            });
         Ok(status(name, state, counts))
     }
 

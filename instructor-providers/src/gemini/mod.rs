@@ -49,13 +49,13 @@ use crate::http::native::{self, Wire, native_provider};
 use crate::http::redact::Redactor;
 use crate::http::{Endpoint, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
+pub use batch::GeminiBatch;
 use instructor_core::chat::{Capabilities, ChatRequest, ChatResponse, Mode, ProviderError};
 use reqwest::header::HeaderValue;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
-pub use batch::GeminiBatch;
 pub use vertex::VertexAuth;
 
 /// The Generative Language API.

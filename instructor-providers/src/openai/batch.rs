@@ -265,18 +265,23 @@ fn parse_line(http: &BatchHttp, bytes: &[u8]) -> BatchLine {
                 ),
             }
         }
-        (Some(response), None) => BatchOutcome::Error(redactor.error(ProviderError::Status {
-            status: response.status_code,
-            body: response
-                .body
-                .map(|body| redactor.preview(body.get().as_bytes(), crate::http::redact::MAX_BODY_BYTES))
-                .unwrap_or_default(),
-            retry_after: None,
-            request_id: response.request_id.map(|id| redactor.id(id)),
-        })),
-        (None, None) => BatchOutcome::Error(
-            http.decode("a result line has neither a response nor an error".to_owned(), bytes),
+        (Some(response), None) => BatchOutcome::Error(
+            redactor.error(ProviderError::Status {
+                status: response.status_code,
+                body: response
+                    .body
+                    .map(|body| {
+                        redactor.preview(body.get().as_bytes(), crate::http::redact::MAX_BODY_BYTES)
+                    })
+                    .unwrap_or_default(),
+                retry_after: None,
+                request_id: response.request_id.map(|id| redactor.id(id)),
+            }),
         ),
+        (None, None) => BatchOutcome::Error(http.decode(
+            "a result line has neither a response nor an error".to_owned(),
+            bytes,
+        )),
     };
     BatchLine { custom_id, outcome }
 }

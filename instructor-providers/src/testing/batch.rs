@@ -1,5 +1,5 @@
-//! The batch endpoints of the fake provider: OpenAI's Files and Batch APIs and
-//! Anthropic's Message Batches, served from memory.
+//! The batch endpoints of the fake provider: OpenAI's Files and Batch APIs,
+//! Anthropic's Message Batches and Gemini's batch mode, served from memory.
 //!
 //! - **OpenAI**: `POST /v1/files` (multipart, purpose `batch`) keeps the JSONL file;
 //!   `POST /v1/batches` starts a batch over it (`validating`); each
@@ -12,16 +12,22 @@
 //!   `GET /v1/messages/batches/{id}` moves it on (`ended` at the second poll, with a
 //!   `results_url`), `POST /v1/messages/batches/{id}/cancel` (`canceling`, then
 //!   `ended` with the lines canceled), `GET /v1/messages/batches/{id}/results`.
+//! - **Gemini**: `POST /v1beta/models/{model}:batchGenerateContent` (inline requests,
+//!   an operation named `batches/{n}`, `BATCH_STATE_PENDING`), each
+//!   `GET /v1beta/batches/{n}` moves it on (`RUNNING`, then `SUCCEEDED` with
+//!   `done: true` and the inlined responses keyed by `metadata.key`),
+//!   `POST /v1beta/batches/{n}:cancel`.
 //!
 //! Each line is answered, when its batch ends, by the next scripted reply for the
-//! single-request path (`/v1/chat/completions`, `/v1/messages`), as if it had been
+//! single-request path (`/v1/chat/completions`, `/v1/messages`,
+//! `/v1beta/models/{model}:generateContent`), as if it had been
 //! sent alone: a 2xx reply's body is the line's answer, another status its error. A
 //! reply with the header [`OUTCOME_HEADER`] set to `expired` or `canceled` stands for a
 //! line the provider did not answer. A reply queued with `push_for` on a batch path
 //! itself answers that request instead (a refusal, a hostile status).
 
-use super::server::RecordedRequest;
 use super::Reply;
+use super::server::RecordedRequest;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -201,7 +207,10 @@ pub(crate) fn answer(
 /// A JSONL body, cut into several chunks so that lines straddle reads.
 fn jsonl(file: Vec<u8>) -> Reply {
     let len = file.len();
-    let cuts: Vec<usize> = (1..4).map(|i| i * len / 4).filter(|&c| c > 0 && c < len).collect();
+    let cuts: Vec<usize> = (1..4)
+        .map(|i| i * len / 4)
+        .filter(|&c| c > 0 && c < len)
+        .collect();
     let reply = Reply::status(200)
         .header("content-type", "application/jsonl")
         .body(file);
@@ -316,8 +325,11 @@ fn multipart_parts(body: &[u8], boundary: &str) -> Vec<(String, Vec<u8>)> {
         };
         let head = String::from_utf8_lossy(&rest[..head_end]).into_owned();
         let content_start = head_end + 4;
-        let end = find(&rest[content_start..], format!("\r\n{delimiter}").as_bytes())
-            .map_or(rest.len(), |e| content_start + e);
+        let end = find(
+            &rest[content_start..],
+            format!("\r\n{delimiter}").as_bytes(),
+        )
+        .map_or(rest.len(), |e| content_start + e);
         let name = head
             .split("name=\"")
             .nth(1)
@@ -412,11 +424,8 @@ fn describe(batches: &mut Batches, id: &str, host: &str) -> Value {
             let mut output = Vec::new();
             let mut errors = Vec::new();
             let (mut completed, mut failed) = (0u64, 0u64);
-            for (n, (custom_id, answer)) in job
-                .ids
-                .iter()
-                .zip(job.answers.iter().flatten())
-                .enumerate()
+            for (n, (custom_id, answer)) in
+                job.ids.iter().zip(job.answers.iter().flatten()).enumerate()
             {
                 let line = match answer {
                     Answer::Ok(body) => {
@@ -427,13 +436,19 @@ fn describe(batches: &mut Batches, id: &str, host: &str) -> Value {
                         output.push(line);
                         continue;
                     }
-                    Answer::Status(status, body) => json!({"id": format!("batch_req_{n}"), "custom_id": custom_id,
+                    Answer::Status(status, body) => {
+                        json!({"id": format!("batch_req_{n}"), "custom_id": custom_id,
                         "response": {"status_code": status, "request_id": format!("req_{n}"), "body": body},
-                        "error": null}),
-                    Answer::Expired => json!({"id": format!("batch_req_{n}"), "custom_id": custom_id, "response": null,
-                        "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}}),
-                    Answer::Canceled => json!({"id": format!("batch_req_{n}"), "custom_id": custom_id, "response": null,
-                        "error": {"code": "batch_cancelled", "message": "This request was cancelled."}}),
+                        "error": null})
+                    }
+                    Answer::Expired => {
+                        json!({"id": format!("batch_req_{n}"), "custom_id": custom_id, "response": null,
+                        "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}})
+                    }
+                    Answer::Canceled => {
+                        json!({"id": format!("batch_req_{n}"), "custom_id": custom_id, "response": null,
+                        "error": {"code": "batch_cancelled", "message": "This request was cancelled."}})
+                    }
                 };
                 failed += 1;
                 errors.push(line);
@@ -472,7 +487,8 @@ fn describe(batches: &mut Batches, id: &str, host: &str) -> Value {
                 (false, true) => "canceling",
                 (false, false) => "in_progress",
             };
-            let mut counts = json!({"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0});
+            let mut counts =
+                json!({"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0});
             match &job.answers {
                 None => counts["processing"] = json!(job.ids.len()),
                 Some(answers) => {
@@ -511,13 +527,20 @@ fn anthropic_results(job: &Job) -> Vec<u8> {
         let result = match answer {
             Answer::Ok(message) => json!({"type": "succeeded", "message": message}),
             Answer::Status(_, body) => {
-                let error = body.get("error").cloned().unwrap_or_else(|| json!({"type": "api_error", "message": body.to_string()}));
+                let error = body
+                    .get("error")
+                    .cloned()
+                    .unwrap_or_else(|| json!({"type": "api_error", "message": body.to_string()}));
                 json!({"type": "errored", "error": {"type": "error", "error": error}})
             }
             Answer::Expired => json!({"type": "expired"}),
             Answer::Canceled => json!({"type": "canceled"}),
         };
-        bytes.extend_from_slice(json!({"custom_id": custom_id, "result": result}).to_string().as_bytes());
+        bytes.extend_from_slice(
+            json!({"custom_id": custom_id, "result": result})
+                .to_string()
+                .as_bytes(),
+        );
         bytes.push(b'\n');
     }
     bytes
@@ -528,11 +551,17 @@ fn create_gemini(batches: &mut Batches, request: &RecordedRequest, model: &str) 
         .json()
         .and_then(|b| b["batch"]["inputConfig"]["requests"]["requests"].as_array())
     else {
-        return error(400, "the body has no batch.inputConfig.requests.requests list");
+        return error(
+            400,
+            "the body has no batch.inputConfig.requests.requests list",
+        );
     };
     let mut ids = Vec::new();
     for line in lines {
-        match (line["metadata"]["key"].as_str(), line["request"].is_object()) {
+        match (
+            line["metadata"]["key"].as_str(),
+            line["request"].is_object(),
+        ) {
             (Some(key), true) => ids.push(key.to_owned()),
             _ => return error(400, "an inlined request lacks request or metadata.key"),
         }
@@ -561,7 +590,10 @@ fn gemini_operation(job: &Job, id: &str, model: &str) -> Value {
     };
     let total = job.ids.len();
     let answers: Vec<&Answer> = job.answers.iter().flatten().collect();
-    let succeeded = answers.iter().filter(|a| matches!(a, Answer::Ok(_))).count();
+    let succeeded = answers
+        .iter()
+        .filter(|a| matches!(a, Answer::Ok(_)))
+        .count();
     let mut operation = json!({
         "name": id,
         "metadata": {
