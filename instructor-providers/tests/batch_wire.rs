@@ -177,7 +177,7 @@ async fn openai_uploads_jsonl_creates_polls_and_reads_both_files() {
     assert!(
         upload
             .header("content-type")
-            .unwrap()
+            .expect("as scripted")
             .starts_with("multipart/form-data; boundary=")
     );
     assert_eq!(
@@ -204,11 +204,11 @@ async fn openai_uploads_jsonl_creates_polls_and_reads_both_files() {
     // The body is the one a single request sends.
     let single = instructor_providers::openai::OpenAi::new(OpenAiConfig::new(server.base_url()))
         .request_body(&a)
-        .unwrap();
+        .expect("as scripted");
     assert_eq!(lines[0]["body"], single);
     let create = server.requests_for("/v1/batches")[0]
         .json()
-        .unwrap()
+        .expect("as scripted")
         .clone();
     let found = errors(&openai_spec().create, &create);
     assert!(found.is_empty(), "{found:#?}");
@@ -311,7 +311,7 @@ async fn results_of_a_running_batch_are_refused_before_any_download() {
             request: &a,
         }])
         .await
-        .unwrap();
+        .expect("as scripted");
     let error = match batch.results(&submitted.id).await {
         Err(error) => error,
         Ok(_) => panic!("results of a running batch"),
@@ -335,15 +335,15 @@ async fn a_result_line_past_the_limit_is_an_error_not_an_allocation() {
             request: &a,
         }])
         .await
-        .unwrap();
+        .expect("as scripted");
     while !batch
         .status(&submitted.id)
         .await
-        .unwrap()
+        .expect("as scripted")
         .state
         .is_terminal()
     {}
-    let mut lines = batch.results(&submitted.id).await.unwrap();
+    let mut lines = batch.results(&submitted.id).await.expect("as scripted");
     match lines.next().await {
         Some(Err(ProviderError::Decode { message, .. })) => {
             assert!(
@@ -370,7 +370,10 @@ async fn hostile_ids_and_echoed_keys_from_the_server_are_refused_and_redacted() 
     }];
     // A file id that would walk the URL.
     server.push_for("/v1/files", Reply::json(200, json!({"id": "../../admin"})));
-    let error = batch.submit(&requests).await.unwrap_err();
+    let error = batch
+        .submit(&requests)
+        .await
+        .expect_err("refused as scripted");
     assert!(matches!(error, ProviderError::Decode { .. }), "{error:?}");
     assert!(
         server.requests_for("/v1/batches").is_empty(),
@@ -381,7 +384,10 @@ async fn hostile_ids_and_echoed_keys_from_the_server_are_refused_and_redacted() 
         "/v1/files",
         Reply::json(401, json!({"error": {"message": format!("bad key {KEY}")}})),
     );
-    let error = batch.submit(&requests).await.unwrap_err();
+    let error = batch
+        .submit(&requests)
+        .await
+        .expect_err("refused as scripted");
     no_key(&format!("{error} {error:?}"));
     assert!(matches!(error, ProviderError::Status { status: 401, .. }));
     // A status that is not known is kept, bounded and without the key.
@@ -393,7 +399,7 @@ async fn hostile_ids_and_echoed_keys_from_the_server_are_refused_and_redacted() 
             json!({"id": "batch_x", "status": format!("odd {KEY}")}),
         ),
     );
-    let status = batch.submit(&requests).await.unwrap();
+    let status = batch.submit(&requests).await.expect("as scripted");
     match status.state {
         BatchState::Other(text) => no_key(&text),
         other => panic!("{other:?}"),
@@ -435,7 +441,7 @@ async fn anthropic_creates_polls_and_reads_results() {
     let create = &server.requests_for("/v1/messages/batches")[0];
     assert_eq!(create.header("x-api-key"), Some(KEY));
     assert!(create.header("anthropic-version").is_some());
-    let body = create.json().unwrap();
+    let body = create.json().expect("as scripted");
     let found = errors(anthropic_spec(), body);
     assert!(found.is_empty(), "{found:#?}");
     // The check catches a body the API would refuse.
@@ -446,12 +452,15 @@ async fn anthropic_creates_polls_and_reads_results() {
         body["requests"][0]["params"],
         instructor_providers::anthropic::Anthropic::new(AnthropicConfig::new(server.origin()))
             .request_body(&a)
-            .unwrap()
+            .expect("as scripted")
     );
 
     let id = submitted.id.clone();
-    assert_eq!(batch.status(&id).await.unwrap().state, BatchState::Running);
-    let ended = batch.status(&id).await.unwrap();
+    assert_eq!(
+        batch.status(&id).await.expect("as scripted").state,
+        BatchState::Running
+    );
+    let ended = batch.status(&id).await.expect("as scripted");
     assert_eq!(ended.state, BatchState::Ended);
     assert_eq!(
         ended.counts.map(|c| (c.total, c.succeeded, c.failed)),
@@ -489,13 +498,21 @@ async fn anthropic_cancel_then_results_are_canceled() {
             request: &a,
         }])
         .await
-        .unwrap();
+        .expect("as scripted");
     assert_eq!(
-        batch.cancel(&submitted.id).await.unwrap().state,
+        batch
+            .cancel(&submitted.id)
+            .await
+            .expect("as scripted")
+            .state,
         BatchState::Canceling
     );
     assert_eq!(
-        batch.status(&submitted.id).await.unwrap().state,
+        batch
+            .status(&submitted.id)
+            .await
+            .expect("as scripted")
+            .state,
         BatchState::Ended
     );
     let lines = all_lines(&batch, &submitted.id).await;
@@ -621,7 +638,7 @@ async fn gemini_sends_inline_requests_polls_the_operation_and_reads_inlined_resp
     assert!(submitted.id.starts_with("batches/"), "{}", submitted.id);
     let create = &server.requests_for("/v1beta/models/gemini-2.5-flash:batchGenerateContent")[0];
     assert_eq!(create.header("x-goog-api-key"), Some(KEY));
-    let body = create.json().unwrap();
+    let body = create.json().expect("as scripted");
     let found = gemini_batch_errors(body);
     assert!(found.is_empty(), "{found:#?}\n{body:#}");
     let mut bad = body.clone();
@@ -635,20 +652,24 @@ async fn gemini_sends_inline_requests_polls_the_operation_and_reads_inlined_resp
     );
     let lines = body["batch"]["inputConfig"]["requests"]["requests"]
         .as_array()
-        .unwrap();
+        .expect("as scripted");
     assert_eq!(lines[1]["metadata"]["key"], "b");
     assert_eq!(
         lines[0]["request"],
         Gemini::new(GeminiConfig::new(server.origin()))
             .request_body(&a)
-            .unwrap()
+            .expect("as scripted")
     );
 
     assert_eq!(
-        batch.status(&submitted.id).await.unwrap().state,
+        batch
+            .status(&submitted.id)
+            .await
+            .expect("as scripted")
+            .state,
         BatchState::Running
     );
-    let ended = batch.status(&submitted.id).await.unwrap();
+    let ended = batch.status(&submitted.id).await.expect("as scripted");
     assert_eq!(ended.state, BatchState::Ended);
     assert_eq!(
         ended.counts.map(|c| (c.total, c.succeeded, c.failed)),
@@ -682,7 +703,7 @@ async fn gemini_sends_inline_requests_polls_the_operation_and_reads_inlined_resp
             },
         ])
         .await
-        .unwrap_err();
+        .expect_err("refused as scripted");
     assert!(matches!(error, ProviderError::Unsupported(_)), "{error:?}");
     // A batch name that would walk the URL is refused before any request.
     let before = server.requests().len();

@@ -206,10 +206,10 @@ async fn the_last_attempt_failing_is_the_extractions_error_and_not_retried() {
         .user("Bo is 7")
         .max_retries(0)
         .into_batch_item("bo")
-        .unwrap();
-    let job = batch.submit([item]).await.unwrap();
-    job.wait(POLL).await.unwrap();
-    let results = job.results().await.unwrap();
+        .expect("as scripted");
+    let job = batch.submit([item]).await.expect("as scripted");
+    job.wait(POLL).await.expect("as scripted");
+    let results = job.results().await.expect("as scripted");
     let failure = &results.failed[0];
     assert!(failure.retry.is_none());
     match &failure.error {
@@ -234,9 +234,9 @@ async fn a_failed_item_can_be_finished_live() {
     let job = batch
         .submit([user(&client, "Bo is 7", "bo")])
         .await
-        .unwrap();
-    job.wait(POLL).await.unwrap();
-    let mut results = job.results().await.unwrap();
+        .expect("as scripted");
+    job.wait(POLL).await.expect("as scripted");
+    let mut results = job.results().await.expect("as scripted");
     let item = results.take_retries().pop().expect("a re-ask");
     // Live, the re-ask goes to the chat endpoint.
     server.push(tool(r#"{"name": "Bo", "age": 19}"#));
@@ -245,11 +245,11 @@ async fn a_failed_item_can_be_finished_live() {
     assert_eq!(done.ledger.attempts.len(), 2);
     let live = server.requests_for("/v1/chat/completions");
     assert_eq!(live.len(), 1);
-    let messages = live[0].json().unwrap()["messages"]
+    let messages = live[0].json().expect("as scripted")["messages"]
         .as_array()
-        .unwrap()
+        .expect("as scripted")
         .clone();
-    assert_eq!(messages.last().unwrap()["role"], "tool");
+    assert_eq!(messages.last().expect("as scripted")["role"], "tool");
 }
 
 #[tokio::test]
@@ -264,9 +264,9 @@ async fn canceled_and_expired_lines_are_reported_by_id_and_can_be_sent_again() {
             user(&client, "Bo is 41", "bo"),
         ])
         .await
-        .unwrap();
-    job.wait(POLL).await.unwrap();
-    let mut results = job.results().await.unwrap();
+        .expect("as scripted");
+    job.wait(POLL).await.expect("as scripted");
+    let mut results = job.results().await.expect("as scripted");
     assert_eq!(results.succeeded[0].0, "ann");
     assert_eq!(results.failed[0].id, "bo");
     assert!(matches!(results.failed[0].error, BatchError::Expired));
@@ -275,10 +275,16 @@ async fn canceled_and_expired_lines_are_reported_by_id_and_can_be_sent_again() {
     let job = batch
         .submit([user(&client, "Cy is 52", "cy")])
         .await
-        .unwrap();
-    assert_eq!(job.cancel().await.unwrap().state, BatchState::Canceling);
-    assert_eq!(job.wait(POLL).await.unwrap().state, BatchState::Canceled);
-    let mut results = job.results().await.unwrap();
+        .expect("as scripted");
+    assert_eq!(
+        job.cancel().await.expect("as scripted").state,
+        BatchState::Canceling
+    );
+    assert_eq!(
+        job.wait(POLL).await.expect("as scripted").state,
+        BatchState::Canceled
+    );
+    let mut results = job.results().await.expect("as scripted");
     assert!(matches!(results.failed[0].error, BatchError::Canceled));
     let again = results.take_retries();
     // Nothing was answered: the item has not used an attempt.
@@ -299,9 +305,9 @@ async fn anthropic_batches_give_typed_values_and_reask_with_tool_results() {
             user(&client, "Bo is 7", "bo"),
         ])
         .await
-        .unwrap();
-    job.wait(POLL).await.unwrap();
-    let mut results = job.results().await.unwrap();
+        .expect("as scripted");
+    job.wait(POLL).await.expect("as scripted");
+    let mut results = job.results().await.expect("as scripted");
     assert_eq!(
         results.succeeded[0].1.value,
         User {
@@ -312,17 +318,17 @@ async fn anthropic_batches_give_typed_values_and_reask_with_tool_results() {
     assert_eq!(results.failed[0].id, "bo");
     let retries = results.take_retries();
     server.push(anthropic::Message::tool_use("User", r#"{"name": "Bo", "age": 19}"#).reply());
-    let job = batch.submit(retries).await.unwrap();
-    job.wait(POLL).await.unwrap();
-    let results = job.results().await.unwrap();
+    let job = batch.submit(retries).await.expect("as scripted");
+    job.wait(POLL).await.expect("as scripted");
+    let results = job.results().await.expect("as scripted");
     assert_eq!(results.succeeded[0].1.value.age, 19);
     let create = &server.requests_for("/v1/messages/batches")[1];
-    let params = &create.json().unwrap()["requests"][0]["params"];
+    let params = &create.json().expect("as scripted")["requests"][0]["params"];
     let last = params["messages"]
         .as_array()
-        .unwrap()
+        .expect("as scripted")
         .last()
-        .unwrap()
+        .expect("as scripted")
         .clone();
     assert_eq!(last["role"], "user");
     assert_eq!(last["content"][0]["type"], "tool_result");
@@ -341,16 +347,19 @@ async fn bad_batches_are_refused_before_anything_is_sent() {
     let twice = batch
         .submit([user(&client, "a", "same"), user(&client, "b", "same")])
         .await
-        .unwrap_err();
+        .expect_err("refused as scripted");
     assert!(twice.to_string().contains("used twice"), "{twice}");
     let empty = batch
         .submit(Vec::<BatchItem<User>>::new())
         .await
-        .unwrap_err();
+        .expect_err("refused as scripted");
     assert!(matches!(empty, Error::InvalidRequest { .. }));
     let claude = Client::new(Anthropic::new(AnthropicConfig::new(server.origin())))
         .with_model("claude-sonnet-4-5");
-    let elsewhere = batch.submit([user(&claude, "a", "a")]).await.unwrap_err();
+    let elsewhere = batch
+        .submit([user(&claude, "a", "a")])
+        .await
+        .expect_err("refused as scripted");
     assert!(
         elsewhere
             .to_string()
@@ -378,9 +387,12 @@ async fn gemini_batches_give_typed_values_and_collect_invalid_answers() {
             user(&client, "Mallory is 44", "mal"),
         ])
         .await
-        .unwrap();
-    assert_eq!(job.wait(POLL).await.unwrap().state, BatchState::Ended);
-    let mut results = job.results().await.unwrap();
+        .expect("as scripted");
+    assert_eq!(
+        job.wait(POLL).await.expect("as scripted").state,
+        BatchState::Ended
+    );
+    let mut results = job.results().await.expect("as scripted");
     assert_eq!(results.succeeded[0].0, "ann");
     assert_eq!(
         results.succeeded[0].1.value,

@@ -142,7 +142,7 @@ impl BatchStatus {
 #[non_exhaustive]
 pub enum BatchOutcome {
     /// The response, read by the same parser as a single answer.
-    Response(ChatResponse),
+    Response(Box<ChatResponse>),
     /// The line failed at the provider (an error status or an error object).
     Error(ProviderError),
     /// The batch expired before this line was answered.
@@ -532,6 +532,9 @@ impl<T: Extract> BatchJob<T> {
     }
 }
 
+// Not boxed: an outcome lives until it is pushed into the results, and either variant
+// is large; a box would only add an allocation per line.
+#[allow(clippy::large_enum_variant)]
 enum ItemOutcome<T> {
     Done(String, Completion<T>),
     Failed(BatchFailure<T>),
@@ -547,7 +550,7 @@ async fn judge<T: Extract>(mut item: BatchItem<T>, outcome: BatchOutcome) -> Ite
         })
     };
     let response = match outcome {
-        BatchOutcome::Response(response) => response,
+        BatchOutcome::Response(response) => *response,
         BatchOutcome::Error(error) => return failed(item, BatchError::Provider(error), true),
         BatchOutcome::Expired => return failed(item, BatchError::Expired, true),
         BatchOutcome::Canceled => return failed(item, BatchError::Canceled, true),

@@ -207,7 +207,7 @@ fn parse_line(http: &BatchHttp, bytes: &[u8]) -> BatchLine {
     let outcome = match result.kind.as_str() {
         "succeeded" => match result.message {
             Some(message) => match read_message(message.get().as_bytes(), redactor, true) {
-                Ok(read) => BatchOutcome::Response(read),
+                Ok(read) => BatchOutcome::Response(Box::new(read)),
                 Err(error) => BatchOutcome::Error(error),
             },
             None => BatchOutcome::Error(

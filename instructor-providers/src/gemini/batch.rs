@@ -261,7 +261,7 @@ impl GeminiBatch {
         } else if let Some(response) = inlined.get("response") {
             let bytes = serde_json::to_vec(response).unwrap_or_default();
             match read_response(&bytes, redactor, true) {
-                Ok(read) => BatchOutcome::Response(read),
+                Ok(read) => BatchOutcome::Response(Box::new(read)),
                 Err(error) => BatchOutcome::Error(error),
             }
         } else {

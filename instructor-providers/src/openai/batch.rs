@@ -257,7 +257,7 @@ fn parse_line(http: &BatchHttp, bytes: &[u8]) -> BatchLine {
         (Some(response), None) if (200..300).contains(&response.status_code) => {
             match response.body {
                 Some(body) => match read_response(body.get().as_bytes(), redactor, true) {
-                    Ok(read) => BatchOutcome::Response(read),
+                    Ok(read) => BatchOutcome::Response(Box::new(read)),
                     Err(error) => BatchOutcome::Error(error),
                 },
                 None => BatchOutcome::Error(
