@@ -413,3 +413,29 @@ async fn gemini_batches_give_typed_values_and_collect_invalid_answers() {
     let last = retry.request().messages.last().expect("a message");
     assert!(format!("{last:?}").contains("Mallory is not a person"));
 }
+
+#[allow(dead_code)] // Its `main` is not run here.
+#[path = "../../examples/batch.rs"]
+mod batch_example;
+
+#[tokio::test]
+async fn the_batch_example_runs_offline() {
+    let server = FakeProvider::start().await;
+    for answer in batch_example::offline_answers() {
+        server.push(answer);
+    }
+    let config = OpenAiConfig::new(server.base_url());
+    let client = Client::new(OpenAi::new(config.clone())).with_model("gpt-4o-mini");
+    let batch = Batch::new(OpenAiBatch::new(config));
+    let tickets = batch_example::run(&client, &batch, POLL)
+        .await
+        .expect("the example runs");
+    let priorities: Vec<(&str, u8)> = tickets
+        .iter()
+        .map(|(id, ticket)| (id.as_str(), ticket.priority))
+        .collect();
+    assert_eq!(priorities, [("mail-1", 2), ("mail-2", 5), ("mail-3", 1)]);
+    // Two batches: all three emails, then the one re-asked.
+    assert_eq!(server.requests_for("/v1/batches").len(), 2);
+    assert_eq!(server.remaining(), 0);
+}
