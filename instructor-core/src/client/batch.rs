@@ -15,10 +15,9 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use instructor_core::client::{Batch, Client};
 //! use instructor_macros::Extract;
-//! use instructor_providers::openai::{OpenAi, OpenAiConfig};
+//! use instructor_providers::openai::{OpenAi, OpenAiBatch, OpenAiConfig};
 //! use instructor_providers::testing::{FakeProvider, openai::ChatCompletion};
 //! use serde::Deserialize;
-//! use std::sync::Arc;
 //! use std::time::Duration;
 //!
 //! #[derive(Debug, Deserialize, Extract)]
@@ -28,10 +27,11 @@
 //!     age: u8,
 //! }
 //!
+//! // A local server with OpenAI's batch endpoints; `OpenAiBatch::from_env()` for the real one.
 //! let server = FakeProvider::start().await;
-//! let openai = Arc::new(OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-test")));
-//! let client = Client::from_shared(openai.clone()).with_model("gpt-4o-mini");
-//! let batch = Batch::from_shared(openai);
+//! let config = OpenAiConfig::new(server.base_url()).with_api_key("sk-test");
+//! let client = Client::new(OpenAi::new(config.clone())).with_model("gpt-4o-mini");
+//! let batch = Batch::new(OpenAiBatch::new(config));
 //! server.push(ChatCompletion::tool_call("User", r#"{"name": "Ann", "age": 30}"#).reply());
 //!
 //! let item = client.extract::<User>().user("Ann is 30").into_batch_item("ann")?;
