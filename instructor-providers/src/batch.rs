@@ -221,6 +221,7 @@ impl BatchHttp {
             response: Some(response),
             buffer: Vec::new(),
             start: 0,
+            searched: 0,
             total: 0,
         })
     }
@@ -318,6 +319,9 @@ pub(crate) struct LineReader<'a> {
     buffer: Vec<u8>,
     /// Where the unread part of `buffer` starts.
     start: usize,
+    /// How far `buffer` is known to hold no newline (each byte is searched once, however
+    /// many reads a long line takes).
+    searched: usize,
     total: u64,
 }
 
@@ -326,9 +330,12 @@ impl LineReader<'_> {
     pub(crate) async fn next_line(&mut self) -> Result<Option<Vec<u8>>, ProviderError> {
         let limits = self.http.limits;
         loop {
-            if let Some(end) = self.buffer[self.start..].iter().position(|&b| b == b'\n') {
-                let line = self.buffer[self.start..self.start + end].to_vec();
-                self.start += end + 1;
+            let from = self.searched.max(self.start);
+            if let Some(at) = self.buffer[from..].iter().position(|&b| b == b'\n') {
+                let end = from + at;
+                let line = self.buffer[self.start..end].to_vec();
+                self.start = end + 1;
+                self.searched = self.start;
                 if line.len() > limits.max_line_bytes {
                     return Err(self.too_long(&line));
                 }
@@ -340,8 +347,9 @@ impl LineReader<'_> {
             // No whole line buffered: drop what was read, then read more.
             self.buffer.drain(..self.start);
             self.start = 0;
+            self.searched = self.buffer.len();
             if self.buffer.len() > limits.max_line_bytes {
-                let head = self.buffer.clone();
+                let head = self.buffer[..self.buffer.len().min(2048)].to_vec();
                 return Err(self.too_long(&head));
             }
             let Some(response) = self.response.as_mut() else {
@@ -350,6 +358,7 @@ impl LineReader<'_> {
                 }
                 // The last line, without its newline.
                 let line = std::mem::take(&mut self.buffer);
+                self.searched = 0;
                 return Ok(Some(line));
             };
             let next = match self.http.timeout {

@@ -710,3 +710,39 @@ async fn gemini_sends_inline_requests_polls_the_operation_and_reads_inlined_resp
     assert!(batch.status("batches/../../x").await.is_err());
     assert_eq!(server.requests().len(), before);
 }
+
+#[tokio::test]
+async fn a_result_file_cut_anywhere_reads_the_same_lines() {
+    let completion = openai::ChatCompletion::content("hi").to_json();
+    let line = |id: &str| {
+        json!({"id": "r", "custom_id": id, "response": {"status_code": 200, "body": completion}, "error": null})
+            .to_string()
+    };
+    // Blank lines, CRLF-free JSON lines, a line that is not JSON, and no final newline.
+    let file = format!("{}\n\n{}\nnot json\n{}", line("a"), line("b"), line("c"));
+    for step in [1usize, 3, 7, 64] {
+        let server = FakeProvider::start().await;
+        let batch = openai_batch(&server);
+        server.push_for(
+            "/v1/batches/batch_x",
+            Reply::json(
+                200,
+                json!({"id": "batch_x", "status": "completed", "output_file_id": "file-x", "error_file_id": null}),
+            ),
+        );
+        let cuts: Vec<usize> = (step..file.len()).step_by(step).collect();
+        server.push_for(
+            "/v1/files/file-x/content",
+            Reply::status(200).body(file.clone()).cut_at(&cuts),
+        );
+        let lines = all_lines(&batch, "batch_x").await;
+        let ids: Vec<&str> = lines.iter().map(|l| l.custom_id.as_str()).collect();
+        // The unreadable line is kept, attributed to no item.
+        assert_eq!(ids, ["a", "b", "", "c"], "cut every {step} bytes");
+        assert!(matches!(lines[3].outcome, BatchOutcome::Response(_)));
+        assert!(matches!(
+            lines[2].outcome,
+            BatchOutcome::Error(ProviderError::Decode { .. })
+        ));
+    }
+}
