@@ -232,6 +232,9 @@ impl<T: Extract> Extraction<T> {
     ///
     /// [`Error::InvalidRequest`] for an id of another shape, and every error building
     /// the request gives before sending.
+    ///
+    /// The attempt is counted, and the `Request`, `Response` and validation hooks run,
+    /// when the item's answer is read ([`BatchJob::results`]), not at submission.
     pub fn into_batch_item(self, id: impl Into<String>) -> Result<BatchItem<T>, Error> {
         let id = id.into();
         check_custom_id(&id)?;
@@ -636,7 +639,8 @@ pub struct BatchResults<T> {
     pub succeeded: Vec<(String, Completion<T>)>,
     /// The lines that gave no value, with their ids.
     pub failed: Vec<BatchFailure<T>>,
-    /// Result lines whose custom id matched no item (or one already answered).
+    /// Result lines attributed to no item: a custom id of no item (or of one already
+    /// answered), or a line the provider could not read (not JSON, no custom id).
     pub unknown_lines: usize,
 }
 
