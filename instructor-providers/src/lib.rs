@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod anthropic;
+pub mod batch;
 pub mod bedrock;
 pub mod cohere;
 pub mod gemini;

@@ -494,7 +494,7 @@ impl<T: Extract> Extraction<T> {
 
     /// The engine of this extraction: the request built and checked (nothing is sent
     /// for an invalid one).
-    fn engine(mut self, streaming: bool) -> Result<Engine<T>, Error> {
+    pub(super) fn engine(mut self, streaming: bool) -> Result<Engine<T>, Error> {
         if let Some(reason) = self.context_error.take() {
             return Err(Error::InvalidRequest { reason });
         }

@@ -5,6 +5,7 @@
 
 mod answer;
 mod attempt;
+mod batch;
 mod error;
 mod extraction;
 mod fallback;
@@ -20,6 +21,11 @@ mod transport;
 mod validation_calls;
 mod whole;
 
+pub use batch::{
+    Batch, BatchCounts, BatchError, BatchFailure, BatchItem, BatchJob, BatchLine, BatchLines,
+    BatchOutcome, BatchProvider, BatchRequest, BatchResults, BatchState, BatchStatus,
+    MAX_CUSTOM_ID_BYTES,
+};
 pub use error::{Attempt, AttemptKind, Error, Ledger, StopReason, StoppedBy};
 pub use extraction::{Extraction, ExtractionFuture, StrictMode};
 pub use fallback::Fallback;

@@ -41,10 +41,12 @@
 //! # Ok(()) }
 //! ```
 
+pub mod batch;
 mod request;
 mod response;
 mod stream;
 
+pub use batch::AnthropicBatch;
 pub use request::MAX_CACHE_BREAKPOINTS;
 
 use crate::http::native::{self, Wire, native_provider};

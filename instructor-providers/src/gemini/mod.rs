@@ -39,6 +39,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod batch;
 mod request;
 mod response;
 mod stream;
@@ -48,6 +49,7 @@ use crate::http::native::{self, Wire, native_provider};
 use crate::http::redact::Redactor;
 use crate::http::{Endpoint, Transport, TransportConfig, header_map};
 use crate::openai::{ApiKey, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
+pub use batch::GeminiBatch;
 use instructor_core::chat::{Capabilities, ChatRequest, ChatResponse, Mode, ProviderError};
 use reqwest::header::HeaderValue;
 use serde_json::Value;

@@ -49,6 +49,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod batch;
 mod stream;
 pub(crate) mod types;
 
@@ -59,6 +60,7 @@ pub use crate::http::redact::{MAX_BODY_BYTES, MAX_ID_BYTES, MIN_REDACTED_KEY_BYT
 use crate::http::{Endpoint, Transport, TransportConfig};
 use crate::values::decimal_f64;
 
+pub use batch::OpenAiBatch;
 pub use stream::stream_events;
 
 use instructor_core::chat::{

@@ -61,6 +61,7 @@ mod reply;
 mod server;
 
 pub mod anthropic;
+pub mod batch;
 pub mod bedrock;
 pub mod cohere;
 pub mod gemini;

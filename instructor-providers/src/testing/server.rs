@@ -98,6 +98,8 @@ struct Shared {
     max_in_flight: AtomicUsize,
     /// Requests are not recorded (a long benchmark run).
     forget_requests: AtomicBool,
+    /// Uploaded files and batches of the batch endpoints ([`super::batch`]).
+    batches: Mutex<super::batch::Batches>,
 }
 
 /// Counts one request as in flight while it lives.
@@ -627,6 +629,7 @@ async fn handle(
         .clone();
     let _in_flight = InFlight::enter(&shared);
     let refused = guard.and_then(|guard| (guard.0)(&recorded));
+    let batch_request = super::batch::claims(&method, &path).then(|| recorded.clone());
     if !shared.forget_requests.load(Ordering::SeqCst) {
         shared.lock().requests.push(recorded);
     }
@@ -639,6 +642,16 @@ async fn handle(
                 return Ok(
                     error_reply(400, message, "invalid_request_error", "invalid_json")
                         .into_response(),
+                );
+            }
+            if let Some(request) = batch_request {
+                let own = |path: &str| {
+                    let mut state = shared.lock();
+                    state.routes.get_mut(path).and_then(VecDeque::pop_front)
+                };
+                let next = |path: &str| FakeProvider::next_reply(&shared, path);
+                return Ok(
+                    super::batch::answer(&shared.batches, &request, own, next).into_response()
                 );
             }
             let Some(reply) = FakeProvider::next_reply(&shared, &path) else {
