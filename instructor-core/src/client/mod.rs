@@ -5,6 +5,7 @@
 
 mod answer;
 mod attempt;
+mod dynamic;
 mod error;
 mod extraction;
 mod fallback;
@@ -18,6 +19,7 @@ mod transport;
 mod validation_calls;
 mod whole;
 
+pub use dynamic::{DynamicSchema, DynamicSchemaError, DynamicValue};
 pub use error::{Attempt, AttemptKind, Error, Ledger, StopReason, StoppedBy};
 pub use extraction::{Extraction, ExtractionFuture, StrictMode};
 pub use fallback::Fallback;
