@@ -138,6 +138,7 @@ impl<T: Extract> Extraction<T> {
     }
 
     /// The schema from a value instead of from `T` (a runtime JSON Schema).
+    #[cfg_attr(not(feature = "dynamic-schema"), allow(dead_code))]
     pub(super) fn with_schema_source(mut self, source: SchemaSource) -> Self {
         self.schema_source = Some(source);
         self

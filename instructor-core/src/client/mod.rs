@@ -19,7 +19,9 @@ mod transport;
 mod validation_calls;
 mod whole;
 
-pub use dynamic::{DynamicSchema, DynamicSchemaError, DynamicValue};
+pub use dynamic::DynamicValue;
+#[cfg(feature = "dynamic-schema")]
+pub use dynamic::{DynamicSchema, DynamicSchemaError};
 pub use error::{Attempt, AttemptKind, Error, Ledger, StopReason, StoppedBy};
 pub use extraction::{Extraction, ExtractionFuture, StrictMode};
 pub use fallback::Fallback;
