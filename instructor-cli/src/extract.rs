@@ -116,7 +116,11 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let client = model::client(&args.model, args.base_url.as_deref())?;
     let mut extraction = client
         .extract_with_schema(&schema)
-        .system(args.system.clone().unwrap_or_else(|| DEFAULT_SYSTEM.to_owned()))
+        .system(
+            args.system
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SYSTEM.to_owned()),
+        )
         .user(text);
     if let Some(mode) = args.mode {
         extraction = extraction.mode(mode.into());

@@ -110,8 +110,8 @@ impl From<Error> for Failure {
         let mut message = match &error {
             // Every error on its own line, at its path.
             Error::Validation { errors, .. } => {
-                let mut text = "the answer is still invalid for the schema after every retry:"
-                    .to_owned();
+                let mut text =
+                    "the answer is still invalid for the schema after every retry:".to_owned();
                 for found in errors.errors() {
                     let path = found.path_string();
                     let path = if path.is_empty() { "(root)" } else { &path };

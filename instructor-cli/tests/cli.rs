@@ -12,8 +12,24 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 const KEY: &str = "sk-cli-test-0123456789";
 
-/// A fresh directory for one test's files.
-fn scratch_dir() -> PathBuf {
+/// A fresh directory for one test's files, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch_dir() -> Scratch {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "instructor-cli-test-{}-{}",
@@ -21,7 +37,7 @@ fn scratch_dir() -> PathBuf {
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
+    Scratch(dir)
 }
 
 fn person_schema() -> Value {
@@ -121,13 +137,16 @@ async fn a_schema_and_stdin_give_the_json_value_on_stdout() {
     server.push(ChatCompletion::tool_call("Person", VALID).reply());
     let dir = scratch_dir();
     let mut command = instructor(&server);
-    command.args(["extract", "--schema"]).arg(schema_file(&dir)).args([
-        "--model",
-        "openai/gpt-4o-mini",
-    ]);
+    command
+        .args(["extract", "--schema"])
+        .arg(schema_file(&dir))
+        .args(["--model", "openai/gpt-4o-mini"]);
     let output = run(command, Some("Ada is 36 and has a dog, Rex.")).await;
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert_eq!(stdout_json(&output), serde_json::from_str::<Value>(VALID).expect("JSON"));
+    assert_eq!(
+        stdout_json(&output),
+        serde_json::from_str::<Value>(VALID).expect("JSON")
+    );
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
@@ -139,8 +158,8 @@ async fn a_schema_and_stdin_give_the_json_value_on_stdout() {
     assert_eq!(body["model"], "gpt-4o-mini");
     assert_eq!(body["tools"][0]["function"]["name"], "Person");
     assert_eq!(
-        body["tools"][0]["function"]["parameters"]["properties"]["pets"]["items"]["properties"]
-            ["kind"]["enum"],
+        body["tools"][0]["function"]["parameters"]["properties"]["pets"]["items"]["properties"]["kind"]
+            ["enum"],
         json!(["dog", "cat"])
     );
     let messages = body["messages"].as_array().expect("messages");
@@ -196,7 +215,13 @@ async fn a_schema_violation_is_re_asked_and_the_second_answer_printed() {
     command
         .args(["extract", "--schema"])
         .arg(schema_file(&dir))
-        .args(["--model", "openai/gpt-4o-mini", "--max-retries", "1", "--compact"]);
+        .args([
+            "--model",
+            "openai/gpt-4o-mini",
+            "--max-retries",
+            "1",
+            "--compact",
+        ]);
     let output = run(command, Some("Ada ...")).await;
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(
@@ -244,7 +269,11 @@ async fn a_missing_key_exits_3_before_anything_is_sent() {
         .args(["--model", "openai/gpt-4o-mini"]);
     let output = run(command, Some("Ada ...")).await;
     assert_eq!(code(&output), 3, "{}", stderr(&output));
-    assert!(stderr(&output).contains("OPENAI_API_KEY"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("OPENAI_API_KEY"),
+        "{}",
+        stderr(&output)
+    );
     assert!(server.requests().is_empty());
 
     // Another provider names its own variable.
@@ -255,7 +284,11 @@ async fn a_missing_key_exits_3_before_anything_is_sent() {
         .args(["--model", "anthropic/claude-sonnet-4-5"]);
     let output = run(command, Some("Ada ...")).await;
     assert_eq!(code(&output), 3, "{}", stderr(&output));
-    assert!(stderr(&output).contains("ANTHROPIC_API_KEY"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ANTHROPIC_API_KEY"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -264,22 +297,38 @@ async fn a_bad_schema_or_bad_usage_exits_2_and_io_errors_exit_6() {
     let dir = scratch_dir();
     let cases: Vec<(Vec<String>, i32, &str)> = vec![
         (
-            vec!["--schema".into(), write(&dir, "bad-type.json", r#"{"type": "strng"}"#).display().to_string()],
+            vec![
+                "--schema".into(),
+                write(&dir, "bad-type.json", r#"{"type": "strng"}"#)
+                    .display()
+                    .to_string(),
+            ],
             2,
             "strng",
         ),
         (
-            vec!["--schema".into(), write(&dir, "not-json.json", "{type: object").display().to_string()],
+            vec![
+                "--schema".into(),
+                write(&dir, "not-json.json", "{type: object")
+                    .display()
+                    .to_string(),
+            ],
             2,
             "not JSON",
         ),
         (
-            vec!["--schema".into(), write(&dir, "list.json", "[1, 2]").display().to_string()],
+            vec![
+                "--schema".into(),
+                write(&dir, "list.json", "[1, 2]").display().to_string(),
+            ],
             2,
             "must be an object",
         ),
         (
-            vec!["--schema".into(), dir.join("absent.json").display().to_string()],
+            vec![
+                "--schema".into(),
+                dir.join("absent.json").display().to_string(),
+            ],
             6,
             "absent.json",
         ),
@@ -293,7 +342,12 @@ async fn a_bad_schema_or_bad_usage_exits_2_and_io_errors_exit_6() {
             "no-such-input.txt",
         ),
         (
-            vec!["--schema".into(), schema_file(&dir).display().to_string(), "--mode".into(), "telepathy".into()],
+            vec![
+                "--schema".into(),
+                schema_file(&dir).display().to_string(),
+                "--mode".into(),
+                "telepathy".into(),
+            ],
             2,
             "telepathy",
         ),
@@ -306,7 +360,11 @@ async fn a_bad_schema_or_bad_usage_exits_2_and_io_errors_exit_6() {
             .args(["--model", "openai/gpt-4o-mini"]);
         let output = run(command, Some("Ada ...")).await;
         assert_eq!(code(&output), expected, "{args:?}: {}", stderr(&output));
-        assert!(stderr(&output).contains(mentions), "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(mentions),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         assert!(output.stdout.is_empty());
     }
     // A model without a provider, and a strict mode the schema cannot be sent in.
@@ -316,7 +374,12 @@ async fn a_bad_schema_or_bad_usage_exits_2_and_io_errors_exit_6() {
         r#"{"type": "object", "properties": {"scores": {"type": "object", "additionalProperties": {"type": "integer"}}}}"#,
     );
     for args in [
-        vec!["--schema".into(), schema_file(&dir).display().to_string(), "--model".into(), "gpt-4o-mini".into()],
+        vec![
+            "--schema".into(),
+            schema_file(&dir).display().to_string(),
+            "--model".into(),
+            "gpt-4o-mini".into(),
+        ],
         vec![
             "--schema".into(),
             maps.display().to_string(),
@@ -361,8 +424,11 @@ async fn provider_errors_exit_4_without_the_key() {
     // 500: retried by the transport policy, then given up.
     for _ in 0..3 {
         server.push(
-            Reply::json(500, error_body("The server had an error", "server_error", None))
-                .header("retry-after", "0"),
+            Reply::json(
+                500,
+                error_body("The server had an error", "server_error", None),
+            )
+            .header("retry-after", "0"),
         );
     }
     let mut command = instructor(&server);
@@ -382,7 +448,12 @@ async fn stream_into_a_pipe_writes_only_the_final_json() {
     server.push(
         ChatCompletion::tool_call_fragments(
             "Person",
-            [r#"{"name": "Ad"#, r#"a", "age": 3"#, r#"6, "pets": [{"kind": "dog", "#, r#""name": "Rex"}]}"#],
+            [
+                r#"{"name": "Ad"#,
+                r#"a", "age": 3"#,
+                r#"6, "pets": [{"kind": "dog", "#,
+                r#""name": "Rex"}]}"#,
+            ],
         )
         .sse_reply(),
     );
@@ -395,9 +466,18 @@ async fn stream_into_a_pipe_writes_only_the_final_json() {
     let output = run(command, Some("Ada ...")).await;
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(!text.contains('\x1b'), "no terminal codes in a pipe: {text:?}");
-    assert!(!stderr(&output).contains('\x1b'), "nor on stderr when it is not a terminal");
-    assert_eq!(stdout_json(&output), serde_json::from_str::<Value>(VALID).expect("JSON"));
+    assert!(
+        !text.contains('\x1b'),
+        "no terminal codes in a pipe: {text:?}"
+    );
+    assert!(
+        !stderr(&output).contains('\x1b'),
+        "nor on stderr when it is not a terminal"
+    );
+    assert_eq!(
+        stdout_json(&output),
+        serde_json::from_str::<Value>(VALID).expect("JSON")
+    );
     let expected = serde_json::to_string_pretty(&stdout_json(&output)).expect("pretty") + "\n";
     assert_eq!(text, expected, "the final JSON alone, once");
     let body = server.requests()[0].json().expect("body").clone();
@@ -412,7 +492,14 @@ fn help_lists_the_exit_codes() {
         .expect("the binary runs");
     assert_eq!(output.status.code(), Some(0));
     let help = String::from_utf8_lossy(&output.stdout);
-    for line in ["Exit codes:", "2  usage", "3  configuration", "4  provider", "5  no valid answer", "6  I/O"] {
+    for line in [
+        "Exit codes:",
+        "2  usage",
+        "3  configuration",
+        "4  provider",
+        "5  no valid answer",
+        "6  I/O",
+    ] {
         assert!(help.contains(line), "{line}: {help}");
     }
 }
