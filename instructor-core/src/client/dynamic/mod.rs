@@ -160,18 +160,20 @@ impl HasPartial for DynamicValue {
         }
         let begins = begins_value(event);
         match (parent, last) {
-            (Value::Object(members), PathSegment::Key(key)) => match members.get_mut(key.as_str()) {
-                // A repeated key: the last one wins, as when reading it whole.
-                Some(existing) if begins => {
-                    *existing = started(path, event)?;
-                    Ok(true)
+            (Value::Object(members), PathSegment::Key(key)) => {
+                match members.get_mut(key.as_str()) {
+                    // A repeated key: the last one wins, as when reading it whole.
+                    Some(existing) if begins => {
+                        *existing = started(path, event)?;
+                        Ok(true)
+                    }
+                    Some(existing) => continued(existing, path, event),
+                    None => {
+                        members.insert(key.clone(), started(path, event)?);
+                        Ok(true)
+                    }
                 }
-                Some(existing) => continued(existing, path, event),
-                None => {
-                    members.insert(key.clone(), started(path, event)?);
-                    Ok(true)
-                }
-            },
+            }
             (Value::Array(items), PathSegment::Index(index)) => {
                 if let Some(existing) = items.get_mut(*index) {
                     continued(existing, path, event)
@@ -182,7 +184,11 @@ impl HasPartial for DynamicValue {
                     Err(PartialError::mismatch(path, "the next list item", event))
                 }
             }
-            _ => Err(PartialError::mismatch(path, "a member of an object or a list", event)),
+            _ => Err(PartialError::mismatch(
+                path,
+                "a member of an object or a list",
+                event,
+            )),
         }
     }
 }
@@ -207,14 +213,12 @@ fn started(path: &[PathSegment], event: &Event<'_>) -> Result<Value, PartialErro
         Event::BeginArray => Value::Array(Vec::new()),
         Event::BeginString | Event::EndString => Value::String(String::new()),
         Event::StringFragment(fragment) => Value::String((*fragment).to_owned()),
-        Event::Number(raw) => {
-            serde_json::from_str::<serde_json::Number>(raw)
-                .map(Value::Number)
-                .map_err(|error| PartialError::Invalid {
-                    path: WirePath::from(path),
-                    message: error.to_string(),
-                })?
-        }
+        Event::Number(raw) => serde_json::from_str::<serde_json::Number>(raw)
+            .map(Value::Number)
+            .map_err(|error| PartialError::Invalid {
+                path: WirePath::from(path),
+                message: error.to_string(),
+            })?,
         Event::Bool(value) => Value::Bool(*value),
         Event::Null => Value::Null,
         Event::EndObject | Event::EndArray | Event::Key(_) => {
@@ -224,7 +228,11 @@ fn started(path: &[PathSegment], event: &Event<'_>) -> Result<Value, PartialErro
 }
 
 /// Applies a later event of a value to its partial.
-fn continued(partial: &mut Value, path: &[PathSegment], event: &Event<'_>) -> Result<Changed, PartialError> {
+fn continued(
+    partial: &mut Value,
+    path: &[PathSegment],
+    event: &Event<'_>,
+) -> Result<Changed, PartialError> {
     match (partial, event) {
         (Value::String(text), Event::StringFragment(fragment)) => {
             text.push_str(fragment);
@@ -233,6 +241,91 @@ fn continued(partial: &mut Value, path: &[PathSegment], event: &Event<'_>) -> Re
         (Value::String(_), Event::EndString | Event::BeginString)
         | (Value::Object(_), Event::EndObject | Event::Key(_) | Event::BeginObject)
         | (Value::Array(_), Event::EndArray | Event::BeginArray) => Ok(false),
-        _ => Err(PartialError::mismatch(path, "nothing more for a finished value", event)),
+        _ => Err(PartialError::mismatch(
+            path,
+            "nothing more for a finished value",
+            event,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::PartialStream;
+    use serde_json::json;
+
+    /// The partials a document gives when fed in `chunks`, and the final value.
+    fn partials(chunks: &[&str]) -> (Vec<Value>, Value) {
+        let mut stream = PartialStream::<DynamicValue>::new();
+        let mut seen = Vec::new();
+        for chunk in chunks {
+            if let Some(partial) = stream.feed(chunk.as_bytes()).expect("valid events") {
+                seen.push(partial.clone());
+            }
+        }
+        let done = stream
+            .finish(&Context::new())
+            .expect("a value")
+            .into_inner();
+        (seen, done)
+    }
+
+    #[test]
+    fn the_partial_grows_with_strings_lists_and_nested_objects() {
+        let (seen, done) = partials(&[
+            r#"{"a": "x"#,
+            r#"y", "n": 1"#,
+            r#"2, "l": [{"k": "v"#,
+            r#""}, 3], "o": {"p": nu"#,
+            r#"ll}}"#,
+        ]);
+        assert_eq!(
+            seen,
+            [
+                json!({"a": "x"}),
+                json!({"a": "xy"}),
+                json!({"a": "xy", "n": 12, "l": [{"k": "v"}]}),
+                // `null` shows only once its last byte has arrived.
+                json!({"a": "xy", "n": 12, "l": [{"k": "v"}, 3], "o": {}}),
+                json!({"a": "xy", "n": 12, "l": [{"k": "v"}, 3], "o": {"p": null}}),
+            ]
+        );
+        assert_eq!(done, *seen.last().expect("a partial"));
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_the_last_value_as_when_read_whole() {
+        let (seen, done) = partials(&[r#"{"a": 1, "a": "two"}"#]);
+        assert_eq!(seen.last(), Some(&json!({"a": "two"})));
+        assert_eq!(done, json!({"a": "two"}));
+    }
+
+    #[test]
+    fn a_root_that_is_not_an_object_is_a_value_too() {
+        let (seen, done) = partials(&["[1, ", "\"b\"]"]);
+        assert_eq!(seen.last(), Some(&json!([1, "b"])));
+        assert_eq!(done, json!([1, "b"]));
+    }
+
+    #[test]
+    fn an_event_past_a_finished_scalar_is_an_error_not_a_panic() {
+        let mut partial = json!({"n": 1});
+        let error = DynamicValue::apply_existing(
+            &mut partial,
+            &[PathSegment::Key("n".into())],
+            &Event::StringFragment("x"),
+            &mut Scratch::default(),
+        )
+        .expect_err("a number does not grow");
+        assert_eq!(error.path().to_string(), "n");
+        let error = DynamicValue::apply_existing(
+            &mut partial,
+            &[PathSegment::Key("missing".into()), PathSegment::Index(0)],
+            &Event::Null,
+            &mut Scratch::default(),
+        )
+        .expect_err("no such parent");
+        assert_eq!(error.path().to_string(), "missing");
     }
 }

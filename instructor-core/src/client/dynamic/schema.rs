@@ -204,3 +204,41 @@ impl Client {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn errors_are_at_wire_paths_with_keys_that_look_like_indices_or_pointers() {
+        let schema = DynamicSchema::from_json(
+            "odd",
+            json!({
+                "type": "object",
+                "properties": {
+                    "0": {"type": "string"},
+                    "a/b": {"type": "array", "items": {"type": "integer"}},
+                    "~t": {"type": "boolean"}
+                }
+            }),
+        )
+        .expect("a schema");
+        let value = json!({"0": 1, "a/b": [1, "x"], "~t": "no"});
+        let errors = schema.validate(&value).expect_err("three errors");
+        let mut paths: Vec<Vec<PathSegment>> = errors
+            .errors()
+            .iter()
+            .map(|error| error.path.segments().to_vec())
+            .collect();
+        paths.sort_by_key(|path| format!("{path:?}"));
+        assert_eq!(
+            paths,
+            [
+                vec![PathSegment::Key("0".into())],
+                vec![PathSegment::Key("a/b".into()), PathSegment::Index(1)],
+                vec![PathSegment::Key("~t".into())],
+            ]
+        );
+        assert!(schema.validate(&json!({"0": "s", "a/b": [2]})).is_ok());
+    }
+}
