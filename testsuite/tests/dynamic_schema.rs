@@ -205,7 +205,10 @@ async fn a_prompted_mode_reads_the_answer_leniently_and_carries_the_schema_in_th
     assert!(body.get("tools").is_none(), "no tool in a prompted mode");
     // The schema is in the prompt: the enum's values only come from there.
     let messages = body["messages"].to_string();
-    assert!(messages.contains("UK") && messages.contains("pets"), "{messages}");
+    assert!(
+        messages.contains("UK") && messages.contains("pets"),
+        "{messages}"
+    );
 }
 
 #[tokio::test]
@@ -245,7 +248,11 @@ async fn partials_grow_while_the_answer_streams() {
         partials.iter().any(|p| p == &json!({"name": "Ad"})),
         "{partials:#?}"
     );
-    assert!(partials.iter().all(|p| p.get("age").is_none_or(|age| age == 36)));
+    assert!(
+        partials
+            .iter()
+            .all(|p| p.get("age").is_none_or(|age| age == 36))
+    );
     assert!(
         partials
             .iter()
@@ -279,7 +286,9 @@ async fn a_streamed_answer_the_schema_rejects_is_re_asked_and_restarts() {
         )
         .sse_reply(),
     );
-    server.push(ChatCompletion::tool_call_fragments("Person", [&VALID[..20], &VALID[20..]]).sse_reply());
+    server.push(
+        ChatCompletion::tool_call_fragments("Person", [&VALID[..20], &VALID[20..]]).sse_reply(),
+    );
     let mut updates = client(&server)
         .extract_with_schema(&person_schema())
         .user("Ada ...")
@@ -339,8 +348,8 @@ async fn iter_validates_each_item_by_the_item_schema() {
     let body = server.requests()[0].json().expect("body").clone();
     assert_eq!(body["tools"][0]["function"]["name"], "Pet_list");
     assert_eq!(
-        body["tools"][0]["function"]["parameters"]["properties"]["value"]["items"]["properties"]
-            ["kind"]["enum"],
+        body["tools"][0]["function"]["parameters"]["properties"]["value"]["items"]["properties"]["kind"]
+            ["enum"],
         json!(["dog", "cat"])
     );
 }
@@ -395,9 +404,15 @@ fn a_document_that_is_not_a_schema_is_a_typed_error() {
         DynamicSchemaError::NotAnObject { found: "a boolean" }
     );
     let error = DynamicSchema::from_json("x", json!({"type": "strng"})).expect_err("bad type");
-    assert!(matches!(error, DynamicSchemaError::Invalid { .. }), "{error:?}");
+    assert!(
+        matches!(error, DynamicSchemaError::Invalid { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("strng"), "{error}");
     let error = DynamicSchema::from_json("x", json!({"$ref": "#/$defs/Missing"}))
         .expect_err("a reference that does not resolve");
-    assert!(matches!(error, DynamicSchemaError::Invalid { .. }), "{error:?}");
+    assert!(
+        matches!(error, DynamicSchemaError::Invalid { .. }),
+        "{error:?}"
+    );
 }
