@@ -67,3 +67,65 @@ impl Live {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A terminal that records what was written to it.
+    #[derive(Clone, Default)]
+    struct Screen(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Screen {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| io::Error::other("poisoned"))?
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Screen {
+        fn take(&self) -> String {
+            let mut bytes = self.0.lock().expect("the screen");
+            String::from_utf8(std::mem::take(&mut *bytes)).expect("UTF-8")
+        }
+    }
+
+    #[test]
+    fn each_draw_moves_back_over_the_rows_of_the_last_and_erases_them() {
+        let screen = Screen::default();
+        let mut live = Live::new(Box::new(screen.clone()), (80, 24));
+        live.draw("{\n  \"a\": \"x\"\n}", None).expect("drawn");
+        assert_eq!(screen.take(), "{\n  \"a\": \"x\"\n}\n");
+        live.draw("{\n  \"a\": \"xy\",\n  \"b\": 1\n}", Some("(attempt 2)"))
+            .expect("drawn");
+        assert_eq!(
+            screen.take(),
+            "\x1b[3F\x1b[J{\n  \"a\": \"xy\",\n  \"b\": 1\n}\n(attempt 2)\n"
+        );
+        live.clear().expect("cleared");
+        assert_eq!(screen.take(), "\x1b[5F\x1b[J");
+        live.clear().expect("nothing to clear");
+        assert_eq!(screen.take(), "");
+    }
+
+    #[test]
+    fn a_value_taller_than_the_screen_shows_its_last_lines_and_wrapped_lines_count_twice() {
+        let screen = Screen::default();
+        // 10 columns, 5 rows: 4 rows may be drawn (the cursor needs the last one).
+        let mut live = Live::new(Box::new(screen.clone()), (10, 5));
+        let text = "l1\nl2\nl3\na line of 17 chars\nl5";
+        live.draw(text, None).expect("drawn");
+        // "l5" (1 row) and the long line (2 rows) and "l3" (1 row) fit; "l1", "l2" do not.
+        assert_eq!(screen.take(), "l3\na line of 17 chars\nl5\n");
+        live.clear().expect("cleared");
+        assert_eq!(screen.take(), "\x1b[4F\x1b[J");
+    }
+}
