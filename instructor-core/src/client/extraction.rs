@@ -4,6 +4,7 @@
 //! [`Extraction::iter`] for list items as they complete.
 
 use super::attempt::{Engine, Settings, Validation, Validators};
+use super::dynamic::SchemaSource;
 use super::reask::{ReaskText, default_reask};
 use super::request::{build_request, output_spec};
 use super::streaming::{self, Items, PartialUpdates};
@@ -96,6 +97,9 @@ pub struct Extraction<T: Extract> {
     hooks: Hooks,
     reask: ReaskText,
     retry_truncated_with: Option<u32>,
+    /// The schema, when it comes from a value rather than from `T`
+    /// ([`Client::extract_with_schema`]).
+    schema_source: Option<SchemaSource>,
 }
 
 impl<T: Extract> std::fmt::Debug for Extraction<T> {
@@ -128,8 +132,16 @@ impl<T: Extract> Extraction<T> {
             hooks: client.hooks.clone(),
             reask: shared_default_reask(),
             retry_truncated_with: None,
+            schema_source: None,
             client,
         }
+    }
+
+    /// The schema from a value instead of from `T` (a runtime JSON Schema).
+    #[cfg_attr(not(feature = "dynamic-schema"), allow(dead_code))]
+    pub(super) fn with_schema_source(mut self, source: SchemaSource) -> Self {
+        self.schema_source = Some(source);
+        self
     }
 
     /// The model.
@@ -470,6 +482,7 @@ impl<T: Extract> Extraction<T> {
             hooks,
             reask,
             retry_truncated_with,
+            schema_source,
         } = self;
         let list = Extraction::<Vec<T>> {
             client,
@@ -488,6 +501,7 @@ impl<T: Extract> Extraction<T> {
             hooks,
             reask,
             retry_truncated_with,
+            schema_source: schema_source.as_ref().map(SchemaSource::list),
         };
         streaming::item_stream(list.engine(true), context, validators)
     }
@@ -506,12 +520,15 @@ impl<T: Extract> Extraction<T> {
                 },
             )?;
         }
-        let spec = output_spec(
-            self.mode,
-            T::root_schema(),
-            &T::name(),
-            T::description().map(|d| d.into_owned()),
-        )?;
+        let (schema, name, description) = match self.schema_source {
+            Some(source) => (source.root, source.name, source.description),
+            None => (
+                T::root_schema(),
+                T::name(),
+                T::description().map(|d| d.into_owned()),
+            ),
+        };
+        let spec = output_spec(self.mode, schema, &name, description)?;
         let request = build_request(
             self.client.provider.as_ref(),
             self.model,
@@ -538,7 +555,7 @@ impl<T: Extract> Extraction<T> {
             retry_truncated_with: self.retry_truncated_with,
             reask: self.reask,
             streaming,
-            output_type: T::name(),
+            output_type: name,
         };
         Ok(Engine::new(settings, validation))
     }

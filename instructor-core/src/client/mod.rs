@@ -6,6 +6,7 @@
 mod answer;
 mod attempt;
 mod batch;
+mod dynamic;
 mod error;
 mod extraction;
 mod fallback;
@@ -26,6 +27,9 @@ pub use batch::{
     BatchOutcome, BatchProvider, BatchRequest, BatchResults, BatchState, BatchStatus,
     MAX_CUSTOM_ID_BYTES,
 };
+pub use dynamic::DynamicValue;
+#[cfg(feature = "dynamic-schema")]
+pub use dynamic::{DynamicSchema, DynamicSchemaError};
 pub use error::{Attempt, AttemptKind, Error, Ledger, StopReason, StoppedBy};
 pub use extraction::{Extraction, ExtractionFuture, StrictMode};
 pub use fallback::Fallback;

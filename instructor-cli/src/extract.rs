@@ -1,0 +1,277 @@
+//! `instructor extract`: one text in, one JSON value out.
+//!
+//! The input is read whole here; a many-input mode (JSON Lines of `{"id", "text"}`,
+//! `--concurrency`, `--resume`) is meant to branch off [`Input`] once the library's
+//! `extract_many` exists.
+
+use crate::failure::{Failure, Kind};
+use crate::live::Live;
+use crate::model;
+use clap::ValueEnum;
+use futures_util::StreamExt;
+use instructor::Mode;
+use instructor::client::{DynamicSchema, DynamicValue, Extraction, PartialUpdate};
+use serde_json::Value;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The system message when `--system` is not given.
+const DEFAULT_SYSTEM: &str =
+    "Extract the information the schema describes from the user's text. Do not invent values.";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The JSON Schema of the value (a file; draft 2020-12 or draft-07, local `$ref`s).
+    #[arg(long, value_name = "FILE")]
+    schema: PathBuf,
+
+    /// The model, as "provider/model": openai/gpt-4o-mini, anthropic/claude-sonnet-4-5,
+    /// ollama/llama3.1, groq/..., gemini/... The key comes from the provider's
+    /// environment variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...).
+    #[arg(long, short, value_name = "PROVIDER/MODEL", env = "INSTRUCTOR_MODEL")]
+    model: String,
+
+    /// How the schema is sent (default: the best mode the provider offers for the model).
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+
+    /// The system message (default: an instruction to extract what the schema describes).
+    #[arg(long, value_name = "TEXT")]
+    system: Option<String>,
+
+    /// How many times an invalid answer is re-asked (default: 1).
+    #[arg(long, value_name = "N")]
+    max_retries: Option<u32>,
+
+    /// A deadline for the whole extraction, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+
+    /// Sampling temperature.
+    #[arg(long)]
+    temperature: Option<f32>,
+
+    /// The base URL of an OpenAI-compatible server (the `openai/`, `ollama/`, `groq/`...
+    /// providers; the others read their own *_BASE_URL variables).
+    #[arg(long, value_name = "URL", env = "INSTRUCTOR_BASE_URL")]
+    base_url: Option<String>,
+
+    /// Writes the value to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Streams the answer: on a terminal, the object is redrawn as it grows (on stdout,
+    /// or on stderr when stdout is not a terminal); elsewhere only the final JSON is
+    /// written.
+    #[arg(long)]
+    stream: bool,
+
+    /// Writes the JSON on one line.
+    #[arg(long)]
+    compact: bool,
+
+    /// The text to extract from: a file, or `-` (the default) for stdin.
+    #[arg(value_name = "INPUT", default_value = "-")]
+    input: String,
+}
+
+/// `--mode`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ModeArg {
+    /// One forced tool call.
+    Tools,
+    /// A forced tool call with `strict: true` (grammar-constrained).
+    ToolsStrict,
+    /// JSON mode, with the schema in the system prompt.
+    Json,
+    /// Native structured outputs (`response_format: json_schema`, strict).
+    JsonSchema,
+    /// The schema in the prompt, the answer in a ```json fence, read leniently.
+    MdJson,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(mode: ModeArg) -> Mode {
+        match mode {
+            ModeArg::Tools => Mode::Tools,
+            ModeArg::ToolsStrict => Mode::ToolsStrict,
+            ModeArg::Json => Mode::Json,
+            ModeArg::JsonSchema => Mode::JsonSchema,
+            ModeArg::MdJson => Mode::MdJson,
+        }
+    }
+}
+
+/// What to extract from.
+enum Input {
+    /// One text.
+    Text(String),
+}
+
+pub async fn run(args: Args) -> Result<(), Failure> {
+    // Everything that can be checked locally is, before a request is made.
+    let schema = read_schema(&args.schema)?;
+    let Input::Text(text) = read_input(&args.input)?;
+    let client = model::client(&args.model, args.base_url.as_deref())?;
+    let mut extraction = client
+        .extract_with_schema(&schema)
+        .system(
+            args.system
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SYSTEM.to_owned()),
+        )
+        .user(text);
+    if let Some(mode) = args.mode {
+        extraction = extraction.mode(mode.into());
+    }
+    if let Some(retries) = args.max_retries {
+        extraction = extraction.max_retries(retries);
+    }
+    if let Some(seconds) = args.timeout {
+        let timeout = Duration::try_from_secs_f64(seconds)
+            .map_err(|_| Failure::usage(format!("--timeout {seconds}: not a duration")))?;
+        extraction = extraction.timeout(timeout);
+    }
+    if let Some(temperature) = args.temperature {
+        extraction = extraction.temperature(temperature);
+    }
+    let value = if args.stream {
+        streamed(extraction, args.output.is_some()).await?
+    } else {
+        extraction.await?.into_inner()
+    };
+    write_value(&value, args.output.as_deref(), args.compact)
+}
+
+/// Reads and compiles the schema; its name (the tool the model sees) is its `title`,
+/// else the file's name.
+fn read_schema(path: &Path) -> Result<DynamicSchema, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| Failure::io(&path.display().to_string(), &error))?;
+    let document: Value = serde_json::from_str(&text).map_err(|error| {
+        Failure::usage(format!(
+            "{}: the schema is not JSON: {error}",
+            path.display()
+        ))
+    })?;
+    let name = document
+        .get("title")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| {
+            path.file_stem()
+                .and_then(|stem| stem.to_str())
+                .map(|stem| stem.trim_end_matches(".schema").to_owned())
+        })
+        .unwrap_or_else(|| "output".to_owned());
+    DynamicSchema::from_json(name, document)
+        .map_err(|error| Failure::usage(format!("{}: {error}", path.display())))
+}
+
+fn read_input(input: &str) -> Result<Input, Failure> {
+    let text = if input == "-" {
+        let mut stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            eprintln!("(reading the text from stdin; end it with Ctrl-D)");
+        }
+        let mut text = String::new();
+        stdin
+            .read_to_string(&mut text)
+            .map_err(|error| Failure::io("stdin", &error))?;
+        text
+    } else {
+        std::fs::read_to_string(input).map_err(|error| Failure::io(input, &error))?
+    };
+    if text.trim().is_empty() {
+        return Err(Failure::usage("the input text is empty"));
+    }
+    Ok(Input::Text(text))
+}
+
+/// The value through `.partial()`, redrawn live on a terminal when there is one to
+/// draw on.
+async fn streamed(extraction: Extraction<DynamicValue>, to_file: bool) -> Result<Value, Failure> {
+    let mut live = live_target(to_file);
+    let mut updates = extraction.partial();
+    let mut note: Option<String> = None;
+    let mut value = None;
+    while let Some(update) = updates.next().await {
+        let update = match update {
+            Ok(update) => update,
+            Err(error) => {
+                if let Some(live) = &mut live {
+                    live.clear().map_err(|e| Failure::io("the terminal", &e))?;
+                }
+                return Err(error.into());
+            }
+        };
+        match update {
+            PartialUpdate::Partial(partial) => {
+                if let Some(live) = &mut live {
+                    let text = serde_json::to_string_pretty(&*partial)
+                        .map_err(|error| Failure::new(Kind::Other, error.to_string()))?;
+                    live.draw(&text, note.as_deref())
+                        .map_err(|e| Failure::io("the terminal", &e))?;
+                }
+            }
+            PartialUpdate::Restarted { attempt, reason } => {
+                let line = format!("(attempt {attempt}: {reason})");
+                note = Some(line.lines().next().unwrap_or_default().to_owned());
+                if let Some(live) = &mut live {
+                    live.draw("", note.as_deref())
+                        .map_err(|e| Failure::io("the terminal", &e))?;
+                }
+            }
+            PartialUpdate::Done(done) => value = Some(done.value.into_inner()),
+            _ => {}
+        }
+    }
+    if let Some(live) = &mut live {
+        live.clear().map_err(|e| Failure::io("the terminal", &e))?;
+    }
+    value.ok_or_else(|| Failure::new(Kind::Provider, "the stream ended without a value"))
+}
+
+/// Where the live view goes: stdout when it is a terminal and the value goes there
+/// too, else stderr when that is a terminal, else nowhere.
+fn live_target(to_file: bool) -> Option<Live> {
+    let (out, size): (Box<dyn Write>, _) = if !to_file && std::io::stdout().is_terminal() {
+        (
+            Box::new(std::io::stdout()),
+            terminal_size::terminal_size_of(std::io::stdout()),
+        )
+    } else if std::io::stderr().is_terminal() {
+        (
+            Box::new(std::io::stderr()),
+            terminal_size::terminal_size_of(std::io::stderr()),
+        )
+    } else {
+        return None;
+    };
+    let size = size.map_or((80, 24), |(width, height)| {
+        (usize::from(width.0), usize::from(height.0))
+    });
+    Some(Live::new(out, size))
+}
+
+fn write_value(value: &Value, output: Option<&Path>, compact: bool) -> Result<(), Failure> {
+    let mut text = if compact {
+        serde_json::to_string(value)
+    } else {
+        serde_json::to_string_pretty(value)
+    }
+    .map_err(|error| Failure::new(Kind::Other, error.to_string()))?;
+    text.push('\n');
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|error| Failure::io(&path.display().to_string(), &error)),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|error| Failure::io("stdout", &error))
+        }
+    }
+}
