@@ -1,8 +1,7 @@
 //! `instructor extract`: one text in, one JSON value out.
 //!
-//! The input is read whole here; a many-input mode (JSON Lines of `{"id", "text"}`,
-//! `--concurrency`, `--resume`) is meant to branch off [`Input`] once the library's
-//! `extract_many` exists.
+//! The input is read whole here; with `--jsonl` (or an input named `*.jsonl`) it is a
+//! JSON Lines file of many texts, extracted by [`crate::many`].
 
 use crate::failure::{Failure, Kind};
 use crate::live::Live;
@@ -71,6 +70,38 @@ pub struct Args {
     #[arg(long)]
     compact: bool,
 
+    /// Many inputs: INPUT is a JSON Lines file whose lines are {"id": ..., "text": ...}
+    /// (chosen too by a name ending in .jsonl). Each result is a line {"id", "ok",
+    /// "value" | "error", "usage", "attempts"} on stdout or in --output, as it
+    /// finishes; a progress bar and a summary (tokens, cost where the model's price is
+    /// known) go to stderr.
+    #[arg(long)]
+    jsonl: bool,
+
+    /// With --jsonl: how many extractions run at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    concurrency: usize,
+
+    /// With --jsonl and --output: keeps the output file and skips the ids it already
+    /// holds with a value, so a run stopped (even killed) and started again with the
+    /// same command ends with every id once.
+    #[arg(long)]
+    resume: bool,
+
+    /// With --jsonl: at most this many requests a minute (the provider's rate-limit
+    /// headers slow the run down too).
+    #[arg(long, value_name = "N")]
+    requests_per_minute: Option<u32>,
+
+    /// With --jsonl: at most this many tokens a minute.
+    #[arg(long, value_name = "N")]
+    tokens_per_minute: Option<u64>,
+
+    /// A token budget: with --jsonl, for the whole run (the inputs left when it is
+    /// spent are not sent).
+    #[arg(long, value_name = "N")]
+    max_total_tokens: Option<u64>,
+
     /// The text to extract from: a file, or `-` (the default) for stdin.
     #[arg(value_name = "INPUT", default_value = "-")]
     input: String,
@@ -109,32 +140,102 @@ enum Input {
     Text(String),
 }
 
+/// The settings every extraction of a command shares.
+#[derive(Clone)]
+struct Settings {
+    schema: DynamicSchema,
+    system: String,
+    mode: Option<Mode>,
+    max_retries: Option<u32>,
+    timeout: Option<Duration>,
+    temperature: Option<f32>,
+}
+
+impl Settings {
+    /// `extraction` with the schema and these settings, asking about `text`.
+    fn apply(
+        &self,
+        extraction: Extraction<DynamicValue>,
+        text: String,
+    ) -> Extraction<DynamicValue> {
+        let mut extraction = extraction
+            .schema(&self.schema)
+            .system(self.system.clone())
+            .user(text);
+        if let Some(mode) = self.mode {
+            extraction = extraction.mode(mode);
+        }
+        if let Some(retries) = self.max_retries {
+            extraction = extraction.max_retries(retries);
+        }
+        if let Some(timeout) = self.timeout {
+            extraction = extraction.timeout(timeout);
+        }
+        if let Some(temperature) = self.temperature {
+            extraction = extraction.temperature(temperature);
+        }
+        extraction
+    }
+}
+
 pub async fn run(args: Args) -> Result<(), Failure> {
     // Everything that can be checked locally is, before a request is made.
     let schema = read_schema(&args.schema)?;
+    let timeout = args
+        .timeout
+        .map(|seconds| {
+            Duration::try_from_secs_f64(seconds)
+                .map_err(|_| Failure::usage(format!("--timeout {seconds}: not a duration")))
+        })
+        .transpose()?;
+    let settings = Settings {
+        schema,
+        system: args
+            .system
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SYSTEM.to_owned()),
+        mode: args.mode.map(Into::into),
+        max_retries: args.max_retries,
+        timeout,
+        temperature: args.temperature,
+    };
+    let many = args.jsonl || args.input.ends_with(".jsonl");
+    if many {
+        if args.input == "-" {
+            return Err(Failure::usage(
+                "--jsonl reads a file (it is read twice: checked whole first), not stdin",
+            ));
+        }
+        if args.stream {
+            return Err(Failure::usage(
+                "--stream shows one extraction; not with --jsonl",
+            ));
+        }
+        let client = model::client(&args.model, args.base_url.as_deref())?;
+        let options = crate::many::Options {
+            input: PathBuf::from(&args.input),
+            output: args.output.clone(),
+            concurrency: args.concurrency,
+            resume: args.resume,
+            requests_per_minute: args.requests_per_minute,
+            tokens_per_minute: args.tokens_per_minute,
+            max_total_tokens: args.max_total_tokens,
+            model: args.model.clone(),
+            compact_output: true,
+        };
+        return crate::many::run(&client, options, move |extraction, text| {
+            settings.apply(extraction, text)
+        })
+        .await;
+    }
+    if args.resume {
+        return Err(Failure::usage("--resume is for many inputs (--jsonl)"));
+    }
     let Input::Text(text) = read_input(&args.input)?;
     let client = model::client(&args.model, args.base_url.as_deref())?;
-    let mut extraction = client
-        .extract_with_schema(&schema)
-        .system(
-            args.system
-                .clone()
-                .unwrap_or_else(|| DEFAULT_SYSTEM.to_owned()),
-        )
-        .user(text);
-    if let Some(mode) = args.mode {
-        extraction = extraction.mode(mode.into());
-    }
-    if let Some(retries) = args.max_retries {
-        extraction = extraction.max_retries(retries);
-    }
-    if let Some(seconds) = args.timeout {
-        let timeout = Duration::try_from_secs_f64(seconds)
-            .map_err(|_| Failure::usage(format!("--timeout {seconds}: not a duration")))?;
-        extraction = extraction.timeout(timeout);
-    }
-    if let Some(temperature) = args.temperature {
-        extraction = extraction.temperature(temperature);
+    let mut extraction = settings.apply(client.extract::<DynamicValue>(), text);
+    if let Some(budget) = args.max_total_tokens {
+        extraction = extraction.max_total_tokens(budget);
     }
     let value = if args.stream {
         streamed(extraction, args.output.is_some()).await?

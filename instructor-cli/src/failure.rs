@@ -25,6 +25,9 @@ pub enum Kind {
     Invalid,
     /// A file or a stream could not be read or written (6).
     Io,
+    /// Many inputs: some have no value (their lines say why); the others were written
+    /// (7).
+    SomeFailed,
 }
 
 impl Kind {
@@ -37,6 +40,7 @@ impl Kind {
             Kind::Provider => 4,
             Kind::Invalid => 5,
             Kind::Io => 6,
+            Kind::SomeFailed => 7,
         }
     }
 }
@@ -51,7 +55,9 @@ Exit codes:
   4  provider: an HTTP error status (401, 429, 500...), the network, the deadline
   5  no valid answer: still invalid for the schema after every retry, unreadable,
      refused, or cut at the token limit
-  6  I/O: a file or stdin/stdout could not be read or written";
+  6  I/O: a file or stdin/stdout could not be read or written
+  7  many inputs (--jsonl): some inputs have no value (their lines say why); the
+     others were written";
 
 /// A failure of the command: what to print and the code to exit with.
 #[derive(Debug)]

@@ -5,7 +5,9 @@
 mod extract;
 mod failure;
 mod live;
+mod many;
 mod model;
+mod price;
 
 use clap::{Parser, Subcommand};
 use failure::{EXIT_CODES, Failure};

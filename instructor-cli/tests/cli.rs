@@ -503,3 +503,238 @@ fn help_lists_the_exit_codes() {
         assert!(help.contains(line), "{line}: {help}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Many inputs (`--jsonl`)
+// ---------------------------------------------------------------------------------------
+
+fn number_schema(dir: &Path) -> PathBuf {
+    let schema = json!({
+        "title": "Number",
+        "type": "object",
+        "properties": {"n": {"type": "integer"}},
+        "required": ["n"]
+    });
+    write(dir, "number.json", &schema.to_string())
+}
+
+/// `count` inputs `{"id": "doc-<i>", "text": "the number <i>"}`.
+fn numbers_input(dir: &Path, count: usize) -> PathBuf {
+    let lines: Vec<String> = (0..count)
+        .map(|i| json!({"id": format!("doc-{i}"), "text": format!("the number {i}")}).to_string())
+        .collect();
+    write(dir, "inputs.jsonl", &(lines.join("\n") + "\n"))
+}
+
+/// The fake answers each request by its text: "the number 7" gives `{"n": 7}` (after
+/// `delay`), "the number 13" an answer that fails the schema.
+fn answer_by_text(server: &FakeProvider, delay: std::time::Duration) {
+    server.set_guard(move |request| {
+        let text = last_message(request);
+        let digits: String = text
+            .split("the number ")
+            .nth(1)?
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let answer = if digits == "13" {
+            r#"{"n": "thirteen"}"#.to_owned()
+        } else {
+            format!(r#"{{"n": {digits}}}"#)
+        };
+        Some(
+            ChatCompletion::tool_call("Number", answer)
+                .reply()
+                .delay(delay),
+        )
+    });
+}
+
+fn lines_of(text: &str) -> Vec<Value> {
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_inputs_give_one_line_each_with_its_id_and_a_summary() {
+    let server = FakeProvider::start().await;
+    answer_by_text(&server, std::time::Duration::ZERO);
+    let dir = scratch_dir();
+    let mut command = instructor(&server);
+    command
+        .args(["extract", "--schema"])
+        .arg(number_schema(&dir))
+        .args(["--model", "openai/gpt-4o-mini", "--concurrency", "3"])
+        .arg(numbers_input(&dir, 6));
+    let output = run(command, None).await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let mut got: Vec<(String, i64)> = lines_of(&String::from_utf8_lossy(&output.stdout))
+        .iter()
+        .map(|line| {
+            assert_eq!(line["ok"], true, "{line}");
+            assert_eq!(line["attempts"], 1, "{line}");
+            (
+                line["id"].as_str().expect("an id").to_owned(),
+                line["value"]["n"].as_i64().expect("n"),
+            )
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, i64)> = (0..6).map(|i| (format!("doc-{i}"), i)).collect();
+    assert_eq!(got, want);
+    let summary = stderr(&output);
+    assert!(summary.contains("done 6, failed 0"), "{summary}");
+    assert!(
+        summary.contains("cost about $"),
+        "gpt-4o-mini has a list price: {summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_that_stays_invalid_is_its_own_line_and_exit_code_7() {
+    let server = FakeProvider::start().await;
+    answer_by_text(&server, std::time::Duration::ZERO);
+    let dir = scratch_dir();
+    let out = dir.join("out.jsonl");
+    let mut command = instructor(&server);
+    command
+        .args(["extract", "--schema"])
+        .arg(number_schema(&dir))
+        .args(["--model", "openai/gpt-4o-mini", "--max-retries", "1"])
+        .arg("--output")
+        .arg(&out)
+        .arg(numbers_input(&dir, 15));
+    let output = run(command, None).await;
+    assert_eq!(code(&output), 7, "{}", stderr(&output));
+    assert!(output.stdout.is_empty());
+    let lines = lines_of(&std::fs::read_to_string(&out).expect("the output"));
+    assert_eq!(lines.len(), 15);
+    let failed: Vec<&Value> = lines.iter().filter(|line| line["ok"] == false).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["id"], "doc-13");
+    assert_eq!(failed[0]["attempts"], 2, "re-asked once");
+    assert!(failed[0]["error"].as_str().expect("why").contains('n'));
+    assert!(stderr(&output).contains("doc-13"), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_input_line_is_a_usage_error_before_anything_is_sent() {
+    let server = FakeProvider::start().await;
+    let dir = scratch_dir();
+    let input = write(
+        &dir,
+        "inputs.jsonl",
+        "{\"id\": 1, \"text\": \"one\"}\n{\"id\": 1, \"text\": \"again\"}\n",
+    );
+    let mut command = instructor(&server);
+    command
+        .args(["extract", "--schema"])
+        .arg(number_schema(&dir))
+        .args(["--model", "openai/gpt-4o-mini"])
+        .arg(&input);
+    let output = run(command, None).await;
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("inputs.jsonl:2"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_started_again_with_resume_ends_with_every_id_once() {
+    const COUNT: usize = 40;
+    let server = FakeProvider::start().await;
+    answer_by_text(&server, std::time::Duration::from_millis(60));
+    let dir = scratch_dir();
+    let out = dir.join("out.jsonl");
+    let schema = number_schema(&dir);
+    let input = numbers_input(&dir, COUNT);
+    let command = |server: &FakeProvider| {
+        let mut command = instructor(server);
+        command
+            .args(["extract", "--schema"])
+            .arg(&schema)
+            .args([
+                "--model",
+                "openai/gpt-4o-mini",
+                "--concurrency",
+                "2",
+                "--resume",
+            ])
+            .arg("--output")
+            .arg(&out)
+            .arg(&input)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    };
+    // Killed (SIGKILL) once some lines are written.
+    let mut child = command(&server).spawn().expect("the binary starts");
+    let written = tokio::task::spawn_blocking({
+        let out = out.clone();
+        move || {
+            let started = std::time::Instant::now();
+            let count = || {
+                std::fs::read_to_string(&out)
+                    .map(|text| text.lines().count())
+                    .unwrap_or(0)
+            };
+            while count() < 6 && started.elapsed() < std::time::Duration::from_secs(60) {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            child.kill().expect("killed");
+            child.wait().expect("reaped");
+            count()
+        }
+    })
+    .await
+    .expect("the watcher");
+    assert!(written >= 6, "the first run wrote {written} lines");
+    let before = lines_of(&std::fs::read_to_string(&out).expect("the output"));
+    assert!(
+        before.len() < COUNT,
+        "killed before the end: {} lines",
+        before.len()
+    );
+    let done_before: Vec<String> = before
+        .iter()
+        .filter(|line| line["ok"] == true)
+        .map(|line| line["id"].as_str().expect("an id").to_owned())
+        .collect();
+
+    // The same command again: the rest is done, nothing twice.
+    let output = run(command(&server), None).await;
+    assert_eq!(code(&output), 7, "doc-13 has no value");
+    let lines = lines_of(&std::fs::read_to_string(&out).expect("the output"));
+    let mut ids: Vec<&str> = lines
+        .iter()
+        .map(|line| line["id"].as_str().expect("an id"))
+        .collect();
+    ids.sort();
+    let mut want: Vec<String> = (0..COUNT).map(|i| format!("doc-{i}")).collect();
+    want.sort();
+    assert_eq!(ids, want, "every id exactly once");
+    for line in &lines {
+        let id = line["id"].as_str().expect("an id");
+        let n: i64 = id.trim_start_matches("doc-").parse().expect("a number");
+        if n == 13 {
+            assert_eq!(line["ok"], false);
+        } else {
+            assert_eq!(line["value"]["n"], n, "{line}");
+        }
+    }
+    // What had a value before the kill was not asked again.
+    let requests = server.requests();
+    for id in &done_before {
+        let text = format!("the number {}\"", id.trim_start_matches("doc-"));
+        let asked = requests
+            .iter()
+            .filter(|request| last_message(request).contains(&text))
+            .count();
+        assert_eq!(asked, 1, "{id} was asked {asked} times");
+    }
+}

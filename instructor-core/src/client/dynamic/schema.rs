@@ -198,8 +198,16 @@ impl Client {
     /// its validator run on every answer (errors re-asked at their paths).
     /// `.partial()` streams the value as a growing [`serde_json::Value`].
     pub fn extract_with_schema(&self, schema: &DynamicSchema) -> Extraction<DynamicValue> {
-        Extraction::new(self.clone())
-            .with_schema_source(schema.source())
+        Extraction::new(self.clone()).schema(schema)
+    }
+}
+
+impl Extraction<DynamicValue> {
+    /// This extraction with `schema` (what [`Client::extract_with_schema`] starts with),
+    /// for an extraction made elsewhere: each item of
+    /// [`Client::extract_many`] over [`DynamicValue`]s, say. Give it once.
+    pub fn schema(self, schema: &DynamicSchema) -> Self {
+        self.with_schema_source(schema.source())
             .validator(BySchema(schema.clone()))
     }
 }
