@@ -19,8 +19,9 @@ use std::time::Duration;
 const DEFAULT_SYSTEM: &str =
     "Extract the information the schema describes from the user's text. Do not invent values.";
 
+/// What every command that extracts takes: the schema, the model and how to ask.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct SettingsArgs {
     /// The JSON Schema of the value (a file; draft 2020-12 or draft-07, local `$ref`s).
     #[arg(long, value_name = "FILE")]
     schema: PathBuf,
@@ -29,7 +30,7 @@ pub struct Args {
     /// ollama/llama3.1, groq/..., gemini/... The key comes from the provider's
     /// environment variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...).
     #[arg(long, short, value_name = "PROVIDER/MODEL", env = "INSTRUCTOR_MODEL")]
-    model: String,
+    pub model: String,
 
     /// How the schema is sent (default: the best mode the provider offers for the model).
     #[arg(long, value_enum)]
@@ -54,7 +55,38 @@ pub struct Args {
     /// The base URL of an OpenAI-compatible server (the `openai/`, `ollama/`, `groq/`...
     /// providers; the others read their own *_BASE_URL variables).
     #[arg(long, value_name = "URL", env = "INSTRUCTOR_BASE_URL")]
-    base_url: Option<String>,
+    pub base_url: Option<String>,
+}
+
+impl SettingsArgs {
+    /// The settings, with the schema read and compiled (nothing is sent).
+    pub fn settings(&self) -> Result<Settings, Failure> {
+        let schema = read_schema(&self.schema)?;
+        let timeout = self
+            .timeout
+            .map(|seconds| {
+                Duration::try_from_secs_f64(seconds)
+                    .map_err(|_| Failure::usage(format!("--timeout {seconds}: not a duration")))
+            })
+            .transpose()?;
+        Ok(Settings {
+            schema,
+            system: self
+                .system
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SYSTEM.to_owned()),
+            mode: self.mode.map(Into::into),
+            max_retries: self.max_retries,
+            timeout,
+            temperature: self.temperature,
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    settings: SettingsArgs,
 
     /// Writes the value to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
@@ -142,7 +174,7 @@ enum Input {
 
 /// The settings every extraction of a command shares.
 #[derive(Clone)]
-struct Settings {
+pub struct Settings {
     schema: DynamicSchema,
     system: String,
     mode: Option<Mode>,
@@ -153,7 +185,7 @@ struct Settings {
 
 impl Settings {
     /// `extraction` with the schema and these settings, asking about `text`.
-    fn apply(
+    pub fn apply(
         &self,
         extraction: Extraction<DynamicValue>,
         text: String,
@@ -180,25 +212,7 @@ impl Settings {
 
 pub async fn run(args: Args) -> Result<(), Failure> {
     // Everything that can be checked locally is, before a request is made.
-    let schema = read_schema(&args.schema)?;
-    let timeout = args
-        .timeout
-        .map(|seconds| {
-            Duration::try_from_secs_f64(seconds)
-                .map_err(|_| Failure::usage(format!("--timeout {seconds}: not a duration")))
-        })
-        .transpose()?;
-    let settings = Settings {
-        schema,
-        system: args
-            .system
-            .clone()
-            .unwrap_or_else(|| DEFAULT_SYSTEM.to_owned()),
-        mode: args.mode.map(Into::into),
-        max_retries: args.max_retries,
-        timeout,
-        temperature: args.temperature,
-    };
+    let settings = args.settings.settings()?;
     let many = args.jsonl || args.input.ends_with(".jsonl");
     if many {
         if args.input == "-" {
@@ -211,7 +225,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
                 "--stream shows one extraction; not with --jsonl",
             ));
         }
-        let client = model::client(&args.model, args.base_url.as_deref())?;
+        let client = model::client(&args.settings.model, args.settings.base_url.as_deref())?;
         let options = crate::many::Options {
             input: PathBuf::from(&args.input),
             output: args.output.clone(),
@@ -220,7 +234,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
             requests_per_minute: args.requests_per_minute,
             tokens_per_minute: args.tokens_per_minute,
             max_total_tokens: args.max_total_tokens,
-            model: args.model.clone(),
+            model: args.settings.model.clone(),
             compact_output: true,
         };
         return crate::many::run(&client, options, move |extraction, text| {
@@ -232,7 +246,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         return Err(Failure::usage("--resume is for many inputs (--jsonl)"));
     }
     let Input::Text(text) = read_input(&args.input)?;
-    let client = model::client(&args.model, args.base_url.as_deref())?;
+    let client = model::client(&args.settings.model, args.settings.base_url.as_deref())?;
     let mut extraction = settings.apply(client.extract::<DynamicValue>(), text);
     if let Some(budget) = args.max_total_tokens {
         extraction = extraction.max_total_tokens(budget);

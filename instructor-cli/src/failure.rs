@@ -56,7 +56,7 @@ Exit codes:
   5  no valid answer: still invalid for the schema after every retry, unreadable,
      refused, or cut at the token limit
   6  I/O: a file or stdin/stdout could not be read or written
-  7  many inputs (--jsonl): some inputs have no value (their lines say why); the
+  7  many inputs (--jsonl, batch results): some inputs have no value (their lines say why); the
      others were written";
 
 /// A failure of the command: what to print and the code to exit with.

@@ -2,6 +2,7 @@
 //! schema.json --model openai/gpt-4o-mini < text.txt` prints the JSON value the model
 //! extracted, validated by the schema (re-asked when it is not). See `--help`.
 
+mod batch;
 mod extract;
 mod failure;
 mod live;
@@ -27,12 +28,17 @@ enum Command {
     /// Extract a JSON value described by a JSON Schema from a text (a file, or stdin).
     #[command(after_long_help = EXIT_CODES, after_help = EXIT_CODES)]
     Extract(extract::Args),
+    /// The provider's batch engine (OpenAI, Anthropic, Gemini): submit many inputs,
+    /// follow the batch, read its answers, cancel it.
+    #[command(subcommand, after_long_help = EXIT_CODES, after_help = EXIT_CODES)]
+    Batch(batch::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Extract(args) => run(extract::run(args)),
+        Command::Batch(command) => run(batch::run(command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

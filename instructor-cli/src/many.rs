@@ -35,6 +35,13 @@ const MAX_LINE_BYTES: usize = 64 << 20;
 #[serde(transparent)]
 pub struct Id(Value);
 
+impl Id {
+    /// The id as the input gave it.
+    pub fn value(&self) -> &Value {
+        &self.0
+    }
+}
+
 impl PartialEq for Id {
     fn eq(&self, other: &Id) -> bool {
         self.0 == other.0
@@ -98,6 +105,26 @@ fn check_input(path: &Path) -> Result<u64, Failure> {
         )));
     }
     Ok(count)
+}
+
+/// Every input of `path` (checked as [`run`] checks them), for a batch: held in memory,
+/// as a batch's items are.
+pub fn read_all(path: &Path) -> Result<Vec<(Id, String)>, Failure> {
+    check_input(path)?;
+    let file = std::fs::File::open(path)
+        .map_err(|error| Failure::io(&path.display().to_string(), &error))?;
+    let mut inputs = Vec::new();
+    for (index, line) in lines(BufReader::new(file)).enumerate() {
+        let line = line.map_err(|error| Failure::io(&path.display().to_string(), &error))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let input = parse_line(&line).map_err(|message| {
+            Failure::usage(format!("{}:{}: {message}", path.display(), index + 1))
+        })?;
+        inputs.push(input);
+    }
+    Ok(inputs)
 }
 
 fn parse_line(line: &str) -> Result<(Id, String), String> {

@@ -738,3 +738,139 @@ async fn a_killed_run_started_again_with_resume_ends_with_every_id_once() {
         assert_eq!(asked, 1, "{id} was asked {asked} times");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The provider's batch engine (`batch create|status|results|cancel`)
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_created_followed_and_read_with_its_invalid_line_reported() {
+    let server = FakeProvider::start().await;
+    // The lines are answered in order: doc-1's answer fails the schema.
+    for answer in [r#"{"n": 0}"#, r#"{"n": "one"}"#, r#"{"n": 2}"#] {
+        server.push(ChatCompletion::tool_call("Number", answer).reply());
+    }
+    let dir = scratch_dir();
+    let schema = number_schema(&dir);
+    let input = numbers_input(&dir, 3);
+    let job = |args: &[&str]| {
+        let mut command = instructor(&server);
+        command.arg("batch").args(args);
+        command
+    };
+
+    let mut create = job(&["create", "--model", "openai/gpt-4o-mini", "--schema"]);
+    create.arg(&schema).arg(&input);
+    let created = run(create, None).await;
+    assert_eq!(code(&created), 0, "{}", stderr(&created));
+    let created = stdout_json(&created);
+    let id = created["id"].as_str().expect("a batch id").to_owned();
+    // One line per input, each the body a single extraction sends, with its id.
+    let upload = server
+        .requests()
+        .into_iter()
+        .find(|request| request.path().ends_with("/files"))
+        .expect("the input file was uploaded");
+    let upload = String::from_utf8_lossy(upload.body()).into_owned();
+    for i in 0..3 {
+        assert!(
+            upload.contains(&format!("\"custom_id\":\"doc-{i}\"")),
+            "{upload}"
+        );
+    }
+    assert!(upload.contains("the number 2"), "{upload}");
+
+    let status = run(job(&["status", &id, "--model", "openai/gpt-4o-mini"]), None).await;
+    assert_eq!(code(&status), 0, "{}", stderr(&status));
+    assert_eq!(stdout_json(&status)["id"], id.as_str());
+
+    let mut results = job(&[
+        "results",
+        &id,
+        "--model",
+        "openai/gpt-4o-mini",
+        "--wait",
+        "0.01",
+    ]);
+    results.arg("--schema").arg(&schema).arg(&input);
+    let results = run(results, None).await;
+    assert_eq!(
+        code(&results),
+        7,
+        "doc-1 has no value: {}",
+        stderr(&results)
+    );
+    let mut lines = lines_of(&String::from_utf8_lossy(&results.stdout));
+    lines.sort_by_key(|line| line["id"].as_str().expect("an id").to_owned());
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["value"]["n"], 0);
+    assert_eq!(lines[1]["ok"], false);
+    assert!(
+        lines[1]["error"].as_str().expect("why").contains('n'),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2]["value"]["n"], 2);
+    assert!(
+        stderr(&results).contains("done 2, failed 1"),
+        "{}",
+        stderr(&results)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_can_be_canceled_and_ids_that_cannot_be_custom_ids_are_refused() {
+    let server = FakeProvider::start().await;
+    server.push(ChatCompletion::tool_call("Number", r#"{"n": 0}"#).reply());
+    let dir = scratch_dir();
+    let schema = number_schema(&dir);
+    let input = numbers_input(&dir, 1);
+    let mut create = instructor(&server);
+    create
+        .args([
+            "batch",
+            "create",
+            "--model",
+            "openai/gpt-4o-mini",
+            "--schema",
+        ])
+        .arg(&schema)
+        .arg(&input);
+    let created = run(create, None).await;
+    assert_eq!(code(&created), 0, "{}", stderr(&created));
+    let id = stdout_json(&created)["id"]
+        .as_str()
+        .expect("a batch id")
+        .to_owned();
+    let mut cancel = instructor(&server);
+    cancel.args(["batch", "cancel", &id, "--model", "openai/gpt-4o-mini"]);
+    let canceled = run(cancel, None).await;
+    assert_eq!(code(&canceled), 0, "{}", stderr(&canceled));
+    let state = stdout_json(&canceled)["state"]
+        .as_str()
+        .expect("a state")
+        .to_owned();
+    assert!(state.starts_with("cancel"), "{state}");
+
+    let before = server.requests().len();
+    let bad = write(&dir, "bad.jsonl", "{\"id\": \"a b\", \"text\": \"x\"}\n");
+    let mut create = instructor(&server);
+    create
+        .args([
+            "batch",
+            "create",
+            "--model",
+            "openai/gpt-4o-mini",
+            "--schema",
+        ])
+        .arg(&schema)
+        .arg(&bad);
+    let refused = run(create, None).await;
+    assert_eq!(code(&refused), 2, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("custom id"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(server.requests().len(), before, "nothing sent");
+}
