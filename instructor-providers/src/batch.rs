@@ -5,7 +5,7 @@
 //! and result URLs followed only on the configured API's own origin (the key is
 //! never sent elsewhere).
 
-use crate::http::errors::{cause, display_url, error_chain, request_id, retry_after};
+use crate::http::errors::{self, cause, display_url, error_chain, request_id, retry_after};
 use crate::http::redact::{MAX_BODY_BYTES, MAX_ID_BYTES, Redactor};
 use crate::openai::ApiKey;
 use instructor_core::chat::ProviderError;
@@ -135,14 +135,7 @@ impl BatchHttp {
                 return Ok(response);
             }
             if status.is_redirection() {
-                let location = response
-                    .headers()
-                    .get(reqwest::header::LOCATION)
-                    .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-                return Err(self.redactor.error(ProviderError::Redirect {
-                    status: status.as_u16(),
-                    location,
-                }));
+                return Err(self.redactor.error(errors::redirect(&response)));
             }
             let headers = response.headers().clone();
             let (bytes, _) = self
@@ -232,31 +225,13 @@ impl BatchHttp {
         exchange: impl Future<Output = Result<T, ProviderError>>,
         url: &str,
     ) -> Result<T, ProviderError> {
-        match self.timeout {
-            None => exchange.await,
-            Some(timeout) => match tokio::time::timeout(timeout, exchange).await {
-                Ok(result) => result,
-                Err(_) => Err(ProviderError::Transport {
-                    message: format!(
-                        "timed out waiting for {}: no answer within {timeout:?}",
-                        display_url(url)
-                    ),
-                }),
-            },
-        }
+        errors::within_timeout(self.timeout, exchange, url)
+            .await
+            .map_err(|error| self.redactor.error(error))
     }
 
     fn transport_error(&self, error: &reqwest::Error, url: &str) -> ProviderError {
-        let url = display_url(url);
-        let cause = cause(error);
-        let message = if error.is_connect() {
-            format!("could not connect to {url}: {cause}")
-        } else if error.is_timeout() {
-            format!("timed out waiting for {url}: {cause}")
-        } else {
-            format!("the exchange with {url} failed: {cause}")
-        };
-        self.redactor.error(ProviderError::Transport { message })
+        self.redactor.error(errors::transport_error(error, url))
     }
 
     /// A decode error about `what`, with a preview of `bytes`.

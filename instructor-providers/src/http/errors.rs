@@ -2,6 +2,7 @@
 //! a server asks for, and its request id.
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 /// `url` as errors may show it: no query string or fragment (where a secret could be),
@@ -132,6 +133,57 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     message
+}
+
+/// A failed exchange with `url`, named without its query string or credentials (not
+/// yet redacted).
+pub(crate) fn transport_error(
+    error: &reqwest::Error,
+    url: &str,
+) -> instructor_core::chat::ProviderError {
+    let url = display_url(url);
+    let cause = cause(error);
+    let message = if error.is_connect() {
+        format!("could not connect to {url}: {cause}")
+    } else if error.is_timeout() {
+        format!("timed out waiting for {url}: {cause}")
+    } else {
+        format!("the exchange with {url} failed: {cause}")
+    };
+    instructor_core::chat::ProviderError::Transport { message }
+}
+
+/// A 3xx answer: redirects are never followed (not yet redacted).
+pub(crate) fn redirect(response: &reqwest::Response) -> instructor_core::chat::ProviderError {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    instructor_core::chat::ProviderError::Redirect {
+        status: response.status().as_u16(),
+        location,
+    }
+}
+
+/// `exchange`, unless `timeout` passes first (then a transport error naming `url`,
+/// not yet redacted).
+pub(crate) async fn within_timeout<T>(
+    timeout: Option<Duration>,
+    exchange: impl Future<Output = Result<T, instructor_core::chat::ProviderError>>,
+    url: &str,
+) -> Result<T, instructor_core::chat::ProviderError> {
+    match timeout {
+        None => exchange.await,
+        Some(timeout) => match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(instructor_core::chat::ProviderError::Transport {
+                message: format!(
+                    "timed out waiting for {}: no answer within {timeout:?}",
+                    display_url(url)
+                ),
+            }),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -409,14 +409,7 @@ impl Transport {
             return Ok(response);
         }
         if status.is_redirection() {
-            let location = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-            return Err(self.redactor.error(ProviderError::Redirect {
-                status: status.as_u16(),
-                location,
-            }));
+            return Err(self.redactor.error(errors::redirect(&response)));
         }
         let headers = response.headers().clone();
         let limit = self.max_response_bytes;
@@ -440,16 +433,7 @@ impl Transport {
 
     /// A failed exchange with `url`, named without its query string or credentials.
     fn transport_error(&self, error: &reqwest::Error, url: &str) -> ProviderError {
-        let url = display_url(url);
-        let cause = cause(error);
-        let message = if error.is_connect() {
-            format!("could not connect to {url}: {cause}")
-        } else if error.is_timeout() {
-            format!("timed out waiting for {url}: {cause}")
-        } else {
-            format!("the exchange with {url} failed: {cause}")
-        };
-        self.redactor.error(ProviderError::Transport { message })
+        self.redactor.error(errors::transport_error(error, url))
     }
 
     /// How much of a too large body to keep: its preview and room for a key straddling
@@ -479,18 +463,9 @@ impl Transport {
         exchange: impl Future<Output = Result<T, ProviderError>>,
         url: &str,
     ) -> Result<T, ProviderError> {
-        match self.timeout {
-            None => exchange.await,
-            Some(timeout) => match tokio::time::timeout(timeout, exchange).await {
-                Ok(result) => result,
-                Err(_) => Err(self.redactor.error(ProviderError::Transport {
-                    message: format!(
-                        "timed out waiting for {}: no answer within {timeout:?}",
-                        display_url(url)
-                    ),
-                })),
-            },
-        }
+        errors::within_timeout(self.timeout, exchange, url)
+            .await
+            .map_err(|error| self.redactor.error(error))
     }
 }
 
