@@ -96,7 +96,15 @@ async fn run(mut command: Command, stdin: Option<&str>) -> Output {
         if let Some(text) = stdin {
             use std::io::Write;
             let mut pipe = child.stdin.take().expect("stdin");
-            pipe.write_all(text.as_bytes()).expect("stdin written");
+            // The binary may exit before reading its input (a usage error): a closed
+            // pipe is then no failure of the test.
+            if let Err(error) = pipe.write_all(text.as_bytes()) {
+                assert_eq!(
+                    error.kind(),
+                    std::io::ErrorKind::BrokenPipe,
+                    "stdin: {error}"
+                );
+            }
         }
         child.wait_with_output().expect("the binary ends")
     })
