@@ -29,6 +29,15 @@ use common::Report;
 /// The chunk size the engine is fed, smaller than any network read.
 const CHUNK: usize = 8;
 
+/// The chunk size of this run: `CHUNK=20 cargo bench --bench stream` feeds 20-byte
+/// chunks (the size of the tool-call deltas of the HTTP benchmark) instead.
+fn chunk() -> usize {
+    std::env::var("CHUNK")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(CHUNK)
+}
+
 /// The report of `common` as bytes.
 fn report(target: usize) -> Vec<u8> {
     common::report(target).into_bytes()
@@ -48,16 +57,16 @@ fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
 
 fn typed_partial(doc: &[u8]) {
     let mut stream = PartialStream::<Report>::new();
-    for chunk in doc.chunks(CHUNK) {
-        black_box(stream.feed(chunk).expect("valid").is_some());
+    for piece in doc.chunks(chunk()) {
+        black_box(stream.feed(piece).expect("valid").is_some());
     }
     black_box(stream.partial());
 }
 
 fn typed_partial_and_final_value(doc: &[u8]) {
     let mut stream = PartialStream::<Report>::new();
-    for chunk in doc.chunks(CHUNK) {
-        black_box(stream.feed(chunk).expect("valid").is_some());
+    for piece in doc.chunks(chunk()) {
+        black_box(stream.feed(piece).expect("valid").is_some());
     }
     black_box(stream.finish(&Context::new()).expect("valid report"));
 }
@@ -72,8 +81,8 @@ fn prompted(doc: &[u8]) -> Vec<u8> {
 
 fn lenient_partial_and_final_value(answer: &[u8]) {
     let mut stream = PartialStream::<Report>::lenient(Limits::default());
-    for chunk in answer.chunks(CHUNK) {
-        black_box(stream.feed(chunk).expect("lenient").is_some());
+    for piece in answer.chunks(chunk()) {
+        black_box(stream.feed(piece).expect("lenient").is_some());
     }
     black_box(stream.finish(&Context::new()).expect("valid report"));
 }
@@ -83,7 +92,8 @@ fn serde_value(doc: &[u8]) {
 }
 
 fn jiter_reparse(doc: &[u8]) {
-    for end in (CHUNK..doc.len() + CHUNK).step_by(CHUNK) {
+    let step = chunk();
+    for end in (step..doc.len() + step).step_by(step) {
         let prefix = &doc[..end.min(doc.len())];
         black_box(
             jiter::JsonValue::parse_owned(prefix, false, jiter::PartialMode::TrailingStrings).ok(),
@@ -95,23 +105,70 @@ fn ns_per_byte(time: Duration, bytes: usize) -> f64 {
     time.as_nanos() as f64 / bytes as f64
 }
 
+/// The modes for profiling and counting (`STREAM_TYPED_ONLY=...`), all at 1 MB:
+/// `1` the typed partial and serde's `Value` (best of 20 each); `alone` the typed
+/// partial only (for `perf record`); `preview` a preview-only stream (no copy of the
+/// document kept); `parser` the parser alone with a sink that does nothing; `count` and
+/// `count-serde` one untimed run of the typed partial or of serde (for
+/// `valgrind --tool=callgrind`, under which the thread's CPU clock does not run).
+fn profiling(mode: &str) {
+    let doc = report(1_000_000);
+    match mode {
+        "count" => typed_partial(&doc),
+        "count-serde" => serde_value(&doc),
+        "parser" => {
+            let time = best_of(20, || {
+                let mut parser = instructor::stream::Parser::new();
+                let mut sink =
+                    |_: &[instructor::partial::PathSegment],
+                     event: instructor::partial::Event<'_>| {
+                        black_box(event);
+                        Ok::<(), ()>(())
+                    };
+                for piece in doc.chunks(chunk()) {
+                    parser.feed(piece, &mut sink).expect("valid");
+                }
+            });
+            println!("parser alone {:.2} ns/B", ns_per_byte(time, doc.len()));
+        }
+        "preview" => {
+            let time = best_of(20, || {
+                let mut stream = PartialStream::<Report>::new().preview_only();
+                for piece in doc.chunks(chunk()) {
+                    black_box(stream.feed(piece).expect("valid").is_some());
+                }
+                black_box(stream.partial());
+            });
+            println!("preview only {:.2} ns/B", ns_per_byte(time, doc.len()));
+        }
+        "alone" => {
+            let ours = best_of(20, || typed_partial(&doc));
+            println!("typed partial {:.2} ns/B", ns_per_byte(ours, doc.len()));
+        }
+        _ => {
+            let ours = best_of(20, || typed_partial(&doc));
+            let serde = best_of(20, || serde_value(&doc));
+            println!(
+                "typed partial {:.2} ns/B, serde Value {:.2} ns/B",
+                ns_per_byte(ours, doc.len()),
+                ns_per_byte(serde, doc.len())
+            );
+        }
+    }
+}
+
 fn main() {
-    // `STREAM_TYPED_ONLY=1`: the typed partial at 1 MB only, for profiling.
-    if std::env::var_os("STREAM_TYPED_ONLY").is_some() {
-        let doc = report(1_000_000);
-        let ours = best_of(20, || typed_partial(&doc));
-        let serde = best_of(20, || serde_value(&doc));
-        println!(
-            "typed partial {:.2} ns/B, serde Value {:.2} ns/B",
-            ns_per_byte(ours, doc.len()),
-            ns_per_byte(serde, doc.len())
-        );
+    if let Some(mode) = std::env::var_os("STREAM_TYPED_ONLY") {
+        profiling(&mode.to_string_lossy());
         return;
     }
     if !cpu::is_cpu_time() {
         println!("(no /proc/thread-self/schedstat: wall-clock time instead of CPU time)");
     }
-    println!("streaming engine, {CHUNK}-byte chunks (CPU time, best of several runs)\n");
+    println!(
+        "streaming engine, {}-byte chunks (CPU time, best of several runs)\n",
+        chunk()
+    );
     println!(
         "{:>8} | {:>14} | {:>14} | {:>14} | {:>9} | {:>16} | {:>9}",
         "size", "typed partial", "+ final T", "serde Value", "ratio", "jiter re-parse", "ratio"
@@ -155,7 +212,10 @@ fn main() {
         "\nratio: typed partial time / serde_json::from_slice into Value; \
          jiter ratio: re-parse-per-chunk time / typed partial time"
     );
-    println!("\nprompted answer (think block, prose, fence), {CHUNK}-byte chunks\n");
+    println!(
+        "\nprompted answer (think block, prose, fence), {}-byte chunks\n",
+        chunk()
+    );
     println!(
         "{:>8} | {:>16} | {:>16} | {:>9}",
         "size", "lenient + final", "strict + final", "ratio"

@@ -6,8 +6,9 @@ pub use crate::extract::{Extract, ExtractField};
 pub use crate::partial::fields::{
     FieldInfo, FieldMut, FieldRef, PartialFields, SlotMut, SlotRef, States,
     accepts_key as fields_accepts_key, apply as fields_apply, debug as fields_debug,
-    deserialize as deserialize_partial, eq as fields_eq, mark_complete as fields_mark_complete,
-    serialize as serialize_partial, validate_partial as fields_validate_partial,
+    deserialize as deserialize_partial, eq as fields_eq, grow as fields_grow,
+    mark_complete as fields_mark_complete, serialize as serialize_partial,
+    validate_partial as fields_validate_partial,
 };
 pub use crate::partial::leaf::apply_complete;
 pub use crate::partial::tagged::{
@@ -21,7 +22,7 @@ pub use crate::partial::unit::{
 };
 pub use crate::partial::{
     Changed, CompleteFields, Event, FieldState, HasPartial, PartialError, PartialSink, PathSegment,
-    Scratch,
+    Routes, Scratch,
 };
 pub use crate::path::WirePath;
 pub use crate::schema::{
@@ -491,6 +492,7 @@ pub fn struct_apply_new<P: Default>(
 /// Applies an event to field `index` of a partial struct: `nullable` for an `Option`
 /// field (a `null` leaves it absent), `done` for `#[extract(stream(done))]`.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 pub fn apply_field<F: HasPartial>(
     slot: &mut Option<F::Partial>,
     complete: &mut CompleteFields,

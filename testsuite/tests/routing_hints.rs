@@ -5,7 +5,9 @@
 //! (one inside another), a flattened map taking the keys no field takes, maps of
 //! structs, lists, options and an internally tagged enum, in random chunkings; also
 //! across a lenient stream that starts over on a better value written in another key
-//! order.
+//! order. The same holds for the fast way of string fragments (`HasPartial::grow`),
+//! which the stream takes and the reference never does: through boxes, options, lists
+//! and flattened structs, and not into a field shown only whole.
 
 use instructor::prelude::*;
 use instructor::stream::{Limits, Parser, PartialStream};
@@ -70,6 +72,13 @@ struct Doc {
     /// fields.
     by_key: BTreeMap<String, Item>,
     grid: Vec<Vec<u32>>,
+    /// Shown only whole: the fast way for string fragments leaves it to the general one.
+    #[extract(stream(done))]
+    #[serde(default)]
+    summary: String,
+    /// Strings reached through an option and a box.
+    #[serde(default)]
+    boxed: Option<Box<Owner>>,
 }
 
 /// Text with the bytes that make the engine take its slow paths (escapes, multi-byte
@@ -142,14 +151,19 @@ fn doc() -> impl Strategy<Value = Doc> {
             0..3,
         ),
         prop::collection::vec(prop::collection::vec(any::<u32>(), 0..3), 0..3),
+        (text(), prop::option::of((text(), any::<u32>()))),
     )
-        .prop_map(|(title, items, entries, by_key, grid)| Doc {
-            title,
-            items,
-            entries,
-            by_key,
-            grid,
-        })
+        .prop_map(
+            |(title, items, entries, by_key, grid, (summary, boxed))| Doc {
+                title,
+                items,
+                entries,
+                by_key,
+                grid,
+                summary,
+                boxed: boxed.map(|(owner, rank)| Box::new(Owner { owner, rank })),
+            },
+        )
 }
 
 /// The JSON of `doc` with the members of every object in an order picked by `seed`

@@ -11,13 +11,14 @@
 //! describes one stream, not the data).
 
 use super::{
-    Changed, CompleteFields, Event, HasPartial, PartialError, PathSegment, Scratch, WirePath,
+    Changed, CompleteFields, Event, HasPartial, PartialError, PathSegment, Routes, Scratch,
+    WirePath,
 };
 use crate::validate::{Context, ValidationErrors};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{self, SerializeMap};
 use serde::{Deserializer, Serialize, Serializer};
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -120,7 +121,7 @@ impl Serialize for States {
 }
 
 /// A generated partial struct, seen field by field. Implemented by the derive.
-pub trait PartialFields: Default + Sized {
+pub trait PartialFields: Default + Sized + 'static {
     /// The fields, in declaration order (the index of a field in this table is its
     /// index in [`PartialFields::complete_fields`]).
     const FIELDS: &'static [FieldInfo];
@@ -324,6 +325,9 @@ pub trait FieldMut {
         scratch: &mut Scratch,
     ) -> Result<Changed, PartialError>;
 
+    /// [`HasPartial::grow`] of the field's value (`rest` is the path below it).
+    fn grow(&mut self, rest: &[PathSegment], text: &str, routes: &Routes) -> Option<Changed>;
+
     /// Marks the field complete when present (`track`: it has a state of its own).
     fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool);
 
@@ -384,6 +388,7 @@ impl<F: HasPartial> FieldRef for SlotRef<'_, F> {
 }
 
 impl<F: HasPartial> FieldMut for SlotMut<'_, F> {
+    #[inline]
     fn apply(
         &mut self,
         info: &FieldInfo,
@@ -412,6 +417,11 @@ impl<F: HasPartial> FieldMut for SlotMut<'_, F> {
         scratch: &mut Scratch,
     ) -> Result<Changed, PartialError> {
         crate::__private::flatten_apply::<F>(self.0, path, event, scratch)
+    }
+
+    #[inline]
+    fn grow(&mut self, rest: &[PathSegment], text: &str, routes: &Routes) -> Option<Changed> {
+        F::grow(self.0.as_mut()?, rest, text, routes)
     }
 
     fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool) {
@@ -445,9 +455,7 @@ fn field_for_segment<P: PartialFields>(
     key: &str,
     scratch: &mut Scratch,
 ) -> Option<usize> {
-    // The table's address names the table: two types whose tables are equal (and so
-    // may share one address) resolve every key alike.
-    let table = P::FIELDS.as_ptr() as usize;
+    let table = TypeId::of::<P>();
     if let Some(hinted) = scratch.routes.get(path, table) {
         debug_assert_eq!(
             hinted,
@@ -469,6 +477,7 @@ pub fn accepts_key<P: PartialFields>(key: &str) -> bool {
 
 /// `PartialSink::apply` of a partial struct: the event goes to the field its first key
 /// names (keys no field takes are ignored).
+#[inline]
 pub fn apply<P: PartialFields>(
     partial: &mut P,
     path: &[PathSegment],
@@ -504,6 +513,36 @@ pub fn apply<P: PartialFields>(
         None => Ok(changed),
         Some(error) => Err(error),
     }
+}
+
+/// `HasPartial::grow` of a partial struct: straight to the field the stream's hint
+/// names, when it names one and the field is plain (not flattened, not shown only
+/// once done).
+#[inline]
+pub fn grow<P: PartialFields>(
+    partial: &mut P,
+    path: &[PathSegment],
+    text: &str,
+    routes: &Routes,
+) -> Option<Changed> {
+    let (PathSegment::Key(key), rest) = path.split_first()? else {
+        return None;
+    };
+    let index = routes.get(path, TypeId::of::<P>())??;
+    debug_assert_eq!(
+        Some(index),
+        field_for_key::<P>(key),
+        "stale routing hint for `{key}`"
+    );
+    let info = P::FIELDS.get(index)?;
+    if info.flatten || info.done {
+        return None;
+    }
+    let mut grown = None;
+    partial.field_mut(index, &mut |field, _| {
+        grown = field.grow(rest, text, routes)
+    });
+    grown
 }
 
 /// `HasPartial::mark_complete` of a partial struct.

@@ -1,6 +1,6 @@
 //! Partials of the standard leaf types and containers.
 
-use super::{Changed, Event, HasPartial, PartialError, PathSegment, Scratch, WirePath};
+use super::{Changed, Event, HasPartial, PartialError, PathSegment, Routes, Scratch, WirePath};
 use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, LinkedList, VecDeque};
@@ -38,6 +38,16 @@ fn already_complete(path: &[PathSegment], event: &Event<'_>) -> Result<Changed, 
 impl HasPartial for Box<str> {
     type Partial = String;
 
+    #[inline]
+    fn grow(
+        partial: &mut String,
+        path: &[PathSegment],
+        text: &str,
+        routes: &Routes,
+    ) -> Option<Changed> {
+        String::grow(partial, path, text, routes)
+    }
+
     fn apply_new(
         path: &[PathSegment],
         event: &Event<'_>,
@@ -46,6 +56,7 @@ impl HasPartial for Box<str> {
         String::apply_new(path, event, scratch)
     }
 
+    #[inline]
     fn apply_existing(
         partial: &mut String,
         path: &[PathSegment],
@@ -79,6 +90,15 @@ fn grow_string(partial: &mut String, fragment: &str) {
 impl HasPartial for String {
     type Partial = String;
 
+    #[inline]
+    fn grow(partial: &mut String, path: &[PathSegment], text: &str, _: &Routes) -> Option<Changed> {
+        if !path.is_empty() {
+            return None;
+        }
+        grow_string(partial, text);
+        Some(!text.is_empty())
+    }
+
     fn apply_new(
         path: &[PathSegment],
         event: &Event<'_>,
@@ -92,6 +112,7 @@ impl HasPartial for String {
         }
     }
 
+    #[inline]
     fn apply_existing(
         partial: &mut String,
         path: &[PathSegment],
@@ -208,6 +229,16 @@ complete_only!(rust_decimal::Decimal);
 impl<T: HasPartial> HasPartial for Option<T> {
     type Partial = Option<T::Partial>;
 
+    #[inline]
+    fn grow(
+        partial: &mut Self::Partial,
+        path: &[PathSegment],
+        text: &str,
+        routes: &Routes,
+    ) -> Option<Changed> {
+        T::grow(partial.as_mut()?, path, text, routes)
+    }
+
     fn accepts_key(key: &str) -> bool {
         T::accepts_key(key)
     }
@@ -260,6 +291,16 @@ macro_rules! boxed {
         impl<T: HasPartial> HasPartial for $w<T> {
             type Partial = Box<T::Partial>;
 
+            #[inline]
+            fn grow(
+                partial: &mut Self::Partial,
+                path: &[PathSegment],
+                text: &str,
+                routes: &Routes,
+            ) -> Option<Changed> {
+                T::grow(partial, path, text, routes)
+            }
+
             fn accepts_key(key: &str) -> bool {
                 T::accepts_key(key)
             }
@@ -310,6 +351,7 @@ pub fn list_apply_new<P>(
 }
 
 /// Applies an event to a list partial; elements appear as their partials do.
+#[inline]
 pub fn list_apply_existing<T: HasPartial>(
     items: &mut Vec<T::Partial>,
     path: &[PathSegment],
@@ -353,6 +395,21 @@ macro_rules! list {
         impl<$($g)*> HasPartial for $t {
             type Partial = Vec<T::Partial>;
 
+            #[inline]
+            fn grow(
+                partial: &mut Self::Partial,
+                path: &[PathSegment],
+                text: &str,
+                routes: &Routes,
+            ) -> Option<Changed> {
+                match path.split_first()? {
+                    (PathSegment::Index(index), rest) => {
+                        T::grow(partial.get_mut(*index)?, rest, text, routes)
+                    }
+                    (PathSegment::Key(_), _) => None,
+                }
+            }
+
             fn mark_complete(partial: &mut Self::Partial) {
                 partial.iter_mut().for_each(T::mark_complete);
             }
@@ -378,6 +435,7 @@ macro_rules! list {
                 list_apply_new(path, event)
             }
 
+            #[inline]
             fn apply_existing(
                 partial: &mut Self::Partial,
                 path: &[PathSegment],

@@ -115,6 +115,8 @@ pub enum PartialError {
 
 impl PartialError {
     /// A type mismatch at `path`.
+    #[cold]
+    #[inline(never)]
     pub fn mismatch(path: &[PathSegment], expected: &str, event: &Event<'_>) -> Self {
         PartialError::Mismatch {
             path: WirePath::from(path),
@@ -249,6 +251,23 @@ pub trait HasPartial {
     fn accepts_key(key: &str) -> bool {
         let _ = key;
         false
+    }
+
+    /// The fast way for the most frequent event, more characters of a string that is
+    /// already visible: appends `text` to the string at `path` below `partial` and
+    /// tells whether it changed, when every step there is plain and already routed
+    /// (each key's field is hinted in `routes`, every value on the way is present).
+    /// `None` leaves the fragment to [`HasPartial::apply_existing`], which handles
+    /// every case; the two must agree wherever this one answers.
+    #[inline]
+    fn grow(
+        partial: &mut Self::Partial,
+        path: &[PathSegment],
+        text: &str,
+        routes: &Routes,
+    ) -> Option<Changed> {
+        let _ = (partial, path, text, routes);
+        None
     }
 
     /// Applies an event to an optional slot, creating the partial when it appears.

@@ -18,17 +18,20 @@
 //! depth is read from where the slice sits in the driver's path, not from its length.
 
 use super::{Event, PathSegment};
+use std::any::TypeId;
 
 /// How many field tables can hold a hint at one depth: a struct and one flattened
 /// struct inside it (a third, deeper flattened level takes turns with the second).
 const WAYS: usize = 2;
 
-/// One resolution: `field` of the table at address `table` (`NONE`: no field takes
-/// the key, it is ignored).
+/// One resolution: `field` of the partial struct `table` (`NONE`: no field takes the
+/// key, it is ignored).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Hint {
-    /// The table's address; 0 for an empty slot.
-    table: usize,
+    /// The partial struct whose table was searched; `None` for an empty slot. Its
+    /// type, not its table's address: a constant's address may differ from one
+    /// function to the next.
+    table: Option<TypeId>,
     field: u32,
 }
 
@@ -37,9 +40,10 @@ const NONE: u32 = u32::MAX;
 /// The routing hints of one stream (see the module documentation).
 #[derive(Debug, Default)]
 pub struct Routes {
-    /// Address of the driver's path for the event being applied (0: no event is being
-    /// routed with hints).
-    base: usize,
+    /// Address just past the driver's path for the event being applied (0: no event
+    /// is being routed with hints). A non-empty slice that ends there is a suffix of
+    /// it: slices of live data that end at the same address overlap.
+    end: usize,
     /// Its length in segments.
     len: usize,
     /// Per depth of the path, the resolutions of the key at that depth.
@@ -51,7 +55,7 @@ impl Routes {
     /// A key event clears the depth its key will take.
     #[inline]
     pub fn enter(&mut self, path: &[PathSegment], event: &Event<'_>) {
-        self.base = path.as_ptr() as usize;
+        self.end = path.as_ptr_range().end as usize;
         self.len = path.len();
         if let Event::Key(_) = event
             && let Some(slots) = self.hints.get_mut(path.len())
@@ -63,7 +67,7 @@ impl Routes {
     /// The event has been applied: paths seen from now on are no longer the driver's.
     #[inline]
     pub fn leave(&mut self) {
-        self.base = 0;
+        self.end = 0;
         self.len = 0;
     }
 
@@ -77,27 +81,25 @@ impl Routes {
     /// non-empty suffix of it.
     #[inline]
     fn depth(&self, path: &[PathSegment]) -> Option<usize> {
-        let size = std::mem::size_of::<PathSegment>();
-        let offset = (path.as_ptr() as usize).checked_sub(self.base)?;
-        if self.base == 0 || path.is_empty() || offset % size != 0 {
+        if self.end == 0 || path.is_empty() || path.as_ptr_range().end as usize != self.end {
             return None;
         }
-        let depth = offset / size;
-        (depth + path.len() == self.len).then_some(depth)
+        self.len.checked_sub(path.len())
     }
 
-    /// The field that the first key of `path` resolved to in the table at `table`:
-    /// `Some(Some(index))`, `Some(None)` for a key no field takes, `None` when not known.
+    /// The field that the first key of `path` resolved to in the table of the partial
+    /// struct `table`: `Some(Some(index))`, `Some(None)` for a key no field takes,
+    /// `None` when not known.
     #[inline]
-    pub fn get(&self, path: &[PathSegment], table: usize) -> Option<Option<usize>> {
+    pub fn get(&self, path: &[PathSegment], table: TypeId) -> Option<Option<usize>> {
         let slots = self.hints.get(self.depth(path)?)?;
-        let hint = slots.iter().find(|hint| hint.table == table)?;
+        let hint = slots.iter().find(|hint| hint.table == Some(table))?;
         Some((hint.field != NONE).then_some(hint.field as usize))
     }
 
-    /// Remembers what the first key of `path` resolved to in the table at `table`.
+    /// Remembers what the first key of `path` resolved to in the table of `table`.
     #[inline]
-    pub fn set(&mut self, path: &[PathSegment], table: usize, field: Option<usize>) {
+    pub fn set(&mut self, path: &[PathSegment], table: TypeId, field: Option<usize>) {
         let Some(depth) = self.depth(path) else {
             return;
         };
@@ -108,9 +110,12 @@ impl Routes {
             .and_then(|field| u32::try_from(field).ok())
             .filter(|&field| field != NONE)
             .unwrap_or(NONE);
-        let hint = Hint { table, field };
+        let hint = Hint {
+            table: Some(table),
+            field,
+        };
         let slots = &mut self.hints[depth];
-        match slots.iter().position(|slot| slot.table == 0) {
+        match slots.iter().position(|slot| slot.table.is_none()) {
             Some(free) => slots[free] = hint,
             // Full (flatten inside flatten): the newest takes the last slot.
             None => slots[WAYS - 1] = hint,
@@ -122,6 +127,16 @@ impl Routes {
 mod tests {
     use super::*;
 
+    /// A distinct table per number.
+    fn t(n: u8) -> TypeId {
+        match n {
+            1 => TypeId::of::<u8>(),
+            2 => TypeId::of::<u16>(),
+            3 => TypeId::of::<u32>(),
+            _ => TypeId::of::<u64>(),
+        }
+    }
+
     fn key(k: &str) -> PathSegment {
         PathSegment::Key(k.to_owned())
     }
@@ -131,13 +146,13 @@ mod tests {
         let path = vec![key("sections"), PathSegment::Index(0), key("body")];
         let mut routes = Routes::default();
         routes.enter(&path, &Event::BeginString);
-        assert_eq!(routes.get(&path[2..], 1), None);
-        routes.set(&path[2..], 1, Some(1));
-        routes.set(&path[..], 7, Some(2));
-        assert_eq!(routes.get(&path[2..], 1), Some(Some(1)));
-        assert_eq!(routes.get(&path[..], 7), Some(Some(2)));
+        assert_eq!(routes.get(&path[2..], t(1)), None);
+        routes.set(&path[2..], t(1), Some(1));
+        routes.set(&path[..], t(7), Some(2));
+        assert_eq!(routes.get(&path[2..], t(1)), Some(Some(1)));
+        assert_eq!(routes.get(&path[..], t(7)), Some(Some(2)));
         // Another table at the same depth has no hint of its own yet.
-        assert_eq!(routes.get(&path[2..], 2), None);
+        assert_eq!(routes.get(&path[2..], t(2)), None);
     }
 
     #[test]
@@ -145,12 +160,12 @@ mod tests {
         let path = vec![key("sections"), PathSegment::Index(0), key("body")];
         let mut routes = Routes::default();
         routes.enter(&path, &Event::BeginString);
-        routes.set(&path[2..], 1, Some(1));
-        routes.set(&path[..], 7, Some(2));
+        routes.set(&path[2..], t(1), Some(1));
+        routes.set(&path[..], t(7), Some(2));
         routes.enter(&path[..2], &Event::Key("tags"));
         routes.enter(&path, &Event::BeginString);
-        assert_eq!(routes.get(&path[2..], 1), None);
-        assert_eq!(routes.get(&path[..], 7), Some(Some(2)));
+        assert_eq!(routes.get(&path[2..], t(1)), None);
+        assert_eq!(routes.get(&path[..], t(7)), Some(Some(2)));
     }
 
     #[test]
@@ -159,12 +174,12 @@ mod tests {
         let other = vec![key("b")];
         let mut routes = Routes::default();
         routes.enter(&path, &Event::Null);
-        routes.set(&path[1..], 1, Some(0));
-        assert_eq!(routes.get(&other, 1), None);
+        routes.set(&path[1..], t(1), Some(0));
+        assert_eq!(routes.get(&other, t(1)), None);
         // A prefix of the driver's path is not a suffix of it.
-        assert_eq!(routes.get(&path[..1], 1), None);
+        assert_eq!(routes.get(&path[..1], t(1)), None);
         routes.leave();
-        assert_eq!(routes.get(&path[1..], 1), None);
+        assert_eq!(routes.get(&path[1..], t(1)), None);
     }
 
     #[test]
@@ -172,7 +187,7 @@ mod tests {
         let path = vec![key("extra")];
         let mut routes = Routes::default();
         routes.enter(&path, &Event::Null);
-        routes.set(&path, 3, None);
-        assert_eq!(routes.get(&path, 3), Some(None));
+        routes.set(&path, t(3), None);
+        assert_eq!(routes.get(&path, t(3)), Some(None));
     }
 }

@@ -638,7 +638,17 @@ fn apply<T: Extract>(
     // The path is the parser's (or a suffix of it): routing may leave hints for the
     // next events under the same keys.
     scratch.routes.enter(path, &event);
-    let changed = slot.apply::<T>(path, &event, scratch);
+    let changed = match (event, &mut *slot) {
+        // More of a visible string, the most frequent event: straight down the routes
+        // its first fragment left, when it can.
+        (Event::StringFragment(text), Slot::Open(partial)) => {
+            match T::grow(partial, path, text, &scratch.routes) {
+                Some(changed) => Ok(changed),
+                None => slot.apply::<T>(path, &event, scratch),
+            }
+        }
+        _ => slot.apply::<T>(path, &event, scratch),
+    };
     scratch.routes.leave();
     let changed = changed?;
     match event {

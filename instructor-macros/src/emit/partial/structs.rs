@@ -148,6 +148,20 @@ pub fn emit_named(
             quote!(__ip::fields_apply(__partial, __path, __event, __scratch)),
         )
     };
+    // Growing a visible string goes straight down, except in a partial shown only whole.
+    let grow = (!naming.stream_done).then(|| {
+        quote! {
+            #[inline]
+            fn grow(
+                __partial: &mut Self::Partial,
+                __path: &[__ip::PathSegment],
+                __text: &str,
+                __routes: &__ip::Routes,
+            ) -> __ip::Option<bool> {
+                __ip::fields_grow(__partial, __path, __text, __routes)
+            }
+        }
+    });
     let std_impls = std_impls_struct(partial, &generics, &names);
     let validate_partial = if own_rules {
         quote!(#(#partial_checks)*)
@@ -281,6 +295,8 @@ pub fn emit_named(
             ) -> __ip::Result<bool, __ip::PartialError> {
                 #apply_existing
             }
+
+            #grow
         }
     };
     let definition = quote! {
