@@ -189,7 +189,10 @@ async fn ordered_mode_starts_no_item_further_ahead_than_the_concurrency() {
     let ids: Vec<u64> = items.iter().map(|item| item.id).collect();
     assert_eq!(ids, [0, 1, 2, 3, 4]);
     let order: Vec<u64> = server.arrivals().into_iter().map(|(n, _)| n).collect();
-    assert_eq!(&order[..2], [0, 1], "{order:?}");
+    // The first two start together, so either may reach the server first.
+    let mut first = order.get(..2).unwrap_or_default().to_vec();
+    first.sort_unstable();
+    assert_eq!(first, [0, 1], "{order:?}");
     assert_eq!(server.fake.max_in_flight(), 2);
 }
 

@@ -39,6 +39,11 @@ impl HasPartial for Box<str> {
     type Partial = String;
 
     #[inline]
+    fn text_mut(partial: &mut String) -> Option<&mut String> {
+        Some(partial)
+    }
+
+    #[inline]
     fn grow(
         partial: &mut String,
         path: &[PathSegment],
@@ -89,6 +94,11 @@ fn grow_string(partial: &mut String, fragment: &str) {
 
 impl HasPartial for String {
     type Partial = String;
+
+    #[inline]
+    fn text_mut(partial: &mut String) -> Option<&mut String> {
+        Some(partial)
+    }
 
     #[inline]
     fn grow(partial: &mut String, path: &[PathSegment], text: &str, _: &Routes) -> Option<Changed> {
@@ -230,6 +240,11 @@ impl<T: HasPartial> HasPartial for Option<T> {
     type Partial = Option<T::Partial>;
 
     #[inline]
+    fn text_mut(partial: &mut Self::Partial) -> Option<&mut String> {
+        T::text_mut(partial.as_mut()?)
+    }
+
+    #[inline]
     fn grow(
         partial: &mut Self::Partial,
         path: &[PathSegment],
@@ -290,6 +305,11 @@ macro_rules! boxed {
         // partial of finite size.
         impl<T: HasPartial> HasPartial for $w<T> {
             type Partial = Box<T::Partial>;
+
+            #[inline]
+            fn text_mut(partial: &mut Self::Partial) -> Option<&mut String> {
+                T::text_mut(partial)
+            }
 
             #[inline]
             fn grow(

@@ -48,7 +48,18 @@ pub struct Routes {
     len: usize,
     /// Per depth of the path, the resolutions of the key at that depth.
     hints: Vec<[Hint; WAYS]>,
+    /// Per depth and field index (the first few fields), the length of the last string
+    /// completed there: what the next one there starts with (see
+    /// [`Routes::text_size`]). Kept across keys and records, unlike the hints.
+    text_sizes: Vec<[u32; SIZED_FIELDS]>,
 }
+
+/// How many fields of a struct have their strings sized from the last one.
+const SIZED_FIELDS: usize = 8;
+
+/// The most a string starts with: a huge string in one record costs the next one at
+/// most this much spare room.
+const MAX_TEXT_SIZE: usize = 4096;
 
 impl Routes {
     /// The driver is about to apply `event` at `path` (its whole path, root first).
@@ -75,6 +86,32 @@ impl Routes {
     pub fn reset(&mut self) {
         self.leave();
         self.hints.clear();
+    }
+
+    /// The capacity for a string beginning in field `field` of the struct at the first
+    /// key of `path`: the length of the last string completed there (at most 4 KiB),
+    /// when there was one.
+    #[inline]
+    pub fn text_size(&self, path: &[PathSegment], field: usize) -> Option<usize> {
+        let size = *self.text_sizes.get(self.depth(path)?)?.get(field)?;
+        (size > 0).then_some(size as usize)
+    }
+
+    /// Remembers the length of a string completed in field `field` of the struct at
+    /// the first key of `path`.
+    #[inline]
+    pub fn set_text_size(&mut self, path: &[PathSegment], field: usize, len: usize) {
+        let Some(depth) = self.depth(path) else {
+            return;
+        };
+        if field >= SIZED_FIELDS {
+            return;
+        }
+        if self.text_sizes.len() <= depth {
+            self.text_sizes.resize(depth + 1, [0; SIZED_FIELDS]);
+        }
+        // Within `MAX_TEXT_SIZE`, so the cast cannot truncate.
+        self.text_sizes[depth][field] = len.min(MAX_TEXT_SIZE) as u32;
     }
 
     /// The depth in the driver's path at which `path` starts, when `path` is a
@@ -189,5 +226,27 @@ mod tests {
         routes.enter(&path, &Event::Null);
         routes.set(&path, t(3), None);
         assert_eq!(routes.get(&path, t(3)), Some(None));
+    }
+
+    #[test]
+    fn a_string_starts_with_the_length_of_the_last_one_at_its_place_at_most_4_kib() {
+        let path = vec![key("sections"), PathSegment::Index(0), key("body")];
+        let mut routes = Routes::default();
+        routes.enter(&path, &Event::EndString);
+        assert_eq!(routes.text_size(&path[2..], 1), None);
+        routes.set_text_size(&path[2..], 1, 150);
+        routes.set_text_size(&path[2..], 0, 1_000_000);
+        // Not the driver's path, or a field past the sized ones: nothing kept.
+        routes.set_text_size(&[key("body")], 2, 10);
+        routes.set_text_size(&path[2..], SIZED_FIELDS, 10);
+        // The next record: another index, the same depth and fields.
+        let next = vec![key("sections"), PathSegment::Index(1), key("body")];
+        routes.enter(&next, &Event::BeginString);
+        assert_eq!(routes.text_size(&next[2..], 1), Some(150));
+        assert_eq!(routes.text_size(&next[2..], 0), Some(MAX_TEXT_SIZE));
+        assert_eq!(routes.text_size(&next[2..], 2), None);
+        assert_eq!(routes.text_size(&next[2..], SIZED_FIELDS), None);
+        // Another depth has its own.
+        assert_eq!(routes.text_size(&next[..], 1), None);
     }
 }

@@ -11,34 +11,59 @@
 //! than a date crate for one header.
 
 use instructor_core::chat::RateLimits;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The longest header value read (a longer one is not a count or a time).
 const MAX_VALUE_LEN: usize = 64;
 
+/// OpenAI's headers: remaining requests and tokens, then their resets.
+const OPENAI: [HeaderName; 4] = [
+    HeaderName::from_static("x-ratelimit-remaining-requests"),
+    HeaderName::from_static("x-ratelimit-remaining-tokens"),
+    HeaderName::from_static("x-ratelimit-reset-requests"),
+    HeaderName::from_static("x-ratelimit-reset-tokens"),
+];
+
+/// Anthropic's, in the same order.
+const ANTHROPIC: [HeaderName; 4] = [
+    HeaderName::from_static("anthropic-ratelimit-requests-remaining"),
+    HeaderName::from_static("anthropic-ratelimit-tokens-remaining"),
+    HeaderName::from_static("anthropic-ratelimit-requests-reset"),
+    HeaderName::from_static("anthropic-ratelimit-tokens-reset"),
+];
+
 /// The rate limits of `headers` (`None` when no rate-limit header is there), resets
-/// measured from `now`.
+/// measured from `now`. Every response passes here, so a response without such
+/// headers costs one look at each header's name, no lookup.
 pub(crate) fn rate_limits(headers: &HeaderMap, now: SystemTime) -> Option<RateLimits> {
-    let header = |name: &str| {
+    let names = if headers
+        .keys()
+        .any(|name| name.as_str().starts_with("x-ratelimit-"))
+    {
+        &OPENAI
+    } else if headers
+        .keys()
+        .any(|name| name.as_str().starts_with("anthropic-ratelimit-"))
+    {
+        &ANTHROPIC
+    } else {
+        return None;
+    };
+    let header = |name: &HeaderName| {
         headers
             .get(name)
             .and_then(|value| value.to_str().ok())
             .map(str::trim)
             .filter(|value| !value.is_empty() && value.len() <= MAX_VALUE_LEN)
     };
-    let reset = |name: &str| header(name).and_then(|value| reset_in(value, now));
+    let [requests, tokens, requests_reset, tokens_reset] = names;
+    let reset = |name: &HeaderName| header(name).and_then(|value| reset_in(value, now));
     let limits = RateLimits {
-        requests_remaining: header("x-ratelimit-remaining-requests")
-            .or_else(|| header("anthropic-ratelimit-requests-remaining"))
-            .and_then(count),
-        tokens_remaining: header("x-ratelimit-remaining-tokens")
-            .or_else(|| header("anthropic-ratelimit-tokens-remaining"))
-            .and_then(count),
-        requests_reset: reset("x-ratelimit-reset-requests")
-            .or_else(|| reset("anthropic-ratelimit-requests-reset")),
-        tokens_reset: reset("x-ratelimit-reset-tokens")
-            .or_else(|| reset("anthropic-ratelimit-tokens-reset")),
+        requests_remaining: header(requests).and_then(count),
+        tokens_remaining: header(tokens).and_then(count),
+        requests_reset: reset(requests_reset),
+        tokens_reset: reset(tokens_reset),
     };
     (!limits.is_empty()).then_some(limits)
 }
