@@ -450,8 +450,9 @@ pub struct ChatResponse {
     /// The providers of a fallback chain that failed before this one answered.
     pub failed_over: Vec<FailedOver>,
     /// What the provider's rate-limit headers said about the caller's remaining
-    /// quota when this answer arrived (`None` when it sent none).
-    pub rate_limits: Option<RateLimits>,
+    /// quota when this answer arrived (`None` when it sent none). Boxed: every
+    /// response is moved through a few layers, and most carry none.
+    pub rate_limits: Option<Box<RateLimits>>,
 }
 
 /// A provider's rate-limit headers, neutral: how many requests and tokens are left in
@@ -536,7 +537,9 @@ pub enum StreamEvent {
         failed_over: Vec<FailedOver>,
     },
     /// The provider's rate-limit headers, first in the stream (see [`RateLimits`]).
-    RateLimits(RateLimits),
+    /// Boxed, so that the one event of a stream that carries them does not make
+    /// every event larger.
+    RateLimits(Box<RateLimits>),
 }
 
 /// What a provider (and model) can do; modes it cannot serve are refused before any

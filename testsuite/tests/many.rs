@@ -402,7 +402,7 @@ async fn rate_limit_headers_reach_the_response_whole_and_streamed() {
         .with_completion()
         .await
         .expect("whole");
-    assert_eq!(done.response.rate_limits, Some(expected));
+    assert_eq!(done.response.rate_limits.as_deref(), Some(&expected));
 
     fake.push(with(
         ChatCompletion::tool_call_fragments("Doc", [r#"{"n""#, ": 2}"]).sse_reply(),
@@ -411,7 +411,7 @@ async fn rate_limit_headers_reach_the_response_whole_and_streamed() {
     let mut streamed = None;
     while let Some(update) = updates.next().await {
         if let instructor::client::PartialUpdate::Done(done) = update.expect("an update") {
-            streamed = Some(done.response.rate_limits);
+            streamed = Some(done.response.rate_limits.map(|limits| *limits));
         }
     }
     assert_eq!(streamed, Some(Some(expected)));

@@ -159,7 +159,7 @@ impl Transport {
         endpoint: &Endpoint,
         body: Vec<u8>,
         authorization: Option<&HeaderValue>,
-    ) -> Result<(WholeBody, Option<HeaderValue>, Option<RateLimits>), ProviderError> {
+    ) -> Result<(WholeBody, Option<HeaderValue>, Option<Box<RateLimits>>), ProviderError> {
         let url = endpoint.as_str();
         let exchange = async {
             let response = self
@@ -192,7 +192,7 @@ impl Transport {
         endpoint: &Endpoint,
         body: Vec<u8>,
         authorization: Option<&HeaderValue>,
-    ) -> Result<(Opened, Option<RateLimits>), ProviderError> {
+    ) -> Result<(Opened, Option<Box<RateLimits>>), ProviderError> {
         let url = endpoint.as_str();
         let response = self
             .within_timeout(self.send(endpoint, body, true, authorization, None), url)

@@ -36,7 +36,7 @@ const ANTHROPIC: [HeaderName; 4] = [
 /// The rate limits of `headers` (`None` when no rate-limit header is there), resets
 /// measured from `now`. Every response passes here, so a response without such
 /// headers costs one look at each header's name, no lookup.
-pub(crate) fn rate_limits(headers: &HeaderMap, now: SystemTime) -> Option<RateLimits> {
+pub(crate) fn rate_limits(headers: &HeaderMap, now: SystemTime) -> Option<Box<RateLimits>> {
     let names = if headers
         .keys()
         .any(|name| name.as_str().starts_with("x-ratelimit-"))
@@ -65,7 +65,7 @@ pub(crate) fn rate_limits(headers: &HeaderMap, now: SystemTime) -> Option<RateLi
         requests_reset: reset(requests_reset),
         tokens_reset: reset(tokens_reset),
     };
-    (!limits.is_empty()).then_some(limits)
+    (!limits.is_empty()).then(|| Box::new(limits))
 }
 
 /// A count: decimal digits only, at most [`RateLimits::MAX_COUNT`].
@@ -248,7 +248,7 @@ mod tests {
             ("x-ratelimit-reset-tokens", "20ms"),
         ]);
         assert_eq!(
-            rate_limits(&h, SystemTime::now()),
+            rate_limits(&h, SystemTime::now()).map(|limits| *limits),
             Some(RateLimits {
                 requests_remaining: Some(499),
                 tokens_remaining: Some(149_984),

@@ -196,7 +196,7 @@ impl Paced {
         };
         if let Ok(response) = &answer {
             self.limiter
-                .observe(response.usage.as_ref(), response.rate_limits.as_ref());
+                .observe(response.usage.as_ref(), response.rate_limits.as_deref());
         }
         answer
     }

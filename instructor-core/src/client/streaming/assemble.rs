@@ -24,7 +24,7 @@ pub(crate) struct Assembled {
     id: Option<String>,
     reasoning: Vec<crate::chat::ContentPart>,
     provider: Option<(String, Vec<crate::chat::FailedOver>)>,
-    rate_limits: Option<crate::chat::RateLimits>,
+    rate_limits: Option<Box<crate::chat::RateLimits>>,
 }
 
 impl Assembled {
@@ -67,7 +67,7 @@ impl Assembled {
             StreamEvent::Provider { name, failed_over } => {
                 self.provider = Some((name.clone(), failed_over.clone()));
             }
-            StreamEvent::RateLimits(limits) => self.rate_limits = Some(*limits),
+            StreamEvent::RateLimits(limits) => self.rate_limits = Some(limits.clone()),
         }
         Ok(())
     }
