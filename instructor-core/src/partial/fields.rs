@@ -328,10 +328,6 @@ pub trait FieldMut {
     /// [`HasPartial::grow`] of the field's value (`rest` is the path below it).
     fn grow(&mut self, rest: &[PathSegment], text: &str, routes: &Routes) -> Option<Changed>;
 
-    /// The field's text when it is a streamed string that is present
-    /// ([`HasPartial::text_mut`]).
-    fn text_mut(&mut self) -> Option<&mut String>;
-
     /// Marks the field complete when present (`track`: it has a state of its own).
     fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool);
 
@@ -428,11 +424,6 @@ impl<F: HasPartial> FieldMut for SlotMut<'_, F> {
         F::grow(self.0.as_mut()?, rest, text, routes)
     }
 
-    #[inline]
-    fn text_mut(&mut self) -> Option<&mut String> {
-        F::text_mut(self.0.as_mut()?)
-    }
-
     fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool) {
         crate::__private::mark_field::<F>(self.0, complete, index, track);
     }
@@ -518,45 +509,10 @@ pub fn apply<P: PartialFields>(
             Err(failed) => error = Some(failed),
         }
     });
-    if rest.is_empty()
-        && !info.flatten
-        && matches!(event, Event::BeginString | Event::EndString)
-        && error.is_none()
-    {
-        size_text(partial, path, index, event, scratch);
-    }
     match error {
         None => Ok(changed),
         Some(error) => Err(error),
     }
-}
-
-/// A string field that begins gets the capacity of the last one completed at the same
-/// place (depth and field) of the stream, so that a list of similar records sizes each
-/// text once instead of growing it fragment by fragment; one that ends leaves its
-/// length for the next. Kept out of line: the routing around it is inlined per type.
-#[inline(never)]
-fn size_text<P: PartialFields>(
-    partial: &mut P,
-    path: &[PathSegment],
-    index: usize,
-    event: &Event<'_>,
-    scratch: &mut Scratch,
-) {
-    let routes = &mut scratch.routes;
-    partial.field_mut(index, &mut |field, _| {
-        let Some(text) = field.text_mut() else {
-            return;
-        };
-        match event {
-            Event::BeginString => {
-                if let Some(size) = routes.text_size(path, index) {
-                    text.reserve_exact(size);
-                }
-            }
-            _ => routes.set_text_size(path, index, text.len()),
-        }
-    });
 }
 
 /// `HasPartial::grow` of a partial struct: straight to the field the stream's hint

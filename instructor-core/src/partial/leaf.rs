@@ -39,11 +39,6 @@ impl HasPartial for Box<str> {
     type Partial = String;
 
     #[inline]
-    fn text_mut(partial: &mut String) -> Option<&mut String> {
-        Some(partial)
-    }
-
-    #[inline]
     fn grow(
         partial: &mut String,
         path: &[PathSegment],
@@ -96,11 +91,6 @@ impl HasPartial for String {
     type Partial = String;
 
     #[inline]
-    fn text_mut(partial: &mut String) -> Option<&mut String> {
-        Some(partial)
-    }
-
-    #[inline]
     fn grow(partial: &mut String, path: &[PathSegment], text: &str, _: &Routes) -> Option<Changed> {
         if !path.is_empty() {
             return None;
@@ -112,11 +102,15 @@ impl HasPartial for String {
     fn apply_new(
         path: &[PathSegment],
         event: &Event<'_>,
-        _: &mut Scratch,
+        scratch: &mut Scratch,
     ) -> Result<Option<String>, PartialError> {
         match event {
             _ if !path.is_empty() => Err(PartialError::mismatch(path, "a string", event)),
-            Event::BeginString | Event::EndString => Ok(Some(String::new())),
+            // Sized like the last string at the same place of the stream, if any.
+            Event::BeginString => Ok(Some(String::with_capacity(
+                scratch.routes.text_size_here().unwrap_or(0),
+            ))),
+            Event::EndString => Ok(Some(String::new())),
             Event::StringFragment(fragment) => Ok(Some((*fragment).to_owned())),
             _ => Err(PartialError::mismatch(path, "a string", event)),
         }
@@ -127,7 +121,7 @@ impl HasPartial for String {
         partial: &mut String,
         path: &[PathSegment],
         event: &Event<'_>,
-        _: &mut Scratch,
+        scratch: &mut Scratch,
     ) -> Result<Changed, PartialError> {
         match event {
             _ if !path.is_empty() => Err(PartialError::mismatch(path, "a string", event)),
@@ -135,7 +129,11 @@ impl HasPartial for String {
                 grow_string(partial, fragment);
                 Ok(!fragment.is_empty())
             }
-            Event::EndString | Event::BeginString => Ok(false),
+            Event::EndString => {
+                scratch.routes.set_text_size_here(partial.len());
+                Ok(false)
+            }
+            Event::BeginString => Ok(false),
             _ => Err(PartialError::mismatch(path, "a string", event)),
         }
     }
@@ -240,11 +238,6 @@ impl<T: HasPartial> HasPartial for Option<T> {
     type Partial = Option<T::Partial>;
 
     #[inline]
-    fn text_mut(partial: &mut Self::Partial) -> Option<&mut String> {
-        T::text_mut(partial.as_mut()?)
-    }
-
-    #[inline]
     fn grow(
         partial: &mut Self::Partial,
         path: &[PathSegment],
@@ -305,11 +298,6 @@ macro_rules! boxed {
         // partial of finite size.
         impl<T: HasPartial> HasPartial for $w<T> {
             type Partial = Box<T::Partial>;
-
-            #[inline]
-            fn text_mut(partial: &mut Self::Partial) -> Option<&mut String> {
-                T::text_mut(partial)
-            }
 
             #[inline]
             fn grow(

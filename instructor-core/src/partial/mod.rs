@@ -270,15 +270,6 @@ pub trait HasPartial {
         None
     }
 
-    /// The text of a partial that is a streamed string (`String`, `Box<str>`, through
-    /// options and boxes), so that a stream can size it from the strings it saw before
-    /// at the same place. `None` for everything else.
-    #[inline]
-    fn text_mut(partial: &mut Self::Partial) -> Option<&mut String> {
-        let _ = partial;
-        None
-    }
-
     /// Applies an event to an optional slot, creating the partial when it appears.
     fn apply_slot(
         slot: &mut Option<Self::Partial>,

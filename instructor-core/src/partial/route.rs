@@ -88,25 +88,43 @@ impl Routes {
         self.hints.clear();
     }
 
-    /// The capacity for a string beginning in field `field` of the struct at the first
-    /// key of `path`: the length of the last string completed there (at most 4 KiB),
-    /// when there was one.
+    /// Where a string value at the end of the driver's path sits, for sizing it: the
+    /// depth of its key and the field that key resolved to (the innermost table's,
+    /// when a flattened struct routed it too). `None` when no event is being routed,
+    /// or the last key of the path resolved to no field (an element of a list, a
+    /// map's entry).
     #[inline]
-    pub fn text_size(&self, path: &[PathSegment], field: usize) -> Option<usize> {
-        let size = *self.text_sizes.get(self.depth(path)?)?.get(field)?;
+    fn text_place(&self) -> Option<(usize, usize)> {
+        if self.end == 0 {
+            return None;
+        }
+        let depth = self.len.checked_sub(1)?;
+        let hint = self
+            .hints
+            .get(depth)?
+            .iter()
+            .rev()
+            .find(|hint| hint.table.is_some())?;
+        let field = hint.field as usize;
+        (field < SIZED_FIELDS).then_some((depth, field))
+    }
+
+    /// The capacity for a string beginning at the end of the driver's path: the length
+    /// of the last string completed at the same place (depth and field), at most
+    /// 4 KiB, when there was one.
+    #[inline]
+    pub fn text_size_here(&self) -> Option<usize> {
+        let (depth, field) = self.text_place()?;
+        let size = *self.text_sizes.get(depth)?.get(field)?;
         (size > 0).then_some(size as usize)
     }
 
-    /// Remembers the length of a string completed in field `field` of the struct at
-    /// the first key of `path`.
+    /// Remembers the length of a string completed at the end of the driver's path.
     #[inline]
-    pub fn set_text_size(&mut self, path: &[PathSegment], field: usize, len: usize) {
-        let Some(depth) = self.depth(path) else {
+    pub fn set_text_size_here(&mut self, len: usize) {
+        let Some((depth, field)) = self.text_place() else {
             return;
         };
-        if field >= SIZED_FIELDS {
-            return;
-        }
         if self.text_sizes.len() <= depth {
             self.text_sizes.resize(depth + 1, [0; SIZED_FIELDS]);
         }
@@ -233,20 +251,32 @@ mod tests {
         let path = vec![key("sections"), PathSegment::Index(0), key("body")];
         let mut routes = Routes::default();
         routes.enter(&path, &Event::EndString);
-        assert_eq!(routes.text_size(&path[2..], 1), None);
-        routes.set_text_size(&path[2..], 1, 150);
-        routes.set_text_size(&path[2..], 0, 1_000_000);
-        // Not the driver's path, or a field past the sized ones: nothing kept.
-        routes.set_text_size(&[key("body")], 2, 10);
-        routes.set_text_size(&path[2..], SIZED_FIELDS, 10);
-        // The next record: another index, the same depth and fields.
+        // The key's field not resolved yet: no place.
+        routes.set_text_size_here(7);
+        assert_eq!(routes.text_size_here(), None);
+        routes.set(&path[2..], t(1), Some(1));
+        routes.set_text_size_here(150);
+        routes.leave();
+        // Not routing: nothing.
+        assert_eq!(routes.text_size_here(), None);
+        // The next record: another index, the same depth and field.
         let next = vec![key("sections"), PathSegment::Index(1), key("body")];
+        routes.enter(&next[..2], &Event::Key("body"));
         routes.enter(&next, &Event::BeginString);
-        assert_eq!(routes.text_size(&next[2..], 1), Some(150));
-        assert_eq!(routes.text_size(&next[2..], 0), Some(MAX_TEXT_SIZE));
-        assert_eq!(routes.text_size(&next[2..], 2), None);
-        assert_eq!(routes.text_size(&next[2..], SIZED_FIELDS), None);
-        // Another depth has its own.
-        assert_eq!(routes.text_size(&next[..], 1), None);
+        routes.set(&next[2..], t(1), Some(1));
+        assert_eq!(routes.text_size_here(), Some(150));
+        routes.set_text_size_here(1_000_000);
+        assert_eq!(routes.text_size_here(), Some(MAX_TEXT_SIZE));
+        // Another field at that depth has its own.
+        routes.enter(&next[..2], &Event::Key("title"));
+        routes.enter(&next, &Event::BeginString);
+        routes.set(&next[2..], t(1), Some(0));
+        assert_eq!(routes.text_size_here(), None);
+        // A field past the sized ones is not kept.
+        routes.enter(&next[..2], &Event::Key("late"));
+        routes.enter(&next, &Event::EndString);
+        routes.set(&next[2..], t(1), Some(SIZED_FIELDS));
+        routes.set_text_size_here(10);
+        assert_eq!(routes.text_size_here(), None);
     }
 }
