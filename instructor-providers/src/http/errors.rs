@@ -166,23 +166,34 @@ pub(crate) fn redirect(response: &reqwest::Response) -> instructor_core::chat::P
 }
 
 /// `exchange`, unless `timeout` passes first (then a transport error naming `url`,
-/// not yet redacted).
-pub(crate) async fn within_timeout<T>(
+/// not yet redacted). Not an `async fn`: the exchange's future (the largest part of a
+/// request's state) is moved into the timer once, with no state machine of its own
+/// around it to move it again.
+pub(crate) fn within_timeout<'u, T, F>(
     timeout: Option<Duration>,
-    exchange: impl Future<Output = Result<T, instructor_core::chat::ProviderError>>,
-    url: &str,
-) -> Result<T, instructor_core::chat::ProviderError> {
+    exchange: F,
+    url: &'u str,
+) -> impl Future<Output = Result<T, instructor_core::chat::ProviderError>> + 'u
+where
+    F: Future<Output = Result<T, instructor_core::chat::ProviderError>> + 'u,
+    T: 'u,
+{
+    use futures_util::future::{Either, FutureExt};
     match timeout {
-        None => exchange.await,
-        Some(timeout) => match tokio::time::timeout(timeout, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(instructor_core::chat::ProviderError::Transport {
-                message: format!(
-                    "timed out waiting for {}: no answer within {timeout:?}",
-                    display_url(url)
-                ),
-            }),
-        },
+        None => Either::Left(exchange),
+        Some(timeout) => {
+            Either::Right(
+                tokio::time::timeout(timeout, exchange).map(move |timed| match timed {
+                    Ok(result) => result,
+                    Err(_) => Err(instructor_core::chat::ProviderError::Transport {
+                        message: format!(
+                            "timed out waiting for {}: no answer within {timeout:?}",
+                            display_url(url)
+                        ),
+                    }),
+                }),
+            )
+        }
     }
 }
 

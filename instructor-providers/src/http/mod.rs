@@ -457,15 +457,16 @@ impl Transport {
             })
     }
 
-    /// `exchange`, unless the timeout passes first.
-    async fn within_timeout<T>(
-        &self,
-        exchange: impl Future<Output = Result<T, ProviderError>>,
-        url: &str,
-    ) -> Result<T, ProviderError> {
+    /// `exchange`, unless the timeout passes first. Not an `async fn` (see
+    /// [`errors::within_timeout`]).
+    fn within_timeout<'a, T: 'a>(
+        &'a self,
+        exchange: impl Future<Output = Result<T, ProviderError>> + 'a,
+        url: &'a str,
+    ) -> impl Future<Output = Result<T, ProviderError>> + 'a {
+        use futures_util::future::FutureExt;
         errors::within_timeout(self.timeout, exchange, url)
-            .await
-            .map_err(|error| self.redactor.error(error))
+            .map(|result| result.map_err(|error| self.redactor.error(error)))
     }
 }
 
