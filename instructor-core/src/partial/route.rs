@@ -46,11 +46,14 @@ pub struct Routes {
     end: usize,
     /// Its length in segments.
     len: usize,
+    /// Whether its last segment is a key (a string there may be a struct's field; an
+    /// element of a list never is, whatever an older hint at that depth says).
+    ends_in_key: bool,
     /// Per depth of the path, the resolutions of the key at that depth.
     hints: Vec<[Hint; WAYS]>,
     /// Per depth and field index (the first few fields), the length of the last string
     /// completed there: what the next one there starts with (see
-    /// [`Routes::text_size`]). Kept across keys and records, unlike the hints.
+    /// [`Routes::text_size_here`]). Kept across keys and records, unlike the hints.
     text_sizes: Vec<[u32; SIZED_FIELDS]>,
 }
 
@@ -68,6 +71,7 @@ impl Routes {
     pub fn enter(&mut self, path: &[PathSegment], event: &Event<'_>) {
         self.end = path.as_ptr_range().end as usize;
         self.len = path.len();
+        self.ends_in_key = matches!(path.last(), Some(PathSegment::Key(_)));
         if let Event::Key(_) = event
             && let Some(slots) = self.hints.get_mut(path.len())
         {
@@ -80,6 +84,7 @@ impl Routes {
     pub fn leave(&mut self) {
         self.end = 0;
         self.len = 0;
+        self.ends_in_key = false;
     }
 
     /// Forgets every hint (the document starts over, or an event failed).
@@ -95,7 +100,7 @@ impl Routes {
     /// map's entry).
     #[inline]
     fn text_place(&self) -> Option<(usize, usize)> {
-        if self.end == 0 {
+        if self.end == 0 || !self.ends_in_key {
             return None;
         }
         let depth = self.len.checked_sub(1)?;
@@ -277,6 +282,18 @@ mod tests {
         routes.enter(&next, &Event::EndString);
         routes.set(&next[2..], t(1), Some(SIZED_FIELDS));
         routes.set_text_size_here(10);
+        assert_eq!(routes.text_size_here(), None);
+        // An element of a list at that depth, under an older hint for `body`: no place.
+        routes.enter(&next[..2], &Event::Key("body"));
+        routes.enter(&next, &Event::BeginString);
+        routes.set(&next[2..], t(1), Some(1));
+        assert_eq!(routes.text_size_here(), Some(MAX_TEXT_SIZE));
+        let item = vec![
+            key("sections"),
+            PathSegment::Index(1),
+            PathSegment::Index(0),
+        ];
+        routes.enter(&item, &Event::BeginString);
         assert_eq!(routes.text_size_here(), None);
     }
 }
