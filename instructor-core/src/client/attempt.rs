@@ -59,6 +59,12 @@ pub(crate) struct Settings {
     pub output_type: Cow<'static, str>,
 }
 
+/// The deadline `timeout` after `start`; a deadline past what `Instant` can hold is no
+/// deadline.
+fn deadline_after(start: Instant, timeout: Option<std::time::Duration>) -> Option<Instant> {
+    timeout.and_then(|t| start.checked_add(t))
+}
+
 /// What came of an answer.
 // Not boxed: a verdict lives for one match, and a box would be one more allocation
 // per extraction.
@@ -81,6 +87,8 @@ pub(crate) struct Engine<V> {
     pub(super) hooks: Hooks,
     pub(super) started: Instant,
     pub(super) deadline: Option<Instant>,
+    /// The time allowed for the whole extraction, from [`Engine::start_clock`].
+    timeout: Option<std::time::Duration>,
     attempts: u32,
     /// The attempt in flight (0 before the first).
     pub(super) number: u32,
@@ -138,8 +146,8 @@ impl<V> Engine<V> {
             policy,
             hooks,
             started,
-            // A deadline past what `Instant` can hold is no deadline.
-            deadline: timeout.and_then(|t| started.checked_add(t)),
+            deadline: deadline_after(started, timeout),
+            timeout,
             attempts,
             number: 0,
             max_total_tokens,
@@ -155,6 +163,15 @@ impl<V> Engine<V> {
             stop: None,
             validation_calls: Vec::new(),
         }
+    }
+
+    /// Starts the extraction's clock (and its deadline) again, now: a future built by
+    /// `.send()` counts its time from its first poll, not from when it was built.
+    pub(super) fn start_clock(&mut self) {
+        let now = Instant::now();
+        self.started = now;
+        self.attempt_started = now;
+        self.deadline = deadline_after(now, self.timeout);
     }
 
     /// Starts the next attempt: the budget checked, `LastAttempt` and `Request` hooks,
@@ -215,7 +232,15 @@ impl<V> Engine<V> {
     /// Validates `value` as the attempt in flight's answer; `None` when the deadline
     /// passes first (only async validators can take that long: the rules alone are
     /// checked in place, as a future that is ready at once would be).
-    async fn validate(&mut self, value: &V) -> Option<Result<(), ValidationErrors>> {
+    ///
+    /// Not an `async fn`: the rules are checked at once, and only validators that
+    /// await (async or LLM-backed ones) get a future, boxed. Every request holds this
+    /// future while it waits; held in place, theirs would make it larger.
+    fn validate<'a>(
+        &'a mut self,
+        value: &'a V,
+    ) -> impl Future<Output = Option<Result<(), ValidationErrors>>> + 'a {
+        use futures_util::future::Either;
         let info = AttemptInfo {
             number: self.number,
             last: self.number >= self.attempts,
@@ -229,23 +254,25 @@ impl<V> Engine<V> {
         let checks = pending.take();
         context.llm_checks = None;
         if rules.is_err() || (self.validation.validators.is_empty() && checks.is_empty()) {
-            return Some(rules);
+            return Either::Left(std::future::ready(Some(rules)));
         }
-        let calls = self.validation_calls();
-        context.insert(calls.clone());
-        let judge = self.judge_for(&checks);
-        let validators = &self.validation.validators;
-        let result = self
-            .within(llm_validator::check_async(
-                value,
-                &context,
-                validators,
-                checks,
-                judge.as_ref(),
-            ))
-            .await;
-        self.record_validation_calls(&calls);
-        result
+        Either::Right(Box::pin(async move {
+            let calls = self.validation_calls();
+            context.insert(calls.clone());
+            let judge = self.judge_for(&checks);
+            let validators = &self.validation.validators;
+            let result = self
+                .within(llm_validator::check_async(
+                    value,
+                    &context,
+                    validators,
+                    checks,
+                    judge.as_ref(),
+                ))
+                .await;
+            self.record_validation_calls(&calls);
+            result
+        }))
     }
 
     /// Where validators that call a model record their calls, within the deadline and
@@ -420,7 +447,7 @@ impl<V> Engine<V> {
 
     /// A response has arrived (whole, or assembled from a stream): whatever came from
     /// the server is redacted, then the `Response` and `Usage` hooks and the spans.
-    pub(super) fn received(&mut self, mut response: ChatResponse) -> ChatResponse {
+    pub(super) fn received(&mut self, response: &mut ChatResponse) {
         let provider = &self.provider;
         let redact = |text: &mut String| provider.redact_in_place(text);
         for text in [
@@ -443,7 +470,7 @@ impl<V> Engine<V> {
         self.record_failed_over(&response.failed_over);
         let stop = self.hooks.emit(&HookEvent::Response {
             attempt: self.number,
-            response: &response,
+            response,
         });
         self.noted(stop);
         let span = &self.attempt_span;
@@ -474,7 +501,6 @@ impl<V> Engine<V> {
                 self.ledger.total_usage.output_tokens,
             );
         }
-        response
     }
 
     /// The ledger entry of the attempt that produced `response` (which took
@@ -535,161 +561,175 @@ impl<V> Engine<V> {
     /// The ledger shares the answer's text with the response (a copy only for a text
     /// answer), and only when something will see it: a value returned alone (`.await`
     /// without hooks) drops the ledger, so its last attempt keeps none.
-    pub(super) async fn judge(&mut self, response: ChatResponse, answer: Answer<V>) -> Verdict<V> {
-        // The attempt took until its answer was read (validation is not counted).
-        let latency = self.attempt_started.elapsed();
-        if response.finish_reason == Some(FinishReason::Length)
-            && let Some(larger) = self
-                .retry_truncated_with
-                .filter(|m| self.request.params.max_tokens < Some(*m))
-        {
-            let mut attempt = self.attempt_of(&response, self.raw_of(&response), latency);
-            attempt.error = Some(format!(
-                "truncated at the token limit; retrying with max_tokens {larger}"
-            ));
-            self.ledger.attempts.push(attempt);
+    ///
+    /// Not an `async fn`: one would keep the response twice in its future (as the
+    /// argument and as the local it moves into), and every request holds this future.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would hold the response twice"
+    )]
+    pub(super) fn judge(
+        &mut self,
+        response: ChatResponse,
+        answer: Answer<V>,
+    ) -> impl Future<Output = Verdict<V>> + '_ {
+        async move {
+            // The attempt took until its answer was read (validation is not counted).
+            let latency = self.attempt_started.elapsed();
+            if response.finish_reason == Some(FinishReason::Length)
+                && let Some(larger) = self
+                    .retry_truncated_with
+                    .filter(|m| self.request.params.max_tokens < Some(*m))
+            {
+                let mut attempt = self.attempt_of(&response, self.raw_of(&response), latency);
+                attempt.error = Some(format!(
+                    "truncated at the token limit; retrying with max_tokens {larger}"
+                ));
+                self.ledger.attempts.push(attempt);
+                let stop = self.hooks.emit(&HookEvent::Retry {
+                    attempt: self.number,
+                    reason: "truncated",
+                });
+                self.noted(stop);
+                if let Some(reason) = self.stop.take() {
+                    let raw = owned(&self.raw_of(&response));
+                    return Verdict::Fail(self.stopped(reason, None, raw));
+                }
+                self.request.params.max_tokens = Some(larger);
+                return Verdict::Again(format!(
+                    "the answer was cut at the token limit; asking again with max_tokens {larger}"
+                ));
+            }
+            if let Some((reason, error)) = terminal_error(&response) {
+                let mut attempt = self.attempt_of(&response, self.raw_of(&response), latency);
+                attempt.error = Some(reason);
+                let raw = owned(&attempt.raw_output);
+                self.ledger.attempts.push(attempt);
+                return Verdict::Fail(error(std::mem::take(&mut self.ledger), raw));
+            }
+            let outcome = match answer.value {
+                Err(failure) => Err(failure),
+                // Async validators (LLM-backed ones) are bound by the deadline too.
+                Ok(value) => match self.validate(&value).await {
+                    None => {
+                        let mut attempt =
+                            self.attempt_of(&response, self.raw_of(&response), latency);
+                        attempt.error = Some("timed out in validation".to_owned());
+                        self.push_answer(attempt);
+                        return Verdict::Fail(Error::Timeout {
+                            elapsed: self.started.elapsed(),
+                            ledger: std::mem::take(&mut self.ledger),
+                        });
+                    }
+                    Some(Ok(())) => Ok(value),
+                    Some(Err(errors)) => match errors
+                        .fixes()
+                        .and_then(|fixes| self.fixed(&response, fixes))
+                    {
+                        // Every error had a fix, and the fixed answer passes the rules.
+                        Some(fixed) => Ok(fixed),
+                        None => Err(Failure::Validation(errors)),
+                    },
+                },
+            };
+            let failure = match outcome {
+                Ok(value) => {
+                    // A value returned alone (`keep_raw: false`: `.await` without hooks)
+                    // drops its ledger: nothing is recorded for it to drop.
+                    if self.keep_raw {
+                        let attempt = self.attempt_of(&response, self.raw_of(&response), latency);
+                        self.push_answer(attempt);
+                    }
+                    return Verdict::Done(Completion {
+                        value,
+                        response,
+                        ledger: std::mem::take(&mut self.ledger),
+                    });
+                }
+                Err(failure) => failure,
+            };
+            let mut attempt = self.attempt_of(&response, None, latency);
+            let text = self.provider.redact(&failure.to_string());
+            attempt.raw_output = self.raw_of(&response);
+            attempt.error = Some(text.clone());
+            let last = self.number >= self.attempts;
+            let raw = if last {
+                owned(&attempt.raw_output)
+            } else {
+                None
+            };
+            self.push_answer(attempt);
+            let stop = match &failure {
+                Failure::Parse(message) => self.hooks.emit(&HookEvent::ParseError {
+                    attempt: self.number,
+                    message,
+                }),
+                Failure::Validation(errors) => self.hooks.emit(&HookEvent::ValidationError {
+                    attempt: self.number,
+                    errors,
+                }),
+            };
+            self.noted(stop);
+            // A validator's `Stop`, then a hook's, end the extraction here, last attempt or
+            // not: their reason says more than "no attempt left".
+            let stop = match &failure {
+                Failure::Validation(errors) => errors.stop_reason().map(|error| StopReason {
+                    by: StoppedBy::Validator {
+                        path: error.path.clone(),
+                    },
+                    message: error.message.clone(),
+                    errors: None,
+                    raw_output: None,
+                }),
+                Failure::Parse(_) => None,
+            }
+            .or_else(|| self.stop.take());
+            if let Some(reason) = stop {
+                let raw = owned(
+                    &self
+                        .ledger
+                        .attempts
+                        .last()
+                        .and_then(|a| a.raw_output.clone()),
+                );
+                let errors = match failure {
+                    Failure::Validation(errors) => Some(errors),
+                    Failure::Parse(_) => None,
+                };
+                return Verdict::Fail(self.stopped(reason, errors, raw));
+            }
+            if last {
+                let ledger = std::mem::take(&mut self.ledger);
+                return Verdict::Fail(match failure {
+                    Failure::Parse(_) => Error::Parse {
+                        message: text,
+                        raw_output: raw,
+                        ledger,
+                    },
+                    Failure::Validation(errors) => Error::Validation {
+                        errors,
+                        raw_output: raw,
+                        ledger,
+                    },
+                });
+            }
             let stop = self.hooks.emit(&HookEvent::Retry {
                 attempt: self.number,
-                reason: "truncated",
+                reason: "invalid answer",
             });
             self.noted(stop);
             if let Some(reason) = self.stop.take() {
                 let raw = owned(&self.raw_of(&response));
-                return Verdict::Fail(self.stopped(reason, None, raw));
+                let errors = match failure {
+                    Failure::Validation(errors) => Some(errors),
+                    Failure::Parse(_) => None,
+                };
+                return Verdict::Fail(self.stopped(reason, errors, raw));
             }
-            self.request.params.max_tokens = Some(larger);
-            return Verdict::Again(format!(
-                "the answer was cut at the token limit; asking again with max_tokens {larger}"
-            ));
+            let reask = (self.reask)(&text);
+            append_reask(&mut self.request.messages, &response, &reask);
+            Verdict::Again(format!("the answer was not valid; asking again: {text}"))
         }
-        if let Some((reason, error)) = terminal_error(&response) {
-            let mut attempt = self.attempt_of(&response, self.raw_of(&response), latency);
-            attempt.error = Some(reason);
-            let raw = owned(&attempt.raw_output);
-            self.ledger.attempts.push(attempt);
-            return Verdict::Fail(error(std::mem::take(&mut self.ledger), raw));
-        }
-        let outcome = match answer.value {
-            Err(failure) => Err(failure),
-            // Async validators (LLM-backed ones) are bound by the deadline too.
-            Ok(value) => match self.validate(&value).await {
-                None => {
-                    let mut attempt = self.attempt_of(&response, self.raw_of(&response), latency);
-                    attempt.error = Some("timed out in validation".to_owned());
-                    self.push_answer(attempt);
-                    return Verdict::Fail(Error::Timeout {
-                        elapsed: self.started.elapsed(),
-                        ledger: std::mem::take(&mut self.ledger),
-                    });
-                }
-                Some(Ok(())) => Ok(value),
-                Some(Err(errors)) => match errors
-                    .fixes()
-                    .and_then(|fixes| self.fixed(&response, fixes))
-                {
-                    // Every error had a fix, and the fixed answer passes the rules.
-                    Some(fixed) => Ok(fixed),
-                    None => Err(Failure::Validation(errors)),
-                },
-            },
-        };
-        let failure = match outcome {
-            Ok(value) => {
-                // A value returned alone (`keep_raw: false`: `.await` without hooks)
-                // drops its ledger: nothing is recorded for it to drop.
-                if self.keep_raw {
-                    let attempt = self.attempt_of(&response, self.raw_of(&response), latency);
-                    self.push_answer(attempt);
-                }
-                return Verdict::Done(Completion {
-                    value,
-                    response,
-                    ledger: std::mem::take(&mut self.ledger),
-                });
-            }
-            Err(failure) => failure,
-        };
-        let mut attempt = self.attempt_of(&response, None, latency);
-        let text = self.provider.redact(&failure.to_string());
-        attempt.raw_output = self.raw_of(&response);
-        attempt.error = Some(text.clone());
-        let last = self.number >= self.attempts;
-        let raw = if last {
-            owned(&attempt.raw_output)
-        } else {
-            None
-        };
-        self.push_answer(attempt);
-        let stop = match &failure {
-            Failure::Parse(message) => self.hooks.emit(&HookEvent::ParseError {
-                attempt: self.number,
-                message,
-            }),
-            Failure::Validation(errors) => self.hooks.emit(&HookEvent::ValidationError {
-                attempt: self.number,
-                errors,
-            }),
-        };
-        self.noted(stop);
-        // A validator's `Stop`, then a hook's, end the extraction here, last attempt or
-        // not: their reason says more than "no attempt left".
-        let stop = match &failure {
-            Failure::Validation(errors) => errors.stop_reason().map(|error| StopReason {
-                by: StoppedBy::Validator {
-                    path: error.path.clone(),
-                },
-                message: error.message.clone(),
-                errors: None,
-                raw_output: None,
-            }),
-            Failure::Parse(_) => None,
-        }
-        .or_else(|| self.stop.take());
-        if let Some(reason) = stop {
-            let raw = owned(
-                &self
-                    .ledger
-                    .attempts
-                    .last()
-                    .and_then(|a| a.raw_output.clone()),
-            );
-            let errors = match failure {
-                Failure::Validation(errors) => Some(errors),
-                Failure::Parse(_) => None,
-            };
-            return Verdict::Fail(self.stopped(reason, errors, raw));
-        }
-        if last {
-            let ledger = std::mem::take(&mut self.ledger);
-            return Verdict::Fail(match failure {
-                Failure::Parse(_) => Error::Parse {
-                    message: text,
-                    raw_output: raw,
-                    ledger,
-                },
-                Failure::Validation(errors) => Error::Validation {
-                    errors,
-                    raw_output: raw,
-                    ledger,
-                },
-            });
-        }
-        let stop = self.hooks.emit(&HookEvent::Retry {
-            attempt: self.number,
-            reason: "invalid answer",
-        });
-        self.noted(stop);
-        if let Some(reason) = self.stop.take() {
-            let raw = owned(&self.raw_of(&response));
-            let errors = match failure {
-                Failure::Validation(errors) => Some(errors),
-                Failure::Parse(_) => None,
-            };
-            return Verdict::Fail(self.stopped(reason, errors, raw));
-        }
-        let reask = (self.reask)(&text);
-        append_reask(&mut self.request.messages, &response, &reask);
-        Verdict::Again(format!("the answer was not valid; asking again: {text}"))
     }
 }
 

@@ -218,8 +218,7 @@ impl<T: Extract> BatchItem<T> {
     /// Runs this item live instead of in a batch: the same loop as `.await` on the
     /// extraction, continuing its attempts (a re-ask item sends its re-ask).
     pub async fn live(self) -> Result<Completion<T>, Error> {
-        let span = self.engine.span.clone();
-        whole::run(self.engine, true).instrument(span).await
+        whole::run(self.engine, true).await
     }
 }
 
@@ -566,7 +565,8 @@ async fn judge<T: Extract>(mut item: BatchItem<T>, outcome: BatchOutcome) -> Ite
         if let Err(error) = engine.begin_attempt() {
             return Verdict::Fail(error);
         }
-        let response = engine.received(response);
+        let mut response = response;
+        engine.received(&mut response);
         let answer = read_answer::<T>(&engine.spec, &response);
         engine.judge(response, answer).await
     }

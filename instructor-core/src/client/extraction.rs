@@ -7,18 +7,20 @@ use super::attempt::{Engine, Settings, Validation, Validators};
 use super::dynamic::SchemaSource;
 use super::reask::{ReaskText, default_reask};
 use super::request::{build_request, output_spec};
+use super::retry::RetryPolicy;
 use super::streaming::{self, Items, PartialUpdates};
 use super::{Client, Completion, Error, Hooks, whole};
-use crate::chat::{GenerationParams, Message, Mode};
+use crate::chat::{GenerationParams, Message, Mode, Provider};
 use crate::extract::Extract;
 use crate::media::Parts;
 use crate::schema::StrictSchema;
 use crate::validate::{AsyncValidator, Context, IntoContext};
+use futures_util::FutureExt;
+use futures_util::future::Either;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
-use tracing::Instrument;
 
 /// The modes whose schema is sent in a strict dialect (grammar-constrained output),
 /// for [`Extraction::strict`]: only types every strict dialect can express may be
@@ -81,7 +83,10 @@ impl From<StrictMode> for Mode {
 /// ```
 #[must_use = "an extraction does nothing until awaited"]
 pub struct Extraction<T: Extract> {
-    client: Client,
+    /// The client's provider and transport retries (the rest of the client is copied
+    /// into the fields below, where this extraction may change it).
+    provider: Arc<dyn Provider>,
+    retry: RetryPolicy,
     model: Option<String>,
     mode: Mode,
     messages: Vec<Message>,
@@ -116,8 +121,10 @@ impl<T: Extract> std::fmt::Debug for Extraction<T> {
 }
 
 impl<T: Extract> Extraction<T> {
-    pub(super) fn new(client: Client) -> Self {
+    pub(super) fn new(client: &Client) -> Self {
         Extraction {
+            provider: client.provider.clone(),
+            retry: client.retry,
             model: client.model.clone(),
             mode: client.mode,
             messages: Vec::new(),
@@ -133,7 +140,6 @@ impl<T: Extract> Extraction<T> {
             reask: shared_default_reask(),
             retry_truncated_with: None,
             schema_source: None,
-            client,
         }
     }
 
@@ -354,18 +360,27 @@ impl<T: Extract> Extraction<T> {
         self.whole(true).await
     }
 
-    /// The whole answer; `keep_raw: false` when the response is not returned.
-    async fn whole(self, keep_raw: bool) -> Result<Completion<T>, Error> {
-        let engine = self.engine(false)?;
-        let span = engine.span.clone();
-        whole::run(engine, keep_raw).instrument(span).await
+    /// The whole answer; `keep_raw: false` when the response is not returned. The
+    /// request is built at once (an invalid one fails when awaited, nothing sent); the
+    /// future holds only the engine, not this builder beside it.
+    fn whole(
+        self,
+        keep_raw: bool,
+    ) -> impl Future<Output = Result<Completion<T>, Error>> + Send + 'static {
+        match self.engine(false) {
+            Ok(engine) => Either::Left(whole::run(engine, keep_raw)),
+            Err(error) => Either::Right(std::future::ready(Err(error))),
+        }
     }
 
     /// The value, as a boxed `Send + 'static` future: what `.await` on the builder
     /// does, for where a `Future` is expected
     /// (`try_join_all(texts.iter().map(|t| client.extract::<User>().user(t).send()))`).
     pub fn send(self) -> ExtractionFuture<T> {
-        Box::pin(async move { self.whole(false).await.map(|done| done.value) })
+        Box::pin(
+            self.whole(false)
+                .map(|result: Result<Completion<T>, Error>| result.map(|done| done.value)),
+        )
     }
 
     /// Streams the answer: a `T::Partial` whenever something visible changed, then
@@ -467,7 +482,8 @@ impl<T: Extract> Extraction<T> {
         let context = self.context.clone();
         let validators = self.validators.clone();
         let Extraction {
-            client,
+            provider,
+            retry,
             model,
             mode,
             messages,
@@ -485,7 +501,8 @@ impl<T: Extract> Extraction<T> {
             schema_source,
         } = self;
         let list = Extraction::<Vec<T>> {
-            client,
+            provider,
+            retry,
             model,
             mode,
             messages,
@@ -530,7 +547,7 @@ impl<T: Extract> Extraction<T> {
         };
         let spec = output_spec(self.mode, schema, &name, description)?;
         let request = build_request(
-            self.client.provider.as_ref(),
+            self.provider.as_ref(),
             self.model,
             self.messages,
             spec.clone(),
@@ -544,10 +561,10 @@ impl<T: Extract> Extraction<T> {
             reread: |json| serde_json::from_value::<T>(json).map_err(|e| e.to_string()),
         };
         let settings = Settings {
-            provider: self.client.provider.clone(),
+            provider: self.provider,
             request,
             spec,
-            policy: self.client.retry,
+            policy: self.retry,
             hooks: self.hooks,
             timeout: self.timeout,
             attempts: self.max_retries.saturating_add(1),

@@ -166,7 +166,7 @@ impl Client {
     /// Starts an extraction of a `T`. The extraction holds its own handle to the
     /// client (a few reference counts), so it and its streams are `'static`.
     pub fn extract<T: Extract>(&self) -> Extraction<T> {
-        Extraction::new(self.clone())
+        Extraction::new(self)
     }
 }
 

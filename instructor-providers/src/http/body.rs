@@ -5,7 +5,7 @@ use super::redact::Redactor;
 use futures_core::Stream;
 use futures_util::StreamExt;
 use instructor_core::chat::ProviderError;
-use std::future::Future as _;
+use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -127,27 +127,45 @@ impl<B: AsRef<[u8]>> std::ops::Deref for Body<B> {
 /// past the limit it stops with [`BodyError::TooLarge`] and (up to) the first `head_len`
 /// bytes. A body whose `Content-Length` announces more than the limit is refused once
 /// those first bytes are in, without waiting for the rest.
-pub(crate) async fn read_body(
+pub(crate) fn read_body(
     response: reqwest::Response,
     limit: usize,
     head_len: usize,
-) -> Result<WholeBody, BodyError> {
+) -> impl Future<Output = Result<WholeBody, BodyError>> + Send {
+    // Not an `async fn`: the way to read is chosen here, so that the future holds the
+    // response once (inside what reads it), not also as an argument; every exchange
+    // holds this future.
+    use futures_util::FutureExt;
+    use futures_util::future::Either;
     let announced = response
         .content_length()
         .map(|len| usize::try_from(len).unwrap_or(usize::MAX));
-    let announced_too_large = announced.is_some_and(|len| len > limit);
     if announced.is_some_and(|len| len <= limit.min(INITIAL_BODY_CAPACITY)) {
         // A small body of announced length (HTTP/1 never reads past it): read in one
         // go, without a stream of chunks; the limit is checked all the same.
-        let body = response.bytes().await.map_err(BodyError::Transport)?;
-        if body.len() > limit {
-            let head = body.get(..head_len.min(body.len())).unwrap_or_default();
-            return Err(BodyError::TooLarge {
-                head: head.to_vec(),
-            });
-        }
-        return Ok(Body::Whole(body));
+        return Either::Left(response.bytes().map(move |body| {
+            let body = body.map_err(BodyError::Transport)?;
+            if body.len() > limit {
+                let head = body.get(..head_len.min(body.len())).unwrap_or_default();
+                return Err(BodyError::TooLarge {
+                    head: head.to_vec(),
+                });
+            }
+            Ok(Body::Whole(body))
+        }));
     }
+    let chunks = response.bytes_stream();
+    Either::Right(gather(chunks, announced, limit, head_len))
+}
+
+/// [`read_body`] chunk by chunk: a body of unknown or large length.
+async fn gather(
+    mut chunks: impl Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+    announced: Option<usize>,
+    limit: usize,
+    head_len: usize,
+) -> Result<WholeBody, BodyError> {
+    let announced_too_large = announced.is_some_and(|len| len > limit);
     let capacity = if announced_too_large {
         head_len
     } else {
@@ -156,7 +174,6 @@ pub(crate) async fn read_body(
     // The announced length is only a hint from the server: memory is reserved for at
     // most the first MiB, and grows with what actually arrives.
     let mut body = Vec::with_capacity(capacity.min(limit).min(INITIAL_BODY_CAPACITY));
-    let mut chunks = response.bytes_stream();
     while let Some(chunk) = chunks.next().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,

@@ -153,15 +153,17 @@ impl Transport {
             .map(|(bytes, header_id, _)| (bytes, header_id))
     }
 
-    /// [`Transport::whole`], with the rate limits of the answer's headers.
-    pub(crate) async fn whole_with_limits(
-        &self,
-        endpoint: &Endpoint,
+    /// [`Transport::whole`], with the rate limits of the answer's headers. Not an
+    /// `async fn`: the exchange is moved into its timer once, with no state machine
+    /// around them to move both again.
+    pub(crate) fn whole_with_limits<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
         body: Vec<u8>,
-        authorization: Option<&HeaderValue>,
-    ) -> Result<(WholeBody, Option<HeaderValue>, Option<Box<RateLimits>>), ProviderError> {
+        authorization: Option<&'a HeaderValue>,
+    ) -> impl Future<Output = Result<WholeExchange, ProviderError>> + 'a {
         let url = endpoint.as_str();
-        let exchange = async {
+        let exchange = async move {
             let response = self
                 .send(endpoint, body, false, authorization, None)
                 .await?;
@@ -172,7 +174,7 @@ impl Transport {
             let bytes = self.success_body(response, url).await?;
             Ok((bytes, header_id, limits))
         };
-        self.within_timeout(exchange, url).await
+        self.within_timeout(exchange, url)
     }
 
     /// A request id header's value as text: without the key, bounded.
@@ -413,7 +415,9 @@ impl Transport {
         }
         let headers = response.headers().clone();
         let limit = self.max_response_bytes;
-        let body = match read_body(response, limit, self.head_len()).await {
+        // Boxed: only an error reads its body here, and held in place this would make
+        // the future of every exchange larger.
+        let body = match Box::pin(read_body(response, limit, self.head_len())).await {
             Ok(bytes) => self.redactor.preview(&bytes, MAX_BODY_BYTES),
             Err(BodyError::TooLarge { head }) => format!(
                 "{} (the error body is larger than the limit of {limit} bytes)",
@@ -442,19 +446,21 @@ impl Transport {
         TOO_LARGE_BODY_LIMIT + self.redactor.key_len()
     }
 
-    /// The body of a successful answer, within the size limit.
-    async fn success_body(
-        &self,
+    /// The body of a successful answer, within the size limit. Not an `async fn`,
+    /// for the reason [`read_body`] is not.
+    fn success_body<'a>(
+        &'a self,
         response: reqwest::Response,
-        url: &str,
-    ) -> Result<WholeBody, ProviderError> {
+        url: &'a str,
+    ) -> impl Future<Output = Result<WholeBody, ProviderError>> + 'a {
+        use futures_util::future::FutureExt;
         let limit = self.max_response_bytes;
-        read_body(response, limit, self.head_len())
-            .await
-            .map_err(|error| match error {
+        read_body(response, limit, self.head_len()).map(move |result| {
+            result.map_err(|error| match error {
                 BodyError::TooLarge { head } => too_large(limit, &head, &self.redactor),
                 BodyError::Transport(error) => self.transport_error(&error, url),
             })
+        })
     }
 
     /// `exchange`, unless the timeout passes first. Not an `async fn` (see
@@ -469,6 +475,10 @@ impl Transport {
             .map(|result| result.map_err(|error| self.redactor.error(error)))
     }
 }
+
+/// What a whole exchange gives: the body, the request id header's value and the rate
+/// limits of the headers.
+pub(crate) type WholeExchange = (WholeBody, Option<HeaderValue>, Option<Box<RateLimits>>);
 
 /// A header map from `(name, value)` pairs, every value marked sensitive (never shown
 /// in `Debug`); a name or value a header cannot carry is an error naming the header

@@ -198,7 +198,7 @@ impl Client {
     /// its validator run on every answer (errors re-asked at their paths).
     /// `.partial()` streams the value as a growing [`serde_json::Value`].
     pub fn extract_with_schema(&self, schema: &DynamicSchema) -> Extraction<DynamicValue> {
-        Extraction::new(self.clone()).schema(schema)
+        Extraction::new(self).schema(schema)
     }
 }
 

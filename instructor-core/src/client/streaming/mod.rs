@@ -272,7 +272,9 @@ impl Wire {
     /// received by the engine.
     fn response<V>(&mut self, engine: &mut Engine<V>) -> crate::chat::ChatResponse {
         let assembled = std::mem::take(&mut self.assembled);
-        engine.received(assembled.into_response(&engine.request.model))
+        let mut response = assembled.into_response(&engine.request.model);
+        engine.received(&mut response);
+        response
     }
 }
 
