@@ -1028,3 +1028,31 @@ async fn a_prompt_cache_key_reaches_the_wire_for_extractions_and_text() {
         .collect();
     assert_eq!(keys, [json!("users-v1"), json!("geo-v1")]);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_future_counts_its_deadline_from_its_first_poll_not_from_when_it_was_built() {
+    // `.send()` builds the request at once; the time it is allowed starts when it is
+    // awaited, as for any future that does nothing until polled.
+    let (server, client) = setup().await;
+    server.push(tool_reply(r#"{"name": "Jason", "age": 25}"#));
+    let future = client
+        .extract::<User>()
+        .user("Jason is 25")
+        .timeout(Duration::from_millis(300))
+        .send();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let user = future.await.expect("the deadline starts at the first poll");
+    assert_eq!(user.age, 25);
+
+    // And a request that cannot be built fails when awaited, with nothing sent.
+    let error = client
+        .extract::<User>()
+        .user("x")
+        .max_retries(0)
+        .context(json!(["not", "a", "map"]))
+        .send()
+        .await
+        .expect_err("a context that is not an object");
+    assert!(matches!(error, Error::InvalidRequest { .. }), "{error:?}");
+    assert_eq!(server.requests().len(), 1);
+}
