@@ -572,28 +572,35 @@ const fn splat(byte: u8) -> u64 {
     u64::from_ne_bytes([byte; 8])
 }
 
-/// Whether any byte of `word` is zero (the classic bit trick: exact for "any").
-fn has_zero_byte(word: u64) -> bool {
-    word.wrapping_sub(splat(0x01)) & !word & splat(0x80) != 0
+/// The high bit of every zero byte of `word` (the classic bit trick: the lowest marked
+/// byte is always a zero byte; above it, a byte can be marked wrongly).
+#[inline]
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(splat(0x01)) & !word & splat(0x80)
 }
 
-/// Skips whole 8-byte words of `chunk` from `i` that hold no byte ending a plain run of
-/// a string (`stop`, a backslash, a control character); returns where the bytewise
-/// scan goes on.
+/// Where the plain run of a string that starts at `chunk[i]` ends: at the first byte
+/// that ends it (`stop`, a backslash, a control character) or at the chunk's end.
+/// Eight bytes at a time, the last few in a word padded with a byte that ends nothing.
+///
+/// Each of the three masks marks its first matching byte exactly (the bit tricks can
+/// only mark a byte wrongly above a true match), so the lowest bit of their union is
+/// the first byte that ends the run.
 #[inline]
-fn plain_words(chunk: &[u8], mut i: usize, stop: u8) -> usize {
-    while let Some(bytes) = chunk.get(i..i + 8) {
-        let mut buffer = [0u8; 8];
-        buffer.copy_from_slice(bytes);
-        let word = u64::from_ne_bytes(buffer);
-        let special = has_zero_byte(word ^ splat(stop))
-            || has_zero_byte(word ^ splat(b'\\'))
-            // A byte below 0x20 (exact for "any" since 0x20 <= 0x80).
-            || word.wrapping_sub(splat(0x20)) & !word & splat(0x80) != 0;
-        if special {
-            break;
+fn plain_end(chunk: &[u8], mut i: usize, stop: u8) -> usize {
+    while let Some(rest) = chunk.get(i..).filter(|rest| !rest.is_empty()) {
+        let n = rest.len().min(8);
+        let mut buffer = [b'a'; 8];
+        buffer[..n].copy_from_slice(&rest[..n]);
+        let word = u64::from_le_bytes(buffer);
+        let ends = zero_bytes(word ^ splat(stop))
+            | zero_bytes(word ^ splat(b'\\'))
+            // Bytes below 0x20 (bytes from 0x80 up are never marked).
+            | word.wrapping_sub(splat(0x20)) & !word & splat(0x80);
+        if ends != 0 {
+            return i + (ends.trailing_zeros() / 8) as usize;
         }
-        i += 8;
+        i += n;
     }
     i
 }
@@ -1416,15 +1423,8 @@ impl Parser {
                 }
             }
             // A run of plain bytes: no quote, no backslash, no control character.
-            // Eight bytes at a time while none of them stops the run, then bytewise.
             let start = i;
-            i = plain_words(chunk, i, stop);
-            while let Some(&byte) = chunk.get(i) {
-                if byte == stop || byte == b'\\' || byte < 0x20 {
-                    break;
-                }
-                i += 1;
-            }
+            i = plain_end(chunk, i, stop);
             if i > start {
                 self.plain_run(chunk, start, i, key, sink)?;
                 if self.utf8_len > 0 {
@@ -1774,6 +1774,41 @@ impl Parser {
             self.emit(sink, Event::EndString)?;
             self.value_done();
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_end;
+    use proptest::prelude::*;
+
+    /// The plain run's end, byte by byte.
+    fn reference(chunk: &[u8], i: usize, stop: u8) -> usize {
+        chunk[i..]
+            .iter()
+            .position(|&byte| byte == stop || byte == b'\\' || byte < 0x20)
+            .map_or(chunk.len(), |at| i + at)
+    }
+
+    proptest! {
+        #[test]
+        fn a_plain_run_ends_where_the_bytewise_scan_ends(
+            // Bytes that end runs, and bytes next to them in value (borrows in the bit
+            // tricks), often.
+            chunk in proptest::collection::vec(
+                prop_oneof![
+                    Just(b'"'), Just(b'\''), Just(b'\\'), Just(0x1f), Just(0x20), Just(0x00),
+                    Just(0x01), Just(0x21), Just(0x23), Just(0x5b), Just(0x5d), Just(0x7f),
+                    Just(0x80), Just(0xe2), Just(0xff), any::<u8>(),
+                ],
+                0..40,
+            ),
+            start in 0usize..40,
+            stop in prop_oneof![Just(b'"'), Just(b'\''), Just(0xe2u8)],
+        ) {
+            let start = start.min(chunk.len());
+            prop_assert_eq!(plain_end(&chunk, start, stop), reference(&chunk, start, stop));
         }
     }
 }
