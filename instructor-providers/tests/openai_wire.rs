@@ -730,6 +730,23 @@ fn responses_are_read_leniently() {
     .unwrap();
     assert_eq!(&*response.tool_calls[0].arguments, r#"{"a":1}"#);
     assert_eq!(response.tool_calls[0].id, "");
+    // Arguments as a string with escapes (as JSON in a string always has), as one
+    // without, as `null`, missing, or a number: the text each stands for.
+    let response = parse_response(
+        br#"{"choices":[{"message":{"tool_calls":[
+            {"function":{"name":"f","arguments":"{\"a\":\"\u00e9\\n\"}"}},
+            {"function":{"name":"f","arguments":"plain"}},
+            {"function":{"name":"f","arguments":null}},
+            {"function":{"name":"f"}},
+            {"function":{"name":"f","arguments":5}}]}}]}"#,
+    )
+    .unwrap();
+    let arguments: Vec<&str> = response
+        .tool_calls
+        .iter()
+        .map(|call| &*call.arguments)
+        .collect();
+    assert_eq!(arguments, [r#"{"a":"é\n"}"#, "plain", "", "", "5"]);
     // No choices at all is no answer: an error (see tests/hostile.rs), not an empty
     // answer core would ask again for.
     assert!(matches!(

@@ -272,10 +272,7 @@ impl<'de> Deserialize<'de> for ToolCalls {
                         calls.calls.push(ToolCall {
                             id: call.id.map(Text::into_owned).unwrap_or_default(),
                             name: call.function.name.map(Text::into_owned).unwrap_or_default(),
-                            arguments: call
-                                .function
-                                .arguments
-                                .map_or_else(|| Arc::from(""), Loose::into_arguments),
+                            arguments: call.function.arguments.unwrap_or_else(|| Arc::from("")),
                         });
                     }
                 }
@@ -300,8 +297,8 @@ pub(crate) struct ResponseFunction<'a> {
     #[serde(default, borrow)]
     pub(crate) name: Option<Text<'a>>,
     /// A JSON string per the spec; some servers send the arguments as an object.
-    #[serde(default, borrow)]
-    pub(crate) arguments: Option<Loose<'a>>,
+    #[serde(default, deserialize_with = "shared_arguments")]
+    pub(crate) arguments: Option<Arc<str>>,
 }
 
 /// A string, borrowed from the body unless it has escapes (`Option<Cow<str>>` would be
@@ -353,6 +350,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 #[derive(Debug)]
 pub(crate) enum Loose<'a> {
     Text(Cow<'a, str>),
+    /// A call's arguments, read straight into the shared text they end as
+    /// ([`shared_arguments`]).
+    Shared(Arc<str>),
     Other(Box<Value>),
 }
 
@@ -361,6 +361,7 @@ impl Loose<'_> {
     pub(crate) fn into_content_text(self) -> Option<String> {
         match self {
             Loose::Text(text) => Some(text.into_owned()),
+            Loose::Shared(text) => Some(text.as_ref().to_owned()),
             Loose::Other(other) => content_text(&other),
         }
     }
@@ -370,6 +371,7 @@ impl Loose<'_> {
     pub(crate) fn into_arguments(self) -> Arc<str> {
         match self {
             Loose::Text(text) => Arc::from(&*text),
+            Loose::Shared(text) => text,
             Loose::Other(other) => arguments_text(Some(&other)).into(),
         }
     }
@@ -377,63 +379,86 @@ impl Loose<'_> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct LooseVisitor;
+        deserializer.deserialize_any(LooseVisitor::<false>)
+    }
+}
 
-        impl<'de> Visitor<'de> for LooseVisitor {
-            type Value = Loose<'de>;
+/// A call's `arguments` (absent or `null`: none), a string read straight into the
+/// shared text the call keeps: copied once from the body, or from serde's buffer when
+/// it has escapes (as arguments always do: they are JSON), instead of into a `String`
+/// first and then into the shared text, which held the answer three times at once.
+pub(crate) fn shared_arguments<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Arc<str>>, D::Error> {
+    Ok(match deserializer.deserialize_any(LooseVisitor::<true>)? {
+        Loose::Other(other) if other.is_null() => None,
+        loose => Some(loose.into_arguments()),
+    })
+}
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any valid JSON value")
-            }
+/// Reads a [`Loose`]; `SHARED`: a string as [`Loose::Shared`].
+struct LooseVisitor<const SHARED: bool>;
 
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(Loose::Text(Cow::Borrowed(text)))
-            }
+impl<'de, const SHARED: bool> Visitor<'de> for LooseVisitor<SHARED> {
+    type Value = Loose<'de>;
 
-            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(Loose::Text(Cow::Owned(text.to_owned())))
-            }
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
 
-            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
-                Ok(Loose::Text(Cow::Owned(text)))
-            }
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+        Ok(match SHARED {
+            true => Loose::Shared(Arc::from(text)),
+            false => Loose::Text(Cow::Borrowed(text)),
+        })
+    }
 
-            fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
-                Ok(Loose::Other(Box::new(Value::Bool(value))))
-            }
+    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(match SHARED {
+            true => Loose::Shared(Arc::from(text)),
+            false => Loose::Text(Cow::Owned(text.to_owned())),
+        })
+    }
 
-            fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
-                Ok(Loose::Other(Box::new(Value::from(value))))
-            }
+    fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+        Ok(match SHARED {
+            true => Loose::Shared(Arc::from(text)),
+            false => Loose::Text(Cow::Owned(text)),
+        })
+    }
 
-            fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
-                Ok(Loose::Other(Box::new(Value::from(value))))
-            }
+    fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
+        Ok(Loose::Other(Box::new(Value::Bool(value))))
+    }
 
-            fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
-                Ok(Loose::Other(Box::new(Value::from(value))))
-            }
+    fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(Loose::Other(Box::new(Value::from(value))))
+    }
 
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Loose::Other(Box::new(Value::Null)))
-            }
+    fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(Loose::Other(Box::new(Value::from(value))))
+    }
 
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(Loose::Other(Box::new(Value::Null)))
-            }
+    fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
+        Ok(Loose::Other(Box::new(Value::from(value))))
+    }
 
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                let value = Value::deserialize(SeqAccessDeserializer::new(seq))?;
-                Ok(Loose::Other(Box::new(value)))
-            }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Loose::Other(Box::new(Value::Null)))
+    }
 
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                let value = Value::deserialize(MapAccessDeserializer::new(map))?;
-                Ok(Loose::Other(Box::new(value)))
-            }
-        }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Loose::Other(Box::new(Value::Null)))
+    }
 
-        deserializer.deserialize_any(LooseVisitor)
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let value = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+        Ok(Loose::Other(Box::new(value)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let value = Value::deserialize(MapAccessDeserializer::new(map))?;
+        Ok(Loose::Other(Box::new(value)))
     }
 }
 
