@@ -38,10 +38,18 @@ impl Visit for Fields<'_> {
 }
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Capture {
-    fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: LayerContext<'_, S>) {
+    fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, ctx: LayerContext<'_, S>) {
+        let parent = match attrs.parent() {
+            Some(id) => ctx.span(id).map(|span| span.name()),
+            None if attrs.is_contextual() => ctx.lookup_current().map(|span| span.name()),
+            None => None,
+        };
         let mut out = self.0.lock().expect("lock");
         let _ = write!(out, "\nspan {}:", attrs.metadata().name());
         attrs.record(&mut Fields(&mut out));
+        if let Some(parent) = parent {
+            let _ = write!(out, " parent={parent}");
+        }
     }
 
     fn on_record(&self, _: &Id, values: &Record<'_>, _: LayerContext<'_, S>) {
@@ -118,11 +126,42 @@ async fn spans_use_gen_ai_names_and_nothing_leaks_the_key() {
         assert!(!text.contains(KEY), "the key leaked into {what}:\n{text}");
     }
 
+    a_sent_future_has_its_span_under_the_span_it_is_polled_in(&client, &server, &capture).await;
     an_error_never_shows_the_key().await;
     a_streamed_extraction_has_its_span(&server).await;
     let spans = capture.0.lock().expect("lock").clone();
     assert!(!spans.contains(KEY), "the key leaked into a span:\n{spans}");
     assert!(spans.contains("instructor.streaming=true"), "{spans}");
+}
+
+/// `.send()` builds the request at once, but its span is made when it is first polled:
+/// a child of the span it runs in, and only one per extraction.
+async fn a_sent_future_has_its_span_under_the_span_it_is_polled_in(
+    client: &Client,
+    server: &FakeProvider,
+    capture: &Capture,
+) {
+    use tracing::Instrument;
+    server.push(ChatCompletion::tool_call("User", r#"{"name": "Jason", "age": 25}"#).reply());
+    let before = capture.0.lock().expect("lock").len();
+    let future = client.extract::<User>().user("Jason is 25").send();
+    let user = future
+        .instrument(tracing::info_span!("job"))
+        .await
+        .expect("a user");
+    assert_eq!(user.age, 25);
+    let spans = capture.0.lock().expect("lock")[before..].to_owned();
+    let extracts: Vec<&str> = spans
+        .lines()
+        .filter(|line| line.starts_with("span gen_ai.extract:"))
+        .collect();
+    assert_eq!(extracts.len(), 1, "one span per extraction:\n{spans}");
+    assert!(extracts[0].ends_with(" parent=job"), "{spans}");
+    let attempt = spans
+        .lines()
+        .find(|line| line.starts_with("span gen_ai.attempt:"))
+        .expect("an attempt span");
+    assert!(attempt.ends_with(" parent=gen_ai.extract"), "{spans}");
 }
 
 async fn a_streamed_extraction_has_its_span(server: &FakeProvider) {

@@ -87,8 +87,10 @@ pub(crate) struct Engine<V> {
     pub(super) hooks: Hooks,
     pub(super) started: Instant,
     pub(super) deadline: Option<Instant>,
-    /// The time allowed for the whole extraction, from [`Engine::start_clock`].
+    /// The time allowed for the whole extraction, from [`Engine::start`].
     timeout: Option<std::time::Duration>,
+    /// The type asked for, as the span names it.
+    output_type: Cow<'static, str>,
     attempts: u32,
     /// The attempt in flight (0 before the first).
     pub(super) number: u32,
@@ -129,17 +131,7 @@ impl<V> Engine<V> {
             output_type,
         } = settings;
         let started = Instant::now();
-        let span = tracing::info_span!(
-            "gen_ai.extract",
-            gen_ai.operation.name = "chat",
-            gen_ai.system = provider.name(),
-            gen_ai.request.model = %request.model,
-            gen_ai.output.type = %output_type,
-            instructor.streaming = streaming,
-            gen_ai.usage.input_tokens = tracing::field::Empty,
-            gen_ai.usage.output_tokens = tracing::field::Empty,
-        );
-        Engine {
+        let mut engine = Engine {
             provider,
             request,
             spec,
@@ -148,6 +140,7 @@ impl<V> Engine<V> {
             started,
             deadline: deadline_after(started, timeout),
             timeout,
+            output_type,
             attempts,
             number: 0,
             max_total_tokens,
@@ -155,19 +148,52 @@ impl<V> Engine<V> {
             validation,
             reask,
             ledger: Ledger::default(),
-            span,
+            span: tracing::Span::none(),
             attempt_span: tracing::Span::none(),
             attempt_started: started,
             transport_retries: 0,
             keep_raw: true,
             stop: None,
             validation_calls: Vec::new(),
+        };
+        // A whole extraction's span is made when it starts ([`Engine::start`]), or by
+        // a batch item as it is built ([`Engine::open_span`]): made here too, it would
+        // be a span of its own that never runs.
+        if streaming {
+            engine.span = engine.extract_span(true);
         }
+        engine
     }
 
-    /// Starts the extraction's clock (and its deadline) again, now: a future built by
-    /// `.send()` counts its time from its first poll, not from when it was built.
-    pub(super) fn start_clock(&mut self) {
+    /// Makes the span of a whole extraction, now.
+    pub(super) fn open_span(&mut self) {
+        self.span = self.extract_span(false);
+    }
+
+    /// `gen_ai.extract`, the span of the whole extraction, a child of the span current
+    /// where it is made.
+    fn extract_span(&self, streaming: bool) -> tracing::Span {
+        tracing::info_span!(
+            "gen_ai.extract",
+            gen_ai.operation.name = "chat",
+            gen_ai.system = self.provider.name(),
+            gen_ai.request.model = %self.request.model,
+            gen_ai.output.type = %self.output_type,
+            instructor.streaming = streaming,
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+            gen_ai.usage.output_tokens = tracing::field::Empty,
+        )
+    }
+
+    /// Starts a whole extraction at its first poll: its clock and deadline start now,
+    /// and its span is made here (unless it has one), a child of the span of whoever polls it
+    /// (`send().instrument(span)`). A future built by `.send()` builds its request at
+    /// once, but nothing of it runs until it is polled.
+    pub(super) fn start(&mut self) {
+        // A batch item run live has its span from when it was built.
+        if self.span.is_none() {
+            self.open_span();
+        }
         let now = Instant::now();
         self.started = now;
         self.attempt_started = now;

@@ -238,6 +238,7 @@ impl<T: Extract> Extraction<T> {
         let id = id.into();
         check_custom_id(&id)?;
         let mut engine = self.engine(false)?;
+        engine.open_span();
         engine.keep_raw = true;
         Ok(BatchItem { id, engine })
     }
