@@ -186,9 +186,9 @@ impl<V> Engine<V> {
     }
 
     /// Starts a whole extraction at its first poll: its clock and deadline start now,
-    /// and its span is made here (unless it has one), a child of the span of whoever polls it
-    /// (`send().instrument(span)`). A future built by `.send()` builds its request at
-    /// once, but nothing of it runs until it is polled.
+    /// and its span is made here (unless it has one), a child of the span of whoever
+    /// polls it (`send().instrument(span)`). A future built by `.send()` builds its
+    /// request at once, but nothing of it runs until it is polled.
     pub(super) fn start(&mut self) {
         // A batch item run live has its span from when it was built.
         if self.span.is_none() {

@@ -155,7 +155,8 @@ impl Transport {
 
     /// [`Transport::whole`], with the rate limits of the answer's headers. Not an
     /// `async fn`: the exchange is moved into its timer once, with no state machine
-    /// around them to move both again.
+    /// around them to move both again. The timer starts when this is called (inside a
+    /// Tokio runtime), so a caller awaits the future at once.
     pub(crate) fn whole_with_limits<'a>(
         &'a self,
         endpoint: &'a Endpoint,
