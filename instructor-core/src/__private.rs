@@ -478,13 +478,19 @@ fn untagged_variant(_generator: &SchemaGenerator, variant: VariantSchema) -> Sch
 // ---------------------------------------------------------------------------------
 // Partials
 
-/// `apply_new` of a generated partial struct: it appears with its `{`.
+/// `apply_new` of a generated partial struct: it appears with its `{`. Its keys change
+/// nothing, so it tells the stream's routes that they need not be routed to it.
+#[inline]
 pub fn struct_apply_new<P: Default>(
     path: &[PathSegment],
     event: &Event<'_>,
+    scratch: &mut Scratch,
 ) -> Result<Option<P>, PartialError> {
     match event {
-        Event::BeginObject if path.is_empty() => Ok(Some(P::default())),
+        Event::BeginObject if path.is_empty() => {
+            scratch.routes.keys_unused_here(path);
+            Ok(Some(P::default()))
+        }
         _ => Err(PartialError::mismatch(path, "an object", event)),
     }
 }

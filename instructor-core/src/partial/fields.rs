@@ -92,13 +92,23 @@ impl FieldInfo {
         }
     }
 
+    #[inline]
     fn answers_to(&self, key: &str) -> bool {
-        !self.flatten && (self.wire == key || self.aliases.contains(&key))
+        !self.flatten
+            && (same_name(self.wire, key) || self.aliases.iter().any(|a| same_name(a, key)))
     }
 
     fn takes_flattened(&self, key: &str) -> bool {
         self.flatten && self.accepts.is_some_and(|accepts| accepts(key))
     }
+}
+
+/// `a == b`, with the length and the first byte compared before the rest (most
+/// names a key is tried against differ there, and the call that compares the rest
+/// costs more than the name).
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 /// The field states gathered while a partial is written.
@@ -439,6 +449,7 @@ impl<F: HasPartial> FieldMut for SlotMut<'_, F> {
 
 /// The index of the field that takes the object key `key`: by wire name or alias, or
 /// else the first flattened field whose type takes it.
+#[inline]
 pub fn field_for_key<P: PartialFields>(key: &str) -> Option<usize> {
     P::FIELDS
         .iter()

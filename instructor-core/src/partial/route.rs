@@ -46,6 +46,12 @@ pub struct Routes {
     end: usize,
     /// Its length in segments.
     len: usize,
+    /// Whether the event begins an object (`{`).
+    begins_object: bool,
+    /// One bit per depth (the first 64): the object there is a partial struct, which
+    /// ignores its keys (see [`Routes::keys_unused_here`]). Cleared by the `{` of every
+    /// object at that depth, before the event is routed.
+    keys_unused: u64,
     /// Whether its last segment is a key (a string there may be a struct's field; an
     /// element of a list never is, whatever an older hint at that depth says).
     ends_in_key: bool,
@@ -55,6 +61,15 @@ pub struct Routes {
     /// completed there: what the next one there starts with (see
     /// [`Routes::text_size_here`]). Kept across keys and records, unlike the hints.
     text_sizes: Vec<[u32; SIZED_FIELDS]>,
+}
+
+/// The bit of `depth` in [`Routes::keys_unused`] (none past the 64th).
+#[inline]
+fn depth_bit(depth: usize) -> u64 {
+    u32::try_from(depth)
+        .ok()
+        .and_then(|depth| 1u64.checked_shl(depth))
+        .unwrap_or(0)
 }
 
 /// How many fields of a struct have their strings sized from the last one.
@@ -72,10 +87,38 @@ impl Routes {
         self.end = path.as_ptr_range().end as usize;
         self.len = path.len();
         self.ends_in_key = matches!(path.last(), Some(PathSegment::Key(_)));
+        self.begins_object = matches!(event, Event::BeginObject);
+        if self.begins_object {
+            self.keys_unused &= !depth_bit(path.len());
+        }
         if let Event::Key(_) = event
             && let Some(slots) = self.hints.get_mut(path.len())
         {
             *slots = [Hint::default(); WAYS];
+        }
+    }
+
+    /// Whether the key event just entered (at `path`, the driver's whole path) is one
+    /// that changes nothing: the object it belongs to is a partial struct, whose `{`
+    /// said so. The driver may skip routing it (its hints are cleared all the same).
+    #[inline]
+    pub fn key_unused(&self, path: &[PathSegment]) -> bool {
+        self.keys_unused & depth_bit(path.len()) != 0
+    }
+
+    /// Called by a partial struct as its `{` makes it (`path` is empty, the end of the
+    /// driver's path): the object at this depth ignores its keys. Only while the
+    /// driver routes that very `{`, and only for the driver's own path, so a struct
+    /// made for another reason (a flattened field, made with an empty path of its own
+    /// when one of its members arrives) marks nothing.
+    #[inline]
+    pub fn keys_unused_here(&mut self, path: &[PathSegment]) {
+        if self.end != 0
+            && self.begins_object
+            && path.is_empty()
+            && path.as_ptr() as usize == self.end
+        {
+            self.keys_unused |= depth_bit(self.len);
         }
     }
 
@@ -85,12 +128,14 @@ impl Routes {
         self.end = 0;
         self.len = 0;
         self.ends_in_key = false;
+        self.begins_object = false;
     }
 
     /// Forgets every hint (the document starts over, or an event failed).
     pub fn reset(&mut self) {
         self.leave();
         self.hints.clear();
+        self.keys_unused = 0;
     }
 
     /// Where a string value at the end of the driver's path sits, for sizing it: the

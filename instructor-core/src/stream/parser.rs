@@ -579,30 +579,54 @@ fn zero_bytes(word: u64) -> u64 {
     word.wrapping_sub(splat(0x01)) & !word & splat(0x80)
 }
 
+/// The bytes of `word` that end a plain run (`stop`, a backslash, a control
+/// character), each marked by its high bit. Each of the three masks marks its first
+/// matching byte exactly (the bit tricks can only mark a byte wrongly above a true
+/// match), so the lowest bit of the union is the first byte that ends the run.
+#[inline]
+fn run_ends(word: u64, stop: u8) -> u64 {
+    zero_bytes(word ^ splat(stop))
+        | zero_bytes(word ^ splat(b'\\'))
+        // Bytes below 0x20 (bytes from 0x80 up are never marked).
+        | word.wrapping_sub(splat(0x20)) & !word & splat(0x80)
+}
+
 /// Where the plain run of a string that starts at `chunk[i]` ends: at the first byte
 /// that ends it (`stop`, a backslash, a control character) or at the chunk's end.
-/// Eight bytes at a time, the last few in a word padded with a byte that ends nothing.
 ///
-/// Each of the three masks marks its first matching byte exactly (the bit tricks can
-/// only mark a byte wrongly above a true match), so the lowest bit of their union is
-/// the first byte that ends the run.
+/// Eight bytes at a time, read straight from the chunk. The last few bytes are read
+/// as the chunk's last eight, shifted down past the bytes already scanned: the zero
+/// bytes shifted in mark the run's end at or past the chunk's end, which is where it
+/// ends when nothing marks it earlier. Only a chunk shorter than a word is copied.
 #[inline]
 fn plain_end(chunk: &[u8], mut i: usize, stop: u8) -> usize {
-    while let Some(rest) = chunk.get(i..).filter(|rest| !rest.is_empty()) {
-        let n = rest.len().min(8);
-        let mut buffer = [b'a'; 8];
-        buffer[..n].copy_from_slice(&rest[..n]);
-        let word = u64::from_le_bytes(buffer);
-        let ends = zero_bytes(word ^ splat(stop))
-            | zero_bytes(word ^ splat(b'\\'))
-            // Bytes below 0x20 (bytes from 0x80 up are never marked).
-            | word.wrapping_sub(splat(0x20)) & !word & splat(0x80);
+    while let Some(bytes) = chunk.get(i..i + 8) {
+        let word = u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]));
+        let ends = run_ends(word, stop);
         if ends != 0 {
             return i + (ends.trailing_zeros() / 8) as usize;
         }
-        i += n;
+        i += 8;
     }
-    i
+    let left = chunk.len().saturating_sub(i);
+    if left == 0 {
+        return chunk.len();
+    }
+    let word = match chunk.len().checked_sub(8) {
+        // The last eight bytes, of which the first `8 - left` are scanned already.
+        Some(last) => {
+            let bytes = chunk.get(last..).unwrap_or_default();
+            u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8])) >> ((8 - left) * 8)
+        }
+        None => {
+            let mut buffer = [0; 8];
+            let rest = chunk.get(i..).unwrap_or_default();
+            buffer[..rest.len()].copy_from_slice(rest);
+            u64::from_le_bytes(buffer)
+        }
+    };
+    let ends = run_ends(word, stop);
+    (i + (ends.trailing_zeros() / 8) as usize).min(chunk.len())
 }
 
 fn is_bare_key_byte(byte: u8) -> bool {

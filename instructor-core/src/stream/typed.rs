@@ -638,6 +638,13 @@ fn apply<T: Extract>(
     // The path is the parser's (or a suffix of it): routing may leave hints for the
     // next events under the same keys.
     scratch.routes.enter(path, &event);
+    if let Event::Key(_) = event
+        && scratch.routes.key_unused(path)
+    {
+        // A key of a partial struct's object: it changes nothing there.
+        scratch.routes.leave();
+        return Ok(false);
+    }
     let changed = match (event, &mut *slot) {
         // More of a visible string, the most frequent event: straight down the routes
         // its first fragment left, when it can.

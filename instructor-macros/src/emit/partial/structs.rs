@@ -141,10 +141,9 @@ pub fn emit_named(
         )
     } else {
         (
-            quote! {
-                let _ = __scratch;
-                __ip::struct_apply_new::<Self::Partial>(__path, __event)
-            },
+            quote!(__ip::struct_apply_new::<Self::Partial>(
+                __path, __event, __scratch
+            )),
             quote!(__ip::fields_apply(__partial, __path, __event, __scratch)),
         )
     };
