@@ -341,4 +341,39 @@ mod tests {
         routes.enter(&item, &Event::BeginString);
         assert_eq!(routes.text_size_here(), None);
     }
+
+    #[test]
+    fn a_structs_brace_marks_its_keys_unused_until_the_next_brace_at_that_depth() {
+        let path = vec![key("sections"), PathSegment::Index(0)];
+        let mut routes = Routes::default();
+        routes.enter(&path, &Event::BeginObject);
+        // Made for another reason (a flattened struct's own empty path): nothing.
+        routes.keys_unused_here(&[]);
+        // Not the end of the driver's path: nothing.
+        routes.keys_unused_here(&path[..0]);
+        routes.enter(&path, &Event::Key("title"));
+        assert!(!routes.key_unused(&path));
+        // The struct the `{` made, at the end of the driver's path.
+        routes.enter(&path, &Event::BeginObject);
+        routes.keys_unused_here(&path[2..]);
+        routes.enter(&path, &Event::Key("title"));
+        assert!(routes.key_unused(&path));
+        // Another depth is not marked.
+        assert!(!routes.key_unused(&path[..1]));
+        // Only while a `{` is routed: a struct made by another event marks nothing.
+        let deeper = vec![key("sections"), PathSegment::Index(0), key("meta")];
+        routes.enter(&deeper, &Event::BeginString);
+        routes.keys_unused_here(&deeper[3..]);
+        assert!(!routes.key_unused(&deeper));
+        // The next object at that depth (a map, say) clears it before it is routed.
+        let next = vec![key("sections"), PathSegment::Index(1)];
+        routes.enter(&next, &Event::BeginObject);
+        routes.enter(&next, &Event::Key("title"));
+        assert!(!routes.key_unused(&next));
+        // A reset forgets it.
+        routes.enter(&next, &Event::BeginObject);
+        routes.keys_unused_here(&next[2..]);
+        routes.reset();
+        assert!(!routes.key_unused(&next));
+    }
 }

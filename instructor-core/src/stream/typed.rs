@@ -107,6 +107,12 @@ pub struct Coalesce {
     pub interval: Option<Duration>,
 }
 
+/// The default: a snapshot at every change.
+const NO_COALESCING: Coalesce = Coalesce {
+    bytes: None,
+    interval: None,
+};
+
 /// A stream of `T::Partial` snapshots over a JSON document arriving in chunks, ending
 /// in the validated `T`. Each byte is parsed once; the partial is updated in place.
 ///
@@ -372,6 +378,10 @@ impl<T: Extract> PartialStream<T> {
                 changed
             }
         };
+        if self.coalesce == NO_COALESCING {
+            // A snapshot at every change.
+            return Ok(if changed { self.partial.get() } else { None });
+        }
         self.pending_change |= changed;
         self.bytes_since_snapshot += chunk.len();
         if self.pending_change && self.window_open() {
