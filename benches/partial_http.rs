@@ -13,6 +13,11 @@
 //! the best of several runs, per byte of the answer. Re-parsing is quadratic: it is
 //! measured up to 100 KB and extrapolated to 1 MB from 100 KB (marked "est.").
 //!
+//! A request also has a fixed cost, whatever the answer's size (its headers, the
+//! extraction's request and final reading), which weighs on the per-byte cost of a
+//! small answer; both readers are also timed on the smallest report (one section), and
+//! the per-byte cost above that is printed per size, with its spread across sizes.
+//!
 //! It also draws `docs/streaming.svg` (CPU per byte against answer size).
 //!
 //! Run: `cargo bench --bench partial_http`. Numbers are printed, never asserted.
@@ -54,6 +59,9 @@ struct Row {
     partial: f64,
     floor: f64,
     reparse: f64,
+    /// Per byte above the fixed cost of a request (see `fixed` in `main`).
+    partial_above: f64,
+    floor_above: f64,
 }
 
 fn main() {
@@ -73,6 +81,29 @@ fn main() {
         "{:>8} | {:>8} | {:>12} | {:>12} | {:>7} | {:>18} | {:>9}",
         "size", "partials", ".partial()", "floor", "ratio", "re-parse per chunk", "ratio"
     );
+    // `PARTIAL_HTTP_COUNT=<bytes>`: one untimed run of each reader on a report of about
+    // that size, inside `count_partial` and `count_floor`, for counting instructions
+    // (`valgrind --tool=callgrind --toggle-collect='partial_http::count_*'`), which the
+    // machine's noise does not reach.
+    if let Some(size) = std::env::var("PARTIAL_HTTP_COUNT")
+        .ok()
+        .and_then(|size| size.parse::<usize>().ok())
+    {
+        let doc = common::report(size);
+        let answer = common::streamed_answer(&doc);
+        for _ in 0..4 {
+            server.push(answer.clone());
+        }
+        // A warm-up of each (connections pooled, buffers grown), then the counted runs.
+        runtime.block_on(async {
+            black_box(common::consume_partials(&client).await);
+            black_box(by_hand(&http, &url, |_| {}).await);
+        });
+        count_partial(&runtime, &client);
+        count_floor(&runtime, &http, &url);
+        println!("{} bytes", doc.len());
+        return;
+    }
     // `PARTIAL_HTTP_ONLY=1`: `.partial()` only, for profiling.
     if std::env::var_os("PARTIAL_HTTP_ONLY").is_some() {
         for target in [10_000, 100_000, 1_000_000] {
@@ -92,6 +123,32 @@ fn main() {
         }
         return;
     }
+    // The fixed cost of a request, whatever the answer's size (its headers, the
+    // extraction's request and final reading, the floor's request): both readers on
+    // the smallest report, so that the per-byte cost above it can be told apart from
+    // a fixed cost spread over few bytes (at 10 KB it is a third of the whole).
+    let fixed = {
+        let doc = common::report(1);
+        let answer = common::streamed_answer(&doc);
+        let runs = 60;
+        for _ in 0..2 * runs + 2 {
+            server.push(answer.clone());
+        }
+        runtime.block_on(async {
+            black_box(common::consume_partials(&client).await);
+            black_box(by_hand(&http, &url, |_| {}).await);
+        });
+        let (mut ours, mut floor) = (Duration::MAX, Duration::MAX);
+        for _ in 0..runs {
+            ours = ours.min(best_of(&runtime, 1, || async {
+                black_box(common::consume_partials(&client).await);
+            }));
+            floor = floor.min(best_of(&runtime, 1, || async {
+                black_box(by_hand(&http, &url, |_| {}).await);
+            }));
+        }
+        (doc.len(), ours, floor)
+    };
     let mut rows = Vec::new();
     let mut reparse_100k: Option<(usize, Duration)> = None;
     for target in [10_000, 100_000, 1_000_000] {
@@ -159,6 +216,8 @@ fn main() {
             partial: ns_per_byte(ours, doc.len()),
             floor: ns_per_byte(floor, doc.len()),
             reparse: ns_per_byte(reparse, doc.len()),
+            partial_above: ns_per_byte(ours.saturating_sub(fixed.1), doc.len() - fixed.0),
+            floor_above: ns_per_byte(floor.saturating_sub(fixed.2), doc.len() - fixed.0),
         };
         println!(
             "{:>7}K | {:>8} | {:>7.1} ns/B | {:>7.1} ns/B | {:>6.2}x | {:>9.0} ns/B{:<6} | {:>8.1}x",
@@ -185,11 +244,43 @@ fn main() {
         flat(|r| r.partial),
         flat(|r| r.floor)
     );
+    println!(
+        "\nabove the fixed cost of a request (a {}-byte answer: .partial() {:.0} us, floor {:.0} us):",
+        fixed.0,
+        fixed.1.as_secs_f64() * 1e6,
+        fixed.2.as_secs_f64() * 1e6
+    );
+    for row in &rows {
+        println!(
+            "{:>7}K | .partial() {:>6.1} ns/B | floor {:>6.1} ns/B | {:>5.2}x",
+            row.size / 1000,
+            row.partial_above,
+            row.floor_above,
+            row.partial_above / row.floor_above
+        );
+    }
+    println!(
+        "per-byte spread across sizes above the fixed cost (max/min): .partial() {:.2}, floor {:.2}",
+        flat(|r| r.partial_above),
+        flat(|r| r.floor_above)
+    );
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/streaming.svg");
     match chart(&rows, &path) {
         Ok(()) => println!("chart: {}", path.display()),
         Err(error) => println!("chart not drawn: {error}"),
     }
+}
+
+/// One `.partial()` run, by name for callgrind (see `PARTIAL_HTTP_COUNT`).
+#[inline(never)]
+fn count_partial(runtime: &tokio::runtime::Runtime, client: &instructor::Client) {
+    runtime.block_on(async { black_box(common::consume_partials(client).await) });
+}
+
+/// One run of the floor, by name for callgrind (see `PARTIAL_HTTP_COUNT`).
+#[inline(never)]
+fn count_floor(runtime: &tokio::runtime::Runtime, http: &reqwest::Client, url: &str) {
+    runtime.block_on(async { black_box(by_hand(http, url, |_| {}).await) });
 }
 
 /// CPU per byte against answer size, log-log, one line per reader.
