@@ -522,6 +522,29 @@ pub fn apply_field<F: HasPartial>(
     Ok(changed || completed)
 }
 
+/// Lends a field of a partial struct to a [`PartialFields::field_mut`] visitor: one
+/// generic call per arm of the generated `match`, so that the field view is built and
+/// coerced here, once, not in every arm of every derived type.
+///
+/// [`PartialFields::field_mut`]: crate::partial::fields::PartialFields::field_mut
+#[inline]
+pub fn field_lend<F: HasPartial>(
+    slot: &mut Option<F::Partial>,
+    complete: &mut CompleteFields,
+    visit: &mut dyn FnMut(&mut dyn FieldMut, &mut CompleteFields),
+) {
+    visit(&mut SlotMut::<F>(slot), complete);
+}
+
+/// Shows a field of a partial struct to a [`PartialFields::field_ref`] visitor (see
+/// [`field_lend`]).
+///
+/// [`PartialFields::field_ref`]: crate::partial::fields::PartialFields::field_ref
+#[inline]
+pub fn field_show<F: HasPartial>(slot: &Option<F::Partial>, visit: &mut dyn FnMut(&dyn FieldRef)) {
+    visit(&SlotRef::<F>(slot));
+}
+
 /// Marks field `index` of a partial struct complete (when present, and `track`ed: a
 /// flattened field has no state of its own), down to its nested fields.
 pub fn mark_field<F: HasPartial>(
