@@ -523,17 +523,19 @@ pub fn apply_field<F: HasPartial>(
 }
 
 /// Lends a field of a partial struct to a [`PartialFields::field_mut`] visitor: one
-/// generic call per arm of the generated `match`, so that the field view is built and
-/// coerced here, once, not in every arm of every derived type.
+/// generic call per arm of the generated `match`, so that the field view is coerced
+/// here, once, not in every arm of every derived type. The arm names the view
+/// (`SlotMut::<F>`), not `F` alone: a field type without a partial form is then
+/// reported once, not again for each of these calls.
 ///
 /// [`PartialFields::field_mut`]: crate::partial::fields::PartialFields::field_mut
 #[inline]
-pub fn field_lend<F: HasPartial>(
-    slot: &mut Option<F::Partial>,
+pub fn field_lend<S: FieldMut>(
+    mut slot: S,
     complete: &mut CompleteFields,
     visit: &mut dyn FnMut(&mut dyn FieldMut, &mut CompleteFields),
 ) {
-    visit(&mut SlotMut::<F>(slot), complete);
+    visit(&mut slot, complete);
 }
 
 /// Shows a field of a partial struct to a [`PartialFields::field_ref`] visitor (see
@@ -541,8 +543,8 @@ pub fn field_lend<F: HasPartial>(
 ///
 /// [`PartialFields::field_ref`]: crate::partial::fields::PartialFields::field_ref
 #[inline]
-pub fn field_show<F: HasPartial>(slot: &Option<F::Partial>, visit: &mut dyn FnMut(&dyn FieldRef)) {
-    visit(&SlotRef::<F>(slot));
+pub fn field_show<S: FieldRef>(slot: S, visit: &mut dyn FnMut(&dyn FieldRef)) {
+    visit(&slot);
 }
 
 /// Marks field `index` of a partial struct complete (when present, and `track`ed: a

@@ -9,9 +9,21 @@
 # in dev (non-incremental), dev incremental (a touched file) and release, and the best
 # time of each is printed with the ratio, by the wall clock and by CPU time.
 #
+# With `--count`, each rebuild runs once with the compiler under valgrind's callgrind
+# instead, and the script prints the compiler's instructions (deterministic from run to
+# run, where the clock on a shared machine is not) with their ratio. Slow: about 50
+# times a plain build.
+#
 # Usage: scripts/derive-compile/run.sh [RUNS]
+#        scripts/derive-compile/run.sh --count
 set -euo pipefail
 
+count=0
+if [ "${1:-}" = "--count" ]; then
+    count=1
+    shift
+    command -v valgrind >/dev/null || { echo "--count needs valgrind" >&2; exit 1; }
+fi
 runs="${1:-3}"
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 root="$repo/target/derive-compile"
@@ -122,6 +134,51 @@ best_time() {
     done
     printf '%.2f %.2f' "$best" "$best_cpu"
 }
+
+# instructions CRATE MODE: the compiler's instructions for one rebuild of that crate
+# alone, counted by callgrind (`RUSTC_WORKSPACE_WRAPPER` runs only that crate's rustc
+# under it; the proc macros run inside that process, so expansion is counted).
+instructions() {
+    local crate="$1" mode="$2"
+    local args=(build --quiet -p "$crate")
+    local incremental=0
+    case "$mode" in
+    release) args+=(--release) ;;
+    incremental) incremental=1 ;;
+    esac
+    local wrapper="$root/count-rustc.sh" out="$root/count-$crate-$mode.cg"
+    cat >"$wrapper" <<'SH'
+#!/bin/sh
+# rustc under callgrind when it compiles $COUNT_CRATE, plain rustc otherwise.
+case " $* " in
+*" --crate-name $COUNT_CRATE "*)
+    exec valgrind --tool=callgrind --callgrind-out-file="$COUNT_OUT" -q "$@" ;;
+esac
+exec "$@"
+SH
+    chmod +x "$wrapper"
+    export RUSTC_WORKSPACE_WRAPPER="$wrapper" COUNT_CRATE="" COUNT_OUT="$out"
+    # A first build through the wrapper (its fingerprint differs), not under callgrind;
+    # for the incremental mode it also leaves the state the counted rebuild reuses.
+    touch "$ws/$crate/src/lib.rs"
+    CARGO_INCREMENTAL=$incremental cargo "${args[@]}"
+    touch "$ws/$crate/src/lib.rs"
+    rm -f "$out"
+    COUNT_CRATE="$crate" CARGO_INCREMENTAL=$incremental cargo "${args[@]}"
+    unset RUSTC_WORKSPACE_WRAPPER COUNT_CRATE COUNT_OUT
+    awk '/^(summary|totals):/ { print $2; exit }' "$out"
+}
+
+if [ "$count" = 1 ]; then
+    printf '%-12s %16s %24s %7s\n' mode "Deserialize" "Deserialize + Extract" ratio
+    for mode in dev incremental release; do
+        a=$(instructions serde_only "$mode")
+        b=$(instructions with_extract "$mode")
+        ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { print b / a }')
+        printf '%-12s %16s %24s %6.2fx\n' "$mode" "$a" "$b" "$ratio"
+    done
+    exit 0
+fi
 
 printf '%-12s %12s %22s %7s   %9s %9s %7s\n' mode "Deserialize" "Deserialize + Extract" ratio "CPU: D" "D + E" ratio
 for mode in dev incremental release; do

@@ -187,7 +187,7 @@ pub fn emit_named(
         .enumerate()
         .map(|(index, (field, name))| {
             let sink = sink_type(field, krate);
-            quote!(#index => __ip::field_show::<#sink>(&self.#name, __visit),)
+            quote!(#index => __ip::field_show(__ip::SlotRef::<#sink>(&self.#name), __visit),)
         });
     let mut_arms = fields
         .iter()
@@ -195,7 +195,7 @@ pub fn emit_named(
         .enumerate()
         .map(|(index, (field, name))| {
             let sink = sink_type(field, krate);
-            quote!(#index => __ip::field_lend::<#sink>(&mut self.#name, __complete, __visit),)
+            quote!(#index => __ip::field_lend(__ip::SlotMut::<#sink>(&mut self.#name), __complete, __visit),)
         });
     let mut de_generics = generics.clone();
     de_generics.params.insert(0, syn::parse_quote!('__de));
@@ -223,7 +223,7 @@ pub fn emit_named(
                 __index: usize,
                 __visit: &mut dyn __ip::FnMut(&mut dyn __ip::FieldMut, &mut __ip::CompleteFields),
             ) {
-                // The field view is built in `field_lend`, one generic call per arm:
+                // The field view is coerced in `field_lend`, one generic call per arm:
                 // the arms are most of the derive's compile time beyond serde's.
                 let __complete = &mut self.__instructor_complete;
                 match __index {
