@@ -756,7 +756,9 @@ pub fn llm_check<T: ShownToModel + ?Sized>(
     });
 }
 
-/// Validates a field with no rules of its own: recurses into its value at `name`.
+/// Validates a field with no rules of its own: recurses into its value at `name`
+/// (nothing to do, and no path to build, for a type with no rules in it).
+#[inline]
 pub fn validate_field<T: Validate + ?Sized>(
     value: &T,
     name: &str,
@@ -764,6 +766,9 @@ pub fn validate_field<T: Validate + ?Sized>(
     path: &mut WirePath,
     errors: &mut ValidationErrors,
 ) {
+    if !T::HAS_RULES {
+        return;
+    }
     path.push_key(name);
     value.validate_into(context, path, errors);
     path.pop();

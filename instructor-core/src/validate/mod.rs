@@ -284,6 +284,13 @@ impl std::error::Error for ValidationErrors {}
 /// Implemented by the derive (garde rules and `#[extract(validate = ...)]`) and by
 /// containers, which descend into their elements; leaves have no rules of their own.
 pub trait Validate {
+    /// Whether [`validate_into`](Validate::validate_into) can record anything at all:
+    /// `false` for a type with no rules anywhere in it (numbers, strings, booleans, and
+    /// an `Option`, a list or a map of them), so that a struct, a list or a map skips
+    /// it without building its path. `true` unless an impl says otherwise, which is
+    /// always correct.
+    const HAS_RULES: bool = true;
+
     /// Checks `self`, which sits at `path`, and records failures in `errors`.
     fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors);
 }
@@ -291,6 +298,8 @@ pub trait Validate {
 macro_rules! no_rules {
     ($($t:ty),* $(,)?) => {$(
         impl Validate for $t {
+            const HAS_RULES: bool = false;
+
             fn validate_into(&self, _: &Context, _: &mut WirePath, _: &mut ValidationErrors) {}
         }
     )*};
@@ -303,6 +312,8 @@ no_rules!(
 );
 #[cfg(feature = "chrono")]
 impl<Tz: chrono::TimeZone> Validate for chrono::DateTime<Tz> {
+    const HAS_RULES: bool = false;
+
     fn validate_into(&self, _: &Context, _: &mut WirePath, _: &mut ValidationErrors) {}
 }
 #[cfg(feature = "chrono")]
@@ -322,6 +333,8 @@ no_rules!(url::Url);
 no_rules!(rust_decimal::Decimal);
 
 impl<T: Validate> Validate for Option<T> {
+    const HAS_RULES: bool = T::HAS_RULES;
+
     fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors) {
         if let Some(value) = self {
             value.validate_into(context, path, errors);
@@ -332,6 +345,8 @@ impl<T: Validate> Validate for Option<T> {
 macro_rules! wrapper {
     ($($w:ident),*) => {$(
         impl<T: Validate + ?Sized> Validate for $w<T> {
+            const HAS_RULES: bool = T::HAS_RULES;
+
             fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors) {
                 (**self).validate_into(context, path, errors);
             }
@@ -346,6 +361,9 @@ fn validate_items<'a, T: Validate + 'a>(
     path: &mut WirePath,
     errors: &mut ValidationErrors,
 ) {
+    if !T::HAS_RULES {
+        return;
+    }
     for (index, item) in items.into_iter().enumerate() {
         path.push(PathSegment::Index(index));
         item.validate_into(context, path, errors);
@@ -356,6 +374,8 @@ fn validate_items<'a, T: Validate + 'a>(
 macro_rules! list {
     ($($t:ty => [$($g:tt)*]),* $(,)?) => {$(
         impl<$($g)*> Validate for $t {
+            const HAS_RULES: bool = T::HAS_RULES;
+
             fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors) {
                 validate_items(self.iter(), context, path, errors);
             }
@@ -378,6 +398,9 @@ fn validate_entries<'a, K: AsRef<str> + 'a, V: Validate + 'a>(
     path: &mut WirePath,
     errors: &mut ValidationErrors,
 ) {
+    if !V::HAS_RULES {
+        return;
+    }
     for (key, value) in entries {
         path.push(PathSegment::Key(key.as_ref().to_owned()));
         value.validate_into(context, path, errors);
@@ -388,6 +411,8 @@ fn validate_entries<'a, K: AsRef<str> + 'a, V: Validate + 'a>(
 macro_rules! map {
     ($($t:ty => [$($g:tt)*]),* $(,)?) => {$(
         impl<$($g)*> Validate for $t {
+            const HAS_RULES: bool = V::HAS_RULES;
+
             fn validate_into(&self, context: &Context, path: &mut WirePath, errors: &mut ValidationErrors) {
                 validate_entries(self.iter(), context, path, errors);
             }
@@ -508,5 +533,53 @@ where
                 errors
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value with a rule: rejects odd numbers.
+    struct Even(u32);
+
+    impl Validate for Even {
+        fn validate_into(&self, _: &Context, path: &mut WirePath, errors: &mut ValidationErrors) {
+            if self.0 % 2 == 1 {
+                errors.push(path, format!("{} is odd", self.0));
+            }
+        }
+    }
+
+    #[test]
+    fn types_without_rules_say_so_and_containers_follow_their_items() {
+        const { assert!(!String::HAS_RULES) };
+        const { assert!(!<Option<Vec<Box<u8>>>>::HAS_RULES) };
+        const { assert!(!<HashMap<String, Vec<f64>>>::HAS_RULES) };
+        const { assert!(!<[bool]>::HAS_RULES) };
+        const { assert!(Even::HAS_RULES) };
+        const { assert!(<Vec<Option<Even>>>::HAS_RULES) };
+        const { assert!(<BTreeMap<String, Arc<[Even; 2]>>>::HAS_RULES) };
+        // An impl that says nothing is assumed to have rules.
+        const { assert!(crate::client::DynamicValue::HAS_RULES) };
+    }
+
+    #[test]
+    fn rules_inside_containers_still_run_at_their_paths() {
+        let value: BTreeMap<String, Vec<Option<Even>>> = BTreeMap::from([
+            ("a".to_owned(), vec![Some(Even(2)), None, Some(Even(3))]),
+            ("b".to_owned(), vec![Some(Even(5))]),
+        ]);
+        let mut errors = ValidationErrors::new();
+        value.validate_into(&Context::default(), &mut WirePath::root(), &mut errors);
+        let lines: Vec<String> = errors.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(lines, ["a[2]: 3 is odd", "b[0]: 5 is odd"]);
+
+        // A map of values without rules is not walked; nothing to report either way.
+        let plain: HashMap<String, Vec<String>> =
+            HashMap::from([("k".to_owned(), vec!["v".to_owned()])]);
+        let mut errors = ValidationErrors::new();
+        plain.validate_into(&Context::default(), &mut WirePath::root(), &mut errors);
+        assert!(errors.into_result().is_ok());
     }
 }
