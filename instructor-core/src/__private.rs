@@ -784,6 +784,9 @@ pub fn validate_partial_field<F: HasPartial>(
     path: &mut WirePath,
     errors: &mut ValidationErrors,
 ) {
+    if !F::HAS_PARTIAL_RULES {
+        return;
+    }
     path.push_key(name);
     if nullable {
         <Option<F> as HasPartial>::validate_partial(slot, context, path, errors);

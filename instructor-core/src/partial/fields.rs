@@ -383,6 +383,9 @@ impl<F: HasPartial> FieldRef for SlotRef<'_, F> {
         path: &mut WirePath,
         errors: &mut ValidationErrors,
     ) {
+        if !F::HAS_PARTIAL_RULES {
+            return;
+        }
         if info.flatten {
             <Option<F> as HasPartial>::validate_partial(self.0, context, path, errors);
             return;

@@ -36,6 +36,8 @@ fn already_complete(path: &[PathSegment], event: &Event<'_>) -> Result<Changed, 
 }
 
 impl HasPartial for Box<str> {
+    const HAS_PARTIAL_RULES: bool = false;
+
     type Partial = String;
 
     #[inline]
@@ -88,6 +90,8 @@ fn grow_string(partial: &mut String, fragment: &str) {
 }
 
 impl HasPartial for String {
+    const HAS_PARTIAL_RULES: bool = false;
+
     type Partial = String;
 
     #[inline]
@@ -143,6 +147,7 @@ macro_rules! scalar {
     ($expected:literal => $($t:ty),*) => {$(
         impl HasPartial for $t {
             type Partial = $t;
+            const HAS_PARTIAL_RULES: bool = false;
 
             fn apply_new(
                 path: &[PathSegment],
@@ -180,6 +185,7 @@ macro_rules! complete_only {
     ($($t:ty),* $(,)?) => {$(
         impl HasPartial for $t {
             type Partial = $t;
+            const HAS_PARTIAL_RULES: bool = false;
 
             fn apply_new(
                 path: &[PathSegment],
@@ -235,6 +241,8 @@ complete_only!(url::Url);
 complete_only!(rust_decimal::Decimal);
 
 impl<T: HasPartial> HasPartial for Option<T> {
+    const HAS_PARTIAL_RULES: bool = T::HAS_PARTIAL_RULES;
+
     type Partial = Option<T::Partial>;
 
     #[inline]
@@ -298,6 +306,7 @@ macro_rules! boxed {
         // partial of finite size.
         impl<T: HasPartial> HasPartial for $w<T> {
             type Partial = Box<T::Partial>;
+            const HAS_PARTIAL_RULES: bool = T::HAS_PARTIAL_RULES;
 
             #[inline]
             fn grow(
@@ -401,6 +410,8 @@ pub fn list_apply_existing<T: HasPartial>(
 macro_rules! list {
     ($($t:ty => [$($g:tt)*]),* $(,)?) => {$(
         impl<$($g)*> HasPartial for $t {
+            const HAS_PARTIAL_RULES: bool = T::HAS_PARTIAL_RULES;
+
             type Partial = Vec<T::Partial>;
 
             #[inline]
@@ -428,6 +439,9 @@ macro_rules! list {
                 path: &mut WirePath,
                 errors: &mut crate::validate::ValidationErrors,
             ) {
+                if !T::HAS_PARTIAL_RULES {
+                    return;
+                }
                 for (index, item) in partial.iter().enumerate() {
                     path.push(PathSegment::Index(index));
                     T::validate_partial(item, context, path, errors);
@@ -506,6 +520,8 @@ fn map_apply_new<P>(
 macro_rules! map {
     ($($m:ident < K, V $(, $s:ident)? >),*) => {$(
         impl<K, V: HasPartial $(, $s)?> HasPartial for $m<K, V $(, $s)?> {
+            const HAS_PARTIAL_RULES: bool = V::HAS_PARTIAL_RULES;
+
             type Partial = IndexMap<String, V::Partial>;
 
             fn accepts_key(_: &str) -> bool {
@@ -522,6 +538,9 @@ macro_rules! map {
                 path: &mut WirePath,
                 errors: &mut crate::validate::ValidationErrors,
             ) {
+                if !V::HAS_PARTIAL_RULES {
+                    return;
+                }
                 for (key, value) in partial {
                     path.push(PathSegment::Key(key.clone()));
                     V::validate_partial(value, context, path, errors);
@@ -549,3 +568,20 @@ macro_rules! map {
     )*};
 }
 map!(HashMap<K, V, S>, BTreeMap<K, V>, IndexMap<K, V, S>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_without_partial_rules_say_so_and_containers_follow_their_items() {
+        const { assert!(!String::HAS_PARTIAL_RULES) };
+        const { assert!(!<Box<str>>::HAS_PARTIAL_RULES) };
+        const { assert!(!<Option<Vec<Box<u64>>>>::HAS_PARTIAL_RULES) };
+        const { assert!(!<std::collections::BTreeMap<String, Vec<f64>>>::HAS_PARTIAL_RULES) };
+        // A type that says nothing (here the dynamic value) is assumed to have rules, and
+        // so is every container of it.
+        const { assert!(crate::client::DynamicValue::HAS_PARTIAL_RULES) };
+        const { assert!(<Vec<Option<crate::client::DynamicValue>>>::HAS_PARTIAL_RULES) };
+    }
+}

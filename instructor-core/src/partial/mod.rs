@@ -234,6 +234,13 @@ pub trait HasPartial {
         let _ = partial;
     }
 
+    /// Whether [`validate_partial`](HasPartial::validate_partial) can record anything:
+    /// `false` for a type with no rules anywhere in it (strings, numbers, booleans, and
+    /// an `Option`, a list or a map of them), so that a partial struct, a list or a map
+    /// skips it without building its path. `true` unless an impl says otherwise, which
+    /// is always correct.
+    const HAS_PARTIAL_RULES: bool = true;
+
     /// Runs the validation rules on the fields of `partial` that are complete (and,
     /// recursively, on the complete fields of what is still in progress), so that a
     /// stream can stop early on an answer that is already wrong. Custom validators
