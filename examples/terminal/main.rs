@@ -34,7 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .extract::<report::Report>()
         .system(report::SYSTEM)
         .user(text)
-        .partial();
+        // Redrawn at most 20 times a second, however fast the model writes.
+        .partial_throttled(Duration::from_millis(50));
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())

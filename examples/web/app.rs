@@ -27,6 +27,9 @@ use tokio::net::TcpListener;
 
 use crate::report::{Backend, Report, SAMPLE_TEXT, SYSTEM, partial_json};
 
+/// The shortest time between two `partial` events (20 a second at most).
+const UPDATE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The page, a single static file with plain JavaScript.
 const PAGE: &str = include_str!("index.html");
 
@@ -95,11 +98,13 @@ async fn extract(
             return (StatusCode::INTERNAL_SERVER_ERROR, message).into_response();
         }
     };
+    // At most one snapshot per frame budget of the page: a fast model's tokens are
+    // folded into the next event instead of each sending the whole report again.
     let updates = client
         .extract::<Report>()
         .system(SYSTEM)
         .user(text)
-        .partial();
+        .partial_throttled(UPDATE_INTERVAL);
     Sse::new(events(updates, server))
         .keep_alive(KeepAlive::default())
         .into_response()

@@ -74,6 +74,40 @@ async fn a_consumer_that_drops_each_update_gets_one_partial_changed_in_place() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_throttled_stream_holds_its_changes_without_copying_the_partial() {
+    // Changes 150 ms apart, at most one partial per 400 ms: some are held, and what
+    // is held is a flag, not a snapshot, so the partial is still one allocation
+    // changed in place (a snapshot held by the stream would make every change a copy).
+    let server = FakeProvider::start().await;
+    server.push(streamed_note().delay_between(std::time::Duration::from_millis(150)));
+    let client = client_for(&server);
+    let mut stream = client
+        .extract::<Note>()
+        .user("a note")
+        .partial_throttled(std::time::Duration::from_millis(400));
+    let mut addresses = Vec::new();
+    let mut value = None;
+    while let Some(update) = stream.next().await {
+        match update.expect("a valid stream") {
+            PartialUpdate::Partial(partial) => addresses.push(Arc::as_ptr(&partial) as usize),
+            PartialUpdate::Done(done) => value = Some(done.value),
+            other => panic!("no restart expected: {other:?}"),
+        }
+    }
+    assert!(addresses.len() >= 2, "{addresses:?}");
+    assert!(
+        addresses.len() < FRAGMENTS.len(),
+        "nothing was held: {addresses:?}"
+    );
+    assert!(
+        addresses.iter().all(|a| *a == addresses[0]),
+        "{addresses:?}"
+    );
+    let value = value.expect("the value");
+    assert_eq!(value.lines, ["eggs", "milk", "bread"]);
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn snapshots_kept_by_the_consumer_stay_as_they_were_handed_out() {
     let server = FakeProvider::start().await;
     server.push(streamed_note());

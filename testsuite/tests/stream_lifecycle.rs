@@ -519,3 +519,111 @@ async fn items_after_one_the_item_reader_cannot_follow_come_from_the_whole_answe
     assert_eq!(items, whole);
     assert_eq!(items.len(), 3);
 }
+
+/// What a partial stream showed, in order: `name` of each partial, `restarted N`, and
+/// `done NAME AGE`.
+async fn shown(mut stream: instructor::client::PartialUpdates<User>) -> Result<Vec<String>, Error> {
+    let mut seen = Vec::new();
+    while let Some(update) = stream.next().await {
+        match update? {
+            PartialUpdate::Partial(partial) => {
+                seen.push(partial.name.clone().unwrap_or_default());
+            }
+            PartialUpdate::Restarted { attempt, .. } => seen.push(format!("restarted {attempt}")),
+            PartialUpdate::Done(done) => {
+                seen.push(format!("done {} {}", done.value.name, done.value.age));
+            }
+            _ => {}
+        }
+    }
+    Ok(seen)
+}
+
+const NAME_IN_PIECES: [&str; 5] = [r#"{"name": "A"#, "B", "C", "D", r#"", "age": 30}"#];
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_throttled_stream_shows_the_first_change_at_once_and_holds_the_rest_of_its_window() {
+    let (server, client) = setup().await;
+    server.push(streamed(&NAME_IN_PIECES));
+    server.push(streamed(&NAME_IN_PIECES));
+    let every = shown(client.extract::<User>().user("x").partial())
+        .await
+        .expect("valid");
+    assert_eq!(every, ["A", "AB", "ABC", "ABCD", "ABCD", "done ABCD 30"]);
+    // A window longer than the answer: the first change, then only the value.
+    let throttled = shown(
+        client
+            .extract::<User>()
+            .user("x")
+            .partial_throttled(Duration::from_secs(3600)),
+    )
+    .await
+    .expect("valid");
+    assert_eq!(throttled, ["A", "done ABCD 30"]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_change_held_by_the_throttle_is_shown_when_its_window_ends_without_waiting_for_more_text()
+{
+    // One event every 800 ms, a window of 1200 ms: "AB" arrives inside the window "A"
+    // opened and "ABC" only after it ends. Shown only when the next change came, "AB"
+    // would never appear ("ABC" would be the next partial); the window's timer shows it
+    // while the stream waits for "C".
+    let (server, client) = setup().await;
+    server.push(streamed(&NAME_IN_PIECES).delay_between(Duration::from_millis(800)));
+    let seen = shown(
+        client
+            .extract::<User>()
+            .user("x")
+            .partial_throttled(Duration::from_millis(1200)),
+    )
+    .await
+    .expect("valid");
+    assert_eq!(seen.first().map(String::as_str), Some("A"), "{seen:?}");
+    assert!(seen.iter().any(|name| name == "AB"), "{seen:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("done ABCD 30"));
+    // Every partial is a state the answer passed through, in order.
+    let states = ["A", "AB", "ABC", "ABCD"];
+    let partials: Vec<usize> = seen[..seen.len() - 1]
+        .iter()
+        .map(|name| states.iter().position(|s| s == name).expect("a real state"))
+        .collect();
+    assert!(partials.is_sorted(), "{seen:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_throttled_stream_passes_restarts_at_once_and_shows_the_new_answer_from_its_first_change()
+{
+    let (server, client) = setup().await;
+    let invalid = [r#"{"name": "A"#, "B", r#"", "age": 200}"#];
+    server.push(streamed(&invalid));
+    server.push(streamed(&NAME_IN_PIECES));
+    let seen = shown(
+        client
+            .extract::<User>()
+            .user("x")
+            .partial_throttled(Duration::from_secs(3600)),
+    )
+    .await
+    .expect("valid after a re-ask");
+    assert_eq!(seen, ["A", "restarted 2", "A", "done ABCD 30"]);
+
+    // The same failure as `.partial()`'s (and so `.await`'s) when it stays invalid.
+    let (server, client) = setup().await;
+    server.push(streamed(&invalid));
+    let unthrottled = shown(client.extract::<User>().user("x").max_retries(0).partial())
+        .await
+        .expect_err("invalid");
+    server.push(streamed(&invalid));
+    let streamed_error = shown(
+        client
+            .extract::<User>()
+            .user("x")
+            .max_retries(0)
+            .partial_throttled(Duration::from_secs(3600)),
+    )
+    .await
+    .expect_err("invalid");
+    assert!(streamed_error.to_string().contains("must be at most 150"));
+    assert_eq!(streamed_error.to_string(), unthrottled.to_string());
+}

@@ -431,7 +431,58 @@ impl<T: Extract> Extraction<T> {
     /// # }
     /// ```
     pub fn partial(self) -> PartialUpdates<T> {
-        streaming::partial_stream(self.engine(true))
+        streaming::partial_stream(self.engine(true), None)
+    }
+
+    /// [`Extraction::partial`] for a UI that renders at a human rate: at most one
+    /// [`PartialUpdate::Partial`](super::PartialUpdate::Partial) per `interval`. The
+    /// first change is shown at once; the changes that follow inside the window are
+    /// shown together as one partial when the window ends, by a timer, even if no more
+    /// text arrives by then (a pause of the model never hides what has arrived for
+    /// longer than `interval`). [`PartialUpdate::Restarted`](super::PartialUpdate::Restarted),
+    /// [`PartialUpdate::Done`](super::PartialUpdate::Done) and errors are never held:
+    /// what was held is void after a restart and superseded by the value. The stream
+    /// holds no snapshot while it waits (a change held is a flag), so it copies the
+    /// partial no more than `.partial()` does, and the value or the error at the end is
+    /// the same.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use instructor_core::client::Client;
+    /// # use instructor_macros::Extract;
+    /// # use instructor_providers::openai::{OpenAi, OpenAiConfig};
+    /// # use instructor_providers::testing::{FakeProvider, openai::ChatCompletion};
+    /// # use serde::Deserialize;
+    /// # #[derive(Debug, Deserialize, Extract)]
+    /// # #[extract(crate = "instructor_core")]
+    /// # struct User { name: String, age: u8 }
+    /// # let server = FakeProvider::start().await;
+    /// # let provider = OpenAi::new(OpenAiConfig::new(server.base_url()).with_api_key("sk-test"));
+    /// # let client = Client::new(provider).with_model("gpt-4o-mini");
+    /// # server.push(
+    /// #     ChatCompletion::tool_call_fragments("User", [r#"{"name": "Ja"#, r#"son", "age": 2"#, "5}"])
+    /// #         .sse_reply(),
+    /// # );
+    /// use futures::StreamExt;
+    /// use instructor_core::client::PartialUpdate;
+    /// use std::time::Duration;
+    ///
+    /// // At most 20 redraws a second, however fast the model writes.
+    /// let mut updates = client
+    ///     .extract::<User>()
+    ///     .user("Jason is 25")
+    ///     .partial_throttled(Duration::from_millis(50));
+    /// while let Some(update) = updates.next().await {
+    ///     if let PartialUpdate::Done(done) = update? {
+    ///         assert_eq!(done.value.age, 25);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn partial_throttled(self, interval: Duration) -> PartialUpdates<T> {
+        streaming::partial_stream(self.engine(true), Some(interval))
     }
 
     /// Asks for a list of `T` and streams each item, deserialized and validated, the

@@ -25,6 +25,8 @@ use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 /// One item of a partial extraction stream.
@@ -286,6 +288,89 @@ struct PartialRun<T: Extract> {
     previewing: bool,
     notice: Option<PartialUpdate<T>>,
     done: bool,
+    /// `partial_throttled`: at most one partial per window.
+    throttle: Option<Throttle>,
+}
+
+/// At most one partial per `interval`: a change inside the window is held (as a flag,
+/// not a snapshot, so the stream never copies the partial for it) and shown when the
+/// window ends, by a timer, whether or not more text has arrived by then.
+struct Throttle {
+    interval: Duration,
+    /// When the last partial was shown (`None`: none yet in this attempt).
+    shown_at: Option<Instant>,
+    /// A visible change not shown yet.
+    pending: bool,
+}
+
+impl Throttle {
+    fn new(interval: Duration) -> Self {
+        Throttle {
+            interval,
+            shown_at: None,
+            pending: false,
+        }
+    }
+
+    /// When the window of the last partial ends (`None`: never, for an interval too
+    /// long to add to the clock).
+    fn window_end(&self) -> Option<Option<Instant>> {
+        self.shown_at
+            .map(|shown_at| shown_at.checked_add(self.interval))
+    }
+
+    /// Whether a change may be shown now; if so, it counts as shown.
+    fn admit(&mut self) -> bool {
+        let now = Instant::now();
+        let open = match self.window_end() {
+            None => true,
+            Some(end) => end.is_some_and(|end| now >= end),
+        };
+        if open {
+            self.shown_at = Some(now);
+            self.pending = false;
+        } else {
+            self.pending = true;
+        }
+        open
+    }
+
+    /// When a held change is due (`Some(None)`: held, but never due before the end).
+    fn due(&self) -> Option<Option<Instant>> {
+        if !self.pending {
+            return None;
+        }
+        Some(self.window_end().flatten())
+    }
+
+    fn shown(&mut self) {
+        self.shown_at = Some(Instant::now());
+        self.pending = false;
+    }
+
+    /// A new answer: its first partial is shown at once.
+    fn reset(&mut self) {
+        self.shown_at = None;
+        self.pending = false;
+    }
+}
+
+/// What came first: the attempt's next step, or the end of the throttle's window.
+enum Raced {
+    Step(Result<Step, Error>),
+    WindowEnded,
+}
+
+/// The attempt's next step, unless `due` comes first. Only called while the attempt's
+/// stream is open, where the step waits on the next event alone (`StreamExt::next`
+/// under the deadline), so dropping it at the window's end loses nothing.
+async fn next_before<V>(wire: &mut Wire, engine: &mut Engine<V>, due: Instant) -> Raced {
+    let next = std::pin::pin!(wire.next(engine));
+    let window = std::pin::pin!(tokio::time::sleep_until(due));
+    match futures_util::future::select(next, window).await {
+        futures_util::future::Either::Left((step, _)) => Raced::Step(step),
+        futures_util::future::Either::Right(((), _)) => Raced::WindowEnded,
+    }
 }
 
 impl<T: Extract> PartialRun<T> {
@@ -297,7 +382,27 @@ impl<T: Extract> PartialRun<T> {
             if self.done {
                 return None;
             }
-            let step = match self.wire.next(&mut self.engine).await {
+            let due = match &self.throttle {
+                Some(throttle) if self.wire.events.is_some() => throttle.due().flatten(),
+                _ => None,
+            };
+            let next = match due {
+                None => self.wire.next(&mut self.engine).await,
+                Some(due) => match next_before(&mut self.wire, &mut self.engine, due).await {
+                    Raced::Step(next) => next,
+                    Raced::WindowEnded => {
+                        // The change held back: shown now (a reference count).
+                        if let Some(throttle) = &mut self.throttle {
+                            throttle.shown();
+                        }
+                        if let Some(partial) = self.preview.shared() {
+                            return Some(Ok(PartialUpdate::Partial(partial)));
+                        }
+                        continue;
+                    }
+                },
+            };
+            let step = match next {
                 Ok(step) => step,
                 Err(error) => return self.fail(error),
             };
@@ -321,6 +426,8 @@ impl<T: Extract> PartialRun<T> {
                         .feed(text.as_bytes())
                         .map(|shown| shown.is_some());
                     match fed {
+                        // Inside the throttle's window: held until it ends.
+                        Ok(true) if self.throttle.as_mut().is_some_and(|t| !t.admit()) => {}
                         Ok(true) => {
                             // A reference count, not a copy of the partial.
                             if let Some(partial) = self.preview.shared() {
@@ -368,6 +475,10 @@ impl<T: Extract> PartialRun<T> {
     fn restart(&mut self, reason: String) {
         self.preview = preview::<T>(&self.engine.spec);
         self.previewing = true;
+        if let Some(throttle) = &mut self.throttle {
+            // What was held belongs to the answer that is void.
+            throttle.reset();
+        }
         let attempt = if self.wire.attempt_open {
             self.engine.number
         } else {
@@ -382,7 +493,10 @@ impl<T: Extract> PartialRun<T> {
     }
 }
 
-pub(super) fn partial_stream<T: Extract>(engine: Result<Engine<T>, Error>) -> PartialUpdates<T> {
+pub(super) fn partial_stream<T: Extract>(
+    engine: Result<Engine<T>, Error>,
+    throttle: Option<Duration>,
+) -> PartialUpdates<T> {
     let engine = match engine {
         Ok(engine) => engine,
         Err(error) => {
@@ -398,6 +512,7 @@ pub(super) fn partial_stream<T: Extract>(engine: Result<Engine<T>, Error>) -> Pa
         previewing: true,
         notice: None,
         done: false,
+        throttle: throttle.map(Throttle::new),
     };
     PartialUpdates { inner: drive(run) }
 }
