@@ -305,10 +305,16 @@ fn read_input(input: &str) -> Result<Input, Failure> {
 }
 
 /// The value through `.partial()`, redrawn live on a terminal when there is one to
-/// draw on.
+/// draw on (at most 20 times a second).
 async fn streamed(extraction: Extraction<DynamicValue>, to_file: bool) -> Result<Value, Failure> {
     let mut live = live_target(to_file);
-    let mut updates = extraction.partial();
+    // Each redraw prints the whole object: at most 20 a second, however fast the
+    // model writes (what arrives in between is drawn with the next one).
+    let mut updates = if live.is_some() {
+        extraction.partial_throttled(std::time::Duration::from_millis(50))
+    } else {
+        extraction.partial()
+    };
     let mut note: Option<String> = None;
     let mut value = None;
     while let Some(update) = updates.next().await {
