@@ -560,6 +560,28 @@ async fn a_throttled_stream_shows_the_first_change_at_once_and_holds_the_rest_of
     .await
     .expect("valid");
     assert_eq!(throttled, ["A", "done ABCD 30"]);
+    // A window too long for the clock is no panic, only no partial after the first.
+    server.push(streamed(&NAME_IN_PIECES));
+    let forever = shown(
+        client
+            .extract::<User>()
+            .user("x")
+            .partial_throttled(Duration::MAX),
+    )
+    .await
+    .expect("valid");
+    assert_eq!(forever, ["A", "done ABCD 30"]);
+    // No window: every change, as `.partial()`.
+    server.push(streamed(&NAME_IN_PIECES));
+    let unthrottled = shown(
+        client
+            .extract::<User>()
+            .user("x")
+            .partial_throttled(Duration::ZERO),
+    )
+    .await
+    .expect("valid");
+    assert_eq!(unthrottled, every);
 }
 
 #[tokio::test(flavor = "current_thread")]
