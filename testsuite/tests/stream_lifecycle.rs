@@ -539,6 +539,17 @@ async fn shown(mut stream: instructor::client::PartialUpdates<User>) -> Result<V
     Ok(seen)
 }
 
+/// What `.partial_throttled(interval)` showed of the next answer.
+async fn throttled(client: &Client, interval: Duration) -> Result<Vec<String>, Error> {
+    shown(
+        client
+            .extract::<User>()
+            .user("x")
+            .partial_throttled(interval),
+    )
+    .await
+}
+
 const NAME_IN_PIECES: [&str; 5] = [r#"{"name": "A"#, "B", "C", "D", r#"", "age": 30}"#];
 
 #[tokio::test(flavor = "current_thread")]
@@ -551,36 +562,17 @@ async fn a_throttled_stream_shows_the_first_change_at_once_and_holds_the_rest_of
         .expect("valid");
     assert_eq!(every, ["A", "AB", "ABC", "ABCD", "ABCD", "done ABCD 30"]);
     // A window longer than the answer: the first change, then only the value.
-    let throttled = shown(
-        client
-            .extract::<User>()
-            .user("x")
-            .partial_throttled(Duration::from_secs(3600)),
-    )
-    .await
-    .expect("valid");
-    assert_eq!(throttled, ["A", "done ABCD 30"]);
+    let long = throttled(&client, Duration::from_secs(3600))
+        .await
+        .expect("valid");
+    assert_eq!(long, ["A", "done ABCD 30"]);
     // A window too long for the clock is no panic, only no partial after the first.
     server.push(streamed(&NAME_IN_PIECES));
-    let forever = shown(
-        client
-            .extract::<User>()
-            .user("x")
-            .partial_throttled(Duration::MAX),
-    )
-    .await
-    .expect("valid");
+    let forever = throttled(&client, Duration::MAX).await.expect("valid");
     assert_eq!(forever, ["A", "done ABCD 30"]);
     // No window: every change, as `.partial()`.
     server.push(streamed(&NAME_IN_PIECES));
-    let unthrottled = shown(
-        client
-            .extract::<User>()
-            .user("x")
-            .partial_throttled(Duration::ZERO),
-    )
-    .await
-    .expect("valid");
+    let unthrottled = throttled(&client, Duration::ZERO).await.expect("valid");
     assert_eq!(unthrottled, every);
 }
 
@@ -593,14 +585,9 @@ async fn a_change_held_by_the_throttle_is_shown_when_its_window_ends_without_wai
     // while the stream waits for "C".
     let (server, client) = setup().await;
     server.push(streamed(&NAME_IN_PIECES).delay_between(Duration::from_millis(800)));
-    let seen = shown(
-        client
-            .extract::<User>()
-            .user("x")
-            .partial_throttled(Duration::from_millis(1200)),
-    )
-    .await
-    .expect("valid");
+    let seen = throttled(&client, Duration::from_millis(1200))
+        .await
+        .expect("valid");
     assert_eq!(seen.first().map(String::as_str), Some("A"), "{seen:?}");
     assert!(seen.iter().any(|name| name == "AB"), "{seen:?}");
     assert_eq!(seen.last().map(String::as_str), Some("done ABCD 30"));
@@ -620,14 +607,9 @@ async fn a_throttled_stream_passes_restarts_at_once_and_shows_the_new_answer_fro
     let invalid = [r#"{"name": "A"#, "B", r#"", "age": 200}"#];
     server.push(streamed(&invalid));
     server.push(streamed(&NAME_IN_PIECES));
-    let seen = shown(
-        client
-            .extract::<User>()
-            .user("x")
-            .partial_throttled(Duration::from_secs(3600)),
-    )
-    .await
-    .expect("valid after a re-ask");
+    let seen = throttled(&client, Duration::from_secs(3600))
+        .await
+        .expect("valid after a re-ask");
     assert_eq!(seen, ["A", "restarted 2", "A", "done ABCD 30"]);
 
     // The same failure as `.partial()`'s (and so `.await`'s) when it stays invalid.

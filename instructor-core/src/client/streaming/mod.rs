@@ -312,35 +312,28 @@ impl Throttle {
         }
     }
 
-    /// When the window of the last partial ends (`None`: never, for an interval too
-    /// long to add to the clock).
-    fn window_end(&self) -> Option<Option<Instant>> {
-        self.shown_at
-            .map(|shown_at| shown_at.checked_add(self.interval))
+    /// When the window of the last partial shown ends: `None` while none was shown in
+    /// this answer, or for an interval too long to add to the clock (then the window
+    /// lasts to the end of the answer).
+    fn window_end(&self) -> Option<Instant> {
+        self.shown_at?.checked_add(self.interval)
     }
 
-    /// Whether a change may be shown now; if so, it counts as shown.
+    /// Whether a change may be shown now; if so, it counts as shown, else it is held.
     fn admit(&mut self) -> bool {
         let now = Instant::now();
-        let open = match self.window_end() {
-            None => true,
-            Some(end) => end.is_some_and(|end| now >= end),
-        };
+        let open = self.shown_at.is_none() || self.window_end().is_some_and(|end| now >= end);
         if open {
             self.shown_at = Some(now);
-            self.pending = false;
-        } else {
-            self.pending = true;
         }
+        self.pending = !open;
         open
     }
 
-    /// When a held change is due (`Some(None)`: held, but never due before the end).
-    fn due(&self) -> Option<Option<Instant>> {
-        if !self.pending {
-            return None;
-        }
-        Some(self.window_end().flatten())
+    /// When the change held is due to be shown (`None`: nothing held, or held to the
+    /// end of the answer).
+    fn due(&self) -> Option<Instant> {
+        self.window_end().filter(|_| self.pending)
     }
 
     fn shown(&mut self) {
@@ -383,7 +376,7 @@ impl<T: Extract> PartialRun<T> {
                 return None;
             }
             let due = match &self.throttle {
-                Some(throttle) if self.wire.events.is_some() => throttle.due().flatten(),
+                Some(throttle) if self.wire.events.is_some() => throttle.due(),
                 _ => None,
             };
             let next = match due {
