@@ -287,11 +287,21 @@ proptest! {
         let json = text_of(&doc, seed);
         let mut stream = PartialStream::<Doc>::new();
         let mut reference = Unhinted::<Doc>::new();
-        for chunk in chunks(&json, &cuts) {
+        // A snapshot held over some chunks: the stream's next change then copies the
+        // partial, and the place of the string being grown must lead into the copy.
+        let mut held: Option<(Option<std::sync::Arc<PartialDoc>>, Option<PartialDoc>)> = None;
+        for (at, chunk) in chunks(&json, &cuts).into_iter().enumerate() {
             stream.feed(&chunk).expect("a valid document streams");
             reference.feed(&chunk);
             prop_assert_eq!(stream.partial(), reference.partial.as_ref());
             prop_assert_eq!(shown(stream.partial()), shown(reference.partial.as_ref()));
+            // The snapshot still shows the partial as it was when it was taken.
+            if let Some((snapshot, then)) = held.take() {
+                prop_assert_eq!(snapshot.as_deref(), then.as_ref());
+            }
+            if seed.rotate_left(at as u32 % 64) & 1 == 1 {
+                held = Some((stream.shared(), reference.partial.clone()));
+            }
         }
         prop_assert_eq!(data(shown(stream.partial())), serde_reading(&json));
         let value = stream.finish(&Context::new()).expect("a valid document");

@@ -336,7 +336,10 @@ pub trait FieldMut {
     ) -> Result<Changed, PartialError>;
 
     /// [`HasPartial::grow`] of the field's value (`rest` is the path below it).
-    fn grow(&mut self, rest: &[PathSegment], text: &str, routes: &Routes) -> Option<Changed>;
+    fn grow(&mut self, rest: &[PathSegment], text: &str, routes: &mut Routes) -> Option<Changed>;
+
+    /// [`HasPartial::grow_at`] of the field's value (`place`: the steps below it).
+    fn grow_at(&mut self, place: &[u32], text: &str) -> Option<Changed>;
 
     /// Marks the field complete when present (`track`: it has a state of its own).
     fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool);
@@ -433,8 +436,13 @@ impl<F: HasPartial> FieldMut for SlotMut<'_, F> {
     }
 
     #[inline]
-    fn grow(&mut self, rest: &[PathSegment], text: &str, routes: &Routes) -> Option<Changed> {
+    fn grow(&mut self, rest: &[PathSegment], text: &str, routes: &mut Routes) -> Option<Changed> {
         F::grow(self.0.as_mut()?, rest, text, routes)
+    }
+
+    #[inline]
+    fn grow_at(&mut self, place: &[u32], text: &str) -> Option<Changed> {
+        F::grow_at(self.0.as_mut()?, place, text)
     }
 
     fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool) {
@@ -537,7 +545,7 @@ pub fn grow<P: PartialFields>(
     partial: &mut P,
     path: &[PathSegment],
     text: &str,
-    routes: &Routes,
+    routes: &mut Routes,
 ) -> Option<Changed> {
     let (PathSegment::Key(key), rest) = path.split_first()? else {
         return None;
@@ -552,10 +560,22 @@ pub fn grow<P: PartialFields>(
     if info.flatten || info.done {
         return None;
     }
+    routes.step(index);
     let mut grown = None;
     partial.field_mut(index, &mut |field, _| {
         grown = field.grow(rest, text, routes)
     });
+    grown
+}
+
+/// `HasPartial::grow_at` of a partial struct: the field the place's first step names
+/// (a step `grow` recorded, so never a flattened field or one shown only once done).
+#[inline]
+pub fn grow_at<P: PartialFields>(partial: &mut P, place: &[u32], text: &str) -> Option<Changed> {
+    let (index, rest) = place.split_first()?;
+    let index = usize::try_from(*index).ok()?;
+    let mut grown = None;
+    partial.field_mut(index, &mut |field, _| grown = field.grow_at(rest, text));
     grown
 }
 

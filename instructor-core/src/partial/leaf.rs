@@ -45,9 +45,14 @@ impl HasPartial for Box<str> {
         partial: &mut String,
         path: &[PathSegment],
         text: &str,
-        routes: &Routes,
+        routes: &mut Routes,
     ) -> Option<Changed> {
         String::grow(partial, path, text, routes)
+    }
+
+    #[inline]
+    fn grow_at(partial: &mut String, place: &[u32], text: &str) -> Option<Changed> {
+        String::grow_at(partial, place, text)
     }
 
     fn apply_new(
@@ -95,8 +100,22 @@ impl HasPartial for String {
     type Partial = String;
 
     #[inline]
-    fn grow(partial: &mut String, path: &[PathSegment], text: &str, _: &Routes) -> Option<Changed> {
+    fn grow(
+        partial: &mut String,
+        path: &[PathSegment],
+        text: &str,
+        _: &mut Routes,
+    ) -> Option<Changed> {
         if !path.is_empty() {
+            return None;
+        }
+        grow_string(partial, text);
+        Some(!text.is_empty())
+    }
+
+    #[inline]
+    fn grow_at(partial: &mut String, place: &[u32], text: &str) -> Option<Changed> {
+        if !place.is_empty() {
             return None;
         }
         grow_string(partial, text);
@@ -250,9 +269,14 @@ impl<T: HasPartial> HasPartial for Option<T> {
         partial: &mut Self::Partial,
         path: &[PathSegment],
         text: &str,
-        routes: &Routes,
+        routes: &mut Routes,
     ) -> Option<Changed> {
         T::grow(partial.as_mut()?, path, text, routes)
+    }
+
+    #[inline]
+    fn grow_at(partial: &mut Self::Partial, place: &[u32], text: &str) -> Option<Changed> {
+        T::grow_at(partial.as_mut()?, place, text)
     }
 
     fn accepts_key(key: &str) -> bool {
@@ -313,9 +337,14 @@ macro_rules! boxed {
                 partial: &mut Self::Partial,
                 path: &[PathSegment],
                 text: &str,
-                routes: &Routes,
+                routes: &mut Routes,
             ) -> Option<Changed> {
                 T::grow(partial, path, text, routes)
+            }
+
+            #[inline]
+            fn grow_at(partial: &mut Self::Partial, place: &[u32], text: &str) -> Option<Changed> {
+                T::grow_at(partial, place, text)
             }
 
             fn accepts_key(key: &str) -> bool {
@@ -419,14 +448,22 @@ macro_rules! list {
                 partial: &mut Self::Partial,
                 path: &[PathSegment],
                 text: &str,
-                routes: &Routes,
+                routes: &mut Routes,
             ) -> Option<Changed> {
                 match path.split_first()? {
                     (PathSegment::Index(index), rest) => {
-                        T::grow(partial.get_mut(*index)?, rest, text, routes)
+                        let item = partial.get_mut(*index)?;
+                        routes.step(*index);
+                        T::grow(item, rest, text, routes)
                     }
                     (PathSegment::Key(_), _) => None,
                 }
+            }
+
+            #[inline]
+            fn grow_at(partial: &mut Self::Partial, place: &[u32], text: &str) -> Option<Changed> {
+                let (index, rest) = place.split_first()?;
+                T::grow_at(partial.get_mut(usize::try_from(*index).ok()?)?, rest, text)
             }
 
             fn mark_complete(partial: &mut Self::Partial) {

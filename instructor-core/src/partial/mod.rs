@@ -264,16 +264,29 @@ pub trait HasPartial {
     /// already visible: appends `text` to the string at `path` below `partial` and
     /// tells whether it changed, when every step there is plain and already routed
     /// (each key's field is hinted in `routes`, every value on the way is present).
-    /// `None` leaves the fragment to [`HasPartial::apply_existing`], which handles
-    /// every case; the two must agree wherever this one answers.
+    /// Each step down is recorded with [`Routes::step`] before going on below, so that
+    /// the next fragment of the same string can go there by
+    /// [`HasPartial::grow_at`]. `None` leaves the fragment to
+    /// [`HasPartial::apply_existing`], which handles every case; the two must agree
+    /// wherever this one answers.
     #[inline]
     fn grow(
         partial: &mut Self::Partial,
         path: &[PathSegment],
         text: &str,
-        routes: &Routes,
+        routes: &mut Routes,
     ) -> Option<Changed> {
         let _ = (partial, path, text, routes);
+        None
+    }
+
+    /// [`HasPartial::grow`] for the next fragment of the same string, down the steps
+    /// that `grow` recorded for the last one (`place`): no key, no hint. Must take the
+    /// same steps as `grow` and do the same at the string; `None` when a step does not
+    /// lead anywhere (the fragment is then routed by `grow`).
+    #[inline]
+    fn grow_at(partial: &mut Self::Partial, place: &[u32], text: &str) -> Option<Changed> {
+        let _ = (partial, place, text);
         None
     }
 

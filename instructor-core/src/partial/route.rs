@@ -61,6 +61,30 @@ pub struct Routes {
     /// completed there: what the next one there starts with (see
     /// [`Routes::text_size_here`]). Kept across keys and records, unlike the hints.
     text_sizes: Vec<[u32; SIZED_FIELDS]>,
+    /// The place of the string the last fragment grew (see [`Place`]).
+    place: Place,
+}
+
+/// How deep a kept place can be (a string deeper than this is routed every time).
+const PLACE_DEPTH: usize = 8;
+
+/// The place of the string being streamed, as the steps down to it from the root of
+/// the partial (a struct's field index, a list's element index): recorded by
+/// [`HasPartial::grow`](super::HasPartial::grow) as it goes down for a fragment, and
+/// followed by [`HasPartial::grow_at`](super::HasPartial::grow_at) for the next
+/// fragments of the same string, with no key compared and no hint looked up.
+///
+/// It is kept only from one fragment of a string to the next: the driver forgets it at
+/// every other event (nothing else happens to the partial between two fragments of one
+/// string, so the steps still lead to the same string), and at a reset.
+#[derive(Debug, Clone, Copy, Default)]
+struct Place {
+    steps: [u32; PLACE_DEPTH],
+    len: u8,
+    /// Recorded whole by a fragment that grew its string; `false` while recording.
+    kept: bool,
+    /// A step did not fit (too deep, an index past `u32`): not kept.
+    overflow: bool,
 }
 
 /// The bit of `depth` in [`Routes::keys_unused`] (none past the 64th).
@@ -136,6 +160,52 @@ impl Routes {
         self.leave();
         self.hints.clear();
         self.keys_unused = 0;
+        self.place = Place::default();
+    }
+
+    /// The steps to the string the last fragment grew, while they are kept.
+    #[inline]
+    pub fn kept_place(&self) -> Option<&[u32]> {
+        let place = &self.place;
+        if !place.kept {
+            return None;
+        }
+        place.steps.get(..usize::from(place.len))
+    }
+
+    /// Forgets the kept place: an event other than a fragment of its string.
+    #[inline]
+    pub fn forget_place(&mut self) {
+        self.place.kept = false;
+        self.place.len = 0;
+    }
+
+    /// A fragment is about to be routed by [`HasPartial::grow`](super::HasPartial::grow),
+    /// which records the steps it takes.
+    #[inline]
+    pub fn record_place(&mut self) {
+        self.place = Place::default();
+    }
+
+    /// One step down, recorded by `grow` before it goes on below.
+    #[inline]
+    pub fn step(&mut self, index: usize) {
+        let place = &mut self.place;
+        let len = usize::from(place.len);
+        match (u32::try_from(index), place.steps.get_mut(len)) {
+            (Ok(index), Some(step)) => {
+                *step = index;
+                place.len += 1;
+            }
+            _ => place.overflow = true,
+        }
+    }
+
+    /// The fragment grew its string: the steps recorded lead there, and the next
+    /// fragment may follow them.
+    #[inline]
+    pub fn keep_place(&mut self) {
+        self.place.kept = !self.place.overflow;
     }
 
     /// Where a string value at the end of the driver's path sits, for sizing it: the

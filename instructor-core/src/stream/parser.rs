@@ -764,6 +764,47 @@ impl Parser {
         result
     }
 
+    /// The fast way for the most frequent chunk of a stream, one that only continues
+    /// the value string being read: when the parser is inside a double-quoted value
+    /// string (no escape, no UTF-8 sequence pending) and every byte of `chunk` is plain
+    /// ASCII text of it, within the limits, the chunk is consumed and its text
+    /// returned. That text is the one fragment [`Parser::feed`] would have sent, at
+    /// [`Parser::path`]: the caller sends it to its sink itself. `None` consumes
+    /// nothing; the chunk then goes through [`Parser::feed`], which handles every case.
+    #[inline]
+    pub fn continue_string<'c>(&mut self, chunk: &'c [u8]) -> Option<&'c str> {
+        let len = chunk.len();
+        let plain_string = self.token
+            == Token::String {
+                key: false,
+                quote: Quote::Double,
+            }
+            && self.escape == Escape::None
+            && self.utf8_len == 0;
+        if !plain_string || len == 0 {
+            return None;
+        }
+        let total = self.offset.checked_add(len as u64)?;
+        if self.limits.max_bytes.is_some_and(|limit| total > limit) {
+            return None;
+        }
+        let string_bytes = self.string_bytes.checked_add(len)?;
+        if self
+            .limits
+            .max_string_bytes
+            .is_some_and(|limit| string_bytes > limit)
+        {
+            return None;
+        }
+        if plain_end(chunk, 0, b'"') != len || !chunk.is_ascii() {
+            return None;
+        }
+        let text = run_text(chunk).ok()?;
+        self.string_bytes = string_bytes;
+        self.offset = total;
+        Some(text)
+    }
+
     /// Ends the input: emits a number still open at the root and checks that the
     /// document is complete. In lenient mode a truncated tail is closed instead: an
     /// open string is ended, a value cut short is dropped, open containers are closed.
@@ -1855,8 +1896,39 @@ impl Parser {
 
 #[cfg(test)]
 mod tests {
-    use super::{plain_end, run_text};
+    use super::{Limits, Parser, plain_end, run_text};
+    use crate::partial::{Event, PathSegment};
     use proptest::prelude::*;
+
+    /// What a parser reports for `chunks`: each event (with its path) and each chunk's
+    /// outcome, taking [`Parser::continue_string`] first when `fast`.
+    fn reading(chunks: &[&[u8]], limits: Limits, fast: bool) -> Vec<String> {
+        let mut parser = Parser::with_limits(limits);
+        let mut seen = Vec::new();
+        for chunk in chunks {
+            let mut sink = |path: &[PathSegment], event: Event<'_>| {
+                seen.push(format!("{path:?} {event:?}"));
+                Ok::<(), ()>(())
+            };
+            let taken = if fast {
+                parser.continue_string(chunk)
+            } else {
+                None
+            };
+            let outcome = match taken {
+                Some(text) => {
+                    sink(parser.path(), Event::StringFragment(text)).map_err(super::FeedError::Sink)
+                }
+                None => parser.feed(chunk, &mut sink),
+            };
+            let failed = outcome.is_err();
+            seen.push(format!("{outcome:?} at {}", parser.bytes_consumed()));
+            if failed {
+                break;
+            }
+        }
+        seen
+    }
 
     /// The plain run's end, byte by byte.
     fn reference(chunk: &[u8], i: usize, stop: u8) -> usize {
@@ -1884,6 +1956,40 @@ mod tests {
         ) {
             let start = start.min(chunk.len());
             prop_assert_eq!(plain_end(&chunk, start, stop), reference(&chunk, start, stop));
+        }
+
+        #[test]
+        fn the_fast_way_for_a_strings_next_chunk_reads_as_feed_does(
+            // Documents with long plain runs, escapes, multi-byte characters, keys and
+            // a wrong byte now and then, cut anywhere, under limits that cut in.
+            pieces in proptest::collection::vec(
+                prop::sample::select(vec![
+                    "{\"title\": \"", "\", \"body\": \"", "plain text of a string ",
+                    "abcdefgh", "\\n", "\\\"", "\\u00e9", "é", "—", "\"}", "\"]",
+                    "[\"", "\", \"", "\u{1}", "\"key", "x",
+                ]),
+                0..30,
+            ),
+            cuts in proptest::collection::vec(0usize..400, 0..60),
+            max_string_bytes in prop::option::of(0usize..40),
+            max_bytes in prop::option::of(0u64..400),
+        ) {
+            let text = pieces.concat();
+            let bytes = text.as_bytes();
+            let mut points: Vec<usize> = cuts
+                .iter()
+                .map(|cut| cut % (bytes.len() + 1))
+                .chain([0, bytes.len()])
+                .collect();
+            points.sort_unstable();
+            points.dedup();
+            let chunks: Vec<&[u8]> = points.windows(2).map(|w| &bytes[w[0]..w[1]]).collect();
+            let limits = Limits {
+                max_string_bytes,
+                max_bytes,
+                ..Limits::default()
+            };
+            prop_assert_eq!(reading(&chunks, limits, true), reading(&chunks, limits, false));
         }
 
         #[test]

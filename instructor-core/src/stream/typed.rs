@@ -307,7 +307,13 @@ impl<T: Extract> PartialStream<T> {
                     changed: false,
                     error: None,
                 };
-                let fed = self.parser.feed(chunk, &mut sink);
+                let fed = match self.parser.continue_string(chunk) {
+                    // More of the string being read: its one fragment, as `feed` sends it.
+                    Some(text) => sink
+                        .event(self.parser.path(), Event::StringFragment(text))
+                        .map_err(FeedError::Sink),
+                    None => self.parser.feed(chunk, &mut sink),
+                };
                 let changed = sink.changed;
                 if let Err(error) = fed {
                     return Err(sink.fail(error));
@@ -619,7 +625,12 @@ impl<T: Extract, F: FnMut(FieldEvent<'_>)> EventSink for StrictSink<'_, T, F> {
             None => path,
             Some(key) => match unwrapped(Some(key), path) {
                 Some(path) => path,
-                None => return Ok(()),
+                None => {
+                    // The wrapper's own event: never between two fragments of a
+                    // string, but the kept place is forgotten all the same.
+                    self.scratch.routes.forget_place();
+                    return Ok(());
+                }
             },
         };
         match apply::<T>(&mut self.slot, self.scratch, path, event, self.on_event) {
@@ -645,6 +656,14 @@ fn apply<T: Extract>(
     event: Event<'_>,
     on_event: &mut impl FnMut(FieldEvent<'_>),
 ) -> Result<bool, PartialError> {
+    if let (Event::StringFragment(text), Slot::Open(partial)) = (event, &mut *slot)
+        && let Some(place) = scratch.routes.kept_place()
+        && let Some(changed) = T::grow_at(partial, place, text)
+    {
+        // More of the string the last fragment grew: down the steps that one took.
+        on_event(FieldEvent::Grew { path, text });
+        return Ok(changed);
+    }
     // The path is the parser's (or a suffix of it): routing may leave hints for the
     // next events under the same keys.
     scratch.routes.enter(path, &event);
@@ -652,19 +671,31 @@ fn apply<T: Extract>(
         && scratch.routes.key_unused(path)
     {
         // A key of a partial struct's object: it changes nothing there.
+        scratch.routes.forget_place();
         scratch.routes.leave();
         return Ok(false);
     }
     let changed = match (event, &mut *slot) {
         // More of a visible string, the most frequent event: straight down the routes
-        // its first fragment left, when it can.
+        // its first fragment left, when it can, recording the steps for the next one.
         (Event::StringFragment(text), Slot::Open(partial)) => {
-            match T::grow(partial, path, text, &scratch.routes) {
-                Some(changed) => Ok(changed),
-                None => slot.apply::<T>(path, &event, scratch),
+            scratch.routes.record_place();
+            match T::grow(partial, path, text, &mut scratch.routes) {
+                Some(changed) => {
+                    scratch.routes.keep_place();
+                    Ok(changed)
+                }
+                None => {
+                    scratch.routes.forget_place();
+                    slot.apply::<T>(path, &event, scratch)
+                }
             }
         }
-        _ => slot.apply::<T>(path, &event, scratch),
+        _ => {
+            // Anything else may change what the steps lead to.
+            scratch.routes.forget_place();
+            slot.apply::<T>(path, &event, scratch)
+        }
     };
     scratch.routes.leave();
     let changed = changed?;

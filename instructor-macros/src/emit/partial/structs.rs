@@ -155,9 +155,14 @@ pub fn emit_named(
                 __partial: &mut Self::Partial,
                 __path: &[__ip::PathSegment],
                 __text: &str,
-                __routes: &__ip::Routes,
+                __routes: &mut __ip::Routes,
             ) -> __ip::Option<bool> {
                 __ip::fields_grow(__partial, __path, __text, __routes)
+            }
+
+            #[inline]
+            fn grow_at(__partial: &mut Self::Partial, __place: &[u32], __text: &str) -> __ip::Option<bool> {
+                __ip::fields_grow_at(__partial, __place, __text)
             }
         }
     });
