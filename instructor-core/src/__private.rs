@@ -5,9 +5,9 @@
 pub use crate::extract::{Extract, ExtractField};
 pub use crate::partial::fields::{
     FieldInfo, FieldMut, FieldRef, PartialFields, SlotMut, SlotRef, States,
-    accepts_key as fields_accepts_key, apply as fields_apply, debug as fields_debug,
-    deserialize as deserialize_partial, eq as fields_eq, grow as fields_grow,
-    grow_at as fields_grow_at, mark_complete as fields_mark_complete,
+    accepts_key as fields_accepts_key, apply as fields_apply, apply_at as fields_apply_at,
+    debug as fields_debug, deserialize as deserialize_partial, eq as fields_eq,
+    grow as fields_grow, grow_at as fields_grow_at, mark_complete as fields_mark_complete,
     serialize as serialize_partial, validate_partial as fields_validate_partial,
 };
 pub use crate::partial::leaf::apply_complete;

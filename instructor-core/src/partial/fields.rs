@@ -341,6 +341,18 @@ pub trait FieldMut {
     /// [`HasPartial::grow_at`] of the field's value (`place`: the steps below it).
     fn grow_at(&mut self, place: &[u32], text: &str) -> Option<Changed>;
 
+    /// [`HasPartial::apply_at`] of the field's value (`place`: the steps below it); at
+    /// the last step (`place` empty), [`FieldMut::apply`] with an empty path.
+    fn apply_at(
+        &mut self,
+        info: &FieldInfo,
+        index: u32,
+        complete: &mut CompleteFields,
+        place: &[u32],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Option<Result<Changed, PartialError>>;
+
     /// Marks the field complete when present (`track`: it has a state of its own).
     fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool);
 
@@ -443,6 +455,22 @@ impl<F: HasPartial> FieldMut for SlotMut<'_, F> {
     #[inline]
     fn grow_at(&mut self, place: &[u32], text: &str) -> Option<Changed> {
         F::grow_at(self.0.as_mut()?, place, text)
+    }
+
+    #[inline]
+    fn apply_at(
+        &mut self,
+        info: &FieldInfo,
+        index: u32,
+        complete: &mut CompleteFields,
+        place: &[u32],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Option<Result<Changed, PartialError>> {
+        if place.is_empty() {
+            return Some(self.apply(info, index, complete, &[], event, scratch));
+        }
+        F::apply_at(self.0.as_mut()?, place, event, scratch)
     }
 
     fn mark(&mut self, complete: &mut CompleteFields, index: u32, track: bool) {
@@ -577,6 +605,24 @@ pub fn grow_at<P: PartialFields>(partial: &mut P, place: &[u32], text: &str) -> 
     let mut grown = None;
     partial.field_mut(index, &mut |field, _| grown = field.grow_at(rest, text));
     grown
+}
+
+/// `HasPartial::apply_at` of a partial struct: the field the place's first step names,
+/// and at the last step the field's own `apply`, as [`apply`] does once routed.
+#[inline]
+pub fn apply_at<P: PartialFields>(
+    partial: &mut P,
+    place: &[u32],
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+) -> Option<Result<Changed, PartialError>> {
+    let (index, rest) = place.split_first()?;
+    let info = P::FIELDS.get(usize::try_from(*index).ok()?)?;
+    let mut applied = None;
+    partial.field_mut(*index as usize, &mut |field, complete| {
+        applied = field.apply_at(info, *index, complete, rest, event, scratch);
+    });
+    applied
 }
 
 /// `HasPartial::mark_complete` of a partial struct.

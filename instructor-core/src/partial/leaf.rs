@@ -55,6 +55,16 @@ impl HasPartial for Box<str> {
         String::grow_at(partial, place, text)
     }
 
+    #[inline]
+    fn apply_at(
+        partial: &mut String,
+        place: &[u32],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Option<Result<Changed, PartialError>> {
+        String::apply_at(partial, place, event, scratch)
+    }
+
     fn apply_new(
         path: &[PathSegment],
         event: &Event<'_>,
@@ -120,6 +130,18 @@ impl HasPartial for String {
         }
         grow_string(partial, text);
         Some(!text.is_empty())
+    }
+
+    #[inline]
+    fn apply_at(
+        partial: &mut String,
+        place: &[u32],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Option<Result<Changed, PartialError>> {
+        place
+            .is_empty()
+            .then(|| String::apply_existing(partial, &[], event, scratch))
     }
 
     fn apply_new(
@@ -279,6 +301,16 @@ impl<T: HasPartial> HasPartial for Option<T> {
         T::grow_at(partial.as_mut()?, place, text)
     }
 
+    #[inline]
+    fn apply_at(
+        partial: &mut Self::Partial,
+        place: &[u32],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Option<Result<Changed, PartialError>> {
+        T::apply_at(partial.as_mut()?, place, event, scratch)
+    }
+
     fn accepts_key(key: &str) -> bool {
         T::accepts_key(key)
     }
@@ -345,6 +377,16 @@ macro_rules! boxed {
             #[inline]
             fn grow_at(partial: &mut Self::Partial, place: &[u32], text: &str) -> Option<Changed> {
                 T::grow_at(partial, place, text)
+            }
+
+            #[inline]
+            fn apply_at(
+                partial: &mut Self::Partial,
+                place: &[u32],
+                event: &Event<'_>,
+                scratch: &mut Scratch,
+            ) -> Option<Result<Changed, PartialError>> {
+                T::apply_at(partial, place, event, scratch)
             }
 
             fn accepts_key(key: &str) -> bool {
@@ -464,6 +506,19 @@ macro_rules! list {
             fn grow_at(partial: &mut Self::Partial, place: &[u32], text: &str) -> Option<Changed> {
                 let (index, rest) = place.split_first()?;
                 T::grow_at(partial.get_mut(usize::try_from(*index).ok()?)?, rest, text)
+            }
+
+            #[inline]
+            fn apply_at(
+                partial: &mut Self::Partial,
+                place: &[u32],
+                event: &Event<'_>,
+                scratch: &mut Scratch,
+            ) -> Option<Result<Changed, PartialError>> {
+                // The element is there (`list_apply_existing` applies to it the same).
+                let (index, rest) = place.split_first()?;
+                let item = partial.get_mut(usize::try_from(*index).ok()?)?;
+                T::apply_at(item, rest, event, scratch)
             }
 
             fn mark_complete(partial: &mut Self::Partial) {

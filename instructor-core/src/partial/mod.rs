@@ -21,7 +21,7 @@ mod value;
 use serde::{Serialize, de::DeserializeOwned};
 use std::fmt;
 
-pub use route::Routes;
+pub use route::{Place, Routes};
 pub use value::ValueBuilder;
 
 pub use crate::path::{PathSegment, WirePath};
@@ -287,6 +287,23 @@ pub trait HasPartial {
     #[inline]
     fn grow_at(partial: &mut Self::Partial, place: &[u32], text: &str) -> Option<Changed> {
         let _ = (partial, place, text);
+        None
+    }
+
+    /// Applies any event addressed to the string at `place` (the steps `grow` recorded
+    /// for its last fragment): its end, say. Goes down the steps, and at the last one
+    /// applies the event as [`HasPartial::apply_existing`] does there, through the
+    /// same functions (a struct's field, a list's element), so that only the routing
+    /// by keys is skipped. `None` when a step does not lead anywhere (the event is
+    /// then applied from the root).
+    #[inline]
+    fn apply_at(
+        partial: &mut Self::Partial,
+        place: &[u32],
+        event: &Event<'_>,
+        scratch: &mut Scratch,
+    ) -> Option<Result<Changed, PartialError>> {
+        let _ = (partial, place, event, scratch);
         None
     }
 

@@ -68,6 +68,14 @@ pub struct Routes {
 /// How deep a kept place can be (a string deeper than this is routed every time).
 const PLACE_DEPTH: usize = 8;
 
+impl Place {
+    /// The steps, from the root of the partial down to the string.
+    #[inline]
+    pub fn steps(&self) -> &[u32] {
+        self.steps.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
 /// The place of the string being streamed, as the steps down to it from the root of
 /// the partial (a struct's field index, a list's element index): recorded by
 /// [`HasPartial::grow`](super::HasPartial::grow) as it goes down for a fragment, and
@@ -78,7 +86,7 @@ const PLACE_DEPTH: usize = 8;
 /// every other event (nothing else happens to the partial between two fragments of one
 /// string, so the steps still lead to the same string), and at a reset.
 #[derive(Debug, Clone, Copy, Default)]
-struct Place {
+pub struct Place {
     steps: [u32; PLACE_DEPTH],
     len: u8,
     /// Recorded whole by a fragment that grew its string; `false` while recording.
@@ -171,6 +179,14 @@ impl Routes {
             return None;
         }
         place.steps.get(..usize::from(place.len))
+    }
+
+    /// The kept place, forgotten here: for the event that ends its string.
+    #[inline]
+    pub fn take_place(&mut self) -> Option<Place> {
+        let place = self.place;
+        self.forget_place();
+        place.kept.then_some(place)
     }
 
     /// Forgets the kept place: an event other than a fragment of its string.

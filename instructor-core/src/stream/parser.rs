@@ -766,20 +766,21 @@ impl Parser {
 
     /// The fast way for the most frequent chunk of a stream, one that only continues
     /// the value string being read: when the parser is inside a double-quoted value
-    /// string (no escape, no UTF-8 sequence pending) and every byte of `chunk` is plain
-    /// ASCII text of it, within the limits, the chunk is consumed and its text
+    /// string (no escape, no UTF-8 sequence pending) and `chunk` is plain text of it
+    /// in whole characters, within the limits, the chunk is consumed and its text
     /// returned. That text is the one fragment [`Parser::feed`] would have sent, at
     /// [`Parser::path`]: the caller sends it to its sink itself. `None` consumes
     /// nothing; the chunk then goes through [`Parser::feed`], which handles every case.
     #[inline]
     pub fn continue_string<'c>(&mut self, chunk: &'c [u8]) -> Option<&'c str> {
         let len = chunk.len();
-        let plain_string = self.token
-            == Token::String {
+        let plain_string = matches!(
+            self.token,
+            Token::String {
                 key: false,
                 quote: Quote::Double,
             }
-            && self.escape == Escape::None
+        ) && matches!(self.escape, Escape::None)
             && self.utf8_len == 0;
         if !plain_string || len == 0 {
             return None;
@@ -796,9 +797,10 @@ impl Parser {
         {
             return None;
         }
-        if plain_end(chunk, 0, b'"') != len || !chunk.is_ascii() {
+        if plain_end(chunk, 0, b'"') != len {
             return None;
         }
+        // Whole characters only: a sequence cut at the end waits in the parser.
         let text = run_text(chunk).ok()?;
         self.string_bytes = string_bytes;
         self.offset = total;

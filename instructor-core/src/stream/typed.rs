@@ -5,7 +5,7 @@ use super::gate::Gate;
 use super::lenient::{Lenient, read_with};
 use super::parser::{EventSink, FeedError, Limits, ParseError, ParseErrorKind, Parser};
 use crate::extract::{DeserializeError, Extract};
-use crate::partial::{Event, HasPartial, PartialError, PathSegment, Scratch};
+use crate::partial::{Changed, Event, HasPartial, PartialError, PathSegment, Routes, Scratch};
 use crate::path::WirePath;
 use crate::validate::{Context, ValidationErrors};
 use std::sync::Arc;
@@ -159,6 +159,11 @@ pub struct PartialStream<T: Extract> {
     /// dialects carry a non-object root).
     unwrap_key: Option<String>,
     coalesce: Coalesce,
+    /// `coalesce` holds changes back.
+    coalescing: bool,
+    /// Strict and shown at every change: chunks may take the fast way
+    /// ([`PartialStream::continue_string`]).
+    plain: bool,
     pending_change: bool,
     bytes_since_snapshot: usize,
     last_snapshot: Option<Instant>,
@@ -206,6 +211,8 @@ impl<T: Extract> PartialStream<T> {
             lenient: None,
             unwrap_key: None,
             coalesce: Coalesce::default(),
+            coalescing: false,
+            plain: true,
             pending_change: false,
             bytes_since_snapshot: 0,
             last_snapshot: None,
@@ -230,6 +237,7 @@ impl<T: Extract> PartialStream<T> {
                 limits,
                 non_empty: false,
             }),
+            plain: false,
             ..PartialStream::with_limits(limits)
         }
     }
@@ -255,6 +263,8 @@ impl<T: Extract> PartialStream<T> {
     /// Emits at most one snapshot per `coalesce` window.
     pub fn coalesce(mut self, coalesce: Coalesce) -> Self {
         self.coalesce = coalesce;
+        self.coalescing = coalesce != NO_COALESCING;
+        self.plain = self.lenient.is_none() && !self.coalescing;
         self
     }
 
@@ -289,7 +299,78 @@ impl<T: Extract> PartialStream<T> {
     }
 
     /// Feeds a chunk and reports each [`FieldEvent`] to `on_event` as it happens.
+    #[inline]
     pub fn feed_with_events(
+        &mut self,
+        chunk: &[u8],
+        mut on_event: impl FnMut(FieldEvent<'_>),
+    ) -> Result<Option<&T::Partial>, StreamError> {
+        match self.continue_string(chunk, &mut on_event) {
+            Some(Ok(true)) => Ok(self.partial.get()),
+            Some(Ok(false)) => Ok(None),
+            Some(Err(error)) => Err(error),
+            None => self.feed_any(chunk, on_event),
+        }
+    }
+
+    /// The fast way for the most frequent chunk: more plain text of the string being
+    /// read, in a strict stream shown at every change. The parser takes it as one
+    /// fragment ([`Parser::continue_string`]), without its dispatch; when the last
+    /// fragment grew a string of the partial, this one goes down the same steps
+    /// ([`grow_kept`]) without the sink's, else it goes to the sink as `feed` would
+    /// send it. `None` (nothing consumed) leaves the chunk to
+    /// [`PartialStream::feed_any`].
+    #[inline]
+    fn continue_string(
+        &mut self,
+        chunk: &[u8],
+        on_event: &mut impl FnMut(FieldEvent<'_>),
+    ) -> Option<Result<Changed, StreamError>> {
+        if !self.plain {
+            return None;
+        }
+        // How much of the parser's path is the wrapper's (the path does not change
+        // while the string goes on).
+        let wrapper = self.parser.path().len()
+            - unwrapped(self.unwrap_key.as_deref(), self.parser.path())?.len();
+        let text = self.parser.continue_string(chunk)?;
+        if self.keep_raw {
+            self.raw.extend_from_slice(chunk);
+        }
+        if let Some(place) = self.scratch.routes.kept_place()
+            && let Some(partial) = self.partial.open()
+            && let Some(changed) = T::grow_at(partial, place, text)
+        {
+            let path = self.parser.path().get(wrapper..).unwrap_or_default();
+            on_event(FieldEvent::Grew { path, text });
+            return Some(Ok(changed));
+        }
+        Some(self.fragment(text, on_event))
+    }
+
+    /// A fragment the parser has consumed, sent to the sink as `feed` sends it.
+    fn fragment(
+        &mut self,
+        text: &str,
+        on_event: &mut impl FnMut(FieldEvent<'_>),
+    ) -> Result<Changed, StreamError> {
+        let mut sink = StrictSink::<T, _> {
+            slot: Slot::new(&mut self.partial),
+            scratch: &mut self.scratch,
+            unwrap_key: self.unwrap_key.as_deref(),
+            on_event,
+            changed: false,
+            error: None,
+        };
+        match sink.event(self.parser.path(), Event::StringFragment(text)) {
+            Ok(()) => Ok(sink.changed),
+            Err(stopped) => Err(sink.fail(FeedError::Sink(stopped))),
+        }
+    }
+
+    /// Feeds a chunk, any chunk.
+    #[inline]
+    fn feed_any(
         &mut self,
         chunk: &[u8],
         mut on_event: impl FnMut(FieldEvent<'_>),
@@ -307,13 +388,7 @@ impl<T: Extract> PartialStream<T> {
                     changed: false,
                     error: None,
                 };
-                let fed = match self.parser.continue_string(chunk) {
-                    // More of the string being read: its one fragment, as `feed` sends it.
-                    Some(text) => sink
-                        .event(self.parser.path(), Event::StringFragment(text))
-                        .map_err(FeedError::Sink),
-                    None => self.parser.feed(chunk, &mut sink),
-                };
+                let fed = self.parser.feed(chunk, &mut sink);
                 let changed = sink.changed;
                 if let Err(error) = fed {
                     return Err(sink.fail(error));
@@ -384,7 +459,7 @@ impl<T: Extract> PartialStream<T> {
                 changed
             }
         };
-        if self.coalesce == NO_COALESCING {
+        if !self.coalescing {
             // A snapshot at every change.
             return Ok(if changed { self.partial.get() } else { None });
         }
@@ -476,7 +551,11 @@ fn unwrapped<'p>(key: Option<&str>, path: &'p [PathSegment]) -> Option<&'p [Path
 /// ([`PartialStream::shared`]), then in an `Arc` that changes go through with
 /// `Arc::make_mut` (a copy only while a snapshot is still held). A stream whose
 /// partial is never shared pays nothing for sharing.
+///
+/// A tag of its own (`repr(u8)`): matched at every chunk, it is then one byte compared,
+/// not a niche decoded from inside the partial.
 #[derive(Debug)]
+#[repr(u8)]
 enum Held<P> {
     Nothing,
     Owned(P),
@@ -527,6 +606,26 @@ impl<'a, P: Clone> Slot<'a, P> {
         match partial {
             Held::Owned(partial) => Slot::Open(partial),
             held => Slot::Closed(held),
+        }
+    }
+
+    /// The partial, opened for changes (a copy only while a snapshot of it is held);
+    /// `None` while there is none.
+    #[inline(always)]
+    fn opened(&mut self) -> Option<&mut P> {
+        if let Slot::Closed(held) = self
+            && !matches!(held, Held::Nothing)
+            && let Slot::Closed(held) = std::mem::replace(self, Slot::Moving)
+        {
+            *self = match held {
+                Held::Owned(partial) => Slot::Open(partial),
+                Held::Shared(partial) => Slot::Open(Arc::make_mut(partial)),
+                Held::Nothing => Slot::Closed(held),
+            };
+        }
+        match self {
+            Slot::Open(partial) => Some(partial),
+            _ => None,
         }
     }
 
@@ -647,6 +746,13 @@ impl<T: Extract, F: FnMut(FieldEvent<'_>)> EventSink for StrictSink<'_, T, F> {
     }
 }
 
+/// Grows the string the last fragment grew by `text`, down the steps that fragment
+/// took, while they are kept (see [`Routes`]).
+#[inline]
+fn grow_kept<T: Extract>(partial: &mut T::Partial, routes: &Routes, text: &str) -> Option<Changed> {
+    T::grow_at(partial, routes.kept_place()?, text)
+}
+
 /// Applies one event to the partial; tells whether something visible changed.
 #[inline]
 fn apply<T: Extract>(
@@ -656,13 +762,29 @@ fn apply<T: Extract>(
     event: Event<'_>,
     on_event: &mut impl FnMut(FieldEvent<'_>),
 ) -> Result<bool, PartialError> {
-    if let (Event::StringFragment(text), Slot::Open(partial)) = (event, &mut *slot)
-        && let Some(place) = scratch.routes.kept_place()
-        && let Some(changed) = T::grow_at(partial, place, text)
+    if let Event::StringFragment(text) = event
+        && scratch.routes.kept_place().is_some()
+        && let Some(partial) = slot.opened()
+        && let Some(changed) = grow_kept::<T>(partial, &scratch.routes, text)
     {
         // More of the string the last fragment grew: down the steps that one took.
         on_event(FieldEvent::Grew { path, text });
         return Ok(changed);
+    }
+    if let Event::EndString = event
+        && let Some(place) = scratch.routes.take_place()
+        && let Some(partial) = slot.opened()
+    {
+        // The end of that string: down the same steps, applied there as the routed
+        // way applies it (the routes are entered, as the string's size is kept).
+        scratch.routes.enter(path, &event);
+        let applied = T::apply_at(partial, place.steps(), &event, scratch);
+        scratch.routes.leave();
+        if let Some(applied) = applied {
+            let changed = applied?;
+            on_event(FieldEvent::Completed { path });
+            return Ok(changed);
+        }
     }
     // The path is the parser's (or a suffix of it): routing may leave hints for the
     // next events under the same keys.

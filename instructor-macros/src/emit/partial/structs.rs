@@ -164,6 +164,16 @@ pub fn emit_named(
             fn grow_at(__partial: &mut Self::Partial, __place: &[u32], __text: &str) -> __ip::Option<bool> {
                 __ip::fields_grow_at(__partial, __place, __text)
             }
+
+            #[inline]
+            fn apply_at(
+                __partial: &mut Self::Partial,
+                __place: &[u32],
+                __event: &__ip::Event<'_>,
+                __scratch: &mut __ip::Scratch,
+            ) -> __ip::Option<__ip::Result<bool, __ip::PartialError>> {
+                __ip::fields_apply_at(__partial, __place, __event, __scratch)
+            }
         }
     });
     let std_impls = std_impls_struct(partial, &generics, &names);
