@@ -363,3 +363,37 @@ fn keys_in_another_order_in_the_next_object_go_to_their_own_fields() {
         assert_eq!(value.by_key["owner"].base.who.rank, 2);
     }
 }
+
+/// Strings at the depth the kept place holds (eight steps: a field and seven list
+/// levels) and past it (ten steps, routed from the root every time), in every small
+/// chunking: the same partial as the reference after every chunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Extract)]
+struct Deep {
+    at_limit: Vec<Vec<Vec<Vec<Vec<Vec<Vec<String>>>>>>>,
+    past_limit: Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<String>>>>>>>>>,
+    after: String,
+}
+
+#[test]
+fn strings_at_and_past_the_depth_of_a_kept_place_stream_as_routed_ones() {
+    let text = "a long string that spans many chunks, é and \\\"escapes\\\" too";
+    let json = format!(
+        r#"{{"at_limit": [[[[[[["{text}", "{text}"]]]]]]], "past_limit": [[[[[[[[["{text}"], ["{text}"]]]]]]]]], "after": "{text}"}}"#
+    );
+    let expected: Deep = serde_json::from_str(&json).expect("serde reads it");
+    for size in 1..=9 {
+        let mut stream = PartialStream::<Deep>::new();
+        let mut reference = Unhinted::<Deep>::new();
+        for chunk in json.as_bytes().chunks(size) {
+            stream.feed(chunk).expect("valid");
+            reference.feed(chunk);
+            assert_eq!(
+                stream.partial(),
+                reference.partial.as_ref(),
+                "{size}-byte chunks"
+            );
+        }
+        let value = stream.finish(&Context::new()).expect("valid");
+        assert_eq!(value, expected);
+    }
+}

@@ -16,6 +16,12 @@
 //! path of its object before the key joins the path). A path that is not a suffix of the
 //! driver's (one a partial builds for itself, or a test's) gets no hint at all: the
 //! depth is read from where the slice sits in the driver's path, not from its length.
+//!
+//! The string being streamed gets more than hints: its [`Place`], the steps down to it
+//! (field and element indexes) recorded by the fragment that was routed, which the next
+//! fragments and the string's end follow without looking at keys. Indexes, not a
+//! reference: they are followed afresh each time, through whatever partial the stream
+//! holds then (a copy, if a snapshot was still held).
 
 use super::{Event, PathSegment};
 use std::any::TypeId;

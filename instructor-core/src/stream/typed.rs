@@ -317,8 +317,8 @@ impl<T: Extract> PartialStream<T> {
     /// read, in a strict stream shown at every change. The parser takes it as one
     /// fragment ([`Parser::continue_string`]), without its dispatch; when the last
     /// fragment grew a string of the partial, this one goes down the same steps
-    /// ([`grow_kept`]) without the sink's, else it goes to the sink as `feed` would
-    /// send it. `None` (nothing consumed) leaves the chunk to
+    /// ([`HasPartial::grow_at`]) without the sink's, else it goes to the sink as `feed`
+    /// would send it. `None` (nothing consumed) leaves the chunk to
     /// [`PartialStream::feed_any`].
     #[inline]
     fn continue_string(
