@@ -369,10 +369,14 @@ fn keys_in_another_order_in_the_next_object_go_to_their_own_fields() {
 /// chunking: the same partial as the reference after every chunk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Extract)]
 struct Deep {
-    at_limit: Vec<Vec<Vec<Vec<Vec<Vec<Vec<String>>>>>>>,
-    past_limit: Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<String>>>>>>>>>,
+    at_limit: Lists7,
+    past_limit: Vec<Vec<Lists7>>,
     after: String,
 }
+
+/// Strings seven lists down.
+type Lists7 = Vec<Vec<Vec<Lists4>>>;
+type Lists4 = Vec<Vec<Vec<Vec<String>>>>;
 
 #[test]
 fn strings_at_and_past_the_depth_of_a_kept_place_stream_as_routed_ones() {
