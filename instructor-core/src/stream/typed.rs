@@ -5,7 +5,7 @@ use super::gate::Gate;
 use super::lenient::{Lenient, read_with};
 use super::parser::{EventSink, FeedError, Limits, ParseError, ParseErrorKind, Parser};
 use crate::extract::{DeserializeError, Extract};
-use crate::partial::{Changed, Event, HasPartial, PartialError, PathSegment, Routes, Scratch};
+use crate::partial::{Changed, Event, HasPartial, PartialError, PathSegment, Scratch};
 use crate::path::WirePath;
 use crate::validate::{Context, ValidationErrors};
 use std::sync::Arc;
@@ -161,9 +161,6 @@ pub struct PartialStream<T: Extract> {
     coalesce: Coalesce,
     /// `coalesce` holds changes back.
     coalescing: bool,
-    /// Strict and shown at every change: chunks may take the fast way
-    /// ([`PartialStream::continue_string`]).
-    plain: bool,
     pending_change: bool,
     bytes_since_snapshot: usize,
     last_snapshot: Option<Instant>,
@@ -212,7 +209,6 @@ impl<T: Extract> PartialStream<T> {
             unwrap_key: None,
             coalesce: Coalesce::default(),
             coalescing: false,
-            plain: true,
             pending_change: false,
             bytes_since_snapshot: 0,
             last_snapshot: None,
@@ -237,7 +233,6 @@ impl<T: Extract> PartialStream<T> {
                 limits,
                 non_empty: false,
             }),
-            plain: false,
             ..PartialStream::with_limits(limits)
         }
     }
@@ -264,7 +259,6 @@ impl<T: Extract> PartialStream<T> {
     pub fn coalesce(mut self, coalesce: Coalesce) -> Self {
         self.coalesce = coalesce;
         self.coalescing = coalesce != NO_COALESCING;
-        self.plain = self.lenient.is_none() && !self.coalescing;
         self
     }
 
@@ -326,7 +320,8 @@ impl<T: Extract> PartialStream<T> {
         chunk: &[u8],
         on_event: &mut impl FnMut(FieldEvent<'_>),
     ) -> Option<Result<Changed, StreamError>> {
-        if !self.plain {
+        // Strict, and shown at every change.
+        if self.lenient.is_some() || self.coalescing {
             return None;
         }
         // How much of the parser's path is the wrapper's (the path does not change
@@ -354,14 +349,12 @@ impl<T: Extract> PartialStream<T> {
         text: &str,
         on_event: &mut impl FnMut(FieldEvent<'_>),
     ) -> Result<Changed, StreamError> {
-        let mut sink = StrictSink::<T, _> {
-            slot: Slot::new(&mut self.partial),
-            scratch: &mut self.scratch,
-            unwrap_key: self.unwrap_key.as_deref(),
+        let mut sink = StrictSink::<T, _>::new(
+            &mut self.partial,
+            &mut self.scratch,
+            self.unwrap_key.as_deref(),
             on_event,
-            changed: false,
-            error: None,
-        };
+        );
         match sink.event(self.parser.path(), Event::StringFragment(text)) {
             Ok(()) => Ok(sink.changed),
             Err(stopped) => Err(sink.fail(FeedError::Sink(stopped))),
@@ -380,14 +373,12 @@ impl<T: Extract> PartialStream<T> {
                 if self.keep_raw {
                     self.raw.extend_from_slice(chunk);
                 }
-                let mut sink = StrictSink::<T, _> {
-                    slot: Slot::new(&mut self.partial),
-                    scratch: &mut self.scratch,
-                    unwrap_key: self.unwrap_key.as_deref(),
-                    on_event: &mut on_event,
-                    changed: false,
-                    error: None,
-                };
+                let mut sink = StrictSink::<T, _>::new(
+                    &mut self.partial,
+                    &mut self.scratch,
+                    self.unwrap_key.as_deref(),
+                    &mut on_event,
+                );
                 let fed = self.parser.feed(chunk, &mut sink);
                 let changed = sink.changed;
                 if let Err(error) = fed {
@@ -502,14 +493,12 @@ impl<T: Extract> PartialStream<T> {
     pub fn finish_lenient(mut self, context: &Context) -> Result<Lenient<T>, StreamError> {
         let Some(lenient) = self.lenient.take() else {
             let mut on_event = |_: FieldEvent<'_>| {};
-            let mut sink = StrictSink::<T, _> {
-                slot: Slot::new(&mut self.partial),
-                scratch: &mut self.scratch,
-                unwrap_key: self.unwrap_key.as_deref(),
-                on_event: &mut on_event,
-                changed: false,
-                error: None,
-            };
+            let mut sink = StrictSink::<T, _>::new(
+                &mut self.partial,
+                &mut self.scratch,
+                self.unwrap_key.as_deref(),
+                &mut on_event,
+            );
             if let Err(error) = self.parser.finish(&mut sink) {
                 return Err(sink.fail(error));
             }
@@ -695,7 +684,23 @@ struct StrictSink<'a, T: Extract, F> {
     error: Option<(WirePath, PartialError)>,
 }
 
-impl<T: Extract, F: FnMut(FieldEvent<'_>)> StrictSink<'_, T, F> {
+impl<'a, T: Extract, F: FnMut(FieldEvent<'_>)> StrictSink<'a, T, F> {
+    fn new(
+        partial: &'a mut Held<T::Partial>,
+        scratch: &'a mut Scratch,
+        unwrap_key: Option<&'a str>,
+        on_event: &'a mut F,
+    ) -> Self {
+        StrictSink {
+            slot: Slot::new(partial),
+            scratch,
+            unwrap_key,
+            on_event,
+            changed: false,
+            error: None,
+        }
+    }
+
     /// The stream's error for a failed feed.
     #[cold]
     fn fail(&mut self, error: FeedError<SinkStopped>) -> StreamError {
@@ -746,13 +751,6 @@ impl<T: Extract, F: FnMut(FieldEvent<'_>)> EventSink for StrictSink<'_, T, F> {
     }
 }
 
-/// Grows the string the last fragment grew by `text`, down the steps that fragment
-/// took, while they are kept (see [`Routes`]).
-#[inline]
-fn grow_kept<T: Extract>(partial: &mut T::Partial, routes: &Routes, text: &str) -> Option<Changed> {
-    T::grow_at(partial, routes.kept_place()?, text)
-}
-
 /// Applies one event to the partial; tells whether something visible changed.
 #[inline]
 fn apply<T: Extract>(
@@ -763,9 +761,9 @@ fn apply<T: Extract>(
     on_event: &mut impl FnMut(FieldEvent<'_>),
 ) -> Result<bool, PartialError> {
     if let Event::StringFragment(text) = event
-        && scratch.routes.kept_place().is_some()
+        && let Some(place) = scratch.routes.kept_place()
         && let Some(partial) = slot.opened()
-        && let Some(changed) = grow_kept::<T>(partial, &scratch.routes, text)
+        && let Some(changed) = T::grow_at(partial, place, text)
     {
         // More of the string the last fragment grew: down the steps that one took.
         on_event(FieldEvent::Grew { path, text });
