@@ -3,7 +3,8 @@
 //! Files in `tests/ui/pass/` must compile and run.
 //!
 //! Regenerate the expected output with
-//! `TRYBUILD=overwrite cargo test -p instructor --test compile_fail`, then read every
+//! `TRYBUILD=overwrite cargo test -p instructor-ui-tests` (and once more with
+//! `--all-features`), then read every
 //! changed `.stderr`.
 
 #[test]
