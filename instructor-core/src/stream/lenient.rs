@@ -61,8 +61,8 @@ const FENCE: &str = "```";
 /// literals or a truncated tail; and its values may need schema-guided coercion
 /// (`"25"` to 25, `"$1,199.99"` to 1199.99, one value to a list, an enum in another
 /// case, `First Name` for `first_name`, `{"Ticket": {...}}` around the value). With
-/// several values, a fenced one is preferred, then the last complete one (see the
-/// [module docs](self)). What cannot be read without guessing is an error.
+/// several values, a fenced one is preferred, then the last complete one. What cannot be
+/// read without guessing is an error.
 ///
 /// ```
 /// use instructor_core::{Context, stream::parse_lenient};
