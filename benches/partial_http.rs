@@ -264,7 +264,7 @@ fn main() {
         flat(|r| r.partial_above),
         flat(|r| r.floor_above)
     );
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/streaming.svg");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/streaming.svg");
     match chart(&rows, &path) {
         Ok(()) => println!("chart: {}", path.display()),
         Err(error) => println!("chart not drawn: {error}"),
