@@ -1,5 +1,5 @@
 //! The HTTP side of the providers' batch engines (OpenAI Batch, Anthropic Message
-//! Batches, Gemini batch mode), with the hardening of [`crate::http`]: redirects never
+//! Batches, Gemini batch mode), with the same hardening as every provider request: redirects never
 //! followed, bodies bounded, the key removed from everything read, ids from the server
 //! checked, result files read line by line with a cap on each line and on the total,
 //! and result URLs followed only on the configured API's own origin (the key is

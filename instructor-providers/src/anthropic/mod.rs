@@ -8,7 +8,7 @@
 //! the API requires, defaults to [`DEFAULT_MAX_TOKENS`]. Extended thinking cannot force
 //! a tool, so with thinking on the tool modes ask for the tool instead
 //! (`tool_choice: auto` and an instruction); thinking blocks stay out of the answer and
-//! go back with it in a re-ask. Prompt caching: [`ContentPart::CacheBreakpoint`]
+//! go back with it in a re-ask. Prompt caching: [`ContentPart::CacheBreakpoint`](instructor_core::chat::ContentPart::CacheBreakpoint)
 //! (`cached(text)`, `Image::cached`, `Message::cached`) puts `cache_control` on the block
 //! before it; cache reads and writes are in the usage.
 //!

@@ -24,7 +24,7 @@
 //!   [`MAX_ID_BYTES`]; `retry-after` waits are at most [`MAX_RETRY_AFTER`]; a streamed
 //!   tool call index at or past [`MAX_TOOL_CALLS`] is an error.
 //! - The key is removed from everything read (answers, stream events, errors, the raw
-//!   body), and [`Provider::redact`] removes it from what the caller joins together.
+//!   body), and [`Provider::redact`](instructor_core::chat::Provider::redact) removes it from what the caller joins together.
 //! - A streamed request answered with a whole JSON completion (a server that ignores
 //!   `stream: true`) is read as that answer; an answer that is neither JSON nor an event
 //!   stream (a captive portal's page, an empty body) is a [`ProviderError::Decode`].
